@@ -1,0 +1,325 @@
+"""The service layer: the one place every interface (GraphQL, REST, MCP, CLI, SDK) calls.
+
+It validates meaning (dependsOn targets, parents, spawning steps), turns inputs into
+records, appends them through the :class:`GraphStore`, and builds read models. It never
+talks SQL, Cypher or DQL; the store never sees unvalidated input.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tracegraph.graph.protocol import GraphStore, TraceCursor, TraceFilter, TraceRow
+from tracegraph.schema import records
+from tracegraph.schema.chain import ChainEntry, verify_chain
+from tracegraph.schema.enums import STATUS_FOR_OUTCOME, EntryKind
+from tracegraph.schema.errors import InvalidInput, LimitExceeded, TraceNotFound
+from tracegraph.schema.ids import new_id
+from tracegraph.schema.inputs import (
+    ApiCallInput,
+    CompleteTraceInput,
+    HumanInputInput,
+    StartTraceInput,
+    StepInput,
+)
+from tracegraph.schema.limits import MAX_BATCH_STEPS
+from tracegraph.schema.records import Totals
+from tracegraph.schema.views import (
+    ApiCallView,
+    ChainVerification,
+    HumanInputView,
+    StepView,
+    TraceView,
+)
+
+MAX_PAGE = 100
+_STEP = frozenset({EntryKind.STEP.value})
+_CALL = frozenset({EntryKind.API_CALL.value})
+_HUMAN = frozenset({EntryKind.HUMAN_INPUT.value})
+
+
+@dataclass(frozen=True)
+class TracePage:
+    traces: list[TraceView]
+    cursors: list[str]
+    has_next: bool
+
+
+@dataclass(frozen=True)
+class SessionReplay:
+    session_id: str
+    traces: list[TraceView]
+    steps: list[StepView]
+
+
+def encode_cursor(view: TraceView) -> str:
+    raw = f"{view.created_at}|{view.trace_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_cursor(cursor: str) -> TraceCursor:
+    try:
+        created_at, trace_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput(f"after: {cursor[:64]!r} is not a cursor this server issued",
+                           field="after") from None
+    return TraceCursor(created_at, trace_id)
+
+
+def trace_view(row: TraceRow) -> TraceView:
+    s, c = row.started, row.completed or {}
+    totals = Totals(**c["totals"]) if "totals" in c else None
+    return TraceView.model_construct(
+        trace_id=row.trace_id, tenant_id=row.tenant_id, status=row.status,
+        entry_count=row.entry_count, head_hash=row.head_hash,
+        session_id=s.get("session_id", ""), created_at=s.get("created_at", ""),
+        agent_id=s.get("agent_id"), actor_urn=s.get("actor_urn"), goal=s.get("goal"),
+        parent_trace_id=s.get("parent_trace_id"),
+        spawned_by_step_id=s.get("spawned_by_step_id"), metadata=s.get("metadata"),
+        outcome=c.get("outcome"), final_answer=c.get("final_answer"),
+        confidence=c.get("confidence"), error_details=c.get("error_details"),
+        completed_at=c.get("completed_at"), totals=totals,
+        model_ids_used=c.get("model_ids_used", []), path_taken=c.get("path_taken", []),
+    )
+
+
+class TraceService:
+    """Trace lifecycle, reads and verification over one :class:`GraphStore`."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start_trace(self, tenant_id: str, inp: StartTraceInput) -> TraceView:
+        trace_id = inp.trace_id or new_id()
+        session_id = inp.session_id
+        if inp.parent_trace_id is not None:
+            parent = self.store.get_traces(tenant_id, [inp.parent_trace_id])
+            if inp.parent_trace_id not in parent:
+                raise InvalidInput(f"parentTraceId: trace {inp.parent_trace_id} not found",
+                                   field="parentTraceId")
+            session_id = session_id or parent[inp.parent_trace_id].started["session_id"]
+        if inp.spawned_by_step_id is not None:
+            if inp.parent_trace_id is None:
+                raise InvalidInput("spawnedByStepId: needs parentTraceId (the step's trace)",
+                                   field="spawnedByStepId")
+            ref = self.store.resolve(tenant_id, [inp.spawned_by_step_id]).get(
+                inp.spawned_by_step_id)
+            if ref is None or ref.kind != "step" or ref.trace_id != inp.parent_trace_id:
+                raise InvalidInput(f"spawnedByStepId: step {inp.spawned_by_step_id} not found "
+                                   f"in parent trace {inp.parent_trace_id}",
+                                   field="spawnedByStepId")
+        record = records.trace_started_record(inp, session_id=session_id or trace_id)
+        self.store.append(tenant_id, trace_id, [(EntryKind.TRACE_STARTED, record)])
+        return self._one_trace(tenant_id, trace_id)
+
+    def record_steps(
+        self, tenant_id: str, trace_id: str, steps: Sequence[StepInput]
+    ) -> list[StepView]:
+        if not steps:
+            raise InvalidInput("steps: at least one step is required", field="steps")
+        if len(steps) > MAX_BATCH_STEPS:
+            raise LimitExceeded(f"steps: {len(steps)} steps exceed the limit of "
+                                f"{MAX_BATCH_STEPS} per call", field="steps")
+        ids = [s.step_id or new_id() for s in steps]
+        self._check_dependencies(tenant_id, steps, ids)
+        items = [
+            (EntryKind.STEP.value, records.step_record(s, step_id=i))
+            for s, i in zip(steps, ids, strict=True)
+        ]
+        sealed = self.store.append(tenant_id, trace_id, items)
+        return [StepView.from_entry(e) for e in sealed]
+
+    def _check_dependencies(
+        self, tenant_id: str, steps: Sequence[StepInput], ids: list[str]
+    ) -> None:
+        """Every dependsOn names an earlier step of this batch or a stored step of the tenant."""
+        for i, s in enumerate(steps):
+            if s.selected_alternative is not None and s.alternatives_considered and (
+                s.selected_alternative not in s.alternatives_considered
+            ):
+                raise InvalidInput(f"steps[{i}].selectedAlternative: must be one of "
+                                   "alternativesConsidered", field="selectedAlternative")
+        if len(set(ids)) != len(ids):
+            raise InvalidInput("steps: stepId values repeat within the batch", field="stepId")
+        wanted = {d for s in steps for d in s.depends_on} - set(ids)
+        known = self.store.resolve(tenant_id, sorted(wanted)) if wanted else {}
+        position = {step_id: i for i, step_id in enumerate(ids)}
+        for i, s in enumerate(steps):
+            for j, dep in enumerate(s.depends_on):
+                where = f"steps[{i}].dependsOn[{j}]"
+                if dep in position:
+                    if position[dep] >= i:
+                        raise InvalidInput(f"{where}: step {dep} is not earlier than this step; "
+                                           "the edge would create a cycle", field="dependsOn")
+                    continue
+                ref = known.get(dep)
+                if ref is None or ref.kind != "step":
+                    raise InvalidInput(f"{where}: step {dep} not found", field="dependsOn")
+
+    def record_api_call(self, tenant_id: str, trace_id: str, inp: ApiCallInput) -> ApiCallView:
+        self._check_step_of_trace(tenant_id, trace_id, inp.step_id)
+        record = records.api_call_record(inp, call_id=inp.call_id or new_id())
+        (entry,) = self.store.append(tenant_id, trace_id, [(EntryKind.API_CALL.value, record)])
+        return ApiCallView.from_entry(entry)
+
+    def record_human_input(
+        self, tenant_id: str, trace_id: str, inp: HumanInputInput
+    ) -> HumanInputView:
+        self._check_step_of_trace(tenant_id, trace_id, inp.step_id)
+        record = records.human_input_record(inp, input_id=inp.input_id or new_id())
+        (entry,) = self.store.append(tenant_id, trace_id,
+                                     [(EntryKind.HUMAN_INPUT.value, record)])
+        return HumanInputView.from_entry(entry)
+
+    def _check_step_of_trace(self, tenant_id: str, trace_id: str, step_id: str | None) -> None:
+        if step_id is None:
+            return
+        ref = self.store.resolve(tenant_id, [step_id]).get(step_id)
+        if ref is None or ref.kind != "step" or ref.trace_id != trace_id:
+            raise InvalidInput(f"stepId: step {step_id} not found in trace {trace_id}",
+                               field="stepId")
+
+    def complete_trace(
+        self, tenant_id: str, trace_id: str, inp: CompleteTraceInput
+    ) -> TraceView:
+        entries = self.store.entries(tenant_id, [trace_id]).get(trace_id, [])
+        if not entries:
+            raise TraceNotFound(f"trace {trace_id} not found")
+        totals, models, path = records.rollup(entries)
+        status = (inp.status or STATUS_FOR_OUTCOME[inp.outcome]).value
+        record = records.completion_record(inp, status=status, totals=totals, models=models,
+                                           path=path)
+        self.store.append(tenant_id, trace_id, [(EntryKind.TRACE_COMPLETED.value, record)])
+        return self._one_trace(tenant_id, trace_id)
+
+    # -- reads --------------------------------------------------------------------------------
+    def _one_trace(self, tenant_id: str, trace_id: str) -> TraceView:
+        view = self.get_traces(tenant_id, [trace_id]).get(trace_id)
+        if view is None:
+            raise TraceNotFound(f"trace {trace_id} not found")
+        return view
+
+    def get_trace(self, tenant_id: str, trace_id: str) -> TraceView | None:
+        return self.get_traces(tenant_id, [trace_id]).get(trace_id)
+
+    def get_traces(self, tenant_id: str, trace_ids: Sequence[str]) -> dict[str, TraceView]:
+        rows = self.store.get_traces(tenant_id, trace_ids)
+        return {t: trace_view(r) for t, r in rows.items()}
+
+    def list_traces(
+        self, tenant_id: str, flt: TraceFilter, first: int = 20, after: str | None = None
+    ) -> TracePage:
+        if not 1 <= first <= MAX_PAGE:
+            raise LimitExceeded(f"first: {first} is outside 1..{MAX_PAGE}", field="first")
+        cursor = decode_cursor(after) if after else None
+        rows = self.store.list_traces(tenant_id, flt, first + 1, cursor)
+        views = [trace_view(r) for r in rows[:first]]
+        return TracePage(views, [encode_cursor(v) for v in views], len(rows) > first)
+
+    def steps(self, tenant_id: str, trace_ids: Sequence[str]) -> dict[str, list[StepView]]:
+        got = self.store.entries(tenant_id, trace_ids, _STEP)
+        return {t: [StepView.from_entry(e) for e in es] for t, es in got.items()}
+
+    def api_calls(self, tenant_id: str, trace_ids: Sequence[str]) -> dict[str, list[ApiCallView]]:
+        got = self.store.entries(tenant_id, trace_ids, _CALL)
+        return {t: [ApiCallView.from_entry(e) for e in es] for t, es in got.items()}
+
+    def human_inputs(
+        self, tenant_id: str, trace_ids: Sequence[str]
+    ) -> dict[str, list[HumanInputView]]:
+        got = self.store.entries(tenant_id, trace_ids, _HUMAN)
+        return {t: [HumanInputView.from_entry(e) for e in es] for t, es in got.items()}
+
+    def children(self, tenant_id: str, trace_ids: Sequence[str]) -> dict[str, list[str]]:
+        return dict(self.store.children(tenant_id, trace_ids))
+
+    def totals(self, tenant_id: str, trace_ids: Sequence[str]) -> dict[str, Totals]:
+        """Rollups of each trace alone, computed from its entries (fresh while active)."""
+        got = self.store.entries(tenant_id, trace_ids, _STEP | _CALL)
+        return {t: records.rollup(es)[0] for t, es in got.items()}
+
+    def subtree_ids(self, tenant_id: str, trace_id: str) -> list[str]:
+        """The trace and every nested descendant, breadth first: one store call per level."""
+        seen = [trace_id]
+        level = [trace_id]
+        while level:
+            kids = self.store.children(tenant_id, level)
+            level = [c for t in level for c in kids.get(t, [])]
+            seen.extend(level)
+        return seen
+
+    def subtree_totals(self, tenant_id: str, trace_id: str) -> Totals:
+        total = Totals()
+        for t in self.totals(tenant_id, self.subtree_ids(tenant_id, trace_id)).values():
+            total = total + t
+        return total
+
+    def session_traces(self, tenant_id: str, session_id: str) -> list[TraceView]:
+        """Every trace of a session, oldest first."""
+        flt = TraceFilter(session_id=session_id)
+        rows: list[TraceRow] = []
+        cursor: TraceCursor | None = None
+        while True:
+            page = self.store.list_traces(tenant_id, flt, 1000, cursor)
+            rows.extend(page)
+            if len(page) < 1000:
+                break
+            last = page[-1]
+            cursor = TraceCursor(last.started["created_at"], last.trace_id)
+        return [trace_view(r) for r in reversed(rows)]
+
+    def replay_session(self, tenant_id: str, session_id: str) -> SessionReplay | None:
+        traces = self.session_traces(tenant_id, session_id)
+        if not traces:
+            return None
+        steps = self.steps(tenant_id, [t.trace_id for t in traces])
+        ordered = [s for t in traces for s in steps.get(t.trace_id, [])]
+        return SessionReplay(session_id, traces, ordered)
+
+    # -- verification ------------------------------------------------------------------------
+    def verify_trace(self, tenant_id: str, trace_id: str) -> ChainVerification:
+        row = self.store.get_traces(tenant_id, [trace_id]).get(trace_id)
+        if row is None:
+            raise TraceNotFound(f"trace {trace_id} not found")
+        entries = self.store.entries(tenant_id, [trace_id])[trace_id]
+        return _verification(self._verify(tenant_id, row, entries))
+
+    def _verify(self, tenant_id: str, row: TraceRow, entries: list[ChainEntry]) -> Any:
+        return verify_chain(entries, tenant_id=tenant_id, trace_id=row.trace_id,
+                            expected_length=row.entry_count)
+
+    def verify_session(self, tenant_id: str, session_id: str) -> ChainVerification:
+        traces = self.session_traces(tenant_id, session_id)
+        removed = self.store.tombstones(tenant_id, session_id)
+        if not traces and not removed:
+            raise InvalidInput(f"sessionId: session {session_id} not found", field="sessionId")
+        rows = self.store.get_traces(tenant_id, [t.trace_id for t in traces])
+        entries = self.store.entries(tenant_id, [t.trace_id for t in traces])
+        checked = 0
+        for t in traces:
+            result = self._verify(tenant_id, rows[t.trace_id], entries[t.trace_id])
+            checked += result.entries_checked
+            if not result.valid:
+                return ChainVerification(
+                    valid=False, entries_checked=checked, first_broken_seq=result.first_broken_seq,
+                    reason=f"trace {t.trace_id}: {result.reason}", trace_id=t.trace_id,
+                    traces_checked=len(traces))
+        reason = None
+        if removed:
+            reason = (f"{len(removed)} trace(s) removed by retention: "
+                      + ", ".join(f"{r.trace_id} ({r.entry_count} entries, final hash "
+                                  f"{r.final_hash[:12]}…, removed {r.removed_at})"
+                                  for r in removed))
+        return ChainVerification(valid=True, entries_checked=checked, reason=reason,
+                                 traces_checked=len(traces))
+
+
+def _verification(v: Any) -> ChainVerification:
+    return ChainVerification(
+        valid=v.valid, entries_checked=v.entries_checked, first_broken_seq=v.first_broken_seq,
+        reason=v.reason, trace_id=v.trace_id, head_hash=v.head_hash,
+    )

@@ -1,0 +1,186 @@
+"""SQLite schema and every statement the embedded backend runs (all parameterized)."""
+
+from __future__ import annotations
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA temp_store=MEMORY",
+    "PRAGMA cache_size=-65536",
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- The journal: one row per hash-chain entry. body holds the canonical JSON of the hashed
+-- object exactly as it was hashed. Rows are append-only (triggers below).
+CREATE TABLE IF NOT EXISTS entries (
+  trace_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  tenant_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY (trace_id, seq)
+) WITHOUT ROWID;
+
+-- Index of traces: derived from entries, updated in the same transaction as each append.
+CREATE TABLE IF NOT EXISTS traces (
+  trace_id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  agent_id TEXT,
+  parent_trace_id TEXT,
+  status TEXT NOT NULL,
+  outcome TEXT,
+  created_at TEXT NOT NULL,
+  completed_at TEXT,
+  entry_count INTEGER NOT NULL,
+  step_count INTEGER NOT NULL,
+  head_hash TEXT NOT NULL,
+  last_step_id TEXT,
+  completed_seq INTEGER
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS traces_by_time ON traces (tenant_id, created_at, trace_id);
+CREATE INDEX IF NOT EXISTS traces_by_session ON traces (tenant_id, session_id, created_at);
+CREATE INDEX IF NOT EXISTS traces_by_parent ON traces (tenant_id, parent_trace_id, created_at);
+CREATE INDEX IF NOT EXISTS traces_by_agent ON traces (tenant_id, agent_id, created_at);
+
+CREATE TABLE IF NOT EXISTS trace_models (
+  tenant_id TEXT NOT NULL,
+  model_id TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, model_id, trace_id)
+) WITHOUT ROWID;
+
+-- Every chain record with an id (steps, API calls, human inputs) and alternatives.
+CREATE TABLE IF NOT EXISTS nodes (
+  node_id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  seq INTEGER
+) WITHOUT ROWID;
+
+-- Graph edges in insertion order (rowid), so an in-memory graph can sync incrementally.
+CREATE TABLE IF NOT EXISTS edges (
+  tenant_id TEXT NOT NULL,
+  src TEXT NOT NULL,
+  dst TEXT NOT NULL,
+  type TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS edges_out ON edges (src, type);
+CREATE INDEX IF NOT EXISTS edges_in ON edges (dst, type);
+
+-- What retention leaves of a removed trace.
+CREATE TABLE IF NOT EXISTS tombstones (
+  trace_id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  entry_count INTEGER NOT NULL,
+  final_hash TEXT NOT NULL,
+  removed_at TEXT NOT NULL,
+  hash TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
+BEGIN
+  SELECT RAISE(ABORT, 'tracegraph: chain entries are append-only (UPDATE refused)');
+END;
+CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
+WHEN NOT EXISTS (SELECT 1 FROM tombstones WHERE trace_id = OLD.trace_id)
+BEGIN
+  SELECT RAISE(ABORT, 'tracegraph: chain entries are append-only (DELETE refused)');
+END;
+CREATE TRIGGER IF NOT EXISTS tombstones_no_update BEFORE UPDATE ON tombstones
+BEGIN
+  SELECT RAISE(ABORT, 'tracegraph: tombstones are append-only');
+END;
+CREATE TRIGGER IF NOT EXISTS tombstones_no_delete BEFORE DELETE ON tombstones
+BEGIN
+  SELECT RAISE(ABORT, 'tracegraph: tombstones are append-only');
+END;
+"""
+
+SELECT_HEAD = """
+SELECT tenant_id, entry_count, step_count, head_hash, last_step_id, completed_seq
+FROM traces WHERE trace_id = ?
+"""
+SELECT_TRACE_EXISTS = "SELECT tenant_id FROM traces WHERE trace_id = ?"
+SELECT_TOMBSTONE_EXISTS = "SELECT 1 FROM tombstones WHERE trace_id = ?"
+INSERT_ENTRY = """
+INSERT INTO entries (trace_id, seq, tenant_id, kind, hash, body) VALUES (?, ?, ?, ?, ?, ?)
+"""
+INSERT_TRACE = """
+INSERT INTO traces (trace_id, tenant_id, session_id, agent_id, parent_trace_id, status,
+  created_at, entry_count, step_count, head_hash)
+VALUES (?, ?, ?, ?, ?, 'active', ?, 0, 0, ?)
+"""
+UPDATE_HEAD = """
+UPDATE traces SET entry_count = ?, step_count = ?, head_hash = ?, last_step_id = ?
+WHERE trace_id = ?
+"""
+UPDATE_COMPLETED = """
+UPDATE traces SET status = ?, outcome = ?, completed_at = ?, completed_seq = ?
+WHERE trace_id = ?
+"""
+INSERT_MODEL = """
+INSERT OR IGNORE INTO trace_models (tenant_id, model_id, trace_id) VALUES (?, ?, ?)
+"""
+INSERT_NODE = "INSERT INTO nodes (node_id, tenant_id, kind, trace_id, seq) VALUES (?, ?, ?, ?, ?)"
+INSERT_EDGE = "INSERT INTO edges (tenant_id, src, dst, type) VALUES (?, ?, ?, ?)"
+SELECT_NODE = "SELECT tenant_id, kind, trace_id, seq FROM nodes WHERE node_id = ?"
+
+# A trace row: index columns plus the bodies of its start and completion entries.
+SELECT_TRACE = """
+SELECT t.trace_id, t.tenant_id, t.status, t.entry_count, t.head_hash,
+  (SELECT body FROM entries e WHERE e.trace_id = t.trace_id AND e.seq = 0),
+  (SELECT body FROM entries e WHERE e.trace_id = t.trace_id AND e.seq = t.completed_seq)
+FROM traces t WHERE t.trace_id = ? AND t.tenant_id = ?
+"""
+
+# Listing: one constant statement; a NULL parameter switches its filter off.
+LIST_TRACES = """
+SELECT t.trace_id, t.tenant_id, t.status, t.entry_count, t.head_hash,
+  (SELECT body FROM entries e WHERE e.trace_id = t.trace_id AND e.seq = 0),
+  (SELECT body FROM entries e WHERE e.trace_id = t.trace_id AND e.seq = t.completed_seq)
+FROM traces t
+WHERE t.tenant_id = :tenant
+  AND (:session IS NULL OR t.session_id = :session)
+  AND (:agent IS NULL OR t.agent_id = :agent)
+  AND (:status IS NULL OR t.status = :status)
+  AND (:outcome IS NULL OR t.outcome = :outcome)
+  AND (:parent IS NULL OR t.parent_trace_id = :parent)
+  AND (:roots = 0 OR t.parent_trace_id IS NULL)
+  AND (:after IS NULL OR t.created_at >= :after)
+  AND (:before IS NULL OR t.created_at < :before)
+  AND (:model IS NULL OR EXISTS (SELECT 1 FROM trace_models m
+       WHERE m.tenant_id = t.tenant_id AND m.model_id = :model AND m.trace_id = t.trace_id))
+  AND (:cur_time IS NULL OR t.created_at < :cur_time
+       OR (t.created_at = :cur_time AND t.trace_id < :cur_id))
+ORDER BY t.created_at DESC, t.trace_id DESC
+LIMIT :limit
+"""
+
+SELECT_ENTRIES = """
+SELECT seq, kind, hash, body FROM entries WHERE trace_id = ? AND tenant_id = ? ORDER BY seq
+"""
+SELECT_ENTRY = """
+SELECT seq, kind, hash, body FROM entries WHERE trace_id = ? AND seq = ? AND tenant_id = ?
+"""
+SELECT_CHILDREN = """
+SELECT trace_id FROM traces WHERE tenant_id = ? AND parent_trace_id = ?
+ORDER BY created_at, trace_id
+"""
+SELECT_EDGES_OUT = "SELECT src, dst, type FROM edges WHERE src = ? AND tenant_id = ? ORDER BY rowid"
+SELECT_EDGES_IN = "SELECT src, dst, type FROM edges WHERE dst = ? AND tenant_id = ? ORDER BY rowid"
+SELECT_EDGES_SINCE = """
+SELECT rowid, src, dst, type FROM edges WHERE tenant_id = ? AND rowid > ? ORDER BY rowid
+"""
+SELECT_TOMBSTONES = """
+SELECT trace_id, tenant_id, session_id, entry_count, final_hash, removed_at, hash
+FROM tombstones WHERE tenant_id = ? AND session_id = ? ORDER BY removed_at
+"""

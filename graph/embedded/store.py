@@ -1,0 +1,302 @@
+"""The embedded backend: SQLite in WAL mode as the append-only journal, no server needed.
+
+Everything is on disk: a restart finds every acknowledged append. Appends run in
+``BEGIN IMMEDIATE`` transactions, so writers in any thread or process are serialized by
+SQLite's write lock, and ``PRIMARY KEY (trace_id, seq)`` makes a forked chain impossible.
+Triggers refuse UPDATE and DELETE of entries (DELETE only passes for a trace that
+retention has tombstoned).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from tracegraph.graph.edges import edges_for
+from tracegraph.graph.protocol import Edge, NodeRef, Tombstone, TraceCursor, TraceFilter, TraceRow
+from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, seal_many
+from tracegraph.schema.enums import EntryKind
+from tracegraph.schema.errors import AlreadyExists, InvalidInput, TraceClosed, TraceNotFound
+
+from . import sql
+
+_ID_FIELD = {
+    EntryKind.STEP: "step_id",
+    EntryKind.API_CALL: "call_id",
+    EntryKind.HUMAN_INPUT: "input_id",
+}
+_SYNC = {"off": "OFF", "normal": "NORMAL", "full": "FULL"}
+
+
+def _entry(tenant_id: str, trace_id: str, row: tuple[Any, ...]) -> ChainEntry:
+    """Rebuild a chain entry from a journal row: content from the hashed body."""
+    _seq, _kind, hash_, body = row
+    obj = orjson.loads(body)
+    return ChainEntry(
+        tenant_id=obj["tenant_id"],
+        trace_id=obj["trace_id"],
+        seq=obj["seq"],
+        prev_hash=obj["prev_hash"],
+        kind=obj["kind"],
+        record=obj["record"],
+        hash=hash_,
+        version=obj["version"],
+    )
+
+
+def _trace_row(row: tuple[Any, ...]) -> TraceRow:
+    trace_id, tenant_id, status, entry_count, head_hash, started, completed = row
+    return TraceRow(
+        tenant_id=tenant_id,
+        trace_id=trace_id,
+        status=status,
+        entry_count=entry_count,
+        head_hash=head_hash,
+        started=orjson.loads(started)["record"] if started else {},
+        completed=orjson.loads(completed)["record"] if completed else None,
+    )
+
+
+class EmbeddedStore:
+    """GraphStore on one SQLite database file under ``data_dir``."""
+
+    backend_name = "embedded"
+
+    def __init__(self, data_dir: str | os.PathLike[str], *, durability: str = "normal") -> None:
+        if durability not in _SYNC:
+            raise InvalidInput(
+                f"durability: {durability!r} is not one of {sorted(_SYNC)}", field="durability"
+            )
+        self.data_dir = Path(data_dir).expanduser()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.data_dir / "tracegraph.sqlite3"
+        self._sync = _SYNC[durability]
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        self._conn().executescript(sql.SCHEMA)
+
+    # -- connections ------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None,
+                                 check_same_thread=False)
+            for pragma in sql.PRAGMAS:
+                db.execute(pragma)
+            db.execute(f"PRAGMA synchronous={self._sync}")
+            self._local.db = db
+            with self._all_lock:
+                self._all.append(db)
+        return db
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self._conn())
+
+    def close(self) -> None:
+        with self._all_lock:
+            for db in self._all:
+                db.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    # -- writes -------------------------------------------------------------------------------
+    def append(
+        self, tenant_id: str, trace_id: str, items: Sequence[tuple[str, dict[str, Any]]]
+    ) -> list[ChainEntry]:
+        if not items:
+            return []
+        with self._tx() as db:
+            head = db.execute(sql.SELECT_HEAD, (trace_id,)).fetchone()
+            starting = items[0][0] == EntryKind.TRACE_STARTED
+            if head is None:
+                if not starting:
+                    raise TraceNotFound(f"trace {trace_id} not found")
+                if db.execute(sql.SELECT_TOMBSTONE_EXISTS, (trace_id,)).fetchone():
+                    raise AlreadyExists(f"trace {trace_id} existed and was removed by retention")
+                head = (tenant_id, 0, 0, GENESIS_PREV_HASH, None, None)
+            elif head[0] != tenant_id:
+                if starting:
+                    raise AlreadyExists(f"trace id {trace_id} is already taken")
+                raise TraceNotFound(f"trace {trace_id} not found")
+            elif starting:
+                stored = db.execute(sql.SELECT_ENTRY, (trace_id, 0, tenant_id)).fetchone()
+                if stored and orjson.loads(stored[3])["record"] == items[0][1] and len(items) == 1:
+                    return [_entry(tenant_id, trace_id, stored)]  # idempotent retry
+                raise AlreadyExists(f"trace {trace_id} already exists")
+            _, entry_count, step_count, head_hash, last_step_id, completed_seq = head
+            if completed_seq is not None:
+                raise TraceClosed(f"trace {trace_id} is completed; its chain accepts no entries")
+            replay = self._replayed(db, tenant_id, trace_id, items)
+            if replay is not None:
+                return replay
+            prepared: list[tuple[str, dict[str, Any]]] = []
+            for kind, record in items:
+                if kind == EntryKind.STEP:
+                    record = {**record, "step_index": step_count}
+                    step_count += 1
+                prepared.append((kind, record))
+            sealed = seal_many(tenant_id, trace_id, entry_count, head_hash, prepared)
+            for entry in sealed:
+                last_step_id = self._store_entry(db, entry, last_step_id)
+            db.execute(sql.UPDATE_HEAD, (entry_count + len(sealed), step_count,
+                                         sealed[-1].hash, last_step_id, trace_id))
+            return sealed
+
+    def _replayed(
+        self, db: sqlite3.Connection, tenant_id: str, trace_id: str,
+        items: Sequence[tuple[str, dict[str, Any]]],
+    ) -> list[ChainEntry] | None:
+        """Stored entries when every item's id is already in this trace (an idempotent retry)."""
+        found: list[ChainEntry] = []
+        for kind, record in items:
+            key = _ID_FIELD.get(EntryKind(kind))
+            if key is None:
+                return None
+            ref = db.execute(sql.SELECT_NODE, (record[key],)).fetchone()
+            if ref is None:
+                if found:
+                    raise AlreadyExists("some records of this batch are already stored, "
+                                        "others are not: retry with the same ids or new ones")
+                return None
+            if ref[0] != tenant_id or ref[2] != trace_id:
+                raise AlreadyExists(f"{key} {record[key]} is already taken")
+            row = db.execute(sql.SELECT_ENTRY, (trace_id, ref[3], tenant_id)).fetchone()
+            found.append(_entry(tenant_id, trace_id, row))
+        return found
+
+    def _store_entry(
+        self, db: sqlite3.Connection, e: ChainEntry, last_step_id: str | None
+    ) -> str | None:
+        body = orjson.dumps(e.hashed_object())
+        db.execute(sql.INSERT_ENTRY, (e.trace_id, e.seq, e.tenant_id, e.kind, e.hash, body))
+        r = e.record
+        if e.kind == EntryKind.TRACE_STARTED:
+            db.execute(sql.INSERT_TRACE, (e.trace_id, e.tenant_id, r["session_id"],
+                                          r.get("agent_id"), r.get("parent_trace_id"),
+                                          r["created_at"], GENESIS_PREV_HASH))
+        elif e.kind == EntryKind.TRACE_COMPLETED:
+            db.execute(sql.UPDATE_COMPLETED, (r["status"], r.get("outcome"),
+                                              r["completed_at"], e.seq, e.trace_id))
+        else:
+            key = _ID_FIELD[EntryKind(e.kind)]
+            try:
+                db.execute(sql.INSERT_NODE, (r[key], e.tenant_id, e.kind, e.trace_id, e.seq))
+            except sqlite3.IntegrityError:
+                raise AlreadyExists(f"{key} {r[key]} is already taken") from None
+            if e.kind == EntryKind.STEP:
+                if "model_id" in r:
+                    db.execute(sql.INSERT_MODEL, (e.tenant_id, r["model_id"], e.trace_id))
+                for i, _ in enumerate(r.get("alternatives_considered", [])):
+                    db.execute(sql.INSERT_NODE, (f"{r['step_id']}#alt{i}", e.tenant_id,
+                                                 "alternative", e.trace_id, e.seq))
+        for edge in edges_for(e, last_step_id):
+            db.execute(sql.INSERT_EDGE, (e.tenant_id, edge.src, edge.dst, edge.type))
+        return r["step_id"] if e.kind == EntryKind.STEP else last_step_id
+
+    # -- reads ----------------------------------------------------------------------------------
+    def get_traces(self, tenant_id: str, trace_ids: Sequence[str]) -> Mapping[str, TraceRow]:
+        db = self._conn()
+        out: dict[str, TraceRow] = {}
+        for trace_id in dict.fromkeys(trace_ids):
+            row = db.execute(sql.SELECT_TRACE, (trace_id, tenant_id)).fetchone()
+            if row is not None:
+                out[trace_id] = _trace_row(row)
+        return out
+
+    def list_traces(
+        self, tenant_id: str, flt: TraceFilter, limit: int, after: TraceCursor | None = None
+    ) -> list[TraceRow]:
+        params = {
+            "tenant": tenant_id, "session": flt.session_id, "agent": flt.agent_id,
+            "status": flt.status, "outcome": flt.outcome, "parent": flt.parent_trace_id,
+            "roots": int(flt.roots_only), "after": flt.created_after,
+            "before": flt.created_before, "model": flt.model_id,
+            "cur_time": after.created_at if after else None,
+            "cur_id": after.trace_id if after else None, "limit": limit,
+        }
+        return [_trace_row(r) for r in self._conn().execute(sql.LIST_TRACES, params)]
+
+    def entries(
+        self, tenant_id: str, trace_ids: Sequence[str], kinds: frozenset[str] | None = None
+    ) -> Mapping[str, list[ChainEntry]]:
+        db = self._conn()
+        out: dict[str, list[ChainEntry]] = {}
+        for trace_id in dict.fromkeys(trace_ids):
+            rows = db.execute(sql.SELECT_ENTRIES, (trace_id, tenant_id)).fetchall()
+            out[trace_id] = [
+                _entry(tenant_id, trace_id, r) for r in rows if kinds is None or r[1] in kinds
+            ]
+        return out
+
+    def entries_at(
+        self, tenant_id: str, refs: Sequence[tuple[str, int]]
+    ) -> Mapping[tuple[str, int], ChainEntry]:
+        db = self._conn()
+        out: dict[tuple[str, int], ChainEntry] = {}
+        for trace_id, seq in dict.fromkeys(refs):
+            row = db.execute(sql.SELECT_ENTRY, (trace_id, seq, tenant_id)).fetchone()
+            if row is not None:
+                out[(trace_id, seq)] = _entry(tenant_id, trace_id, row)
+        return out
+
+    def children(self, tenant_id: str, trace_ids: Sequence[str]) -> Mapping[str, list[str]]:
+        db = self._conn()
+        return {
+            t: [r[0] for r in db.execute(sql.SELECT_CHILDREN, (tenant_id, t))]
+            for t in dict.fromkeys(trace_ids)
+        }
+
+    def resolve(self, tenant_id: str, node_ids: Sequence[str]) -> Mapping[str, NodeRef]:
+        db = self._conn()
+        out: dict[str, NodeRef] = {}
+        for node_id in dict.fromkeys(node_ids):
+            row = db.execute(sql.SELECT_NODE, (node_id,)).fetchone()
+            if row is not None and row[0] == tenant_id:
+                out[node_id] = NodeRef(node_id, row[1], row[2], row[3])
+                continue
+            t = db.execute(sql.SELECT_TRACE_EXISTS, (node_id,)).fetchone()
+            if t is not None and t[0] == tenant_id:
+                out[node_id] = NodeRef(node_id, "trace", node_id, None)
+        return out
+
+    def edges(
+        self, tenant_id: str, node_ids: Sequence[str], direction: Literal["out", "in"]
+    ) -> Mapping[str, list[Edge]]:
+        db = self._conn()
+        stmt = sql.SELECT_EDGES_OUT if direction == "out" else sql.SELECT_EDGES_IN
+        return {
+            n: [Edge(s, d, t) for s, d, t in db.execute(stmt, (n, tenant_id))]
+            for n in dict.fromkeys(node_ids)
+        }
+
+    def edges_since(self, tenant_id: str, rowid: int) -> list[tuple[int, Edge]]:
+        """Edges added after ``rowid``: how an in-memory graph catches up with the journal."""
+        rows = self._conn().execute(sql.SELECT_EDGES_SINCE, (tenant_id, rowid)).fetchall()
+        return [(r[0], Edge(r[1], r[2], r[3])) for r in rows]
+
+    def tombstones(self, tenant_id: str, session_id: str) -> list[Tombstone]:
+        rows = self._conn().execute(sql.SELECT_TOMBSTONES, (tenant_id, session_id)).fetchall()
+        return [Tombstone(*r) for r in rows]
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on error) on one connection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.db.execute("COMMIT")
+        else:
+            self.db.execute("ROLLBACK")

@@ -1,0 +1,1 @@
+"""Trace data model, canonical JSON, hash chain and input limits for tracegraph."""

@@ -1,0 +1,91 @@
+"""RFC 8785 (JSON Canonicalization Scheme) bytes, fast.
+
+The reference implementation (the ``rfc8785`` package) is exact but slow. For the values
+tracegraph stores almost always — strings, integers in the I-JSON range, floats of
+moderate magnitude, keys in the Basic Multilingual Plane — ``orjson`` with sorted keys
+produces the very same bytes, about twenty times faster. :func:`canonical_json` checks that
+a value is inside that proven domain and falls back to the reference otherwise; a
+hypothesis property test (``tests/schema/test_canonical.py``) checks both always agree.
+
+Outside the fast domain (and where the reference differs from ``orjson``):
+
+* integral floats (``1.0`` is ``1`` in RFC 8785, ``1.0`` in orjson) and ``-0.0``;
+* floats below 1e-6 or from 1e15 in magnitude (exponent formatting);
+* object keys outside the BMP (RFC 8785 sorts by UTF-16 code units, orjson by code points);
+* integers beyond 2**53 - 1 (RFC 8785 rejects them) and strings orjson cannot encode.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import rfc8785
+
+_SORTED = orjson.OPT_SORT_KEYS
+_MAX_SAFE_INT = 2**53 - 1
+_BMP_END = "\U00010000"
+
+
+def _fast_domain(value: Any) -> bool:
+    """True when ``orjson`` with sorted keys is byte-identical to RFC 8785 for ``value``."""
+    stack = [value]
+    pop, push = stack.pop, stack.append
+    while stack:
+        v = pop()
+        t = type(v)
+        if t is str or v is None or t is bool:
+            continue
+        if t is int:
+            if -_MAX_SAFE_INT <= v <= _MAX_SAFE_INT:
+                continue
+            return False
+        if t is float:
+            a = abs(v)
+            if 1e-6 <= a < 1e15 and not v.is_integer():
+                continue
+            return False
+        if t is dict:
+            for k, item in v.items():
+                if type(k) is not str or (not k.isascii() and max(k) >= _BMP_END):
+                    return False
+                push(item)
+            continue
+        if t is list or t is tuple:
+            for item in v:
+                push(item)
+            continue
+        return False
+    return True
+
+
+def canonical_json(value: Any) -> bytes:
+    """Return the RFC 8785 canonical JSON bytes of ``value``.
+
+    >>> canonical_json({"b": 1.0, "a": [0.5, "é"]})
+    b'{"a":[0.5,"\\xc3\\xa9"],"b":1}'
+    """
+    if _fast_domain(value):
+        try:
+            return orjson.dumps(value, option=_SORTED)
+        except orjson.JSONEncodeError:
+            pass
+    result: bytes = rfc8785.dumps(value)
+    return result
+
+
+def optimistic_json(value: Any) -> bytes:
+    """``orjson`` bytes with sorted keys: equal to RFC 8785 inside the fast domain.
+
+    Verification hashes these first and only recomputes with :func:`canonical_json` when the
+    hash does not match, so a correct entry costs one ``orjson`` call and a tampered one is
+    still judged by the exact canonical form.
+    """
+    return orjson.dumps(value, option=_SORTED)
+
+
+def json_number(x: float) -> int | float:
+    """Normalise a float the way JSON sees it: integral values become ints, -0.0 becomes 0."""
+    if x.is_integer() and abs(x) <= _MAX_SAFE_INT:
+        return int(x)
+    return x

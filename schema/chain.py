@@ -1,0 +1,187 @@
+"""The per-trace hash chain: how an entry is hashed, sealed and verified.
+
+Every record appended to a trace (its start, each step, API call and human input, and its
+completion) is one *entry* of that trace's chain, numbered by ``seq`` from 0. The hashed
+object of an entry is the JSON object::
+
+    {"version": 1, "tenant_id": ..., "trace_id": ..., "seq": n, "prev_hash": ...,
+     "kind": "step", "record": {...}}
+
+and its hash is ``SHA-256(0x00 || RFC 8785 canonical JSON of that object)`` in lower-case
+hex. The leading byte separates entry hashes from every other hash tracegraph computes
+(``0x01`` is reserved for tombstones). The first entry's ``prev_hash`` is
+:data:`GENESIS_PREV_HASH`, 64 zeros. Records omit fields whose value is null.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .canonical import canonical_json, optimistic_json
+
+FORMAT_VERSION = 1
+GENESIS_PREV_HASH = "0" * 64
+ENTRY_DOMAIN = b"\x00"
+TOMBSTONE_DOMAIN = b"\x01"
+
+
+@dataclass(frozen=True, slots=True)
+class ChainEntry:
+    """One sealed entry of a trace's hash chain, as stored."""
+
+    tenant_id: str
+    trace_id: str
+    seq: int
+    prev_hash: str
+    kind: str
+    record: dict[str, Any]
+    hash: str
+    version: int = FORMAT_VERSION
+
+    def hashed_object(self) -> dict[str, Any]:
+        """The JSON object whose canonical form is hashed."""
+        return {
+            "version": self.version,
+            "tenant_id": self.tenant_id,
+            "trace_id": self.trace_id,
+            "seq": self.seq,
+            "prev_hash": self.prev_hash,
+            "kind": self.kind,
+            "record": self.record,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry with its hash, as published in test vectors and exports."""
+        return {**self.hashed_object(), "hash": self.hash}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChainEntry:
+        return cls(
+            tenant_id=data["tenant_id"],
+            trace_id=data["trace_id"],
+            seq=data["seq"],
+            prev_hash=data["prev_hash"],
+            kind=data["kind"],
+            record=data["record"],
+            hash=data["hash"],
+            version=data["version"],
+        )
+
+
+def entry_hash(obj: dict[str, Any]) -> str:
+    """Hash of one hashed object: SHA-256 over the domain byte and its RFC 8785 bytes."""
+    return hashlib.sha256(ENTRY_DOMAIN + canonical_json(obj)).hexdigest()
+
+
+def seal(
+    tenant_id: str, trace_id: str, seq: int, prev_hash: str, kind: str, record: dict[str, Any]
+) -> ChainEntry:
+    """Seal a record as entry ``seq`` of a chain whose previous hash is ``prev_hash``."""
+    obj = {
+        "version": FORMAT_VERSION,
+        "tenant_id": tenant_id,
+        "trace_id": trace_id,
+        "seq": seq,
+        "prev_hash": prev_hash,
+        "kind": kind,
+        "record": record,
+    }
+    return ChainEntry(tenant_id, trace_id, seq, prev_hash, kind, record, entry_hash(obj))
+
+
+def seal_many(
+    tenant_id: str,
+    trace_id: str,
+    next_seq: int,
+    prev_hash: str,
+    items: Sequence[tuple[str, dict[str, Any]]],
+) -> list[ChainEntry]:
+    """Seal ``(kind, record)`` items as consecutive entries after the given chain head."""
+    sealed: list[ChainEntry] = []
+    for offset, (kind, record) in enumerate(items):
+        entry = seal(tenant_id, trace_id, next_seq + offset, prev_hash, kind, record)
+        sealed.append(entry)
+        prev_hash = entry.hash
+    return sealed
+
+
+def hash_matches(entry: ChainEntry) -> bool:
+    """True when the entry's stored hash is the hash of its content.
+
+    Tries the fast serialisation first; only a mismatch pays for the exact canonical form.
+    """
+    obj = entry.hashed_object()
+    fast = hashlib.sha256(ENTRY_DOMAIN + optimistic_json(obj)).hexdigest()
+    return fast == entry.hash or entry_hash(obj) == entry.hash
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """Result of verifying one chain (or all chains of a session)."""
+
+    valid: bool
+    entries_checked: int
+    first_broken_seq: int | None = None
+    reason: str | None = None
+    trace_id: str | None = None
+    head_hash: str | None = None
+    details: list[str] = field(default_factory=list)
+
+
+def verify_chain(
+    entries: Sequence[ChainEntry],
+    *,
+    tenant_id: str,
+    trace_id: str,
+    expected_length: int | None = None,
+) -> Verification:
+    """Recompute every entry and link of one trace's chain.
+
+    ``entries`` are what storage returns, ordered by their stored ``seq``. Reports the first
+    broken seq and why: ``content changed``, ``link broken``, ``entry missing``,
+    ``entry inserted``, ``reordered``, ``wrong trace`` or ``unsupported version``.
+    ``expected_length`` (the head the store recorded) catches entries deleted from the end.
+
+    >>> e0 = seal("t", "tr", 0, GENESIS_PREV_HASH, "trace_started", {"goal": "x"})
+    >>> verify_chain([e0], tenant_id="t", trace_id="tr").valid
+    True
+    """
+    later_hashes = {e.hash: i for i, e in enumerate(entries)}
+    prev = GENESIS_PREV_HASH
+    for i, e in enumerate(entries):
+
+        def broken(reason: str, seq: int = i, checked: int = i) -> Verification:
+            return Verification(False, checked, seq, reason, trace_id)
+
+        if e.seq != i:
+            if e.seq < i:
+                return broken(f"entry inserted: a second entry claims seq {e.seq}", e.seq)
+            return broken(f"entry missing: no entry with seq {i}")
+        if e.version != FORMAT_VERSION:
+            return broken(f"unsupported version: entry has format version {e.version}")
+        if e.tenant_id != tenant_id or e.trace_id != trace_id:
+            return broken("wrong trace: entry names another tenant or trace")
+        if e.prev_hash != prev:
+            back = later_hashes.get(e.prev_hash)
+            if back is not None and back > i:
+                return broken("reordered: entry links to an entry stored after it")
+            nxt = entries[i + 1] if i + 1 < len(entries) else None
+            if nxt is not None and nxt.prev_hash == prev:
+                return broken("entry inserted: entry does not link to the chain, the next one does")
+            if hash_matches(e):
+                return broken("link broken: prev_hash is not the previous entry's hash")
+            return broken("content changed: hash and prev_hash do not match")
+        if not hash_matches(e):
+            nxt = entries[i + 1] if i + 1 < len(entries) else None
+            if nxt is not None and nxt.prev_hash != e.hash and nxt.prev_hash in later_hashes:
+                return broken("reordered: entry was moved from another position")
+            return broken("content changed: stored hash does not match the entry")
+        prev = e.hash
+    n = len(entries)
+    if expected_length is not None and n < expected_length:
+        return Verification(False, n, n, f"entry missing: chain ends at seq {n - 1}, "
+                            f"the store recorded {expected_length} entries", trace_id)
+    return Verification(True, n, None, None, trace_id, prev if n else None)

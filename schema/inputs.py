@@ -1,0 +1,169 @@
+"""Pydantic models of what callers send: trace start, steps, API calls, human input, completion.
+
+Every model accepts snake_case or camelCase names, rejects unknown fields and names the
+field and the limit in its error.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from .enums import LEDGER_STEP_TYPES, Outcome, TraceStatus
+from .ids import ID_PATTERN
+from .limits import (
+    MAX_COST_USD,
+    MAX_DURATION_MS,
+    MAX_LIST_ITEMS,
+    MAX_SHORT_TEXT,
+    MAX_TEXT_BYTES,
+    MAX_TOKENS,
+    check_json,
+    check_text,
+)
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+StepTypeName = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.:\-]{0,63}$")
+]
+Tokens = Annotated[int, Field(ge=0, le=MAX_TOKENS)]
+DurationMs = Annotated[float, Field(ge=0, le=MAX_DURATION_MS, allow_inf_nan=False)]
+CostUsd = Annotated[float, Field(ge=0, le=MAX_COST_USD, allow_inf_nan=False)]
+Confidence = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
+def _json_field(value: Any, info: ValidationInfo) -> Any:
+    return check_json(value, field=info.field_name or "json")
+
+
+def _long_text(value: str, info: ValidationInfo) -> str:
+    return check_text(value, field=info.field_name or "text", max_bytes=MAX_TEXT_BYTES)
+
+
+def _short_text(value: str, info: ValidationInfo) -> str:
+    return check_text(value, field=info.field_name or "text", max_bytes=MAX_SHORT_TEXT)
+
+
+JSONPayload = Annotated[Any, AfterValidator(_json_field)]
+JSONObject = Annotated[dict[str, Any], AfterValidator(_json_field)]
+LongText = Annotated[str, AfterValidator(_long_text)]
+ShortText = Annotated[str, AfterValidator(_short_text)]
+
+_LEDGER_BY_LOWER = {t.lower(): t for t in LEDGER_STEP_TYPES}
+
+
+class InputModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        str_max_length=MAX_TEXT_BYTES,
+    )
+
+
+class StartTraceInput(InputModel):
+    """Start a trace: one agent handling one request."""
+
+    session_id: Id | None = None
+    agent_id: Id | None = None
+    goal: LongText | None = None
+    parent_trace_id: Id | None = None
+    spawned_by_step_id: Id | None = None
+    actor_urn: Annotated[str, StringConstraints(max_length=512)] | None = None
+    metadata: JSONObject | None = None
+    trace_id: Id | None = None
+    created_at: datetime | None = None
+
+
+class StepInput(InputModel):
+    """One reasoning step. ``step_type`` is one of the 12 ledger types or a custom name."""
+
+    step_type: StepTypeName
+    content: LongText | None = None
+    input_data: JSONPayload | None = None
+    output_data: JSONPayload | None = None
+    input_summary: ShortText | None = None
+    output_summary: ShortText | None = None
+    alternatives_considered: Annotated[list[ShortText], Field(max_length=MAX_LIST_ITEMS)] = []
+    selected_alternative: ShortText | None = None
+    confidence: Confidence | None = None
+    duration_ms: DurationMs | None = None
+    model_id: Annotated[str, StringConstraints(max_length=256)] | None = None
+    input_tokens: Tokens | None = None
+    output_tokens: Tokens | None = None
+    thinking_tokens: Tokens | None = None
+    depends_on: Annotated[list[Id], Field(max_length=MAX_LIST_ITEMS)] = []
+    metadata: JSONObject | None = None
+    step_id: Id | None = None
+    created_at: datetime | None = None
+
+    @field_validator("step_type")
+    @classmethod
+    def _ledger_case(cls, v: str) -> str:
+        """Ledger types match case-insensitively and are stored in their canonical case."""
+        return _LEDGER_BY_LOWER.get(v.lower(), v)
+
+
+class ApiCallInput(InputModel):
+    """An LLM, database, tool or HTTP call made during a trace, optionally tied to a step."""
+
+    step_id: Id | None = None
+    api_type: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "llm"
+    endpoint: ShortText | None = None
+    method: Annotated[str, StringConstraints(max_length=16)] | None = None
+    status_code: Annotated[int, Field(ge=0, le=999)] | None = None
+    latency_ms: DurationMs | None = None
+    request_tokens: Tokens | None = None
+    response_tokens: Tokens | None = None
+    cost_usd: CostUsd | None = None
+    error: LongText | None = None
+    call_id: Id | None = None
+    created_at: datetime | None = None
+
+
+class HumanInputInput(InputModel):
+    """A human-in-the-loop exchange: the agent's question and the human's answer."""
+
+    step_id: Id | None = None
+    question: LongText
+    answer: LongText | None = None
+    answered_by: Annotated[str, StringConstraints(max_length=256)] | None = None
+    answered_at: datetime | None = None
+    input_id: Id | None = None
+
+
+class CompleteTraceInput(InputModel):
+    """Complete a trace. Status defaults from the outcome (failure -> failed)."""
+
+    outcome: Outcome
+    final_answer: LongText | None = None
+    confidence: Confidence | None = None
+    error_details: LongText | None = None
+    status: TraceStatus | None = None
+
+    @field_validator("status")
+    @classmethod
+    def _final_status(cls, v: TraceStatus | None) -> TraceStatus | None:
+        if v in (TraceStatus.ACTIVE, TraceStatus.PAUSED):
+            raise ValueError("a completed trace's status is completed, failed or cancelled")
+        return v
+
+
+def utc_iso(dt: datetime | None = None) -> str:
+    """ISO 8601 UTC timestamp with microseconds and a ``Z`` suffix."""
+    dt = datetime.now(UTC) if dt is None else dt
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

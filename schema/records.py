@@ -1,0 +1,188 @@
+"""Stored records: how inputs become chain-entry records, and the read models built from them.
+
+A record is the ``record`` object of a chain entry: snake_case keys, null fields omitted,
+timestamps as ISO 8601 UTC strings, integral floats as ints. Read models (``Step``,
+``ApiCall``...) are pydantic models rebuilt from entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from .canonical import json_number
+from .chain import ChainEntry
+from .enums import EntryKind
+from .inputs import (
+    ApiCallInput,
+    CompleteTraceInput,
+    HumanInputInput,
+    StartTraceInput,
+    StepInput,
+    utc_iso,
+)
+
+
+def _compact(d: dict[str, Any]) -> dict[str, Any]:
+    """Drop nulls and empty lists; normalise floats. Records never hold nulls."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if v is None or (type(v) is list and not v):
+            continue
+        out[k] = json_number(v) if type(v) is float else v
+    return out
+
+
+def reasoning_hash(text: str) -> str:
+    """SHA-256 of a step's text, used to find duplicate reasoning."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def trace_started_record(inp: StartTraceInput, *, session_id: str) -> dict[str, Any]:
+    return _compact({
+        "session_id": session_id,
+        "agent_id": inp.agent_id,
+        "actor_urn": inp.actor_urn,
+        "goal": inp.goal,
+        "parent_trace_id": inp.parent_trace_id,
+        "spawned_by_step_id": inp.spawned_by_step_id,
+        "metadata": inp.metadata,
+        "created_at": utc_iso(inp.created_at),
+    })
+
+
+def step_record(inp: StepInput, *, step_id: str) -> dict[str, Any]:
+    """The record of a step, without ``step_index`` (the store assigns it under its lock)."""
+    return _compact({
+        "step_id": step_id,
+        "step_type": inp.step_type,
+        "content": inp.content,
+        "reasoning_hash": reasoning_hash(inp.content) if inp.content is not None else None,
+        "input_data": inp.input_data,
+        "output_data": inp.output_data,
+        "input_summary": inp.input_summary,
+        "output_summary": inp.output_summary,
+        "alternatives_considered": list(inp.alternatives_considered),
+        "selected_alternative": inp.selected_alternative,
+        "confidence": inp.confidence,
+        "duration_ms": inp.duration_ms,
+        "model_id": inp.model_id,
+        "input_tokens": inp.input_tokens,
+        "output_tokens": inp.output_tokens,
+        "thinking_tokens": inp.thinking_tokens,
+        "depends_on": list(inp.depends_on),
+        "metadata": inp.metadata,
+        "created_at": utc_iso(inp.created_at),
+    })
+
+
+def api_call_record(inp: ApiCallInput, *, call_id: str) -> dict[str, Any]:
+    return _compact({
+        "call_id": call_id,
+        "step_id": inp.step_id,
+        "api_type": inp.api_type,
+        "endpoint": inp.endpoint,
+        "method": inp.method,
+        "status_code": inp.status_code,
+        "latency_ms": inp.latency_ms,
+        "request_tokens": inp.request_tokens,
+        "response_tokens": inp.response_tokens,
+        "cost_usd": inp.cost_usd,
+        "error": inp.error,
+        "created_at": utc_iso(inp.created_at),
+    })
+
+
+def human_input_record(inp: HumanInputInput, *, input_id: str) -> dict[str, Any]:
+    return _compact({
+        "input_id": input_id,
+        "step_id": inp.step_id,
+        "question": inp.question,
+        "answer": inp.answer,
+        "answered_by": inp.answered_by,
+        "answered_at": utc_iso(inp.answered_at) if inp.answered_at else None,
+        "created_at": utc_iso(),
+    })
+
+
+class Totals(BaseModel):
+    """Rollup of token usage, cost and step time."""
+
+    model_config = ConfigDict(frozen=True)
+
+    thinking_tokens: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    duration_ms: float = 0.0
+    step_count: int = 0
+    api_call_count: int = 0
+
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(
+            thinking_tokens=self.thinking_tokens + other.thinking_tokens,
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cost_usd=round(self.cost_usd + other.cost_usd, 10),
+            duration_ms=self.duration_ms + other.duration_ms,
+            step_count=self.step_count + other.step_count,
+            api_call_count=self.api_call_count + other.api_call_count,
+        )
+
+
+def rollup(entries: list[ChainEntry]) -> tuple[Totals, list[str], list[str]]:
+    """Totals, model ids used (first-use order) and path taken (step types in order).
+
+    Tokens come from steps (input, output, thinking); API calls add their request and
+    response tokens only when they are not tied to a step that already reported usage;
+    cost comes from API calls; duration is the sum of step durations.
+    """
+    thinking = inp = out = steps = calls = 0
+    cost = duration = 0.0
+    models: dict[str, None] = {}
+    path: list[str] = []
+    steps_with_usage: set[str] = set()
+    for e in entries:
+        r = e.record
+        if e.kind == EntryKind.STEP:
+            steps += 1
+            path.append(r["step_type"])
+            thinking += r.get("thinking_tokens", 0)
+            if "input_tokens" in r or "output_tokens" in r:
+                steps_with_usage.add(r["step_id"])
+            inp += r.get("input_tokens", 0)
+            out += r.get("output_tokens", 0)
+            duration += r.get("duration_ms", 0)
+            if "model_id" in r:
+                models[r["model_id"]] = None
+    for e in entries:
+        if e.kind == EntryKind.API_CALL:
+            r = e.record
+            calls += 1
+            cost += r.get("cost_usd", 0)
+            if r.get("step_id") not in steps_with_usage:
+                inp += r.get("request_tokens", 0)
+                out += r.get("response_tokens", 0)
+    totals = Totals(
+        thinking_tokens=thinking, input_tokens=inp, output_tokens=out,
+        cost_usd=round(cost, 10), duration_ms=duration, step_count=steps, api_call_count=calls,
+    )
+    return totals, list(models), path
+
+
+def completion_record(
+    inp: CompleteTraceInput, *, status: str, totals: Totals, models: list[str], path: list[str]
+) -> dict[str, Any]:
+    return _compact({
+        "status": status,
+        "outcome": inp.outcome.value,
+        "final_answer": inp.final_answer,
+        "confidence": inp.confidence,
+        "error_details": inp.error_details,
+        "completed_at": utc_iso(),
+        "totals": _compact(totals.model_dump()),
+        "model_ids_used": models,
+        "path_taken": path,
+    })

@@ -1,0 +1,139 @@
+"""Read models: traces, steps, API calls and human inputs as callers see them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from .chain import ChainEntry
+from .records import Totals
+
+
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class StepView(View):
+    step_id: str
+    trace_id: str
+    tenant_id: str
+    step_index: int
+    step_type: str
+    seq: int
+    hash: str
+    prev_hash: str
+    created_at: str
+    content: str | None = None
+    reasoning_hash: str | None = None
+    input_data: Any = None
+    output_data: Any = None
+    input_summary: str | None = None
+    output_summary: str | None = None
+    alternatives_considered: list[str] = []
+    selected_alternative: str | None = None
+    confidence: float | None = None
+    duration_ms: float | None = None
+    model_id: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    thinking_tokens: int | None = None
+    depends_on: list[str] = []
+    metadata: dict[str, Any] | None = None
+    has_embedding: bool = False
+
+    @classmethod
+    def from_entry(cls, e: ChainEntry) -> StepView:
+        return cls.model_construct(
+            trace_id=e.trace_id, tenant_id=e.tenant_id, seq=e.seq, hash=e.hash,
+            prev_hash=e.prev_hash, **_with_defaults(cls, e.record),
+        )
+
+
+class ApiCallView(View):
+    call_id: str
+    trace_id: str
+    seq: int
+    hash: str
+    created_at: str
+    step_id: str | None = None
+    api_type: str = "llm"
+    endpoint: str | None = None
+    method: str | None = None
+    status_code: int | None = None
+    latency_ms: float | None = None
+    request_tokens: int | None = None
+    response_tokens: int | None = None
+    cost_usd: float | None = None
+    error: str | None = None
+
+    @classmethod
+    def from_entry(cls, e: ChainEntry) -> ApiCallView:
+        return cls.model_construct(
+            trace_id=e.trace_id, seq=e.seq, hash=e.hash, **_with_defaults(cls, e.record)
+        )
+
+
+class HumanInputView(View):
+    input_id: str
+    trace_id: str
+    seq: int
+    hash: str
+    question: str
+    created_at: str
+    step_id: str | None = None
+    answer: str | None = None
+    answered_by: str | None = None
+    answered_at: str | None = None
+
+    @classmethod
+    def from_entry(cls, e: ChainEntry) -> HumanInputView:
+        return cls.model_construct(
+            trace_id=e.trace_id, seq=e.seq, hash=e.hash, **_with_defaults(cls, e.record)
+        )
+
+
+class TraceView(View):
+    trace_id: str
+    tenant_id: str
+    session_id: str
+    status: str
+    created_at: str
+    entry_count: int
+    head_hash: str
+    agent_id: str | None = None
+    actor_urn: str | None = None
+    goal: str | None = None
+    parent_trace_id: str | None = None
+    spawned_by_step_id: str | None = None
+    metadata: dict[str, Any] | None = None
+    outcome: str | None = None
+    final_answer: str | None = None
+    confidence: float | None = None
+    error_details: str | None = None
+    completed_at: str | None = None
+    totals: Totals | None = None
+    model_ids_used: list[str] = []
+    path_taken: list[str] = []
+
+
+class ChainVerification(View):
+    """What verifying a trace or a session reports."""
+
+    valid: bool
+    entries_checked: int
+    first_broken_seq: int | None = None
+    reason: str | None = None
+    trace_id: str | None = None
+    traces_checked: int = 1
+    head_hash: str | None = None
+
+
+def _with_defaults(cls: type[View], record: dict[str, Any]) -> dict[str, Any]:
+    """Record fields plus the model's defaults for fields the record omits (nulls)."""
+    fields = cls.model_fields
+    out = {name: f.default for name, f in fields.items() if not f.is_required()}
+    for k, v in record.items():
+        if k in fields:
+            out[k] = v
+    return out
