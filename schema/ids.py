@@ -31,4 +31,4 @@ def new_id() -> str:
 
 def is_valid_id(value: str) -> bool:
     """True when ``value`` matches :data:`ID_PATTERN`."""
-    return bool(_ID_RE.match(value))
+    return _ID_RE.fullmatch(value) is not None

@@ -71,7 +71,9 @@ def _check_text(s: str, path: str) -> None:
     try:
         s.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError(f"{path}: text holds a lone surrogate (invalid Unicode)") from None
+        # the path may hold the offending key itself: escape it so the message is valid text
+        safe = path.encode("utf-8", "backslashreplace").decode("utf-8")
+        raise ValueError(f"{safe}: text holds a lone surrogate (invalid Unicode)") from None
 
 
 def check_text(s: str, *, field: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
