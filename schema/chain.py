@@ -150,6 +150,7 @@ def verify_chain(
     True
     """
     later_hashes = {e.hash: i for i, e in enumerate(entries)}
+    stored_seqs = {e.seq for e in entries}
     prev = GENESIS_PREV_HASH
     for i, e in enumerate(entries):
 
@@ -159,6 +160,8 @@ def verify_chain(
         if e.seq != i:
             if e.seq < i:
                 return broken(f"entry inserted: a second entry claims seq {e.seq}", e.seq)
+            if i in stored_seqs:
+                return broken(f"reordered: entry with seq {e.seq} is stored before seq {i}")
             return broken(f"entry missing: no entry with seq {i}")
         if e.version != FORMAT_VERSION:
             return broken(f"unsupported version: entry has format version {e.version}")

@@ -1,0 +1,71 @@
+"""What a backend provides to the conformance suite: fresh stores, restarts, raw tampering.
+
+Each backend adds one ``Harness`` subclass in ``tests/conformance/backends/``. Tampering
+goes through the database's own query language, behind tracegraph's back.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from abc import ABC, abstractmethod
+from typing import Any
+
+import pytest
+from tracegraph.graph.protocol import GraphStore
+from tracegraph.schema.chain import ChainEntry
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def unavailable(reason: str) -> None:
+    """Skip locally when a backend's server is missing; fail under CI=true."""
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
+class Harness(ABC):
+    """One backend under test. Tests are isolated by a fresh tenant id each."""
+
+    name: str
+
+    @staticmethod
+    def new_tenant() -> str:
+        return f"t{uuid.uuid4().hex[:12]}"
+
+    @abstractmethod
+    def open(self) -> GraphStore:
+        """A store connected to the backend (the same data every time it is opened)."""
+
+    @abstractmethod
+    def restart(self) -> None:
+        """Stop and start the server (or reopen the file) with its data kept."""
+
+    # -- tampering through the database itself ----------------------------------------------
+    @abstractmethod
+    def change_record_field(self, trace_id: str, seq: int, key: str, value: Any) -> None:
+        """Overwrite one field of the record of entry ``seq``."""
+
+    @abstractmethod
+    def delete_entry(self, trace_id: str, seq: int) -> None:
+        """Remove entry ``seq`` (and nothing else)."""
+
+    @abstractmethod
+    def insert_entry(self, entry: ChainEntry) -> None:
+        """Store a forged entry; ``entry.seq`` may collide with or follow existing ones."""
+
+    @abstractmethod
+    def swap_entries(self, trace_id: str, seq_a: int, seq_b: int) -> None:
+        """Exchange the positions of two entries (their stored seq)."""
+
+    def refuses_update(self, trace_id: str, seq: int) -> bool | None:
+        """True when the database itself refuses to change a sealed entry.
+
+        ``None`` means the database has no mechanism to refuse it (the test says why).
+        """
+        return None
+
+    def refuses_delete(self, trace_id: str, seq: int) -> bool | None:
+        """True when the database itself refuses to delete a sealed entry; ``None`` as above."""
+        return None
