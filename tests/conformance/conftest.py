@@ -7,29 +7,27 @@ server is missing is skipped locally and fails the run under ``CI=true``.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from tracegraph.api.service import TraceService
 from tracegraph.graph.protocol import GraphStore
 
-from .backends.embedded import EmbeddedHarness
 from .harness import Harness
 
+#: Each name has a module ``backends/<name>.py`` with ``make_harness(tmp_path_factory)``,
+#: which starts the backend's server (or calls ``harness.unavailable``) and returns a Harness.
 BACKENDS = ["embedded"]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def harness(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             ) -> Iterator[Harness]:
-    name = request.param
-    if name == "embedded":
-        h = EmbeddedHarness(Path(tmp_path_factory.mktemp("embedded")))
-        yield h
-        h.close()
-        return
-    raise AssertionError(f"unknown backend {name}")
+    module = importlib.import_module(f"{__package__}.backends.{request.param}")
+    h: Harness = module.make_harness(tmp_path_factory)
+    yield h
+    h.close()
 
 
 @pytest.fixture

@@ -42,6 +42,10 @@ class Harness(ABC):
     def restart(self) -> None:
         """Stop and start the server (or reopen the file) with its data kept."""
 
+    @abstractmethod
+    def close(self) -> None:
+        """Release the stores this harness opened (servers stay up for the next session)."""
+
     # -- tampering through the database itself ----------------------------------------------
     @abstractmethod
     def change_record_field(self, trace_id: str, seq: int, key: str, value: Any) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from tracegraph.graph.embedded import EmbeddedStore
 from tracegraph.graph.protocol import GraphStore
 from tracegraph.schema.chain import ChainEntry
@@ -14,6 +15,10 @@ from tracegraph.schema.chain import ChainEntry
 from ..harness import Harness
 
 _TRIGGERS = ("entries_no_update", "entries_no_delete")
+
+
+def make_harness(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedHarness:
+    return EmbeddedHarness(Path(tmp_path_factory.mktemp("embedded")))
 
 
 class EmbeddedHarness(Harness):
