@@ -94,10 +94,64 @@ class Tombstone:
     hash: str
 
 
+PathMode = Literal["SHORTEST", "ALL_SIMPLE"]
+Direction = Literal["UP", "DOWN", "BOTH"]
+
+#: Which stored edge names a hop when two stored edges join the same pair of nodes in the
+#: flow view (a step that depends on the step right before it: NEXT and DEPENDS_ON); the
+#: first type in this order wins. See :func:`tracegraph.graph.algorithms.flow.flow_edge`.
+FLOW_EDGE_PRECEDENCE: tuple[EdgeType, ...] = (
+    "HAS_STEP", "NEXT", "DEPENDS_ON", "SPAWNED", "CHILD_OF", "CALLED", "CONSIDERED", "ASKED",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class PathResult:
+    """One directed path of the flow view.
+
+    ``nodes`` runs from the start to the end; ``edges[i]`` is the *stored* edge that joins
+    ``nodes[i]`` and ``nodes[i + 1]``, with its stored type and direction: ``src ==
+    nodes[i]`` for HAS_STEP, NEXT, SPAWNED, CALLED, CONSIDERED and ASKED, and ``src ==
+    nodes[i + 1]`` for DEPENDS_ON and CHILD_OF, which the flow view follows backwards.
+    A path of length 0 (start equals end) has one node and no edges.
+    """
+
     nodes: list[str]
     edges: list[Edge] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class PathSearch:
+    """Paths found by :meth:`GraphStore.path`, in order; ``truncated`` when more exist."""
+
+    paths: list[PathResult]
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LineageNode:
+    """A node reached by a lineage query: ``depth`` is its fewest hops from the start node."""
+
+    node_id: str
+    depth: int
+    direction: Literal["UP", "DOWN"]
+
+
+@dataclass(frozen=True, slots=True)
+class LineageResult:
+    """Ancestors and/or descendants of ``node_id`` in the flow view.
+
+    ``nodes`` is sorted by ``(depth, direction, node_id)`` ("UP" before "DOWN") and never
+    holds the start node itself; ``edges`` are the stored edges whose two ends are both the
+    start node or in ``nodes``, sorted by ``(src, dst, type)``; ``truncated`` says that
+    more nodes than the limit were within ``max_depth`` and only the first ``limit`` are
+    listed.
+    """
+
+    node_id: str
+    nodes: list[LineageNode]
+    edges: list[Edge] = field(default_factory=list)
+    truncated: bool = False
 
 
 @runtime_checkable
@@ -155,6 +209,52 @@ class GraphStore(Protocol):
         self, tenant_id: str, node_ids: Sequence[str], direction: Literal["out", "in"]
     ) -> Mapping[str, list[Edge]]:
         """Edges leaving (``out``) or entering (``in``) each node."""
+        ...
+
+    # -- graph queries ---------------------------------------------------------------------
+    # Both run over the *flow view* of the stored edges, where every edge points from
+    # cause to effect: trace -> step (HAS_STEP), step -> next step (NEXT), dependency ->
+    # dependent step (DEPENDS_ON, followed backwards), spawning step -> child trace
+    # (SPAWNED), parent trace -> child trace (CHILD_OF, followed backwards), step -> API
+    # call (CALLED), step -> alternative (CONSIDERED), step -> human input (ASKED). Other
+    # edge types (IN_SESSION, BY_AGENT, USED_MODEL) are not part of it. Only the tenant's
+    # own edges are in its view: an id of another tenant finds nothing. Results must be
+    # identical on every backend; docs/graph-queries.md is the reference and
+    # ``tracegraph.graph.algorithms`` the reference implementation.
+    def path(
+        self,
+        tenant_id: str,
+        from_id: str,
+        to_id: str,
+        mode: PathMode = "SHORTEST",
+        max_length: int | None = None,
+        limit: int = 100,
+    ) -> PathSearch:
+        """Directed paths ``from_id`` -> ``to_id`` of at most ``max_length`` edges.
+
+        Paths are ordered by length, then by their node id sequences compared element by
+        element (string order). ``SHORTEST`` returns the first of them only (one shortest
+        path, ties broken by that order); ``ALL_SIMPLE`` returns the first ``limit`` simple
+        paths (no repeated node) with ``truncated`` set when more exist. ``max_length=None``
+        means no bound. ``from_id == to_id`` gives the one path of length 0. An unknown or
+        foreign id, or no path, gives no paths.
+        """
+        ...
+
+    def lineage(
+        self,
+        tenant_id: str,
+        node_id: str,
+        direction: Direction = "BOTH",
+        max_depth: int = 50,
+        limit: int = 10_000,
+    ) -> LineageResult:
+        """Ancestors (``UP``), descendants (``DOWN``) or both of a node, to ``max_depth`` hops.
+
+        Each node comes with its fewest hop count from ``node_id`` in that direction; see
+        :class:`LineageResult` for order, edges and truncation. An unknown or foreign id
+        gives an empty result.
+        """
         ...
 
     def tombstones(self, tenant_id: str, session_id: str) -> list[Tombstone]:
