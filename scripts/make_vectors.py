@@ -40,6 +40,7 @@ from tracegraph.schema.inputs import (
     HumanInputInput,
     StartTraceInput,
     StepInput,
+    utc_iso,
 )
 
 TENANT = "tenant-vectors"
@@ -52,7 +53,7 @@ def at(seconds: float) -> datetime:
 
 
 def stamp(seconds: float) -> str:
-    return records.utc_iso(at(seconds))
+    return utc_iso(at(seconds))
 
 
 def chain_items() -> list[tuple[str, dict[str, Any]]]:
