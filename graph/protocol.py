@@ -122,7 +122,7 @@ class PathResult:
 
 @dataclass(frozen=True, slots=True)
 class PathSearch:
-    """Paths found by :meth:`GraphStore.path`, in order; ``truncated`` when more exist."""
+    """Paths found by :meth:`GraphStore.paths`, in order; ``truncated`` when more exist."""
 
     paths: list[PathResult]
     truncated: bool = False
@@ -221,7 +221,7 @@ class GraphStore(Protocol):
     # own edges are in its view: an id of another tenant finds nothing. Results must be
     # identical on every backend; docs/graph-queries.md is the reference and
     # ``tracegraph.graph.algorithms`` the reference implementation.
-    def path(
+    def paths(
         self,
         tenant_id: str,
         from_id: str,
@@ -231,6 +231,8 @@ class GraphStore(Protocol):
         limit: int = 100,
     ) -> PathSearch:
         """Directed paths ``from_id`` -> ``to_id`` of at most ``max_length`` edges.
+
+        (Named ``paths``, not ``path``: the embedded store's ``path`` is its database file.)
 
         Paths are ordered by length, then by their node id sequences compared element by
         element (string order). ``SHORTEST`` returns the first of them only (one shortest

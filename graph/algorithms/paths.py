@@ -213,7 +213,7 @@ def find_paths(
     max_length: int | None = None,
     limit: int = 100,
 ) -> PathSearch:
-    """Paths ``source`` -> ``target`` in either mode, as :meth:`GraphStore.path` returns them.
+    """Paths ``source`` -> ``target`` in either mode, as :meth:`GraphStore.paths` returns them.
 
     ``SHORTEST`` gives at most one path (the first of the ``ALL_SIMPLE`` order) and is
     never truncated.

@@ -17,13 +17,27 @@ from pathlib import Path
 from typing import Any, Literal
 
 import orjson
+from tracegraph.graph import algorithms
 from tracegraph.graph.edges import edges_for
-from tracegraph.graph.protocol import Edge, NodeRef, Tombstone, TraceCursor, TraceFilter, TraceRow
+from tracegraph.graph.protocol import (
+    Direction,
+    Edge,
+    LineageResult,
+    NodeRef,
+    PathMode,
+    PathResult,
+    PathSearch,
+    Tombstone,
+    TraceCursor,
+    TraceFilter,
+    TraceRow,
+)
 from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, seal_many
 from tracegraph.schema.enums import EntryKind
 from tracegraph.schema.errors import AlreadyExists, InvalidInput, TraceClosed, TraceNotFound
 
 from . import sql
+from .graphview import FlowGraphs
 
 _ID_FIELD = {
     EntryKind.STEP: "step_id",
@@ -31,6 +45,8 @@ _ID_FIELD = {
     EntryKind.HUMAN_INPUT: "input_id",
 }
 _SYNC = {"off": "OFF", "normal": "NORMAL", "full": "FULL"}
+#: Bumped (in the same transaction) by whatever deletes edges, so flow graphs rebuild.
+SELECT_GRAPH_GENERATION = "SELECT value FROM meta WHERE key = 'graph_generation'"
 
 
 def _entry(tenant_id: str, trace_id: str, row: tuple[Any, ...]) -> ChainEntry:
@@ -80,6 +96,7 @@ class EmbeddedStore:
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._conn().executescript(sql.SCHEMA)
+        self._flow = FlowGraphs(self.edges_since, self.graph_generation)
 
     # -- connections ------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -104,6 +121,7 @@ class EmbeddedStore:
                 db.close()
             self._all.clear()
         self._local = threading.local()
+        self._flow.clear()
 
     # -- writes -------------------------------------------------------------------------------
     def append(
@@ -279,6 +297,42 @@ class EmbeddedStore:
         """Edges added after ``rowid``: how an in-memory graph catches up with the journal."""
         rows = self._conn().execute(sql.SELECT_EDGES_SINCE, (tenant_id, rowid)).fetchall()
         return [(r[0], Edge(r[1], r[2], r[3])) for r in rows]
+
+    def graph_generation(self) -> str | None:
+        """Changes whenever stored edges are deleted; flow graphs then rebuild."""
+        row = self._conn().execute(SELECT_GRAPH_GENERATION).fetchone()
+        return None if row is None else str(row[0])
+
+    # -- graph queries (protocol semantics: graph/protocol.py, docs/graph-queries.md) ------
+    def paths(
+        self,
+        tenant_id: str,
+        from_id: str,
+        to_id: str,
+        mode: PathMode = "SHORTEST",
+        max_length: int | None = None,
+        limit: int = 100,
+    ) -> PathSearch:
+        known = self.resolve(tenant_id, [from_id, to_id])
+        if from_id not in known or to_id not in known:
+            return PathSearch([], False)
+        if from_id == to_id:
+            return PathSearch([PathResult([from_id], [])], False)
+        with self._flow.graph(tenant_id) as graph:
+            return algorithms.find_paths(graph, from_id, to_id, mode, max_length, limit)
+
+    def lineage(
+        self,
+        tenant_id: str,
+        node_id: str,
+        direction: Direction = "BOTH",
+        max_depth: int = 50,
+        limit: int = 10_000,
+    ) -> LineageResult:
+        if node_id not in self.resolve(tenant_id, [node_id]):
+            return LineageResult(node_id, [], [], False)
+        with self._flow.graph(tenant_id) as graph:
+            return algorithms.lineage(graph, node_id, direction, max_depth, limit)
 
     def tombstones(self, tenant_id: str, session_id: str) -> list[Tombstone]:
         rows = self._conn().execute(sql.SELECT_TOMBSTONES, (tenant_id, session_id)).fetchall()
