@@ -8,10 +8,12 @@ trace (CHILD_OF backwards), step -> API call (CALLED), step -> alternative (CONS
 step -> human input (ASKED). Every flow edge runs from an older node to a newer one, so
 the view of a store is acyclic.
 
-The flow view is a :class:`networkx.DiGraph`; each edge keeps the stored edge it came from
-under the attribute ``"edge"``. Where two stored edges join the same pair (a step that
-depends on the step right before it), the one whose type comes first in
-:data:`~tracegraph.graph.protocol.FLOW_EDGE_PRECEDENCE` is kept.
+The flow view is a :class:`networkx.DiGraph`; each edge keeps the type of the stored edge
+it came from under the attribute ``"type"`` (:func:`stored_edge` rebuilds the stored edge
+from it). Where two stored edges join the same pair (a step that depends on the step right
+before it), the one whose type comes first in
+:data:`~tracegraph.graph.protocol.FLOW_EDGE_PRECEDENCE` is kept. Edge attribute dicts are
+read-only: the embedded store shares one per type between edges.
 """
 
 from __future__ import annotations
@@ -77,8 +79,8 @@ def add_flow_edges(graph: nx.DiGraph, edges: Iterable[Edge]) -> int:
     >>> g = nx.DiGraph()
     >>> add_flow_edges(g, [Edge("s1", "s2", "NEXT"), Edge("s2", "s1", "DEPENDS_ON")])
     1
-    >>> g.edges["s1", "s2"]["edge"]
-    Edge(src='s1', dst='s2', type='NEXT')
+    >>> g.edges["s1", "s2"]["type"]
+    'NEXT'
     """
     added = 0
     adj = graph.succ
@@ -89,10 +91,11 @@ def add_flow_edges(graph: nx.DiGraph, edges: Iterable[Edge]) -> int:
         u, v = pair
         have = adj[u].get(v) if u in adj else None
         if have is None:
-            graph.add_edge(u, v, edge=edge)
+            graph.add_edge(u, v, type=edge.type)
             added += 1
-        elif _RANK[edge.type] < _RANK[have["edge"].type]:
-            have["edge"] = edge
+        elif _RANK[edge.type] < _RANK[have["type"]]:
+            graph.remove_edge(u, v)  # attribute dicts may be shared: replace, never mutate
+            graph.add_edge(u, v, type=edge.type)
     return added
 
 
@@ -107,7 +110,7 @@ def flow_graph(edges: Iterable[Edge]) -> nx.DiGraph:
     Returns
     -------
     networkx.DiGraph
-        Edges from cause to effect, each with its stored edge under ``"edge"``.
+        Edges from cause to effect, each with its stored edge type under ``"type"``.
 
     Examples
     --------
@@ -128,5 +131,5 @@ def stored_edge(graph: nx.DiGraph, u: str, v: str) -> Edge:
     >>> stored_edge(flow_graph([Edge("c", "p", "CHILD_OF")]), "p", "c")
     Edge(src='c', dst='p', type='CHILD_OF')
     """
-    edge: Edge = graph.succ[u][v]["edge"]
-    return edge
+    kind: EdgeType = graph.succ[u][v]["type"]
+    return Edge(v, u, kind) if kind in REVERSED_TYPES else Edge(u, v, kind)

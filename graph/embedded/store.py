@@ -47,6 +47,9 @@ _ID_FIELD = {
 _SYNC = {"off": "OFF", "normal": "NORMAL", "full": "FULL"}
 #: Bumped (in the same transaction) by whatever deletes edges, so flow graphs rebuild.
 SELECT_GRAPH_GENERATION = "SELECT value FROM meta WHERE key = 'graph_generation'"
+SELECT_EDGE_ROWS_SINCE = """
+SELECT rowid, src, dst, type FROM edges WHERE tenant_id = ? AND rowid > ? ORDER BY rowid LIMIT ?
+"""
 
 
 def _entry(tenant_id: str, trace_id: str, row: tuple[Any, ...]) -> ChainEntry:
@@ -96,7 +99,7 @@ class EmbeddedStore:
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._conn().executescript(sql.SCHEMA)
-        self._flow = FlowGraphs(self.edges_since, self.graph_generation)
+        self._flow = FlowGraphs(self.edge_rows_since, self.graph_generation)
 
     # -- connections ------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -297,6 +300,14 @@ class EmbeddedStore:
         """Edges added after ``rowid``: how an in-memory graph catches up with the journal."""
         rows = self._conn().execute(sql.SELECT_EDGES_SINCE, (tenant_id, rowid)).fetchall()
         return [(r[0], Edge(r[1], r[2], r[3])) for r in rows]
+
+    def edge_rows_since(
+        self, tenant_id: str, rowid: int, limit: int
+    ) -> list[tuple[int, str, str, str]]:
+        """Up to ``limit`` raw ``(rowid, src, dst, type)`` rows after ``rowid``, in order."""
+        rows: list[tuple[int, str, str, str]] = self._conn().execute(
+            SELECT_EDGE_ROWS_SINCE, (tenant_id, rowid, limit)).fetchall()
+        return rows
 
     def graph_generation(self) -> str | None:
         """Changes whenever stored edges are deleted; flow graphs then rebuild."""

@@ -22,6 +22,7 @@ from tracegraph.graph.algorithms import (
     nest_traces,
     shortest_path,
     step_branches,
+    stored_edge,
 )
 from tracegraph.graph.protocol import Edge
 
@@ -54,7 +55,8 @@ def test_flow_view_points_from_cause_to_effect(run: nx.DiGraph) -> None:
     assert ("r0", "g0") in run.edges and ("g0", "r0") not in run.edges  # DEPENDS_ON reversed
     assert ("r1", "C") in run.edges  # SPAWNED as stored
     assert "sess" not in run  # IN_SESSION is not a flow edge
-    assert run.edges["R", "C"]["edge"] == Edge("C", "R", "CHILD_OF")
+    assert run.edges["R", "C"]["type"] == "CHILD_OF"
+    assert stored_edge(run, "R", "C") == Edge("C", "R", "CHILD_OF")
     assert nx.is_directed_acyclic_graph(run)
     assert run.number_of_edges() == len(RUN) - 1
 
@@ -62,11 +64,11 @@ def test_flow_view_points_from_cause_to_effect(run: nx.DiGraph) -> None:
 def test_parallel_stored_edges_keep_the_first_type_of_the_precedence() -> None:
     g = nx.DiGraph()
     assert add_flow_edges(g, [Edge("s2", "s1", "DEPENDS_ON")]) == 1
-    assert g.edges["s1", "s2"]["edge"].type == "DEPENDS_ON"
+    assert stored_edge(g, "s1", "s2") == Edge("s2", "s1", "DEPENDS_ON")
     assert add_flow_edges(g, [Edge("s1", "s2", "NEXT")]) == 0  # same pair: NEXT wins
-    assert g.edges["s1", "s2"]["edge"] == Edge("s1", "s2", "NEXT")
+    assert stored_edge(g, "s1", "s2") == Edge("s1", "s2", "NEXT")
     assert add_flow_edges(g, [Edge("s2", "s1", "DEPENDS_ON")]) == 0
-    assert g.edges["s1", "s2"]["edge"].type == "NEXT"
+    assert g.edges["s1", "s2"]["type"] == "NEXT"
     assert flow_edge(Edge("s", "m", "USED_MODEL")) is None
 
 
