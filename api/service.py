@@ -26,6 +26,7 @@ from tracegraph.schema.inputs import (
     StepInput,
 )
 from tracegraph.schema.limits import MAX_BATCH_STEPS
+from tracegraph.schema.policy import DEFAULT_POLICY, StoragePolicy
 from tracegraph.schema.records import Totals
 from tracegraph.schema.views import (
     ApiCallView,
@@ -79,6 +80,7 @@ def trace_view(row: TraceRow) -> TraceView:
         agent_id=s.get("agent_id"), actor_urn=s.get("actor_urn"), goal=s.get("goal"),
         parent_trace_id=s.get("parent_trace_id"),
         spawned_by_step_id=s.get("spawned_by_step_id"), metadata=s.get("metadata"),
+        include_reasoning_trace=s.get("include_reasoning_trace", True),
         outcome=c.get("outcome"), final_answer=c.get("final_answer"),
         confidence=c.get("confidence"), error_details=c.get("error_details"),
         completed_at=c.get("completed_at"), totals=totals,
@@ -89,8 +91,16 @@ def trace_view(row: TraceRow) -> TraceView:
 class TraceService:
     """Trace lifecycle, reads and verification over one :class:`GraphStore`."""
 
-    def __init__(self, store: GraphStore) -> None:
+    def __init__(self, store: GraphStore, policy: StoragePolicy = DEFAULT_POLICY) -> None:
         self.store = store
+        self.policy = policy
+
+    def _includes_reasoning(self, tenant_id: str, trace_id: str) -> bool:
+        """False when the trace's agent opted out of storing step contents."""
+        row = self.store.get_traces(tenant_id, [trace_id]).get(trace_id)
+        if row is None:
+            raise TraceNotFound(f"trace {trace_id} not found")
+        return bool(row.started.get("include_reasoning_trace", True))
 
     # -- lifecycle --------------------------------------------------------------------------
     def start_trace(self, tenant_id: str, inp: StartTraceInput) -> TraceView:
@@ -112,7 +122,10 @@ class TraceService:
                 raise InvalidInput(f"spawnedByStepId: step {inp.spawned_by_step_id} not found "
                                    f"in parent trace {inp.parent_trace_id}",
                                    field="spawnedByStepId")
-        record = records.trace_started_record(inp, session_id=session_id or trace_id)
+        include = inp.include_reasoning_trace and (
+            inp.agent_id not in self.policy.agents_without_reasoning)
+        record = records.trace_started_record(inp, session_id=session_id or trace_id,
+                                              include_reasoning=include, policy=self.policy)
         self.store.append(tenant_id, trace_id, [(EntryKind.TRACE_STARTED, record)])
         return self._one_trace(tenant_id, trace_id)
 
@@ -126,8 +139,10 @@ class TraceService:
                                 f"{MAX_BATCH_STEPS} per call", field="steps")
         ids = [s.step_id or new_id() for s in steps]
         self._check_dependencies(tenant_id, steps, ids)
+        include = self._includes_reasoning(tenant_id, trace_id)
         items = [
-            (EntryKind.STEP.value, records.step_record(s, step_id=i))
+            (EntryKind.STEP.value, records.step_record(s, step_id=i, include_reasoning=include,
+                                                       policy=self.policy))
             for s, i in zip(steps, ids, strict=True)
         ]
         sealed = self.store.append(tenant_id, trace_id, items)
@@ -162,7 +177,8 @@ class TraceService:
 
     def record_api_call(self, tenant_id: str, trace_id: str, inp: ApiCallInput) -> ApiCallView:
         self._check_step_of_trace(tenant_id, trace_id, inp.step_id)
-        record = records.api_call_record(inp, call_id=inp.call_id or new_id())
+        record = records.api_call_record(inp, call_id=inp.call_id or new_id(),
+                                         policy=self.policy)
         (entry,) = self.store.append(tenant_id, trace_id, [(EntryKind.API_CALL.value, record)])
         return ApiCallView.from_entry(entry)
 
@@ -170,7 +186,9 @@ class TraceService:
         self, tenant_id: str, trace_id: str, inp: HumanInputInput
     ) -> HumanInputView:
         self._check_step_of_trace(tenant_id, trace_id, inp.step_id)
-        record = records.human_input_record(inp, input_id=inp.input_id or new_id())
+        include = self._includes_reasoning(tenant_id, trace_id)
+        record = records.human_input_record(inp, input_id=inp.input_id or new_id(),
+                                            include_reasoning=include, policy=self.policy)
         (entry,) = self.store.append(tenant_id, trace_id,
                                      [(EntryKind.HUMAN_INPUT.value, record)])
         return HumanInputView.from_entry(entry)
@@ -192,7 +210,7 @@ class TraceService:
         totals, models, path = records.rollup(entries)
         status = (inp.status or STATUS_FOR_OUTCOME[inp.outcome]).value
         record = records.completion_record(inp, status=status, totals=totals, models=models,
-                                           path=path)
+                                           path=path, policy=self.policy)
         self.store.append(tenant_id, trace_id, [(EntryKind.TRACE_COMPLETED.value, record)])
         return self._one_trace(tenant_id, trace_id)
 
@@ -289,8 +307,18 @@ class TraceService:
         return _verification(self._verify(tenant_id, row, entries))
 
     def _verify(self, tenant_id: str, row: TraceRow, entries: list[ChainEntry]) -> Any:
+        """Verify ``entries`` against the head recorded in ``row`` (read before them)."""
+        length: int | None = row.entry_count
+        head: str | None = row.head_hash
+        if len(entries) > row.entry_count:
+            # entries beyond the head read earlier: appended since then, or forged behind the
+            # store's back. A head read now covers every real append among them.
+            again = self.store.get_traces(tenant_id, [row.trace_id]).get(row.trace_id)
+            if again is not None and again.entry_count >= len(entries):
+                length = len(entries)
+                head = again.head_hash if again.entry_count == len(entries) else None
         return verify_chain(entries, tenant_id=tenant_id, trace_id=row.trace_id,
-                            expected_length=row.entry_count)
+                            expected_length=length, expected_head=head)
 
     def verify_session(self, tenant_id: str, session_id: str) -> ChainVerification:
         traces = self.session_traces(tenant_id, session_id)

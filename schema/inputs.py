@@ -85,6 +85,8 @@ class StartTraceInput(InputModel):
     metadata: JSONObject | None = None
     trace_id: Id | None = None
     created_at: datetime | None = None
+    #: False: record the lifecycle and rollups, never step contents (per-agent opt-out).
+    include_reasoning_trace: bool = True
 
 
 class StepInput(InputModel):

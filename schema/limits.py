@@ -7,7 +7,9 @@ from typing import Any
 
 from .canonical import json_number
 
-MAX_TEXT_BYTES = 64 * 1024  # content, reasoning, final answer: per field
+#: Largest text field accepted (content, goal, final answer...). Storage then truncates to
+#: the policy's ``max_text_bytes`` (64 KB by default), keeping size and hash in a marker.
+MAX_TEXT_BYTES = 4 * 1024 * 1024
 MAX_SHORT_TEXT = 4096  # summaries, alternatives, questions' labels, endpoints
 MAX_JSON_DEPTH = 32
 MAX_JSON_NODES = 20_000

@@ -23,6 +23,7 @@ from .inputs import (
     StepInput,
     utc_iso,
 )
+from .policy import DEFAULT_POLICY, StoragePolicy
 
 
 def _compact(d: dict[str, Any]) -> dict[str, Any]:
@@ -40,32 +41,47 @@ def reasoning_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def trace_started_record(inp: StartTraceInput, *, session_id: str) -> dict[str, Any]:
+def trace_started_record(
+    inp: StartTraceInput, *, session_id: str, include_reasoning: bool = True,
+    policy: StoragePolicy = DEFAULT_POLICY,
+) -> dict[str, Any]:
     return _compact({
         "session_id": session_id,
         "agent_id": inp.agent_id,
-        "actor_urn": inp.actor_urn,
-        "goal": inp.goal,
+        "actor_urn": policy.text(inp.actor_urn),
+        "goal": policy.text(inp.goal),
         "parent_trace_id": inp.parent_trace_id,
         "spawned_by_step_id": inp.spawned_by_step_id,
-        "metadata": inp.metadata,
+        "metadata": policy.json(inp.metadata),
+        "include_reasoning_trace": None if include_reasoning else False,
         "created_at": utc_iso(inp.created_at),
     })
 
 
-def step_record(inp: StepInput, *, step_id: str) -> dict[str, Any]:
-    """The record of a step, without ``step_index`` (the store assigns it under its lock)."""
+def step_record(
+    inp: StepInput, *, step_id: str, include_reasoning: bool = True,
+    policy: StoragePolicy = DEFAULT_POLICY,
+) -> dict[str, Any]:
+    """The record of a step, without ``step_index`` (the store assigns it under its lock).
+
+    Text and JSON pass through the storage policy (redaction, then truncation) before
+    anything is hashed. Without ``include_reasoning`` (an agent that opted out) only the
+    step's shape is kept: type, timing, model, token usage and dependencies.
+    """
+    content = policy.text(inp.content) if include_reasoning else None
+    reasoning = include_reasoning
     return _compact({
         "step_id": step_id,
         "step_type": inp.step_type,
-        "content": inp.content,
-        "reasoning_hash": reasoning_hash(inp.content) if inp.content is not None else None,
-        "input_data": inp.input_data,
-        "output_data": inp.output_data,
-        "input_summary": inp.input_summary,
-        "output_summary": inp.output_summary,
-        "alternatives_considered": list(inp.alternatives_considered),
-        "selected_alternative": inp.selected_alternative,
+        "content": content,
+        "reasoning_hash": reasoning_hash(content) if content is not None else None,
+        "input_data": policy.json(inp.input_data) if reasoning else None,
+        "output_data": policy.json(inp.output_data) if reasoning else None,
+        "input_summary": policy.text(inp.input_summary) if reasoning else None,
+        "output_summary": policy.text(inp.output_summary) if reasoning else None,
+        "alternatives_considered": policy.texts(list(inp.alternatives_considered))
+        if reasoning else None,
+        "selected_alternative": policy.text(inp.selected_alternative) if reasoning else None,
         "confidence": inp.confidence,
         "duration_ms": inp.duration_ms,
         "model_id": inp.model_id,
@@ -73,34 +89,39 @@ def step_record(inp: StepInput, *, step_id: str) -> dict[str, Any]:
         "output_tokens": inp.output_tokens,
         "thinking_tokens": inp.thinking_tokens,
         "depends_on": list(inp.depends_on),
-        "metadata": inp.metadata,
+        "metadata": policy.json(inp.metadata) if reasoning else None,
         "created_at": utc_iso(inp.created_at),
     })
 
 
-def api_call_record(inp: ApiCallInput, *, call_id: str) -> dict[str, Any]:
+def api_call_record(
+    inp: ApiCallInput, *, call_id: str, policy: StoragePolicy = DEFAULT_POLICY
+) -> dict[str, Any]:
     return _compact({
         "call_id": call_id,
         "step_id": inp.step_id,
         "api_type": inp.api_type,
-        "endpoint": inp.endpoint,
+        "endpoint": policy.text(inp.endpoint),
         "method": inp.method,
         "status_code": inp.status_code,
         "latency_ms": inp.latency_ms,
         "request_tokens": inp.request_tokens,
         "response_tokens": inp.response_tokens,
         "cost_usd": inp.cost_usd,
-        "error": inp.error,
+        "error": policy.text(inp.error),
         "created_at": utc_iso(inp.created_at),
     })
 
 
-def human_input_record(inp: HumanInputInput, *, input_id: str) -> dict[str, Any]:
+def human_input_record(
+    inp: HumanInputInput, *, input_id: str, include_reasoning: bool = True,
+    policy: StoragePolicy = DEFAULT_POLICY,
+) -> dict[str, Any]:
     return _compact({
         "input_id": input_id,
         "step_id": inp.step_id,
-        "question": inp.question,
-        "answer": inp.answer,
+        "question": policy.text(inp.question) if include_reasoning else None,
+        "answer": policy.text(inp.answer) if include_reasoning else None,
         "answered_by": inp.answered_by,
         "answered_at": utc_iso(inp.answered_at) if inp.answered_at else None,
         "created_at": utc_iso(),
@@ -173,14 +194,15 @@ def rollup(entries: list[ChainEntry]) -> tuple[Totals, list[str], list[str]]:
 
 
 def completion_record(
-    inp: CompleteTraceInput, *, status: str, totals: Totals, models: list[str], path: list[str]
+    inp: CompleteTraceInput, *, status: str, totals: Totals, models: list[str], path: list[str],
+    policy: StoragePolicy = DEFAULT_POLICY,
 ) -> dict[str, Any]:
     return _compact({
         "status": status,
         "outcome": inp.outcome.value,
-        "final_answer": inp.final_answer,
+        "final_answer": policy.text(inp.final_answer),
         "confidence": inp.confidence,
-        "error_details": inp.error_details,
+        "error_details": policy.text(inp.error_details),
         "completed_at": utc_iso(),
         "totals": _compact(totals.model_dump()),
         "model_ids_used": models,

@@ -79,8 +79,8 @@ class HumanInputView(View):
     trace_id: str
     seq: int
     hash: str
-    question: str
     created_at: str
+    question: str | None = None
     step_id: str | None = None
     answer: str | None = None
     answered_by: str | None = None
@@ -107,6 +107,7 @@ class TraceView(View):
     parent_trace_id: str | None = None
     spawned_by_step_id: str | None = None
     metadata: dict[str, Any] | None = None
+    include_reasoning_trace: bool = True
     outcome: str | None = None
     final_answer: str | None = None
     confidence: float | None = None

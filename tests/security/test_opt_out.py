@@ -1,0 +1,40 @@
+"""Per-agent opt-out: lifecycle and rollups are recorded, step contents are not."""
+
+from __future__ import annotations
+
+import pytest
+from tracegraph.api.service import TraceService
+from tracegraph.graph.embedded import EmbeddedStore
+from tracegraph.schema.inputs import CompleteTraceInput, StartTraceInput, StepInput
+from tracegraph.schema.policy import StoragePolicy
+
+STEP = StepInput(step_type="Reasoning", content="private thoughts", input_data={"q": 1},
+                 alternatives_considered=["a", "b"], selected_alternative="a",
+                 input_tokens=11, output_tokens=7, model_id="m1", duration_ms=5)
+
+
+@pytest.mark.parametrize("how", ["per-trace flag", "server policy"])
+def test_opted_out_agent_keeps_shape_not_content(store: EmbeddedStore, how: str) -> None:
+    if how == "per-trace flag":
+        svc = TraceService(store)
+        start = StartTraceInput(session_id="s", agent_id="quiet", include_reasoning_trace=False)
+    else:
+        svc = TraceService(store, StoragePolicy(agents_without_reasoning=frozenset({"quiet"})))
+        start = StartTraceInput(session_id="s", agent_id="quiet")
+    t = svc.start_trace("acme", start)
+    assert t.include_reasoning_trace is False
+    (step,) = svc.record_steps("acme", t.trace_id, [STEP])
+    assert step.content is None and step.input_data is None
+    assert step.alternatives_considered == []
+    assert step.step_type == "Reasoning" and step.input_tokens == 11 and step.model_id == "m1"
+    done = svc.complete_trace("acme", t.trace_id, CompleteTraceInput(outcome="success"))
+    assert done.totals is not None and done.totals.input_tokens == 11
+    assert done.path_taken == ["Reasoning"] and done.model_ids_used == ["m1"]
+    assert svc.verify_trace("acme", t.trace_id).valid
+
+
+def test_other_agents_keep_content(store: EmbeddedStore) -> None:
+    svc = TraceService(store, StoragePolicy(agents_without_reasoning=frozenset({"quiet"})))
+    t = svc.start_trace("acme", StartTraceInput(session_id="s", agent_id="chatty"))
+    (step,) = svc.record_steps("acme", t.trace_id, [STEP])
+    assert step.content == "private thoughts" and step.alternatives_considered == ["a", "b"]
