@@ -137,13 +137,15 @@ def verify_chain(
     tenant_id: str,
     trace_id: str,
     expected_length: int | None = None,
+    expected_head: str | None = None,
 ) -> Verification:
     """Recompute every entry and link of one trace's chain.
 
     ``entries`` are what storage returns, ordered by their stored ``seq``. Reports the first
     broken seq and why: ``content changed``, ``link broken``, ``entry missing``,
     ``entry inserted``, ``reordered``, ``wrong trace`` or ``unsupported version``.
-    ``expected_length`` (the head the store recorded) catches entries deleted from the end.
+    ``expected_length`` and ``expected_head`` (the entry count and head hash the store
+    recorded) catch entries deleted from or appended to the end, and a re-hashed last entry.
 
     >>> e0 = seal("t", "tr", 0, GENESIS_PREV_HASH, "trace_started", {"goal": "x"})
     >>> verify_chain([e0], tenant_id="t", trace_id="tr").valid
@@ -157,16 +159,18 @@ def verify_chain(
         def broken(reason: str, seq: int = i, checked: int = i) -> Verification:
             return Verification(False, checked, seq, reason, trace_id)
 
-        if e.seq != i:
-            if e.seq < i:
-                return broken(f"entry inserted: a second entry claims seq {e.seq}", e.seq)
-            if i in stored_seqs:
-                return broken(f"reordered: entry with seq {e.seq} is stored before seq {i}")
-            return broken(f"entry missing: no entry with seq {i}")
         if e.version != FORMAT_VERSION:
             return broken(f"unsupported version: entry has format version {e.version}")
         if e.tenant_id != tenant_id or e.trace_id != trace_id:
             return broken("wrong trace: entry names another tenant or trace")
+        if e.seq != i:
+            if not hash_matches(e):  # the seq inside the hashed body was altered
+                return broken("content changed: stored hash does not match the entry")
+            if e.seq < i:
+                return broken(f"entry inserted: a second entry claims seq {e.seq}", e.seq)
+            if i in stored_seqs or later_hashes.get(e.prev_hash, -1) > i:
+                return broken(f"reordered: entry with seq {e.seq} is stored before seq {i}")
+            return broken(f"entry missing: no entry with seq {i}")
         if e.prev_hash != prev:
             back = later_hashes.get(e.prev_hash)
             if back is not None and back > i:
@@ -187,4 +191,11 @@ def verify_chain(
     if expected_length is not None and n < expected_length:
         return Verification(False, n, n, f"entry missing: chain ends at seq {n - 1}, "
                             f"the store recorded {expected_length} entries", trace_id)
+    if expected_length is not None and n > expected_length:
+        return Verification(False, expected_length, expected_length,
+                            f"entry inserted: {n - expected_length} entries after seq "
+                            f"{expected_length - 1}, the head the store recorded", trace_id)
+    if expected_head is not None and n and prev != expected_head:
+        return Verification(False, n - 1, n - 1, "content changed: the last entry's hash is "
+                            "not the head hash the store recorded", trace_id)
     return Verification(True, n, None, None, trace_id, prev if n else None)

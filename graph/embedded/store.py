@@ -9,6 +9,7 @@ retention has tombstoned).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import threading
@@ -32,7 +33,7 @@ from tracegraph.graph.protocol import (
     TraceFilter,
     TraceRow,
 )
-from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, seal_many
+from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, hash_matches, seal_many
 from tracegraph.schema.enums import EntryKind
 from tracegraph.schema.errors import AlreadyExists, InvalidInput, TraceClosed, TraceNotFound
 
@@ -53,10 +54,16 @@ SELECT rowid, src, dst, type FROM edges WHERE tenant_id = ? AND rowid > ? ORDER 
 
 
 def _entry(tenant_id: str, trace_id: str, row: tuple[Any, ...]) -> ChainEntry:
-    """Rebuild a chain entry from a journal row: content from the hashed body."""
-    _seq, _kind, hash_, body = row
+    """Rebuild a chain entry from a journal row: content from the hashed body.
+
+    The ``kind`` column indexes the body (reads filter by it). If it disagrees with the body,
+    one of the two was altered behind the store's back; an intact body is then returned with
+    the kind the index shows, so verification fails either way. (The ``seq`` column orders
+    the rows; verification sees any disagreement with the body's seq through the order.)
+    """
+    _seq, kind, hash_, body = row
     obj = orjson.loads(body)
-    return ChainEntry(
+    entry = ChainEntry(
         tenant_id=obj["tenant_id"],
         trace_id=obj["trace_id"],
         seq=obj["seq"],
@@ -66,6 +73,9 @@ def _entry(tenant_id: str, trace_id: str, row: tuple[Any, ...]) -> ChainEntry:
         hash=hash_,
         version=obj["version"],
     )
+    if kind != entry.kind and hash_matches(entry):
+        return dataclasses.replace(entry, kind=kind)
+    return entry
 
 
 def _trace_row(row: tuple[Any, ...]) -> TraceRow:
