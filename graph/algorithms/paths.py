@@ -218,6 +218,24 @@ def find_paths(
     ``SHORTEST`` gives at most one path (the first of the ``ALL_SIMPLE`` order) and is
     never truncated.
 
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        A flow view.
+    source, target : str
+        End node ids.
+    mode : {"SHORTEST", "ALL_SIMPLE"}
+        One shortest path, or every simple path up to ``limit``.
+    max_length : int, optional
+        Longest path accepted, in edges; ``None`` for no bound.
+    limit : int
+        Most paths returned (``ALL_SIMPLE``); must be positive.
+
+    Returns
+    -------
+    PathSearch
+        The paths in order and whether more exist.
+
     Examples
     --------
     >>> from tracegraph.graph.protocol import Edge
