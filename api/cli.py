@@ -1,0 +1,156 @@
+"""The ``tracegraph`` command line: ``serve``, ``verify`` and ``schema``.
+
+Every command goes through the service layer; none talks to a database directly.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import orjson
+from tracegraph.graph.protocol import GraphStore
+from tracegraph.graph.registry import BACKENDS, open_store
+from tracegraph.schema.errors import TraceGraphError
+
+from .service import TraceService
+
+F = TypeVar("F", bound=Callable[..., Any])
+DATA_DIR_ENV = "TRACEGRAPH_DATA_DIR"
+
+
+def default_data_dir() -> Path:
+    """``$TRACEGRAPH_DATA_DIR``, else ``~/.local/share/tracegraph``."""
+    env = os.environ.get(DATA_DIR_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".local" / "share" / "tracegraph"
+
+
+def store_options(fn: F) -> F:
+    """The options that choose and locate a backend, shared by every command that opens one."""
+    options = [
+        click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="embedded",
+                     show_default=True, envvar="TRACEGRAPH_BACKEND",
+                     help="Storage backend."),
+        click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+                     default=None, help=f"Embedded store folder [default: ${DATA_DIR_ENV} or "
+                     "~/.local/share/tracegraph]."),
+        click.option("--neo4j-uri", default=None, envvar="TRACEGRAPH_NEO4J_URI",
+                     help="Bolt URI of the Neo4j server (backend neo4j), e.g. "
+                     "bolt://127.0.0.1:7687."),
+        click.option("--dgraph-addr", default=None, envvar="TRACEGRAPH_DGRAPH_ADDR",
+                     help="gRPC address of the Dgraph alpha (backend dgraph), e.g. "
+                     "127.0.0.1:9080."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def open_backend(
+    backend: str, data_dir: Path | None, neo4j_uri: str | None, dgraph_addr: str | None
+) -> tuple[GraphStore, str]:
+    """Open the chosen store; returns it and a one-line description of where it is."""
+    options: dict[str, Any] = {}
+    if backend == "embedded":
+        where = data_dir or default_data_dir()
+        options["data_dir"] = where
+        location = f"embedded store in {where}"
+    elif backend == "neo4j":
+        if neo4j_uri:
+            options["uri"] = neo4j_uri
+        location = f"Neo4j at {neo4j_uri or 'the default URI'}"
+    else:
+        if dgraph_addr:
+            options["addr"] = dgraph_addr
+        location = f"Dgraph at {dgraph_addr or 'the default address'}"
+    try:
+        return open_store(backend, **options), location
+    except TraceGraphError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+
+
+def _errors_as_click(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TraceGraphError as exc:
+            raise click.ClickException(f"{exc.code}: {exc}") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tracegraph")
+def main() -> None:
+    """tracegraph: a graph-backed, tamper-evident store for AI-agent reasoning traces."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on.")
+@store_options
+@click.option("--debug", is_flag=True, help="Show unexpected errors unmasked in GraphQL "
+              "responses.")
+@_errors_as_click
+def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: str | None,
+          dgraph_addr: str | None, debug: bool) -> None:
+    """Serve the GraphQL API (GraphiQL at /graphql) with uvicorn."""
+    import uvicorn
+
+    from .app import GRAPHQL_PATH, create_app
+
+    store, location = open_backend(backend, data_dir, neo4j_uri, dgraph_addr)
+    try:
+        app = create_app(TraceService(store), debug=debug)
+        shown = f"[{host}]" if ":" in host else host
+        click.echo(f"tracegraph: {location}")
+        click.echo(f"tracegraph: GraphiQL at http://{shown}:{port}{GRAPHQL_PATH}"
+                   + ("  (debug: errors unmasked)" if debug else ""))
+        uvicorn.run(app, host=host, port=port, log_level="debug" if debug else "info")
+    finally:
+        store.close()
+
+
+@main.command()
+@click.option("--trace-id", default=None, help="Verify this trace's hash chain.")
+@click.option("--session-id", default=None, help="Verify every trace of this session.")
+@click.option("--tenant", default="default", show_default=True, help="Tenant the ids belong to.")
+@store_options
+@_errors_as_click
+def verify(trace_id: str | None, session_id: str | None, tenant: str, backend: str,
+           data_dir: Path | None, neo4j_uri: str | None, dgraph_addr: str | None) -> None:
+    """Recompute hash chains; prints the result as JSON, exits 1 when a chain is broken."""
+    if (trace_id is None) == (session_id is None):
+        raise click.UsageError("give exactly one of --trace-id and --session-id")
+    store, _ = open_backend(backend, data_dir, neo4j_uri, dgraph_addr)
+    try:
+        service = TraceService(store)
+        if trace_id is not None:
+            result = service.verify_trace(tenant, trace_id)
+        else:
+            assert session_id is not None
+            result = service.verify_session(tenant, session_id)
+    finally:
+        store.close()
+    _echo_json(result.model_dump(by_alias=False))
+    if not result.valid:
+        sys.exit(1)
+
+
+@main.command()
+def schema() -> None:
+    """Print the GraphQL schema (SDL), as committed in schema.graphql."""
+    from .graphql.schema import sdl
+
+    click.echo(sdl(), nl=False)

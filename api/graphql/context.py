@@ -1,0 +1,54 @@
+"""The per-request GraphQL context: the caller's tenant, the service layer and the DataLoaders.
+
+The GraphQL app resolves the tenant in :func:`resolve_tenant` and nowhere else; it defers
+to :class:`tracegraph.api.auth.Authenticator` (API keys, or local mode: ``X-Org-Id`` or
+``default``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+
+import strawberry
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
+from tracegraph.api.auth import Authenticator
+from tracegraph.api.service import TraceService
+
+from .dataloaders.loaders import Loaders
+
+LOCAL_MODE = Authenticator(keys=None)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def resolve_tenant(headers: Mapping[str, str], auth: Authenticator | None = None) -> str:
+    """The caller's tenant. Without an authenticator (local mode): the ``X-Org-Id`` header,
+    or ``default`` when it is absent. Raises ``Forbidden`` or ``Unauthenticated``."""
+    return (auth or LOCAL_MODE).tenant(headers)
+
+
+@dataclass
+class TraceContext:
+    """What every resolver gets as ``info.context``."""
+
+    service: TraceService
+    tenant_id: str
+    loaders: Loaders
+    connection: HTTPConnection | None = None
+
+    @classmethod
+    def create(
+        cls, service: TraceService, tenant_id: str, connection: HTTPConnection | None = None
+    ) -> TraceContext:
+        return cls(service, tenant_id, Loaders.create(service, tenant_id), connection)
+
+    async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a (blocking) service call in the thread pool, off the event loop."""
+        return await run_in_threadpool(fn, *args, **kwargs)
+
+
+Info = strawberry.Info[TraceContext, Any]

@@ -1,0 +1,1 @@
+"""Per-request DataLoaders: every relation of the GraphQL types is fetched through one."""

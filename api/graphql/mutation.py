@@ -1,0 +1,86 @@
+"""GraphQL ``Mutation``: the trace lifecycle, each operation one service call."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from pydantic import ValidationError
+from tracegraph.schema.inputs import (
+    ApiCallInput,
+    CompleteTraceInput,
+    HumanInputInput,
+    StartTraceInput,
+    StepInput,
+)
+from tracegraph.schema.views import ApiCallView, HumanInputView, StepView, TraceView
+
+from .context import Info
+from .inputs.api_call import ApiCallInputType
+from .inputs.human_input import HumanInputInputType
+from .inputs.start_trace import StartTraceInputType
+from .inputs.step import StepInputType
+from .inputs.validated import input_error
+from .types.api_call import ApiCall
+from .types.enums import OutcomeEnum, TraceStatusEnum
+from .types.human_input import HumanInput
+from .types.step import Step
+from .types.trace import Trace
+
+
+@strawberry.type(name="Mutation")
+class Mutation:
+    @strawberry.mutation(graphql_type=Trace, description="Start a trace (nested when "
+                         "parentTraceId is given).")
+    async def start_trace(
+        self, info: Info,
+        input: Annotated[StartTraceInput, strawberry.argument(graphql_type=StartTraceInputType)],
+    ) -> TraceView:
+        ctx = info.context
+        return await ctx.call(ctx.service.start_trace, ctx.tenant_id, input)
+
+    @strawberry.mutation(graphql_type=list[Step], description="Append steps to an active "
+                         "trace: all of the batch is stored or none of it.")
+    async def record_steps(
+        self, info: Info, trace_id: strawberry.ID,
+        steps: Annotated[list[StepInput], strawberry.argument(graphql_type=list[StepInputType])],
+    ) -> list[StepView]:
+        ctx = info.context
+        return await ctx.call(ctx.service.record_steps, ctx.tenant_id, trace_id, steps)
+
+    @strawberry.mutation(graphql_type=ApiCall, description="Record an API call made during "
+                         "an active trace.")
+    async def record_api_call(
+        self, info: Info, trace_id: strawberry.ID,
+        call: Annotated[ApiCallInput, strawberry.argument(graphql_type=ApiCallInputType)],
+    ) -> ApiCallView:
+        ctx = info.context
+        return await ctx.call(ctx.service.record_api_call, ctx.tenant_id, trace_id, call)
+
+    @strawberry.mutation(graphql_type=HumanInput, description="Record a human-in-the-loop "
+                         "question and answer in an active trace.")
+    async def record_human_input(
+        self, info: Info, trace_id: strawberry.ID,
+        input: Annotated[HumanInputInput, strawberry.argument(graphql_type=HumanInputInputType)],
+    ) -> HumanInputView:
+        ctx = info.context
+        return await ctx.call(ctx.service.record_human_input, ctx.tenant_id, trace_id, input)
+
+    @strawberry.mutation(graphql_type=Trace, description="Complete a trace: seals its chain and "
+                         "stores its rollups. status defaults from the outcome (failure -> "
+                         "failed, otherwise completed).")
+    async def complete_trace(
+        self, info: Info, trace_id: strawberry.ID, outcome: OutcomeEnum,
+        final_answer: str | None = None, confidence: float | None = None,
+        error_details: str | None = None, status: TraceStatusEnum | None = None,
+    ) -> TraceView:
+        data = {"outcome": outcome.value, "final_answer": final_answer,
+                "confidence": confidence, "error_details": error_details,
+                "status": None if status is None else status.value}
+        try:
+            inp = CompleteTraceInput.model_validate({k: v for k, v in data.items()
+                                                     if v is not None})
+        except ValidationError as exc:
+            raise input_error(exc, ()) from None
+        ctx = info.context
+        return await ctx.call(ctx.service.complete_trace, ctx.tenant_id, trace_id, inp)

@@ -1,0 +1,54 @@
+"""GraphQL ``Query``: traces, listings, session replay and chain verification."""
+
+from __future__ import annotations
+
+import strawberry
+from tracegraph.api.service import SessionReplay
+from tracegraph.graph.protocol import TraceFilter
+from tracegraph.schema.views import ChainVerification, TraceView
+
+from .context import Info
+from .inputs.trace_filter import TraceFilterInput
+from .types.chain_verification import ChainVerificationType
+from .types.session import Session
+from .types.trace import Trace
+from .types.trace_connection import TraceConnection
+
+DEFAULT_PAGE = 20
+
+
+@strawberry.type(name="Query")
+class Query:
+    @strawberry.field(graphql_type=Trace | None, description="A trace by id (null when the "
+                      "caller's tenant has no such trace).")
+    async def trace(self, info: Info, trace_id: strawberry.ID) -> TraceView | None:
+        return await info.context.loaders.traces.load(trace_id)
+
+    @strawberry.field(description="Traces newest first, filtered, in pages of first (1..100) "
+                      "after a cursor.")
+    async def traces(
+        self, info: Info, filter: TraceFilterInput | None = None,
+        first: int = DEFAULT_PAGE, after: str | None = None,
+    ) -> TraceConnection:
+        ctx = info.context
+        flt = filter.to_filter() if filter is not None else TraceFilter()
+        page = await ctx.call(ctx.service.list_traces, ctx.tenant_id, flt, first, after)
+        return TraceConnection.from_page(page, after=after)
+
+    @strawberry.field(graphql_type=Session | None, description="Replay a session: its traces "
+                      "oldest first and their steps in order (null when unknown).")
+    async def session(self, info: Info, session_id: strawberry.ID) -> SessionReplay | None:
+        ctx = info.context
+        return await ctx.call(ctx.service.replay_session, ctx.tenant_id, session_id)
+
+    @strawberry.field(graphql_type=ChainVerificationType, description="Recompute a trace's "
+                      "hash chain: every entry and every link.")
+    async def verify_trace(self, info: Info, trace_id: strawberry.ID) -> ChainVerification:
+        ctx = info.context
+        return await ctx.call(ctx.service.verify_trace, ctx.tenant_id, trace_id)
+
+    @strawberry.field(graphql_type=ChainVerificationType, description="Verify every trace of "
+                      "a session (traces removed by retention are reported, not broken).")
+    async def verify_session(self, info: Info, session_id: strawberry.ID) -> ChainVerification:
+        ctx = info.context
+        return await ctx.call(ctx.service.verify_session, ctx.tenant_id, session_id)
