@@ -13,6 +13,7 @@ import importlib.util
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -132,3 +133,16 @@ def test_independent_javascript_checker_agrees() -> None:
                           timeout=60, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("ok ") == len(EXPECTED_NAMES)
+
+
+def test_the_python_example_in_the_docs_checks_the_vectors(tmp_path: Path) -> None:
+    text = (ROOT / "docs" / "hash-chain.md").read_text(encoding="utf-8")
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    script = tmp_path / "check.py"
+    script.write_text(code, encoding="utf-8")
+    files = [str(VECTORS / name) for name in NAMES]
+    done = subprocess.run([sys.executable, str(script), *files], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("ok ") == len(EXPECTED_NAMES), done.stdout
+    assert "FAIL" not in done.stdout

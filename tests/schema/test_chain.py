@@ -1,0 +1,121 @@
+"""Sealing and verifying chains in memory: the hashing rule, links and every verify reason."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+
+import pytest
+import rfc8785
+from tracegraph.schema.chain import (
+    ENTRY_DOMAIN,
+    FORMAT_VERSION,
+    GENESIS_PREV_HASH,
+    ChainEntry,
+    entry_hash,
+    hash_matches,
+    seal,
+    seal_many,
+    verify_chain,
+)
+
+T, TR = "tenant", "trace"
+
+
+def chain(n: int) -> list[ChainEntry]:
+    items = [("trace_started", {"session_id": "s", "created_at": "2025-01-01T00:00:00.000000Z"})]
+    items += [("step", {"step_id": f"s{i}", "step_type": "Action", "step_index": i,
+                        "confidence": i / 7, "created_at": "2025-01-01T00:00:00.000000Z"})
+              for i in range(n - 1)]
+    return seal_many(T, TR, 0, GENESIS_PREV_HASH, items)
+
+
+def verdict(entries: list[ChainEntry], **kw: object) -> tuple[bool, int | None, str]:
+    v = verify_chain(entries, tenant_id=T, trace_id=TR, **kw)  # type: ignore[arg-type]
+    return v.valid, v.first_broken_seq, (v.reason or "").split(":")[0]
+
+
+def test_hash_is_sha256_of_domain_byte_and_rfc8785() -> None:
+    e = seal(T, TR, 0, GENESIS_PREV_HASH, "trace_started", {"goal": "é", "n": 1.5})
+    obj = {"version": FORMAT_VERSION, "tenant_id": T, "trace_id": TR, "seq": 0,
+           "prev_hash": "0" * 64, "kind": "trace_started", "record": {"goal": "é", "n": 1.5}}
+    assert e.hashed_object() == obj
+    assert e.hash == hashlib.sha256(b"\x00" + rfc8785.dumps(obj)).hexdigest()
+    assert ENTRY_DOMAIN == b"\x00" and GENESIS_PREV_HASH == "0" * 64
+    assert e.hash == entry_hash(obj) and len(e.hash) == 64 and e.hash == e.hash.lower()
+
+
+def test_every_hashed_member_changes_the_hash() -> None:
+    e = seal(T, TR, 3, "a" * 64, "step", {"x": 1})
+    for name, value in [("version", 2), ("tenant_id", "t2"), ("trace_id", "tr2"), ("seq", 4),
+                        ("prev_hash", "b" * 64), ("kind", "api_call"), ("record", {"x": 2})]:
+        assert not hash_matches(dataclasses.replace(e, **{name: value})), name
+    assert hash_matches(e)
+
+
+def test_seal_many_links_consecutive_entries() -> None:
+    es = chain(5)
+    assert [e.seq for e in es] == [0, 1, 2, 3, 4]
+    assert es[0].prev_hash == GENESIS_PREV_HASH
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(es))
+    # sealing in two batches gives the same chain as one
+    tail = seal_many(T, TR, 2, es[1].hash, [(e.kind, e.record) for e in es[2:]])
+    assert tail == es[2:]
+
+
+def test_round_trip_through_json() -> None:
+    for e in chain(3):
+        assert ChainEntry.from_json(e.to_json()) == e
+
+
+def test_valid_chain_and_its_head() -> None:
+    es = chain(6)
+    v = verify_chain(es, tenant_id=T, trace_id=TR, expected_length=6, expected_head=es[-1].hash)
+    assert (v.valid, v.entries_checked, v.head_hash) == (True, 6, es[-1].hash)
+    assert verify_chain([], tenant_id=T, trace_id=TR).valid
+
+
+def test_head_checks() -> None:
+    es = chain(6)
+    assert verdict(es[:4], expected_length=6) == (False, 4, "entry missing")
+    extra = seal(T, TR, 6, es[-1].hash, "step", {"step_id": "late"})
+    assert verdict([*es, extra], expected_length=6) == (False, 6, "entry inserted")
+    resealed = dataclasses.replace(es[-1], record={"step_id": "other"})
+    resealed = dataclasses.replace(resealed, hash=entry_hash(resealed.hashed_object()))
+    assert verdict([*es[:-1], resealed]) == (True, None, "")
+    assert verdict([*es[:-1], resealed], expected_length=6,
+                   expected_head=es[-1].hash) == (False, 5, "content changed")
+
+
+@pytest.mark.parametrize("i", range(6))
+def test_reasons(i: int) -> None:
+    es = chain(6)
+    bad = list(es)
+    bad[i] = dataclasses.replace(es[i], record={**es[i].record, "x": 1})
+    assert verdict(bad) == (False, i, "content changed")
+    bad[i] = dataclasses.replace(es[i], seq=es[i].seq + 10)
+    assert verdict(bad) == (False, i, "content changed")
+    bad[i] = dataclasses.replace(es[i], version=2)
+    assert verdict(bad) == (False, i, "unsupported version")
+    bad[i] = dataclasses.replace(es[i], tenant_id="other")
+    assert verdict(bad) == (False, i, "wrong trace")
+    bad[i] = dataclasses.replace(es[i], hash="f" * 64)
+    assert verdict(bad) == (False, i, "content changed")
+    assert verdict(es[:i] + es[i + 1:]) == ((True, None, "") if i == 5
+                                            else (False, i, "entry missing"))
+    if i < 5:
+        swapped = list(es)
+        swapped[i], swapped[i + 1] = es[i + 1], es[i]
+        assert verdict(swapped) == (False, i, "reordered")
+        moved = es[:i] + es[i + 1:] + [es[i]]
+        assert verdict(moved) == (False, i, "reordered")
+    if i > 0:
+        relinked = dataclasses.replace(es[i], prev_hash="c" * 64)
+        relinked = dataclasses.replace(relinked, hash=entry_hash(relinked.hashed_object()))
+        assert verdict([*es[:i], relinked, *es[i + 1:]]) == (False, i, "link broken")
+        forged = seal(T, TR, i, es[i - 1].hash, "step", {"step_id": "forged"})
+        assert verdict([*es[:i], forged, *es[i:]]) == (False, i, "entry inserted")
+        loose = seal(T, TR, i, "d" * 64, "step", {"step_id": "loose"})
+        renumbered = [dataclasses.replace(e, seq=e.seq + 1) for e in es[i:]]
+        assert verdict([*es[:i], loose, *renumbered])[:2] == (False, i)
