@@ -263,6 +263,17 @@ class GraphStore(Protocol):
         """Tombstones of traces of a session removed by retention."""
         ...
 
+    # -- retention -----------------------------------------------------------------------------
+    def remove_trace(self, tenant_id: str, trace_id: str, tombstone: Tombstone) -> None:
+        """Remove a whole trace and store its tombstone, in one atomic step.
+
+        Removes the trace's entries, its indexes, its nodes (steps, API calls, human inputs,
+        alternatives) and every edge that touches them. The only delete tracegraph ever
+        does: a backend that refuses deletes at the storage level lets this one through
+        because the tombstone is written first. Raises ``TraceNotFound``.
+        """
+        ...
+
     def close(self) -> None:
         """Release connections; the store can be reopened from the same location."""
         ...

@@ -76,6 +76,23 @@ def entry_hash(obj: dict[str, Any]) -> str:
     return hashlib.sha256(ENTRY_DOMAIN + canonical_json(obj)).hexdigest()
 
 
+def tombstone_hash(
+    tenant_id: str, trace_id: str, session_id: str, entry_count: int, final_hash: str,
+    removed_at: str,
+) -> str:
+    """Hash of a retention tombstone: SHA-256 over ``0x01`` and the RFC 8785 JSON of its fields.
+
+    The final hash is the removed chain's head, so anyone holding it (an auditor's copy, an
+    export) can match the tombstone to the chain that existed.
+    """
+    obj = {
+        "version": FORMAT_VERSION, "tenant_id": tenant_id, "trace_id": trace_id,
+        "session_id": session_id, "entry_count": entry_count, "final_hash": final_hash,
+        "removed_at": removed_at,
+    }
+    return hashlib.sha256(TOMBSTONE_DOMAIN + canonical_json(obj)).hexdigest()
+
+
 def seal(
     tenant_id: str, trace_id: str, seq: int, prev_hash: str, kind: str, record: dict[str, Any]
 ) -> ChainEntry:

@@ -181,6 +181,26 @@ SELECT_EDGES_SINCE = """
 SELECT rowid, src, dst, type FROM edges WHERE tenant_id = ? AND rowid > ? ORDER BY rowid
 """
 SELECT_TOMBSTONES = """
-SELECT trace_id, tenant_id, session_id, entry_count, final_hash, removed_at, hash
-FROM tombstones WHERE tenant_id = ? AND session_id = ? ORDER BY removed_at
+SELECT tenant_id, trace_id, session_id, entry_count, final_hash, removed_at, hash
+FROM tombstones WHERE tenant_id = ? AND session_id = ? ORDER BY removed_at, trace_id
+"""
+
+# Retention: the tombstone goes in first, which is what lets the delete trigger pass.
+INSERT_TOMBSTONE = """
+INSERT INTO tombstones (trace_id, tenant_id, session_id, entry_count, final_hash, removed_at,
+  hash) VALUES (?, ?, ?, ?, ?, ?, ?)
+"""
+DELETE_TRACE_EDGES = """
+DELETE FROM edges WHERE tenant_id = :tenant AND (
+  src = :trace OR dst = :trace
+  OR src IN (SELECT node_id FROM nodes WHERE trace_id = :trace AND tenant_id = :tenant)
+  OR dst IN (SELECT node_id FROM nodes WHERE trace_id = :trace AND tenant_id = :tenant))
+"""
+DELETE_TRACE_NODES = "DELETE FROM nodes WHERE trace_id = ? AND tenant_id = ?"
+DELETE_TRACE_ENTRIES = "DELETE FROM entries WHERE trace_id = ? AND tenant_id = ?"
+DELETE_TRACE_MODELS = "DELETE FROM trace_models WHERE trace_id = ? AND tenant_id = ?"
+DELETE_TRACE = "DELETE FROM traces WHERE trace_id = ? AND tenant_id = ?"
+BUMP_GRAPH_GENERATION = """
+INSERT INTO meta (key, value) VALUES ('graph_generation', ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value
 """

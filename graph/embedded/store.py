@@ -359,6 +359,20 @@ class EmbeddedStore:
         rows = self._conn().execute(sql.SELECT_TOMBSTONES, (tenant_id, session_id)).fetchall()
         return [Tombstone(*r) for r in rows]
 
+    def remove_trace(self, tenant_id: str, trace_id: str, tombstone: Tombstone) -> None:
+        with self._tx() as db:
+            head = db.execute(sql.SELECT_HEAD, (trace_id,)).fetchone()
+            if head is None or head[0] != tenant_id:
+                raise TraceNotFound(f"trace {trace_id} not found")
+            t = tombstone
+            db.execute(sql.INSERT_TOMBSTONE, (t.trace_id, t.tenant_id, t.session_id,
+                                              t.entry_count, t.final_hash, t.removed_at, t.hash))
+            db.execute(sql.DELETE_TRACE_EDGES, {"tenant": tenant_id, "trace": trace_id})
+            for stmt in (sql.DELETE_TRACE_NODES, sql.DELETE_TRACE_ENTRIES,
+                         sql.DELETE_TRACE_MODELS, sql.DELETE_TRACE):
+                db.execute(stmt, (trace_id, tenant_id))
+            db.execute(sql.BUMP_GRAPH_GENERATION, (t.hash,))
+
 
 class _Transaction:
     """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on error) on one connection."""
