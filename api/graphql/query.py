@@ -28,11 +28,12 @@ class Query:
                       "after a cursor.")
     async def traces(
         self, info: Info, filter: TraceFilterInput | None = None,
-        first: int = DEFAULT_PAGE, after: str | None = None,
+        first: int | None = DEFAULT_PAGE, after: str | None = None,
     ) -> TraceConnection:
         ctx = info.context
         flt = filter.to_filter() if filter is not None else TraceFilter()
-        page = await ctx.call(ctx.service.list_traces, ctx.tenant_id, flt, first, after)
+        size = DEFAULT_PAGE if first is None else first
+        page = await ctx.call(ctx.service.list_traces, ctx.tenant_id, flt, size, after)
         return TraceConnection.from_page(page, after=after)
 
     @strawberry.field(graphql_type=Session | None, description="Replay a session: its traces "

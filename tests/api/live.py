@@ -50,6 +50,7 @@ class LiveServer:
 
     def __init__(self, service: TraceService, *, debug: bool = False) -> None:
         self.service = service
+        self.debug = debug
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
