@@ -1,0 +1,126 @@
+"""How a chain entry's record is stored on its Dgraph node: one ``rec.*`` predicate per field.
+
+Each known record field has a predicate and a codec that round-trips its value exactly:
+
+* ``str``: a Dgraph ``string``;
+* ``int``: a Dgraph ``int`` (64-bit);
+* ``num``: a Dgraph ``float`` (any JSON number: integral values come back as ints, as
+  :func:`~tracegraph.schema.canonical.json_number` writes them in records);
+* ``bool``: a Dgraph ``bool``;
+* ``json``: JSON payloads, lists and objects, as RFC 8785 canonical JSON text in a
+  ``string`` (order-preserving, unlike Dgraph's ``[string]`` sets).
+
+A field the table does not know, or a value its codec cannot hold exactly, goes into
+``rec.extra``, one canonical JSON object. Reads rebuild the record from these predicates
+alone, so a raw DQL change of any one of them changes the rebuilt record and its hash.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import orjson
+from tracegraph.schema.canonical import canonical_json, json_number
+
+Codec = Literal["str", "int", "num", "bool", "json"]
+
+_FIELD_CODECS: dict[Codec, tuple[str, ...]] = {
+    "str": (
+        "session_id", "agent_id", "actor_urn", "goal", "parent_trace_id",
+        "spawned_by_step_id", "created_at", "step_id", "step_type", "content",
+        "reasoning_hash", "input_summary", "output_summary", "selected_alternative",
+        "model_id", "call_id", "api_type", "endpoint", "method", "error", "input_id",
+        "question", "answer", "answered_by", "answered_at", "status", "outcome",
+        "final_answer", "error_details", "completed_at",
+    ),
+    "int": (
+        "step_index", "input_tokens", "output_tokens", "thinking_tokens", "status_code",
+        "request_tokens", "response_tokens",
+    ),
+    "num": ("confidence", "duration_ms", "latency_ms", "cost_usd"),
+    "bool": ("include_reasoning_trace",),
+    "json": (
+        "metadata", "input_data", "output_data", "alternatives_considered", "depends_on",
+        "totals", "model_ids_used", "path_taken",
+    ),
+}
+_DGRAPH_TYPE: dict[Codec, str] = {
+    "str": "string", "int": "int", "num": "float", "bool": "bool", "json": "string",
+}
+
+#: record key -> (predicate, codec)
+RECORD_FIELDS: dict[str, tuple[str, Codec]] = {
+    key: (f"rec.{key}", codec) for codec, keys in _FIELD_CODECS.items() for key in keys
+}
+#: Fields outside the table, as one canonical JSON object.
+EXTRA = "rec.extra"
+RECORD_PREDICATES: tuple[str, ...] = (*(p for p, _ in RECORD_FIELDS.values()), EXTRA)
+RECORD_SCHEMA = "\n".join(
+    [f"{p}: {_DGRAPH_TYPE[c]} ." for p, c in RECORD_FIELDS.values()] + [f"{EXTRA}: string ."]
+)
+_BY_PREDICATE: dict[str, tuple[str, Codec]] = {p: (k, c) for k, (p, c) in RECORD_FIELDS.items()}
+_INT64 = 2**63
+_SAFE = 2**53
+
+
+def _json_text(value: Any) -> str:
+    return canonical_json(value).decode("utf-8")
+
+
+def _fits(codec: Codec, value: Any) -> bool:
+    """True when ``codec`` stores ``value`` exactly."""
+    t = type(value)
+    if codec == "str" or codec == "json":
+        return t is str if codec == "str" else True
+    if codec == "int":
+        return t is int and -_INT64 <= value < _INT64
+    if codec == "num":
+        return (t is int and -_SAFE <= value <= _SAFE) or (t is float and value == value
+                                                           and abs(value) != float("inf"))
+    return t is bool
+
+
+def encode_record(record: dict[str, Any]) -> dict[str, Any]:
+    """The ``rec.*`` predicates of a record, as values for a Dgraph JSON mutation.
+
+    >>> encode_record({"step_id": "s1", "confidence": 0.5, "depends_on": ["s0"], "x": 1})
+    {'rec.step_id': 's1', 'rec.confidence': 0.5, 'rec.depends_on': '["s0"]', 'rec.extra': '{"x":1}'}
+    """
+    out: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in record.items():
+        spec = RECORD_FIELDS.get(key)
+        if spec is None or not _fits(spec[1], value):
+            extra[key] = value
+        elif spec[1] == "json":
+            out[spec[0]] = _json_text(value)
+        else:
+            out[spec[0]] = value
+    if extra:
+        out[EXTRA] = _json_text(extra)
+    return out
+
+
+def decode_record(node: dict[str, Any]) -> dict[str, Any]:
+    """Rebuild a record from the ``rec.*`` predicates of a node as Dgraph returns them.
+
+    >>> decode_record({"rec.step_id": "s1", "rec.confidence": 0.5, "rec.duration_ms": 12.0,
+    ...                "rec.depends_on": '["s0"]', "rec.extra": '{"x":1}', "uid": "0x1"})
+    {'step_id': 's1', 'confidence': 0.5, 'duration_ms': 12, 'depends_on': ['s0'], 'x': 1}
+    """
+    out: dict[str, Any] = {}
+    for pred, value in node.items():
+        spec = _BY_PREDICATE.get(pred)
+        if spec is None:
+            continue
+        key, codec = spec
+        if codec == "json":
+            out[key] = orjson.loads(value)
+        elif codec == "num" and type(value) is float:
+            out[key] = json_number(value)
+        else:
+            out[key] = value
+    extra = node.get(EXTRA)
+    if extra is not None:
+        out.update(orjson.loads(extra))
+    return out
