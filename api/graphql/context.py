@@ -15,6 +15,7 @@ import strawberry
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 from tracegraph.api.auth import Authenticator
+from tracegraph.api.graph_service import GraphService
 from tracegraph.api.service import TraceService
 
 from .dataloaders.loaders import Loaders
@@ -36,15 +37,18 @@ class TraceContext:
     """What every resolver gets as ``info.context``."""
 
     service: TraceService
+    graph: GraphService
     tenant_id: str
     loaders: Loaders
     connection: HTTPConnection | None = None
 
     @classmethod
     def create(
-        cls, service: TraceService, tenant_id: str, connection: HTTPConnection | None = None
+        cls, service: TraceService, tenant_id: str, connection: HTTPConnection | None = None,
+        graph: GraphService | None = None,
     ) -> TraceContext:
-        return cls(service, tenant_id, Loaders.create(service, tenant_id), connection)
+        return cls(service, graph or GraphService(service.store), tenant_id,
+                   Loaders.create(service, tenant_id), connection)
 
     async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a (blocking) service call in the thread pool, off the event loop."""

@@ -7,9 +7,11 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from .errors import ErrorMapping, log_errors
+from .graph_query import GraphQuery
 from .mutation import Mutation
 from .query import Query
 from .scalars import SCALARS
@@ -36,7 +38,8 @@ def build_schema(*, debug: bool = False) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ErrorMapping(debug=debug),
     ]
-    return TraceGraphSchema(query=Query, mutation=Mutation, extensions=extensions,
+    query = merge_types("Query", (Query, GraphQuery))
+    return TraceGraphSchema(query=query, mutation=Mutation, extensions=extensions,
                             scalar_overrides=SCALARS)
 
 

@@ -19,10 +19,10 @@ def graphql_blocks() -> list[str]:
 
 def test_readme_example_runs_in_order(server: LiveServer) -> None:
     blocks = graphql_blocks()
-    assert len(blocks) == 5
+    assert len(blocks) == 6
     tenant = new_tenant()
     results = [server.gql(block, tenant=tenant) for block in blocks]
-    started, recorded, call, completed, read = results
+    started, recorded, call, completed, read, explore = results
     assert started["startTrace"]["status"] == "ACTIVE"
     steps = recorded["recordSteps"]
     assert [s["stepIndex"] for s in steps] == [0, 1, 2]
@@ -45,3 +45,16 @@ def test_readme_example_runs_in_order(server: LiveServer) -> None:
     assert trace["steps"][1]["apiCalls"] == [
         {"endpoint": "https://api.openai.com/v1/chat/completions", "costUsd": 0.0031}]
     assert trace["steps"][0]["content"] == "The user wants OSL to FCO on Friday, economy."
+    paths = [[n["nodeId"] for n in p["nodes"]] for p in explore["path"]]
+    assert paths == [["demo-observe", "demo-answer"],
+                     ["demo-observe", "demo-decide", "demo-answer"]]
+    assert explore["path"][0]["edges"] == [
+        {"src": "demo-answer", "dst": "demo-observe", "type": "DEPENDS_ON"}]
+    causes = {n["node"]["nodeId"]: n["depth"] for n in explore["lineage"]["nodes"]}
+    assert causes == {"demo-decide": 1, "demo-observe": 1, "demo-trace": 1}
+    assert explore["branches"]["notTaken"] == 2
+    assert explore["branches"]["steps"] == [
+        {"stepId": "demo-decide", "selected": "Norwegian",
+         "notTaken": [{"text": "SAS"}, {"text": "train"}]}]
+    assert explore["runTree"]["depth"] == 0
+    assert [t["trace"]["traceId"] for t in explore["runTree"]["traces"]] == ["demo-trace"]

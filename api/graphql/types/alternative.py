@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from tracegraph.graph.algorithms.branches import Alternative as Branch
 
 
 @strawberry.type(name="Alternative", description="An option a step considered.")
@@ -12,3 +13,8 @@ class Alternative:
     text: str
     index: int
     selected: bool
+
+    @classmethod
+    def from_branch(cls, branch: Branch) -> Alternative:
+        return cls(alternative_id=strawberry.ID(branch.node_id), text=branch.text,
+                   index=branch.index, selected=branch.selected)

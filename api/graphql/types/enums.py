@@ -1,4 +1,5 @@
-"""GraphQL enums of trace status and outcome; values are the stored lowercase strings."""
+"""GraphQL enums: trace status and outcome (stored lowercase values), path modes, lineage
+directions, node kinds and edge types."""
 
 from __future__ import annotations
 
@@ -21,3 +22,43 @@ class OutcomeEnum(StrEnum):
     SUCCESS = "success"
     PARTIAL = "partial"
     FAILURE = "failure"
+
+
+@strawberry.enum(name="PathMode", description="SHORTEST: one shortest path; ALL_SIMPLE: "
+                 "every simple path up to maxLength.")
+class PathModeEnum(StrEnum):
+    SHORTEST = "SHORTEST"
+    ALL_SIMPLE = "ALL_SIMPLE"
+
+
+@strawberry.enum(name="Direction", description="UP: ancestors (causes); DOWN: descendants "
+                 "(effects); BOTH.")
+class DirectionEnum(StrEnum):
+    UP = "UP"
+    DOWN = "DOWN"
+    BOTH = "BOTH"
+
+
+@strawberry.enum(name="NodeKind", description="What a graph node is.")
+class NodeKindEnum(StrEnum):
+    TRACE = "trace"
+    STEP = "step"
+    API_CALL = "api_call"
+    HUMAN_INPUT = "human_input"
+    ALTERNATIVE = "alternative"
+
+
+@strawberry.enum(name="EdgeType", description="Stored edge types, named in the direction "
+                 "they read (step DEPENDS_ON dependency, child CHILD_OF parent).")
+class EdgeTypeEnum(StrEnum):
+    HAS_STEP = "HAS_STEP"
+    NEXT = "NEXT"
+    DEPENDS_ON = "DEPENDS_ON"
+    CHILD_OF = "CHILD_OF"
+    SPAWNED = "SPAWNED"
+    CALLED = "CALLED"
+    CONSIDERED = "CONSIDERED"
+    ASKED = "ASKED"
+    IN_SESSION = "IN_SESSION"
+    BY_AGENT = "BY_AGENT"
+    USED_MODEL = "USED_MODEL"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from tracegraph.graph.algorithms.branches import step_branches
 from tracegraph.schema.views import ApiCallView, StepView
 
 from ..context import Info
@@ -43,14 +44,19 @@ class Step:
 
     @strawberry.field(description="The alternatives considered, the selected one flagged.")
     def alternatives(self, root: strawberry.Parent[StepView]) -> list[Alternative]:
-        chosen = root.selected_alternative
-        return [
-            Alternative(alternative_id=strawberry.ID(f"{root.step_id}#alt{i}"), text=text,
-                        index=i, selected=text == chosen)
-            for i, text in enumerate(root.alternatives_considered)
-        ]
+        return step_alternatives(root)
 
     @strawberry.field(graphql_type=list[ApiCall], description="API calls tied to this step.")
     async def api_calls(self, root: strawberry.Parent[StepView], info: Info) -> list[ApiCallView]:
         calls = await info.context.loaders.api_calls.load(root.trace_id)
         return [c for c in calls if c.step_id == root.step_id]
+
+
+def step_alternatives(step: StepView) -> list[Alternative]:
+    """Alternative nodes of a step: the first one equal to the selection is selected."""
+    branches = step_branches(step.trace_id, {
+        "step_id": step.step_id, "step_index": step.step_index, "step_type": step.step_type,
+        "alternatives_considered": step.alternatives_considered,
+        "selected_alternative": step.selected_alternative,
+    })
+    return [Alternative.from_branch(a) for a in branches.alternatives]

@@ -1,0 +1,27 @@
+"""GraphQL ``StepBranches``: the alternatives one step considered and those not taken."""
+
+from __future__ import annotations
+
+import strawberry
+from tracegraph.graph.algorithms.branches import StepBranches
+
+from .alternative import Alternative
+
+
+@strawberry.type(name="StepBranches", description="A step's alternatives, the selected one "
+                 "flagged.")
+class StepBranchesType:
+    step_id: strawberry.ID
+    trace_id: strawberry.ID
+    step_index: int
+    step_type: str
+    selected: str | None
+
+    @strawberry.field
+    def alternatives(self, root: strawberry.Parent[StepBranches]) -> list[Alternative]:
+        return [Alternative.from_branch(a) for a in root.alternatives]
+
+    @strawberry.field(description="Alternatives other than the selected one (all of them "
+                      "when none was selected).")
+    def not_taken(self, root: strawberry.Parent[StepBranches]) -> list[Alternative]:
+        return [Alternative.from_branch(a) for a in root.not_taken]
