@@ -1,4 +1,5 @@
-"""The ASGI app: GraphQL (and GraphiQL) at ``/graphql``, a health check at ``/healthz``.
+"""The ASGI app: GraphQL (and GraphiQL) at ``/graphql`` over HTTP and WebSocket
+(graphql-transport-ws subscriptions), a health check at ``/healthz``.
 
 >>> import tempfile
 >>> from tracegraph.api.service import TraceService
@@ -23,7 +24,9 @@ from strawberry.asgi import GraphQL
 from tracegraph.schema.errors import TraceGraphError
 
 from .auth import Authenticator
+from .graph_service import GraphService
 from .graphql.context import TraceContext, resolve_tenant
+from .graphql.events import EventHub
 from .graphql.schema import build_schema
 from .service import TraceService
 
@@ -39,6 +42,8 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
         super().__init__(build_schema(debug=debug), graphql_ide="graphiql")
         self.service = service
         self.auth = auth
+        self.graph = GraphService(service.store)
+        self.events = EventHub()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -47,7 +52,8 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
             tenant_id = resolve_tenant(request.headers, self.auth)
         except TraceGraphError as exc:
             raise HTTPException(exc.http_status, str(exc)) from None
-        return TraceContext.create(self.service, tenant_id, request)
+        return TraceContext.create(self.service, tenant_id, request, graph=self.graph,
+                                   events=self.events)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

@@ -228,6 +228,18 @@ class TraceService:
         rows = self.store.get_traces(tenant_id, trace_ids)
         return {t: trace_view(r) for t, r in rows.items()}
 
+    def entries_from(self, tenant_id: str, trace_id: str, seq: int) -> list[ChainEntry]:
+        """A trace's chain entries from ``seq`` on, in order: how live subscriptions catch up
+        (two store calls, and only one when nothing is new)."""
+        row = self.store.get_traces(tenant_id, [trace_id]).get(trace_id)
+        if row is None:
+            raise TraceNotFound(f"trace {trace_id} not found")
+        wanted = [(trace_id, s) for s in range(max(seq, 0), row.entry_count)]
+        if not wanted:
+            return []
+        got = self.store.entries_at(tenant_id, wanted)
+        return [got[w] for w in wanted if w in got]
+
     def list_traces(
         self, tenant_id: str, flt: TraceFilter, first: int = 20, after: str | None = None
     ) -> TracePage:

@@ -19,6 +19,7 @@ from tracegraph.api.graph_service import GraphService
 from tracegraph.api.service import TraceService
 
 from .dataloaders.loaders import Loaders
+from .events import EventHub
 
 LOCAL_MODE = Authenticator(keys=None)
 
@@ -40,15 +41,20 @@ class TraceContext:
     graph: GraphService
     tenant_id: str
     loaders: Loaders
+    events: EventHub
     connection: HTTPConnection | None = None
 
     @classmethod
     def create(
         cls, service: TraceService, tenant_id: str, connection: HTTPConnection | None = None,
-        graph: GraphService | None = None,
+        *, graph: GraphService | None = None, events: EventHub | None = None,
     ) -> TraceContext:
         return cls(service, graph or GraphService(service.store), tenant_id,
-                   Loaders.create(service, tenant_id), connection)
+                   Loaders.create(service, tenant_id), events or EventHub(), connection)
+
+    def appended(self, trace_id: str) -> None:
+        """Tell live subscribers that ``trace_id`` grew."""
+        self.events.notify(self.tenant_id, trace_id)
 
     async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a (blocking) service call in the thread pool, off the event loop."""

@@ -37,7 +37,9 @@ class Mutation:
         input: Annotated[StartTraceInput, strawberry.argument(graphql_type=StartTraceInputType)],
     ) -> TraceView:
         ctx = info.context
-        return await ctx.call(ctx.service.start_trace, ctx.tenant_id, input)
+        trace = await ctx.call(ctx.service.start_trace, ctx.tenant_id, input)
+        ctx.appended(trace.trace_id)
+        return trace
 
     @strawberry.mutation(graphql_type=list[Step], description="Append steps to an active "
                          "trace: all of the batch is stored or none of it.")
@@ -46,7 +48,9 @@ class Mutation:
         steps: Annotated[list[StepInput], strawberry.argument(graphql_type=list[StepInputType])],
     ) -> list[StepView]:
         ctx = info.context
-        return await ctx.call(ctx.service.record_steps, ctx.tenant_id, trace_id, steps)
+        stored = await ctx.call(ctx.service.record_steps, ctx.tenant_id, trace_id, steps)
+        ctx.appended(trace_id)
+        return stored
 
     @strawberry.mutation(graphql_type=ApiCall, description="Record an API call made during "
                          "an active trace.")
@@ -55,7 +59,9 @@ class Mutation:
         call: Annotated[ApiCallInput, strawberry.argument(graphql_type=ApiCallInputType)],
     ) -> ApiCallView:
         ctx = info.context
-        return await ctx.call(ctx.service.record_api_call, ctx.tenant_id, trace_id, call)
+        stored = await ctx.call(ctx.service.record_api_call, ctx.tenant_id, trace_id, call)
+        ctx.appended(trace_id)
+        return stored
 
     @strawberry.mutation(graphql_type=HumanInput, description="Record a human-in-the-loop "
                          "question and answer in an active trace.")
@@ -64,7 +70,9 @@ class Mutation:
         input: Annotated[HumanInputInput, strawberry.argument(graphql_type=HumanInputInputType)],
     ) -> HumanInputView:
         ctx = info.context
-        return await ctx.call(ctx.service.record_human_input, ctx.tenant_id, trace_id, input)
+        stored = await ctx.call(ctx.service.record_human_input, ctx.tenant_id, trace_id, input)
+        ctx.appended(trace_id)
+        return stored
 
     @strawberry.mutation(graphql_type=Trace, description="Complete a trace: seals its chain and "
                          "stores its rollups. status defaults from the outcome (failure -> "
@@ -83,4 +91,6 @@ class Mutation:
         except ValidationError as exc:
             raise input_error(exc, ()) from None
         ctx = info.context
-        return await ctx.call(ctx.service.complete_trace, ctx.tenant_id, trace_id, inp)
+        trace = await ctx.call(ctx.service.complete_trace, ctx.tenant_id, trace_id, inp)
+        ctx.appended(trace_id)
+        return trace

@@ -1,4 +1,4 @@
-"""The strawberry schema: Query, Mutation, scalars, limits and error mapping."""
+"""The strawberry schema: Query, Mutation, Subscription, scalars, limits and error mapping."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from .errors import ErrorMapping, log_errors
+from .fresh_loaders import FreshLoaders
 from .graph_query import GraphQuery
 from .mutation import Mutation
 from .query import Query
 from .scalars import SCALARS
+from .subscription import Subscription
 
 MAX_DEPTH = 15
 MAX_ALIASES = 30
@@ -37,10 +39,11 @@ def build_schema(*, debug: bool = False) -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ErrorMapping(debug=debug),
+        FreshLoaders,
     ]
     query = merge_types("Query", (Query, GraphQuery))
-    return TraceGraphSchema(query=query, mutation=Mutation, extensions=extensions,
-                            scalar_overrides=SCALARS)
+    return TraceGraphSchema(query=query, mutation=Mutation, subscription=Subscription,
+                            extensions=extensions, scalar_overrides=SCALARS)
 
 
 def sdl() -> str:

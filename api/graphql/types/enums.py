@@ -1,5 +1,5 @@
 """GraphQL enums: trace status and outcome (stored lowercase values), path modes, lineage
-directions, node kinds and edge types."""
+directions, node kinds, edge types and chain entry kinds."""
 
 from __future__ import annotations
 
@@ -62,3 +62,12 @@ class EdgeTypeEnum(StrEnum):
     IN_SESSION = "IN_SESSION"
     BY_AGENT = "BY_AGENT"
     USED_MODEL = "USED_MODEL"
+
+
+@strawberry.enum(name="EntryKind", description="What a hash-chain entry records.")
+class EntryKindEnum(StrEnum):
+    TRACE_STARTED = "trace_started"
+    STEP = "step"
+    API_CALL = "api_call"
+    HUMAN_INPUT = "human_input"
+    TRACE_COMPLETED = "trace_completed"

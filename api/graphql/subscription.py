@@ -1,0 +1,74 @@
+"""GraphQL ``Subscription``: entries appended to a trace or a session, live and in order.
+
+A subscription first replays what is stored after ``afterSeq``, then delivers each new
+entry as it is appended (woken at once by this process's mutations, by polling otherwise),
+with the same tenant scoping as queries. Every event is resolved with fresh DataLoaders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+from tracegraph.schema.chain import ChainEntry
+from tracegraph.schema.enums import EntryKind
+
+from .context import Info, TraceContext
+from .dataloaders.loaders import Loaders
+from .types.trace_event import TraceEvent
+
+
+def _fresh(ctx: TraceContext) -> None:
+    ctx.loaders = Loaders.create(ctx.service, ctx.tenant_id)
+
+
+@strawberry.type(name="Subscription")
+class Subscription:
+    @strawberry.subscription(graphql_type=TraceEvent, description="Entries of a trace with "
+                             "seq > afterSeq (all by default), then live until its completion "
+                             "entry.")
+    async def trace_events(
+        self, info: Info, trace_id: strawberry.ID, after_seq: int = -1
+    ) -> AsyncGenerator[ChainEntry, None]:
+        ctx = info.context
+        hub = ctx.events
+        next_seq = after_seq + 1
+        with hub.watch(ctx.tenant_id, trace_id) as woken:
+            while True:
+                new = await ctx.call(ctx.service.entries_from, ctx.tenant_id, trace_id,
+                                     next_seq)
+                for entry in new:
+                    _fresh(ctx)
+                    yield entry
+                    next_seq = entry.seq + 1
+                    if entry.kind == EntryKind.TRACE_COMPLETED:
+                        return
+                if not new:
+                    await hub.wait(woken)
+
+    @strawberry.subscription(graphql_type=TraceEvent, description="Entries of every trace of "
+                             "a session, each trace's in chain order, as traces start and grow; "
+                             "stored entries first. The session may not exist yet. Runs until "
+                             "the client stops it.")
+    async def session_events(
+        self, info: Info, session_id: strawberry.ID
+    ) -> AsyncGenerator[ChainEntry, None]:
+        ctx = info.context
+        hub = ctx.events
+        next_seq: dict[str, int] = {}
+        with hub.watch(ctx.tenant_id) as woken:
+            while True:
+                traces = await ctx.call(ctx.service.session_traces, ctx.tenant_id, session_id)
+                delivered = False
+                for t in traces:
+                    seq = next_seq.get(t.trace_id, 0)
+                    if t.entry_count <= seq:
+                        continue
+                    for entry in await ctx.call(ctx.service.entries_from, ctx.tenant_id,
+                                                t.trace_id, seq):
+                        _fresh(ctx)
+                        yield entry
+                        next_seq[t.trace_id] = entry.seq + 1
+                        delivered = True
+                if not delivered:
+                    await hub.wait(woken)
