@@ -5,16 +5,24 @@ from __future__ import annotations
 import strawberry
 from tracegraph.api.service import SessionReplay
 from tracegraph.graph.protocol import TraceFilter
-from tracegraph.schema.views import ChainVerification, TraceView
+from tracegraph.schema.views import (
+    ApiCallView,
+    ChainVerification,
+    HumanInputView,
+    StepView,
+    TraceView,
+)
 
 from .context import Info
 from .inputs.trace_filter import TraceFilterInput
 from .types.chain_verification import ChainVerificationType
+from .types.node import Node, decode_global_id
 from .types.session import Session
 from .types.trace import Trace
 from .types.trace_connection import TraceConnection
 
 DEFAULT_PAGE = 20
+NodeView = TraceView | StepView | ApiCallView | HumanInputView
 
 
 @strawberry.type(name="Query")
@@ -53,3 +61,17 @@ class Query:
     async def verify_session(self, info: Info, session_id: strawberry.ID) -> ChainVerification:
         ctx = info.context
         return await ctx.call(ctx.service.verify_session, ctx.tenant_id, session_id)
+
+    @strawberry.field(graphql_type=Node | None, description="A trace, step, API call or human "
+                      "input by its global id (null when the caller's tenant has none).")
+    async def node(self, info: Info, id: strawberry.ID) -> NodeView | None:
+        type_name, trace_id, record_id = decode_global_id(id)
+        loaders = info.context.loaders
+        if type_name == "Trace":
+            return await loaders.traces.load(trace_id)
+        assert record_id is not None
+        if type_name == "Step":
+            return await loaders.step(trace_id, record_id)
+        if type_name == "ApiCall":
+            return await loaders.api_call(trace_id, record_id)
+        return await loaders.human_input(trace_id, record_id)

@@ -35,15 +35,14 @@ class Loaders:
 
     @classmethod
     def create(cls, service: TraceService, tenant_id: str) -> Loaders:
-        totals = totals_loader(service, tenant_id)
         return cls(
             traces=traces_loader(service, tenant_id),
             steps=steps_loader(service, tenant_id),
             api_calls=api_calls_loader(service, tenant_id),
             human_inputs=human_inputs_loader(service, tenant_id),
             children=children_loader(service, tenant_id),
-            totals=totals,
-            subtree_totals=subtree_totals_loader(service, tenant_id, totals),
+            totals=totals_loader(service, tenant_id),
+            subtree_totals=subtree_totals_loader(service, tenant_id),
         )
 
     async def step(self, trace_id: str, step_id: str) -> StepView | None:

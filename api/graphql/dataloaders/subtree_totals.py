@@ -1,8 +1,10 @@
 """DataLoader of rollups over each trace and all its nested descendants.
 
 A batch walks the nesting of every requested trace together, one ``children`` call per
-level, then reads the traces' own rollups through the totals loader: store calls grow with
-the nesting depth, not with the number of traces.
+level, then reads all the traces' own rollups in one ``totals`` call: store calls grow with
+the nesting depth, not with the number of traces. (It does not share the totals loader:
+when that loader's batch would fire relative to other fields' loads depends on thread
+timing, and the number of store calls of a request should not.)
 """
 
 from __future__ import annotations
@@ -13,9 +15,7 @@ from tracegraph.api.service import TraceService
 from tracegraph.schema.records import Totals
 
 
-def subtree_totals_loader(
-    service: TraceService, tenant_id: str, totals: DataLoader[str, Totals]
-) -> DataLoader[str, Totals]:
+def subtree_totals_loader(service: TraceService, tenant_id: str) -> DataLoader[str, Totals]:
     async def load(roots: list[str]) -> list[Totals]:
         members: dict[str, list[str]] = {r: [r] for r in roots}
         frontier: dict[str, list[str]] = {r: [r] for r in roots}
@@ -28,12 +28,12 @@ def subtree_totals_loader(
                 members[root].extend(nxt)
                 frontier[root] = nxt
         everyone = list(dict.fromkeys(t for ts in members.values() for t in ts))
-        own = dict(zip(everyone, await totals.load_many(everyone), strict=True))
+        own = await run_in_threadpool(service.totals, tenant_id, everyone)
         out: list[Totals] = []
         for root in roots:
             total = Totals()
             for t in members[root]:
-                total = total + own[t]
+                total = total + own.get(t, Totals())
             out.append(total)
         return out
 

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import strawberry
+from tracegraph.schema.views import ApiCallView
 
 from ..scalars import DateTime
+from .node import Node, global_id
 
 
 @strawberry.type(name="ApiCall", description="A call made during a trace, optionally tied to "
                  "a step.")
-class ApiCall:
+class ApiCall(Node):
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, ApiCallView)
+
+    @strawberry.field(description="Global id, for node(id:).")
+    def id(self, root: strawberry.Parent[ApiCallView]) -> strawberry.ID:
+        return global_id("ApiCall", root.trace_id, root.call_id)
+
     call_id: strawberry.ID
     trace_id: strawberry.ID
     step_id: strawberry.ID | None

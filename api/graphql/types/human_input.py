@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import strawberry
+from tracegraph.schema.views import HumanInputView
 
 from ..scalars import DateTime
+from .node import Node, global_id
 
 
 @strawberry.type(name="HumanInput", description="The agent's question and the human's answer.")
-class HumanInput:
+class HumanInput(Node):
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, HumanInputView)
+
+    @strawberry.field(description="Global id, for node(id:).")
+    def id(self, root: strawberry.Parent[HumanInputView]) -> strawberry.ID:
+        return global_id("HumanInput", root.trace_id, root.input_id)
+
     input_id: strawberry.ID
     trace_id: strawberry.ID
     step_id: strawberry.ID | None

@@ -10,10 +10,19 @@ from ..context import Info
 from ..scalars import JSON, DateTime
 from .alternative import Alternative
 from .api_call import ApiCall
+from .node import Node, global_id
 
 
 @strawberry.type(name="Step", description="A reasoning step.")
-class Step:
+class Step(Node):
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, StepView)
+
+    @strawberry.field(description="Global id, for node(id:).")
+    def id(self, root: strawberry.Parent[StepView]) -> strawberry.ID:
+        return global_id("Step", root.trace_id, root.step_id)
+
     step_id: strawberry.ID
     trace_id: strawberry.ID
     step_index: int = strawberry.field(description="0-based order among the trace's steps.")

@@ -11,13 +11,22 @@ from ..scalars import JSON, DateTime
 from .api_call import ApiCall
 from .enums import OutcomeEnum, TraceStatusEnum
 from .human_input import HumanInput
+from .node import Node, global_id
 from .step import Step
 from .totals import TotalsType
 
 
 @strawberry.type(name="Trace", description="One agent handling one request, with its steps, "
                  "API calls, human inputs and nested traces.")
-class Trace:
+class Trace(Node):
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, TraceView)
+
+    @strawberry.field(description="Global id, for node(id:).")
+    def id(self, root: strawberry.Parent[TraceView]) -> strawberry.ID:
+        return global_id("Trace", root.trace_id)
+
     trace_id: strawberry.ID
     parent_trace_id: strawberry.ID | None = strawberry.field(
         description="The trace this one is nested under.")
