@@ -42,6 +42,12 @@ def store_options(fn: F) -> F:
         click.option("--neo4j-uri", default=None, envvar="TRACEGRAPH_NEO4J_URI",
                      help="Bolt URI of the Neo4j server (backend neo4j), e.g. "
                      "bolt://127.0.0.1:7687."),
+        click.option("--neo4j-user", default=None, envvar="TRACEGRAPH_NEO4J_USER",
+                     help="Neo4j user (backend neo4j), when the server requires auth."),
+        click.option("--neo4j-password", default=None, envvar="TRACEGRAPH_NEO4J_PASSWORD",
+                     help="Neo4j password (prefer the environment variable)."),
+        click.option("--neo4j-database", default=None, envvar="TRACEGRAPH_NEO4J_DATABASE",
+                     help="Neo4j database name (backend neo4j) [default: the server's]."),
         click.option("--dgraph-addr", default=None, envvar="TRACEGRAPH_DGRAPH_ADDR",
                      help="gRPC address of the Dgraph alpha (backend dgraph), e.g. "
                      "127.0.0.1:9080."),
@@ -52,7 +58,9 @@ def store_options(fn: F) -> F:
 
 
 def open_backend(
-    backend: str, data_dir: Path | None, neo4j_uri: str | None, dgraph_addr: str | None
+    backend: str, data_dir: Path | None, neo4j_uri: str | None, dgraph_addr: str | None,
+    neo4j_user: str | None = None, neo4j_password: str | None = None,
+    neo4j_database: str | None = None,
 ) -> tuple[GraphStore, str]:
     """Open the chosen store; returns it and a one-line description of where it is."""
     options: dict[str, Any] = {}
@@ -61,8 +69,9 @@ def open_backend(
         options["data_dir"] = where
         location = f"embedded store in {where}"
     elif backend == "neo4j":
-        if neo4j_uri:
-            options["uri"] = neo4j_uri
+        given = {"uri": neo4j_uri, "user": neo4j_user, "password": neo4j_password,
+                 "database": neo4j_database}
+        options.update({k: v for k, v in given.items() if v is not None})
         location = f"Neo4j at {neo4j_uri or 'the default URI'}"
     else:
         if dgraph_addr:
@@ -104,13 +113,15 @@ def main() -> None:
               "responses.")
 @_errors_as_click
 def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: str | None,
+          neo4j_user: str | None, neo4j_password: str | None, neo4j_database: str | None,
           dgraph_addr: str | None, debug: bool) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql) with uvicorn."""
     import uvicorn
 
     from .app import GRAPHQL_PATH, create_app
 
-    store, location = open_backend(backend, data_dir, neo4j_uri, dgraph_addr)
+    store, location = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
+                                   neo4j_password, neo4j_database)
     try:
         app = create_app(TraceService(store), debug=debug)
         shown = f"[{host}]" if ":" in host else host
@@ -129,11 +140,14 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
 @store_options
 @_errors_as_click
 def verify(trace_id: str | None, session_id: str | None, tenant: str, backend: str,
-           data_dir: Path | None, neo4j_uri: str | None, dgraph_addr: str | None) -> None:
+           data_dir: Path | None, neo4j_uri: str | None, neo4j_user: str | None,
+           neo4j_password: str | None, neo4j_database: str | None,
+           dgraph_addr: str | None) -> None:
     """Recompute hash chains; prints the result as JSON, exits 1 when a chain is broken."""
     if (trace_id is None) == (session_id is None):
         raise click.UsageError("give exactly one of --trace-id and --session-id")
-    store, _ = open_backend(backend, data_dir, neo4j_uri, dgraph_addr)
+    store, _ = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
+                            neo4j_password, neo4j_database)
     try:
         service = TraceService(store)
         if trace_id is not None:

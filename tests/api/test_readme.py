@@ -11,10 +11,13 @@ from .live import LiveServer, new_tenant
 README = Path(__file__).parents[2] / "README.md"
 
 
-def graphql_blocks() -> list[str]:
+def graphql_blocks(prefix: str = "demo") -> list[str]:
+    """The example's operations; ``prefix`` replaces the ``demo`` of its ids (which are
+    unique per server) so the example can run again on a server that already ran it."""
     text = README.read_text()
     section = text.split("## GraphQL example", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```graphql\n(.*?)```", section, flags=re.DOTALL)
+    blocks = re.findall(r"```graphql\n(.*?)```", section, flags=re.DOTALL)
+    return [b.replace('"demo-', f'"{prefix}-') for b in blocks]
 
 
 def test_readme_example_runs_in_order(server: LiveServer) -> None:

@@ -74,41 +74,46 @@ query Replay($sessionId: ID!) {
 }"""
 
 
-def _run(server: LiveServer, tenant: str) -> dict[str, Any]:
-    """Record a root trace with one nested trace; returns what the mutations returned."""
+def _run(server: LiveServer, tenant: str, p: str = "") -> dict[str, Any]:
+    """Record a root trace with one nested trace; returns what the mutations returned.
+
+    ``p`` prefixes the client-chosen ids (ids are unique per server, across tenants).
+    """
     root = server.gql(START, {"input": {
-        "sessionId": "sess-1", "agentId": "planner", "goal": "book a flight",
+        "sessionId": f"{p}sess-1", "agentId": "planner", "goal": "book a flight",
         "actorUrn": "urn:user:42", "metadata": {"channel": "chat", "n": [1, 2.5]},
     }}, tenant=tenant)["startTrace"]
     rid = root["traceId"]
     first = server.gql(RECORD_STEPS, {"traceId": rid, "steps": [
-        {"stepId": "obs", "stepType": "Observation", "content": "user wants a flight",
+        {"stepId": f"{p}obs", "stepType": "Observation", "content": "user wants a flight",
          "inputData": {"text": "fly to Oslo"}, "modelId": "m-small", "inputTokens": 10,
          "outputTokens": 5, "thinkingTokens": 7, "durationMs": 12.5},
-        {"stepId": "dec", "stepType": "decision", "content": "pick a carrier",
+        {"stepId": f"{p}dec", "stepType": "decision", "content": "pick a carrier",
          "alternativesConsidered": ["SAS", "Norwegian", "train"],
-         "selectedAlternative": "Norwegian", "confidence": 0.8, "dependsOn": ["obs"],
+         "selectedAlternative": "Norwegian", "confidence": 0.8, "dependsOn": [f"{p}obs"],
          "modelId": "m-large", "inputTokens": 20, "outputTokens": 8, "durationMs": 30},
     ]}, tenant=tenant)["recordSteps"]
     second = server.gql(RECORD_STEPS, {"traceId": rid, "steps": [
-        {"stepId": "act", "stepType": "INTENT_ANALYSIS", "dependsOn": ["obs", "dec"],
+        {"stepId": f"{p}act", "stepType": "INTENT_ANALYSIS",
+         "dependsOn": [f"{p}obs", f"{p}dec"],
          "outputData": [1, "two", None, {"three": 3}], "metadata": {"k": "v"}},
     ]}, tenant=tenant)["recordSteps"]
     call = server.gql(RECORD_CALL, {"traceId": rid, "call": {
-        "stepId": "dec", "apiType": "llm", "endpoint": "https://llm.example/v1", "method": "POST",
+        "stepId": f"{p}dec", "apiType": "llm", "endpoint": "https://llm.example/v1",
+        "method": "POST",
         "statusCode": 200, "latencyMs": 250, "requestTokens": 100, "responseTokens": 40,
         "costUsd": 0.25,
     }}, tenant=tenant)["recordApiCall"]
     human = server.gql(RECORD_HUMAN, {"traceId": rid, "input": {
-        "stepId": "dec", "question": "Norwegian ok?", "answer": "yes", "answeredBy": "alice",
+        "stepId": f"{p}dec", "question": "Norwegian ok?", "answer": "yes", "answeredBy": "alice",
     }}, tenant=tenant)["recordHumanInput"]
     child = server.gql(START, {"input": {
-        "parentTraceId": rid, "spawnedByStepId": "dec", "agentId": "booker",
+        "parentTraceId": rid, "spawnedByStepId": f"{p}dec", "agentId": "booker",
         "goal": "book Norwegian",
     }}, tenant=tenant)["startTrace"]
     cid = child["traceId"]
     server.gql(RECORD_STEPS, {"traceId": cid, "steps": [
-        {"stepId": "book", "stepType": "ToolCall", "dependsOn": ["dec"], "inputTokens": 3,
+        {"stepId": f"{p}book", "stepType": "ToolCall", "dependsOn": [f"{p}dec"], "inputTokens": 3,
          "outputTokens": 4, "thinkingTokens": 1, "durationMs": 100, "modelId": "m-small"},
     ]}, tenant=tenant)
     server.gql(RECORD_CALL, {"traceId": cid, "call": {"apiType": "http", "costUsd": 0.5}},
