@@ -18,7 +18,7 @@ from .harness import Harness
 
 #: Each name has a module ``backends/<name>.py`` with ``make_harness(tmp_path_factory)``,
 #: which starts the backend's server (or calls ``harness.unavailable``) and returns a Harness.
-BACKENDS = ["embedded", "dgraph"]
+BACKENDS = ["embedded", "neo4j", "dgraph"]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -1,0 +1,312 @@
+"""Every Cypher statement the Neo4j backend runs: named constants with ``$parameters``.
+
+Nothing here is built from user input; ids, tenants and values always travel as
+parameters.
+
+The graph:
+
+* ``(:Trace:Node)`` — one per trace: its index (tenant, session, agent, parent, status,
+  outcome, times) and its chain head (``entry_count``, ``step_count``, ``head_hash``,
+  ``last_step_id``, ``completed_seq``). Mutable; the chain itself is not stored here.
+* ``(:Entry)`` — one per hash-chain entry, unique on ``(trace_id, seq)``. Envelope fields
+  (``tenant_id``, ``trace_id``, ``chain_seq``, ``prev_hash``, ``kind``, ``version``,
+  ``hash``) are properties, ``seq`` is its position; every record field ``k`` is a
+  property ``r_k`` (strings, numbers, booleans, lists of strings) or ``j_k`` (canonical
+  JSON text of anything else). Reads rebuild the entry from exactly these properties, so
+  changing one of them is caught by verification.
+  Steps, API calls and human inputs are also graph nodes: ``(:Entry:Record:Node:Step)``,
+  ``:ApiCall``, ``:HumanInput``, with ``node_id`` (unique among ``:Record`` nodes).
+  Trace start and completion entries are plain ``(:Entry)`` nodes.
+* ``(:Alternative:Record:Node)`` — ``<step_id>#alt<i>``, derived from its step's entry.
+* Relationships from :func:`tracegraph.graph.edges.edges_for`: ``HAS_STEP``, ``NEXT``,
+  ``DEPENDS_ON``, ``CHILD_OF``, ``SPAWNED``, ``CALLED``, ``CONSIDERED``, ``ASKED``; and for
+  people browsing the graph ``(:Trace)-[:IN_SESSION]->(:Session)``,
+  ``(:Trace)-[:BY_AGENT]->(:Agent)``, ``(:Trace)-[:USED_MODEL]->(:Model)`` (the model
+  filter of trace listings uses the last one).
+* ``(:Tombstone)`` — what retention leaves of a removed trace.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# -- schema: constraints and indexes, each created idempotently ---------------------------
+SCHEMA: Final[tuple[str, ...]] = (
+    "CREATE CONSTRAINT tracegraph_trace_id IF NOT EXISTS "
+    "FOR (t:Trace) REQUIRE t.trace_id IS UNIQUE",
+    # A forked chain is impossible even if the head lock were bypassed.
+    "CREATE CONSTRAINT tracegraph_entry_seq IF NOT EXISTS "
+    "FOR (e:Entry) REQUIRE (e.trace_id, e.seq) IS UNIQUE",
+    "CREATE CONSTRAINT tracegraph_record_id IF NOT EXISTS "
+    "FOR (r:Record) REQUIRE r.node_id IS UNIQUE",
+    "CREATE CONSTRAINT tracegraph_tombstone_id IF NOT EXISTS "
+    "FOR (x:Tombstone) REQUIRE x.trace_id IS UNIQUE",
+    "CREATE CONSTRAINT tracegraph_session_id IF NOT EXISTS "
+    "FOR (s:Session) REQUIRE (s.tenant_id, s.session_id) IS UNIQUE",
+    "CREATE CONSTRAINT tracegraph_agent_id IF NOT EXISTS "
+    "FOR (a:Agent) REQUIRE (a.tenant_id, a.agent_id) IS UNIQUE",
+    "CREATE CONSTRAINT tracegraph_model_id IF NOT EXISTS "
+    "FOR (m:Model) REQUIRE (m.tenant_id, m.model_id) IS UNIQUE",
+    "CREATE INDEX tracegraph_node_id IF NOT EXISTS FOR (n:Node) ON (n.node_id)",
+    "CREATE INDEX tracegraph_entry_trace IF NOT EXISTS FOR (e:Entry) ON (e.trace_id)",
+    "CREATE INDEX tracegraph_trace_tenant_time IF NOT EXISTS "
+    "FOR (t:Trace) ON (t.tenant_id, t.created_at)",
+    "CREATE INDEX tracegraph_trace_session IF NOT EXISTS FOR (t:Trace) ON (t.session_id)",
+    "CREATE INDEX tracegraph_trace_agent IF NOT EXISTS FOR (t:Trace) ON (t.agent_id)",
+    "CREATE INDEX tracegraph_trace_parent IF NOT EXISTS FOR (t:Trace) ON (t.parent_trace_id)",
+    "CREATE INDEX tracegraph_trace_created IF NOT EXISTS FOR (t:Trace) ON (t.created_at)",
+    "CREATE INDEX tracegraph_model_name IF NOT EXISTS FOR (m:Model) ON (m.model_id)",
+    "CREATE INDEX tracegraph_tombstone_session IF NOT EXISTS "
+    "FOR (x:Tombstone) ON (x.tenant_id, x.session_id)",
+)
+AWAIT_INDEXES: Final = "CALL db.awaitIndexes(300)"
+
+# -- appends --------------------------------------------------------------------------------
+#: Take the trace's write lock first, then read its head: the Neo4j manual's pattern against
+#: lost updates (a property written before it is read). Concurrent appends to one trace
+#: wait here for each other, so each reads the head the previous one committed.
+LOCK_HEAD: Final = """
+MATCH (t:Trace {trace_id: $trace_id})
+SET t._lock = true
+RETURN t.tenant_id AS tenant_id, t.entry_count AS entry_count, t.step_count AS step_count,
+       t.head_hash AS head_hash, t.last_step_id AS last_step_id,
+       t.completed_seq AS completed_seq
+"""
+TOMBSTONE_EXISTS: Final = """
+MATCH (x:Tombstone {trace_id: $trace_id}) RETURN count(x) > 0 AS removed
+"""
+#: Which of a batch's record ids are stored, where, and as which entry (for idempotency).
+LOOKUP_RECORDS: Final = """
+UNWIND $ids AS id
+MATCH (r:Record {node_id: id})
+RETURN id, properties(r) AS p
+"""
+CREATE_TRACE: Final = """
+CREATE (t:Node:Trace {trace_id: $trace_id, node_id: $trace_id, tenant_id: $tenant,
+  session_id: $session_id, status: 'active', created_at: $created_at, entry_count: 0,
+  step_count: 0, head_hash: $genesis})
+SET t.agent_id = $agent_id, t.parent_trace_id = $parent_trace_id
+MERGE (s:Session {tenant_id: $tenant, session_id: $session_id})
+CREATE (t)-[:IN_SESSION]->(s)
+FOREACH (agent_id IN CASE WHEN $agent_id IS NULL THEN [] ELSE [$agent_id] END |
+  MERGE (a:Agent {tenant_id: $tenant, agent_id: agent_id})
+  CREATE (t)-[:BY_AGENT]->(a))
+"""
+CREATE_ENTRIES: Final = "UNWIND $rows AS row CREATE (e:Entry) SET e = row"
+CREATE_STEP_ENTRIES: Final = "UNWIND $rows AS row CREATE (e:Entry:Record:Node:Step) SET e = row"
+CREATE_API_CALL_ENTRIES: Final = """
+UNWIND $rows AS row CREATE (e:Entry:Record:Node:ApiCall) SET e = row
+"""
+CREATE_HUMAN_INPUT_ENTRIES: Final = """
+UNWIND $rows AS row CREATE (e:Entry:Record:Node:HumanInput) SET e = row
+"""
+CREATE_ALTERNATIVES: Final = "UNWIND $rows AS row CREATE (a:Record:Node:Alternative) SET a = row"
+
+
+def _create_edges(rel_type: str) -> str:
+    """The statement creating ``rel_type`` edges between nodes of one tenant (``[src, dst]``
+    rows). Only called below, with the literal edge types of graph/edges.py."""
+    return f"""
+UNWIND $rows AS row
+MATCH (a:Node {{node_id: row[0]}}) WHERE a.tenant_id = $tenant
+MATCH (b:Node {{node_id: row[1]}}) WHERE b.tenant_id = $tenant
+CREATE (a)-[:{rel_type}]->(b)
+"""
+
+
+CREATE_EDGES: Final[dict[str, str]] = {
+    "HAS_STEP": _create_edges("HAS_STEP"),
+    "NEXT": _create_edges("NEXT"),
+    "DEPENDS_ON": _create_edges("DEPENDS_ON"),
+    "CHILD_OF": _create_edges("CHILD_OF"),
+    "SPAWNED": _create_edges("SPAWNED"),
+    "CALLED": _create_edges("CALLED"),
+    "CONSIDERED": _create_edges("CONSIDERED"),
+    "ASKED": _create_edges("ASKED"),
+}
+#: HAS_STEP for a batch of steps: the trace node is looked up once.
+CREATE_HAS_STEP: Final = """
+MATCH (t:Trace {trace_id: $trace_id})
+UNWIND $step_ids AS step_id
+MATCH (s:Record {node_id: step_id})
+CREATE (t)-[:HAS_STEP]->(s)
+"""
+MERGE_MODELS: Final = """
+MATCH (t:Trace {trace_id: $trace_id})
+UNWIND $models AS model_id
+MERGE (m:Model {tenant_id: $tenant, model_id: model_id})
+MERGE (t)-[:USED_MODEL]->(m)
+"""
+UPDATE_HEAD: Final = """
+MATCH (t:Trace {trace_id: $trace_id})
+SET t.entry_count = $entry_count, t.step_count = $step_count, t.head_hash = $head_hash,
+    t.last_step_id = $last_step_id
+"""
+SET_COMPLETED: Final = """
+MATCH (t:Trace {trace_id: $trace_id})
+SET t.status = $status, t.outcome = $outcome, t.completed_at = $completed_at,
+    t.completed_seq = $seq
+"""
+
+# -- reads ----------------------------------------------------------------------------------
+_TRACE_ROW = """
+OPTIONAL MATCH (s:Entry {trace_id: t.trace_id, seq: 0})
+OPTIONAL MATCH (c:Entry {trace_id: t.trace_id, seq: t.completed_seq})
+RETURN t.trace_id AS trace_id, t.tenant_id AS tenant_id, t.status AS status,
+       t.entry_count AS entry_count, t.head_hash AS head_hash,
+       properties(s) AS started, properties(c) AS completed
+"""
+GET_TRACES: Final = """
+UNWIND $trace_ids AS id
+MATCH (t:Trace {trace_id: id}) WHERE t.tenant_id = $tenant
+""" + _TRACE_ROW
+#: One statement for every filter: a null parameter switches its filter off (as in the
+#: embedded store's LIST_TRACES). Newest first, then trace id descending.
+LIST_TRACES: Final = """
+MATCH (t:Trace)
+WHERE t.tenant_id = $tenant
+  AND ($session IS NULL OR t.session_id = $session)
+  AND ($agent IS NULL OR t.agent_id = $agent)
+  AND ($status IS NULL OR t.status = $status)
+  AND ($outcome IS NULL OR t.outcome = $outcome)
+  AND ($parent IS NULL OR t.parent_trace_id = $parent)
+  AND (NOT $roots OR t.parent_trace_id IS NULL)
+  AND ($after IS NULL OR t.created_at >= $after)
+  AND ($before IS NULL OR t.created_at < $before)
+  AND ($model IS NULL OR EXISTS { (t)-[:USED_MODEL]->(m:Model {model_id: $model}) })
+  AND ($cur_time IS NULL OR t.created_at < $cur_time
+       OR (t.created_at = $cur_time AND t.trace_id < $cur_id))
+WITH t ORDER BY t.created_at DESC, t.trace_id DESC LIMIT $limit
+""" + _TRACE_ROW + """
+ORDER BY t.created_at DESC, t.trace_id DESC
+"""
+#: Entries of each trace in stored seq order (``$kinds`` null: every kind).
+ENTRIES: Final = """
+UNWIND $trace_ids AS id
+MATCH (e:Entry {trace_id: id})
+WHERE e.tenant_id = $tenant AND ($kinds IS NULL OR e.kind IN $kinds)
+RETURN id AS trace_id, properties(e) AS p
+ORDER BY e.seq
+"""
+ENTRIES_AT: Final = """
+UNWIND $refs AS ref
+MATCH (e:Entry {trace_id: ref[0], seq: ref[1]}) WHERE e.tenant_id = $tenant
+RETURN ref[0] AS trace_id, ref[1] AS seq, properties(e) AS p
+"""
+CHILDREN: Final = """
+UNWIND $trace_ids AS id
+MATCH (c:Trace {parent_trace_id: id}) WHERE c.tenant_id = $tenant
+RETURN id AS parent, c.trace_id AS child
+ORDER BY c.created_at, c.trace_id
+"""
+#: A record (step, API call, human input, alternative) first, else a trace, as the
+#: embedded store resolves ids; the tenant is compared by the caller.
+RESOLVE: Final = """
+UNWIND $ids AS id
+OPTIONAL MATCH (r:Record {node_id: id})
+OPTIONAL MATCH (t:Trace {trace_id: id})
+RETURN id, r.tenant_id AS record_tenant, r.kind AS kind, r.trace_id AS record_trace,
+       r.seq AS seq, t.tenant_id AS trace_tenant
+"""
+_GRAPH_TYPES = "HAS_STEP|NEXT|DEPENDS_ON|CHILD_OF|SPAWNED|CALLED|CONSIDERED|ASKED"
+EDGES_OUT: Final = f"""
+UNWIND $ids AS id
+MATCH (a:Node {{node_id: id}})-[r:{_GRAPH_TYPES}]->(b:Node)
+WHERE a.tenant_id = $tenant AND b.tenant_id = $tenant
+RETURN id AS node, a.node_id AS src, b.node_id AS dst, type(r) AS type
+ORDER BY dst, type
+"""
+EDGES_IN: Final = f"""
+UNWIND $ids AS id
+MATCH (a:Node)-[r:{_GRAPH_TYPES}]->(b:Node {{node_id: id}})
+WHERE a.tenant_id = $tenant AND b.tenant_id = $tenant
+RETURN id AS node, a.node_id AS src, b.node_id AS dst, type(r) AS type
+ORDER BY src, type
+"""
+TOMBSTONES: Final = """
+MATCH (x:Tombstone) WHERE x.tenant_id = $tenant AND x.session_id = $session
+RETURN x.trace_id AS trace_id, x.tenant_id AS tenant_id, x.session_id AS session_id,
+       x.entry_count AS entry_count, x.final_hash AS final_hash, x.removed_at AS removed_at,
+       x.hash AS hash
+ORDER BY x.removed_at
+"""
+
+# -- graph queries over the flow view (docs/graph-queries.md) --------------------------------
+#: One hop of the flow view, cause -> effect: stored HAS_STEP, NEXT, SPAWNED, CALLED,
+#: CONSIDERED and ASKED forwards, DEPENDS_ON and CHILD_OF backwards. A quantified path
+#: pattern has one relationship pattern per hop, so the hop is undirected and its WHERE
+#: keeps the right direction per type. Flow edges never join two tenants (the service
+#: resolves every dependsOn, parent and spawning step within the caller's tenant).
+_FLOW_HOP = """((a)-[r:HAS_STEP|NEXT|SPAWNED|CALLED|CONSIDERED|ASKED|DEPENDS_ON|CHILD_OF]-(b)
+  WHERE (startNode(r) = a) <> (type(r) IN ['DEPENDS_ON', 'CHILD_OF']))"""
+#: Length of one shortest flow path (no row: no path within ``$bound`` edges).
+SHORTEST_LENGTH: Final = f"""
+MATCH (s:Node {{node_id: $from_id}}) WHERE s.tenant_id = $tenant
+MATCH (t:Node {{node_id: $to_id}}) WHERE t.tenant_id = $tenant
+MATCH p = ANY SHORTEST (s){_FLOW_HOP}+(t)
+WHERE length(p) <= $bound
+RETURN length(p) AS length
+LIMIT 1
+"""
+#: Fewest hops from ``$node_id`` to every node it reaches within ``$bound`` (itself: 0).
+REACHED_FROM: Final = f"""
+MATCH (s:Node {{node_id: $node_id}}) WHERE s.tenant_id = $tenant
+MATCH p = ANY SHORTEST (s){_FLOW_HOP}*(x)
+WHERE length(p) <= $bound
+RETURN x.node_id AS node, length(p) AS hops
+"""
+#: Fewest hops to ``$node_id`` from every node that reaches it within ``$bound``.
+REACHING: Final = f"""
+MATCH (t:Node {{node_id: $node_id}}) WHERE t.tenant_id = $tenant
+MATCH p = ANY SHORTEST (x){_FLOW_HOP}*(t)
+WHERE length(p) <= $bound
+RETURN x.node_id AS node, length(p) AS hops
+"""
+#: Lineage: descendants / ancestors with their fewest hops, in lineage order, at most
+#: ``$limit`` (the caller asks for one more than it lists, to know about truncation).
+DESCENDANTS: Final = f"""
+MATCH (s:Node {{node_id: $node_id}}) WHERE s.tenant_id = $tenant
+MATCH p = ANY SHORTEST (s){_FLOW_HOP}+(x)
+WHERE length(p) <= $max_depth AND x <> s
+WITH x.node_id AS node, length(p) AS depth
+ORDER BY depth, node
+LIMIT $limit
+RETURN node, depth
+"""
+ANCESTORS: Final = f"""
+MATCH (t:Node {{node_id: $node_id}}) WHERE t.tenant_id = $tenant
+MATCH p = ANY SHORTEST (x){_FLOW_HOP}+(t)
+WHERE length(p) <= $max_depth AND x <> t
+WITH x.node_id AS node, length(p) AS depth
+ORDER BY depth, node
+LIMIT $limit
+RETURN node, depth
+"""
+#: Stored flow edges whose two ends are both in ``$ids``.
+INDUCED_EDGES: Final = f"""
+MATCH (a:Node)-[r:{_GRAPH_TYPES}]->(b:Node)
+WHERE a.node_id IN $ids AND b.node_id IN $ids
+  AND a.tenant_id = $tenant AND b.tenant_id = $tenant
+RETURN a.node_id AS src, b.node_id AS dst, type(r) AS type
+"""
+
+# -- retention ------------------------------------------------------------------------------
+CREATE_TOMBSTONE: Final = """
+CREATE (x:Tombstone {trace_id: $trace_id, tenant_id: $tenant, session_id: $session_id,
+  entry_count: $entry_count, final_hash: $final_hash, removed_at: $removed_at, hash: $hash})
+"""
+#: Alternatives, then entries (with their step, API call and human input nodes) of a
+#: trace, with every relationship touching them; then the trace node.
+DELETE_TRACE_ALTERNATIVES: Final = """
+MATCH (e:Entry {trace_id: $trace_id})-[:CONSIDERED]->(a:Alternative)
+WHERE e.tenant_id = $tenant
+DETACH DELETE a
+"""
+DELETE_TRACE_ENTRIES: Final = """
+MATCH (e:Entry {trace_id: $trace_id}) WHERE e.tenant_id = $tenant
+DETACH DELETE e
+"""
+DELETE_TRACE: Final = """
+MATCH (t:Trace {trace_id: $trace_id}) WHERE t.tenant_id = $tenant
+DETACH DELETE t
+"""

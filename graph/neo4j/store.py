@@ -1,0 +1,521 @@
+"""The Neo4j backend: chain entries, traces and the graph as nodes and relationships (Bolt).
+
+Appends run in managed write transactions (``Session.execute_write``, which retries
+transient failures such as deadlocks). Each one first takes the trace node's write lock
+and only then reads the chain head, so concurrent appends to one trace run one after the
+other; the uniqueness constraint on ``(trace_id, seq)`` would refuse a forked chain even if
+they did not. An append whose every record id is already stored in the trace returns the
+stored entries, so a retried append is idempotent. Statements are in
+:mod:`tracegraph.graph.neo4j.cypher`; how entries map to properties in
+:mod:`tracegraph.graph.neo4j.codec`.
+
+Append-only: Neo4j Community has no triggers and no property-level write privileges, so
+the database itself cannot refuse a ``SET`` or ``DELETE`` of an entry. Tampering is found by
+verification instead, which rebuilds every entry from its stored properties.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal, TypeVar
+
+import neo4j
+from neo4j import GraphDatabase, ManagedTransaction, RoutingControl
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable
+from tracegraph.graph import algorithms
+from tracegraph.graph.edges import edges_for
+from tracegraph.graph.protocol import (
+    Direction,
+    Edge,
+    LineageNode,
+    LineageResult,
+    NodeRef,
+    PathMode,
+    PathResult,
+    PathSearch,
+    Tombstone,
+    TraceCursor,
+    TraceFilter,
+    TraceRow,
+)
+from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, seal_many
+from tracegraph.schema.enums import EntryKind
+from tracegraph.schema.errors import (
+    AlreadyExists,
+    BackendUnavailable,
+    ChainConflict,
+    TraceClosed,
+    TraceNotFound,
+)
+
+from . import cypher
+from .codec import entry_from_properties, entry_properties, record_from_properties
+
+DEFAULT_URI = "bolt://127.0.0.1:7687"
+_ID_FIELD = {
+    EntryKind.STEP.value: "step_id",
+    EntryKind.API_CALL.value: "call_id",
+    EntryKind.HUMAN_INPUT.value: "input_id",
+}
+_CREATE_RECORDS = {
+    EntryKind.STEP.value: cypher.CREATE_STEP_ENTRIES,
+    EntryKind.API_CALL.value: cypher.CREATE_API_CALL_ENTRIES,
+    EntryKind.HUMAN_INPUT.value: cypher.CREATE_HUMAN_INPUT_ENTRIES,
+}
+#: Bound passed for "no bound" (``max_length=None``): longer than any path can be.
+_UNBOUNDED = 2**31 - 1
+#: Attempts at an append that hit a uniqueness constraint (a concurrent append took an id).
+_CONSTRAINT_ATTEMPTS = 4
+T = TypeVar("T")
+
+
+def _trace_row(rec: neo4j.Record) -> TraceRow:
+    started, completed = rec["started"], rec["completed"]
+    return TraceRow(
+        tenant_id=rec["tenant_id"],
+        trace_id=rec["trace_id"],
+        status=rec["status"],
+        entry_count=rec["entry_count"],
+        head_hash=rec["head_hash"],
+        started=record_from_properties(started) if started is not None else {},
+        completed=record_from_properties(completed) if completed is not None else None,
+    )
+
+
+class Neo4jStore:
+    """GraphStore on a Neo4j 5 server (Community is enough), through the official driver."""
+
+    backend_name = "neo4j"
+
+    def __init__(
+        self,
+        uri: str = DEFAULT_URI,
+        user: str | None = None,
+        password: str | None = None,
+        database: str | None = None,
+        *,
+        max_connection_pool_size: int = 100,
+    ) -> None:
+        self.uri = uri
+        self.database = database
+        auth = (user, password or "") if user is not None else None
+        try:
+            self._driver = GraphDatabase.driver(
+                uri, auth=auth, max_connection_pool_size=max_connection_pool_size,
+                notifications_min_severity="OFF",
+            )
+            self._driver.verify_connectivity()
+        except (DriverError, Neo4jError, OSError, ValueError) as exc:
+            raise BackendUnavailable(
+                f"cannot reach Neo4j at {uri}: {exc} (start one with `scripts/neo4j start`)"
+            ) from exc
+        self._bookmarks = self._driver.execute_query_bookmark_manager
+        with self._errors():
+            for statement in cypher.SCHEMA:
+                self._driver.execute_query(statement, database_=database)
+            self._driver.execute_query(cypher.AWAIT_INDEXES, database_=database)
+
+    # -- plumbing -----------------------------------------------------------------------------
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Driver failures that mean "no server" become ``BackendUnavailable``."""
+        try:
+            yield
+        except ServiceUnavailable as exc:
+            raise BackendUnavailable(f"Neo4j at {self.uri} is unavailable: {exc}") from exc
+
+    def _read(self, query: str, **params: Any) -> list[neo4j.Record]:
+        with self._errors():
+            records, _, _ = self._driver.execute_query(
+                query, params, database_=self.database, routing_=RoutingControl.READ,
+            )
+        return records
+
+    def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
+        with self._errors(), self._driver.session(
+            database=self.database, bookmark_manager=self._bookmarks
+        ) as session:
+            return session.execute_write(work)
+
+    def close(self) -> None:
+        self._driver.close()
+
+    # -- writes -------------------------------------------------------------------------------
+    def append(
+        self, tenant_id: str, trace_id: str, items: Sequence[tuple[str, dict[str, Any]]],
+        *, expected_seq: int | None = None,
+    ) -> list[ChainEntry]:
+        if not items:
+            return []
+        for attempt in range(_CONSTRAINT_ATTEMPTS):
+            try:
+                return self._write(
+                    lambda tx: _append(tx, tenant_id, trace_id, items, expected_seq))
+            except ConstraintError as exc:
+                # A concurrent append created the same trace or record id first: run again,
+                # and the checks under the lock now see it (idempotent retry or AlreadyExists).
+                if attempt == _CONSTRAINT_ATTEMPTS - 1:
+                    raise ChainConflict(f"trace {trace_id}: concurrent appends kept "
+                                        f"colliding ({exc.message}); retry") from exc
+        raise AssertionError("unreachable")
+
+    def remove_trace(self, tenant_id: str, trace_id: str, tombstone: Tombstone) -> None:
+        def work(tx: ManagedTransaction) -> None:
+            head = tx.run(cypher.LOCK_HEAD, trace_id=trace_id).single()
+            if head is None or head["tenant_id"] != tenant_id:
+                raise TraceNotFound(f"trace {trace_id} not found")
+            t = tombstone
+            tx.run(cypher.CREATE_TOMBSTONE, trace_id=t.trace_id, tenant=t.tenant_id,
+                   session_id=t.session_id, entry_count=t.entry_count,
+                   final_hash=t.final_hash, removed_at=t.removed_at, hash=t.hash).consume()
+            for statement in (cypher.DELETE_TRACE_ALTERNATIVES, cypher.DELETE_TRACE_ENTRIES,
+                              cypher.DELETE_TRACE):
+                tx.run(statement, trace_id=trace_id, tenant=tenant_id).consume()
+
+        self._write(work)
+
+    # -- reads ----------------------------------------------------------------------------------
+    def get_traces(self, tenant_id: str, trace_ids: Sequence[str]) -> Mapping[str, TraceRow]:
+        ids = list(dict.fromkeys(trace_ids))
+        if not ids:
+            return {}
+        out: dict[str, TraceRow] = {}
+        for rec in self._read(cypher.GET_TRACES, tenant=tenant_id, trace_ids=ids):
+            out.setdefault(rec["trace_id"], _trace_row(rec))
+        return out
+
+    def list_traces(
+        self, tenant_id: str, flt: TraceFilter, limit: int, after: TraceCursor | None = None
+    ) -> list[TraceRow]:
+        records = self._read(
+            cypher.LIST_TRACES, tenant=tenant_id, session=flt.session_id, agent=flt.agent_id,
+            status=flt.status, outcome=flt.outcome, parent=flt.parent_trace_id,
+            roots=flt.roots_only, after=flt.created_after, before=flt.created_before,
+            model=flt.model_id, cur_time=after.created_at if after else None,
+            cur_id=after.trace_id if after else None, limit=limit,
+        )
+        return [_trace_row(r) for r in records]
+
+    def entries(
+        self, tenant_id: str, trace_ids: Sequence[str], kinds: frozenset[str] | None = None
+    ) -> Mapping[str, list[ChainEntry]]:
+        ids = list(dict.fromkeys(trace_ids))
+        out: dict[str, list[ChainEntry]] = {t: [] for t in ids}
+        if not ids:
+            return out
+        records = self._read(cypher.ENTRIES, tenant=tenant_id, trace_ids=ids,
+                             kinds=sorted(kinds) if kinds is not None else None)
+        for rec in records:
+            out[rec["trace_id"]].append(entry_from_properties(rec["p"]))
+        return out
+
+    def entries_at(
+        self, tenant_id: str, refs: Sequence[tuple[str, int]]
+    ) -> Mapping[tuple[str, int], ChainEntry]:
+        wanted = [[t, s] for t, s in dict.fromkeys(refs)]
+        if not wanted:
+            return {}
+        out: dict[tuple[str, int], ChainEntry] = {}
+        for rec in self._read(cypher.ENTRIES_AT, tenant=tenant_id, refs=wanted):
+            out.setdefault((rec["trace_id"], rec["seq"]), entry_from_properties(rec["p"]))
+        return out
+
+    def children(self, tenant_id: str, trace_ids: Sequence[str]) -> Mapping[str, list[str]]:
+        ids = list(dict.fromkeys(trace_ids))
+        out: dict[str, list[str]] = {t: [] for t in ids}
+        if ids:
+            for rec in self._read(cypher.CHILDREN, tenant=tenant_id, trace_ids=ids):
+                out[rec["parent"]].append(rec["child"])
+        return out
+
+    def resolve(self, tenant_id: str, node_ids: Sequence[str]) -> Mapping[str, NodeRef]:
+        ids = list(dict.fromkeys(node_ids))
+        out: dict[str, NodeRef] = {}
+        if not ids:
+            return out
+        for rec in self._read(cypher.RESOLVE, ids=ids):
+            node_id = rec["id"]
+            if node_id in out:
+                continue
+            if rec["record_tenant"] == tenant_id:
+                out[node_id] = NodeRef(node_id, rec["kind"], rec["record_trace"], rec["seq"])
+            elif rec["trace_tenant"] == tenant_id:
+                out[node_id] = NodeRef(node_id, "trace", node_id, None)
+        return out
+
+    def edges(
+        self, tenant_id: str, node_ids: Sequence[str], direction: Literal["out", "in"]
+    ) -> Mapping[str, list[Edge]]:
+        """Edges leaving or entering each node, ordered by the other end's id, then type.
+
+        (The embedded store lists them in insertion order; Neo4j keeps no such order.)
+        """
+        ids = list(dict.fromkeys(node_ids))
+        out: dict[str, list[Edge]] = {n: [] for n in ids}
+        if ids:
+            query = cypher.EDGES_OUT if direction == "out" else cypher.EDGES_IN
+            for rec in self._read(query, tenant=tenant_id, ids=ids):
+                out[rec["node"]].append(Edge(rec["src"], rec["dst"], rec["type"]))
+        return out
+
+    def tombstones(self, tenant_id: str, session_id: str) -> list[Tombstone]:
+        records = self._read(cypher.TOMBSTONES, tenant=tenant_id, session=session_id)
+        return [
+            Tombstone(r["tenant_id"], r["trace_id"], r["session_id"], r["entry_count"],
+                      r["final_hash"], r["removed_at"], r["hash"])
+            for r in records
+        ]
+
+    # -- graph queries (protocol semantics: graph/protocol.py, docs/graph-queries.md) ------
+    def _flow_subgraph(self, tenant_id: str, node_ids: Sequence[str]) -> Any:
+        """The flow view restricted to ``node_ids`` (a networkx DiGraph)."""
+        records = self._read(cypher.INDUCED_EDGES, tenant=tenant_id, ids=list(node_ids))
+        return algorithms.flow_graph(Edge(r["src"], r["dst"], r["type"]) for r in records)
+
+    def paths(
+        self,
+        tenant_id: str,
+        from_id: str,
+        to_id: str,
+        mode: PathMode = "SHORTEST",
+        max_length: int | None = None,
+        limit: int = 100,
+    ) -> PathSearch:
+        """Paths as :func:`tracegraph.graph.algorithms.find_paths` orders them.
+
+        Cypher's SHORTEST keyword gives *a* shortest path, not the one with the smallest
+        node ids, and enumerating every shortest or simple path in Cypher can blow up on a
+        DAG full of diamonds. So Cypher finds the bounded candidate set: the fewest hops
+        from ``from_id`` to every node it reaches and from every node to ``to_id``, within
+        the bound (for SHORTEST, the shortest length, found first). Every path of at most
+        ``bound`` edges lies on the nodes whose two distances add up to at most ``bound``;
+        the flow edges among them are fetched and the reference functions order the paths
+        in Python, so the answer is the reference answer.
+        """
+        if mode not in ("SHORTEST", "ALL_SIMPLE"):
+            raise ValueError(f"mode: {mode!r} is not SHORTEST or ALL_SIMPLE")
+        if limit < 1:
+            raise ValueError(f"limit: {limit} is not a positive number of paths")
+        known = self.resolve(tenant_id, [from_id, to_id])
+        if from_id not in known or to_id not in known:
+            return PathSearch([], False)
+        if from_id == to_id:
+            return PathSearch([PathResult([from_id], [])], False)
+        bound = _UNBOUNDED if max_length is None else max_length
+        if bound < 1:
+            return PathSearch([], False)
+        if mode == "SHORTEST":
+            found = self._read(cypher.SHORTEST_LENGTH, tenant=tenant_id, from_id=from_id,
+                               to_id=to_id, bound=bound)
+            if not found:
+                return PathSearch([], False)
+            bound = found[0]["length"]
+        ahead = self._hops(cypher.REACHED_FROM, tenant_id, from_id, bound)
+        behind = self._hops(cypher.REACHING, tenant_id, to_id, bound)
+        useful = [v for v, h in ahead.items() if h + behind.get(v, _UNBOUNDED) <= bound]
+        graph = self._flow_subgraph(tenant_id, useful)
+        return algorithms.find_paths(graph, from_id, to_id, mode, max_length, limit)
+
+    def _hops(self, query: str, tenant_id: str, node_id: str, bound: int) -> dict[str, int]:
+        records = self._read(query, tenant=tenant_id, node_id=node_id, bound=bound)
+        return {r["node"]: r["hops"] for r in records}
+
+    def lineage(
+        self,
+        tenant_id: str,
+        node_id: str,
+        direction: Direction = "BOTH",
+        max_depth: int = 50,
+        limit: int = 10_000,
+    ) -> LineageResult:
+        """Lineage as :func:`tracegraph.graph.algorithms.lineage` answers it.
+
+        Cypher finds each direction's nodes with their fewest hops (``ANY SHORTEST`` per
+        reached node, bounded by ``max_depth``), sorted by (depth, id) and cut at
+        ``limit + 1``; Python merges the two directions in lineage order and adds the
+        stored edges among the listed nodes.
+        """
+        if direction not in ("UP", "DOWN", "BOTH"):
+            raise ValueError(f"direction: {direction!r} is not UP, DOWN or BOTH")
+        if limit < 1:
+            raise ValueError(f"limit: {limit} is not a positive number of nodes")
+        if max_depth < 1 or node_id not in self.resolve(tenant_id, [node_id]):
+            return LineageResult(node_id, [], [], False)
+        found: list[LineageNode] = []
+        ways: list[tuple[Literal["UP", "DOWN"], str]] = []
+        if direction in ("UP", "BOTH"):
+            ways.append(("UP", cypher.ANCESTORS))
+        if direction in ("DOWN", "BOTH"):
+            ways.append(("DOWN", cypher.DESCENDANTS))
+        for way, query in ways:
+            records = self._read(query, tenant=tenant_id, node_id=node_id,
+                                 max_depth=max_depth, limit=limit + 1)
+            found.extend(LineageNode(r["node"], r["depth"], way) for r in records)
+        found.sort(key=lambda n: (n.depth, n.direction == "DOWN", n.node_id))
+        kept = found[:limit]
+        ids = [node_id, *dict.fromkeys(n.node_id for n in kept)]
+        graph = self._flow_subgraph(tenant_id, ids)
+        return LineageResult(node_id, kept, algorithms.induced_edges(graph, ids),
+                             len(found) > limit)
+
+
+# -- the append transaction ---------------------------------------------------------------------
+def _append(
+    tx: ManagedTransaction, tenant_id: str, trace_id: str,
+    items: Sequence[tuple[str, dict[str, Any]]], expected_seq: int | None,
+) -> list[ChainEntry]:
+    """One append, inside a write transaction (the embedded store's rules, step by step)."""
+    starting = items[0][0] == EntryKind.TRACE_STARTED
+    head = tx.run(cypher.LOCK_HEAD, trace_id=trace_id).single()
+    if head is None:
+        if not starting:
+            raise TraceNotFound(f"trace {trace_id} not found")
+        if tx.run(cypher.TOMBSTONE_EXISTS, trace_id=trace_id).single(strict=True)["removed"]:
+            raise AlreadyExists(f"trace {trace_id} existed and was removed by retention")
+        entry_count, step_count, head_hash, last_step_id = 0, 0, GENESIS_PREV_HASH, None
+    elif head["tenant_id"] != tenant_id:
+        if starting:
+            raise AlreadyExists(f"trace id {trace_id} is already taken")
+        raise TraceNotFound(f"trace {trace_id} not found")
+    elif starting:
+        stored = tx.run(cypher.ENTRIES_AT, tenant=tenant_id, refs=[[trace_id, 0]]).single()
+        if stored is not None and len(items) == 1:
+            first = entry_from_properties(stored["p"])
+            if first.record == items[0][1]:
+                return [first]  # idempotent retry
+        raise AlreadyExists(f"trace {trace_id} already exists")
+    else:
+        if head["completed_seq"] is not None:
+            raise TraceClosed(f"trace {trace_id} is completed; its chain accepts no entries")
+        entry_count, step_count = head["entry_count"], head["step_count"]
+        head_hash, last_step_id = head["head_hash"], head["last_step_id"]
+        if expected_seq is not None and entry_count != expected_seq:
+            raise ChainConflict(f"trace {trace_id}: next seq is {entry_count}, "
+                                f"not {expected_seq}")
+
+    replay = _replayed(tx, tenant_id, trace_id, items)
+    if replay is not None:
+        return replay
+    prepared: list[tuple[str, dict[str, Any]]] = []
+    for kind, record in items:
+        if kind == EntryKind.STEP:
+            record = {**record, "step_index": step_count}
+            step_count += 1
+        prepared.append((kind, record))
+    sealed = seal_many(tenant_id, trace_id, entry_count, head_hash, prepared)
+    last_step_id = _store(tx, tenant_id, trace_id, sealed, last_step_id)
+    tx.run(cypher.UPDATE_HEAD, trace_id=trace_id, entry_count=entry_count + len(sealed),
+           step_count=step_count, head_hash=sealed[-1].hash,
+           last_step_id=last_step_id).consume()
+    return sealed
+
+
+def _replayed(
+    tx: ManagedTransaction, tenant_id: str, trace_id: str,
+    items: Sequence[tuple[str, dict[str, Any]]],
+) -> list[ChainEntry] | None:
+    """Stored entries when every item's id is already in this trace (an idempotent retry).
+
+    Otherwise ``None``, or ``AlreadyExists`` when some ids are stored (in this trace or,
+    for any of them, anywhere else).
+    """
+    keyed = [(kind, record, _ID_FIELD.get(kind)) for kind, record in items]
+    ids = [record[key] for _, record, key in keyed if key is not None]
+    if not ids:
+        return None
+    stored = {r["id"]: r["p"] for r in tx.run(cypher.LOOKUP_RECORDS, ids=ids)}
+    if not stored:
+        return None
+    found: list[ChainEntry] = []
+    for _, record, key in keyed:
+        if key is None:
+            break
+        props = stored.get(record[key])
+        if props is None:
+            if found:
+                raise AlreadyExists("some records of this batch are already stored, "
+                                    "others are not: retry with the same ids or new ones")
+            break
+        if props.get("tenant_id") != tenant_id or props.get("trace_id") != trace_id:
+            raise AlreadyExists(f"{key} {record[key]} is already taken")
+        found.append(entry_from_properties(props))
+    else:
+        return found
+    for _, record, key in keyed:
+        if key is not None and record[key] in stored:
+            raise AlreadyExists(f"{key} {record[key]} is already taken")
+    return None
+
+
+def _store(
+    tx: ManagedTransaction, tenant_id: str, trace_id: str, sealed: list[ChainEntry],
+    last_step_id: str | None,
+) -> str | None:
+    """Write sealed entries, their nodes and edges with a few UNWIND statements."""
+    plain: list[dict[str, Any]] = []
+    records: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    alternatives: list[dict[str, Any]] = []
+    edges: dict[str, list[list[str]]] = defaultdict(list)
+    models: dict[str, None] = {}
+    started: ChainEntry | None = None
+    completed: ChainEntry | None = None
+    for e in sealed:
+        props = entry_properties(e)
+        r = e.record
+        key = _ID_FIELD.get(e.kind)
+        if key is None:
+            plain.append(props)
+            if e.kind == EntryKind.TRACE_STARTED:
+                started = e
+            elif e.kind == EntryKind.TRACE_COMPLETED:
+                completed = e
+        else:
+            props["node_id"] = r[key]
+            records[e.kind].append(props)
+        if e.kind == EntryKind.STEP:
+            if "model_id" in r:
+                models[r["model_id"]] = None
+            chosen = r.get("selected_alternative")
+            for i, text in enumerate(r.get("alternatives_considered", ())):
+                alternatives.append({
+                    "node_id": algorithms.alternative_id(r["step_id"], i),
+                    "tenant_id": tenant_id, "trace_id": trace_id, "seq": e.seq,
+                    "kind": "alternative", "step_id": r["step_id"], "index": i,
+                    "text": text, "selected": text == chosen,
+                })
+                if text == chosen:
+                    chosen = None  # only the first equal alternative is the selected one
+        for edge in edges_for(e, last_step_id):
+            edges[edge.type].append([edge.src, edge.dst])
+        if e.kind == EntryKind.STEP:
+            last_step_id = r["step_id"]
+
+    if started is not None:
+        s = started.record
+        tx.run(cypher.CREATE_TRACE, trace_id=trace_id, tenant=tenant_id,
+               session_id=s["session_id"], agent_id=s.get("agent_id"),
+               parent_trace_id=s.get("parent_trace_id"), created_at=s["created_at"],
+               genesis=GENESIS_PREV_HASH).consume()
+    if plain:
+        tx.run(cypher.CREATE_ENTRIES, rows=plain).consume()
+    for kind, rows in records.items():
+        tx.run(_CREATE_RECORDS[kind], rows=rows).consume()
+    if alternatives:
+        tx.run(cypher.CREATE_ALTERNATIVES, rows=alternatives).consume()
+    for rel_type, pairs in edges.items():
+        if rel_type == "HAS_STEP":
+            tx.run(cypher.CREATE_HAS_STEP, trace_id=trace_id,
+                   step_ids=[dst for _, dst in pairs]).consume()
+        else:
+            tx.run(cypher.CREATE_EDGES[rel_type], tenant=tenant_id, rows=pairs).consume()
+    if models:
+        tx.run(cypher.MERGE_MODELS, trace_id=trace_id, tenant=tenant_id,
+               models=list(models)).consume()
+    if completed is not None:
+        c = completed.record
+        tx.run(cypher.SET_COMPLETED, trace_id=trace_id, status=c["status"],
+               outcome=c.get("outcome"), completed_at=c["completed_at"],
+               seq=completed.seq).consume()
+    return last_step_id
