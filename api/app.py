@@ -1,12 +1,13 @@
 """The ASGI app: GraphQL (and GraphiQL) at ``/graphql`` over HTTP and WebSocket
-(graphql-transport-ws subscriptions), a health check at ``/healthz``.
+(graphql-transport-ws subscriptions), bulk NDJSON ingest at ``/v1/ingest``
+(:mod:`tracegraph.api.bulk`), a health check at ``/healthz``.
 
 >>> import tempfile
 >>> from tracegraph.api.service import TraceService
 >>> from tracegraph.graph import open_store
 >>> app = create_app(TraceService(open_store("embedded", data_dir=tempfile.mkdtemp())))
 >>> [r.path for r in app.routes]
-['/healthz', '/graphql', '/graphql']
+['/healthz', '/graphql', '/graphql', '/v1/ingest']
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from strawberry.asgi import GraphQL
 from tracegraph.schema.errors import TraceGraphError
 
 from .auth import Authenticator
+from .bulk import BULK_PATH, bulk_endpoint
 from .graph_service import GraphService
 from .graphql.context import TraceContext, resolve_tenant
 from .graphql.events import EventHub
@@ -81,5 +83,7 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route(GRAPHQL_PATH, graphql_app, methods=["GET", "POST"]),
             WebSocketRoute(GRAPHQL_PATH, graphql_app),
+            Route(BULK_PATH, bulk_endpoint(service, auth, graphql_app.events.notify),
+                  methods=["POST"]),
         ],
     )
