@@ -11,6 +11,7 @@ from tracegraph.api.graph_service import MAX_PATHS, LineageView, PathView, RunTr
 from tracegraph.graph.algorithms.branches import BranchSummary
 
 from .context import Info
+from .ids import checked_id
 from .types.branch_summary import BranchSummaryType
 from .types.enums import DirectionEnum, PathModeEnum
 from .types.lineage import Lineage
@@ -30,9 +31,10 @@ class GraphQuery:
         limit: int = MAX_PATHS,
     ) -> list[PathView]:
         ctx = info.context
-        found = await ctx.call(ctx.graph.path, ctx.tenant_id, from_id, to_id,
-                               (mode or PathModeEnum.SHORTEST).value,
-                               max_length, limit)
+        source = checked_id(from_id, "fromId", node=True)
+        target = checked_id(to_id, "toId", node=True)
+        found = await ctx.call(ctx.graph.path, ctx.tenant_id, source, target,
+                               (mode or PathModeEnum.SHORTEST).value, max_length, limit)
         return found.paths
 
     @strawberry.field(graphql_type=Lineage, description="Ancestors (UP), descendants (DOWN) "
@@ -43,9 +45,9 @@ class GraphQuery:
         direction: DirectionEnum | None = DirectionEnum.BOTH, max_depth: int | None = None,
     ) -> LineageView:
         ctx = info.context
-        return await ctx.call(ctx.graph.lineage, ctx.tenant_id, node_id,
-                              (direction or DirectionEnum.BOTH).value,
-                              max_depth)
+        start = checked_id(node_id, "nodeId", node=True)
+        return await ctx.call(ctx.graph.lineage, ctx.tenant_id, start,
+                              (direction or DirectionEnum.BOTH).value, max_depth)
 
     @strawberry.field(graphql_type=RunTreeType, description="The trace and every trace "
                       "nested under it at any depth (fromRoot: the whole run it belongs to).")
@@ -53,7 +55,8 @@ class GraphQuery:
         self, info: Info, trace_id: strawberry.ID, from_root: bool = False
     ) -> RunTree:
         ctx = info.context
-        return await ctx.call(ctx.graph.run_tree, ctx.tenant_id, trace_id, from_root=from_root)
+        return await ctx.call(ctx.graph.run_tree, ctx.tenant_id,
+                              checked_id(trace_id, "traceId"), from_root=from_root)
 
     @strawberry.field(graphql_type=BranchSummaryType, description="Branches not taken: the "
                       "alternatives each step considered but did not select, in the trace and "
@@ -62,4 +65,5 @@ class GraphQuery:
         self, info: Info, trace_id: strawberry.ID, subtree: bool = True
     ) -> BranchSummary:
         ctx = info.context
-        return await ctx.call(ctx.graph.branches, ctx.tenant_id, trace_id, subtree=subtree)
+        return await ctx.call(ctx.graph.branches, ctx.tenant_id,
+                              checked_id(trace_id, "traceId"), subtree=subtree)

@@ -16,6 +16,7 @@ from tracegraph.schema.inputs import (
 from tracegraph.schema.views import ApiCallView, HumanInputView, StepView, TraceView
 
 from .context import Info
+from .ids import checked_id
 from .inputs.api_call import ApiCallInputType
 from .inputs.human_input import HumanInputInputType
 from .inputs.start_trace import StartTraceInputType
@@ -48,6 +49,7 @@ class Mutation:
         steps: Annotated[list[StepInput], strawberry.argument(graphql_type=list[StepInputType])],
     ) -> list[StepView]:
         ctx = info.context
+        trace_id = strawberry.ID(checked_id(trace_id, "traceId"))
         stored = await ctx.call(ctx.service.record_steps, ctx.tenant_id, trace_id, steps)
         ctx.appended(trace_id)
         return stored
@@ -59,6 +61,7 @@ class Mutation:
         call: Annotated[ApiCallInput, strawberry.argument(graphql_type=ApiCallInputType)],
     ) -> ApiCallView:
         ctx = info.context
+        trace_id = strawberry.ID(checked_id(trace_id, "traceId"))
         stored = await ctx.call(ctx.service.record_api_call, ctx.tenant_id, trace_id, call)
         ctx.appended(trace_id)
         return stored
@@ -70,6 +73,7 @@ class Mutation:
         input: Annotated[HumanInputInput, strawberry.argument(graphql_type=HumanInputInputType)],
     ) -> HumanInputView:
         ctx = info.context
+        trace_id = strawberry.ID(checked_id(trace_id, "traceId"))
         stored = await ctx.call(ctx.service.record_human_input, ctx.tenant_id, trace_id, input)
         ctx.appended(trace_id)
         return stored
@@ -82,6 +86,7 @@ class Mutation:
         final_answer: str | None = None, confidence: float | None = None,
         error_details: str | None = None, status: TraceStatusEnum | None = None,
     ) -> TraceView:
+        trace_id = strawberry.ID(checked_id(trace_id, "traceId"))
         data = {"outcome": outcome.value, "final_answer": final_answer,
                 "confidence": confidence, "error_details": error_details,
                 "status": None if status is None else status.value}

@@ -14,6 +14,7 @@ from tracegraph.schema.views import (
 )
 
 from .context import Info
+from .ids import checked_id
 from .inputs.trace_filter import TraceFilterInput
 from .types.chain_verification import ChainVerificationType
 from .types.node import Node, decode_global_id
@@ -30,7 +31,7 @@ class Query:
     @strawberry.field(graphql_type=Trace | None, description="A trace by id (null when the "
                       "caller's tenant has no such trace).")
     async def trace(self, info: Info, trace_id: strawberry.ID) -> TraceView | None:
-        return await info.context.loaders.traces.load(trace_id)
+        return await info.context.loaders.traces.load(checked_id(trace_id, "traceId"))
 
     @strawberry.field(description="Traces newest first, filtered, in pages of first (1..100) "
                       "after a cursor.")
@@ -48,19 +49,22 @@ class Query:
                       "oldest first and their steps in order (null when unknown).")
     async def session(self, info: Info, session_id: strawberry.ID) -> SessionReplay | None:
         ctx = info.context
-        return await ctx.call(ctx.service.replay_session, ctx.tenant_id, session_id)
+        return await ctx.call(ctx.service.replay_session, ctx.tenant_id,
+                              checked_id(session_id, "sessionId"))
 
     @strawberry.field(graphql_type=ChainVerificationType, description="Recompute a trace's "
                       "hash chain: every entry and every link.")
     async def verify_trace(self, info: Info, trace_id: strawberry.ID) -> ChainVerification:
         ctx = info.context
-        return await ctx.call(ctx.service.verify_trace, ctx.tenant_id, trace_id)
+        return await ctx.call(ctx.service.verify_trace, ctx.tenant_id,
+                              checked_id(trace_id, "traceId"))
 
     @strawberry.field(graphql_type=ChainVerificationType, description="Verify every trace of "
                       "a session (traces removed by retention are reported, not broken).")
     async def verify_session(self, info: Info, session_id: strawberry.ID) -> ChainVerification:
         ctx = info.context
-        return await ctx.call(ctx.service.verify_session, ctx.tenant_id, session_id)
+        return await ctx.call(ctx.service.verify_session, ctx.tenant_id,
+                              checked_id(session_id, "sessionId"))
 
     @strawberry.field(graphql_type=Node | None, description="A trace, step, API call or human "
                       "input by its global id (null when the caller's tenant has none).")

@@ -26,7 +26,7 @@ def _parse(value: object) -> str:
     try:
         return utc_iso(datetime.fromisoformat(value))
     except ValueError:
-        raise ValueError(f"{value[:64]!r} is not an ISO 8601 date-time") from None
+        raise ValueError(f"not an ISO 8601 date-time: {value[:64]}") from None
 
 
 DateTime = NewType("DateTime", str)

@@ -15,6 +15,7 @@ from tracegraph.schema.enums import EntryKind
 
 from .context import Info, TraceContext
 from .dataloaders.loaders import Loaders
+from .ids import checked_id
 from .types.trace_event import TraceEvent
 
 
@@ -32,6 +33,7 @@ class Subscription:
     ) -> AsyncGenerator[ChainEntry, None]:
         ctx = info.context
         hub = ctx.events
+        trace_id = strawberry.ID(checked_id(trace_id, "traceId"))
         next_seq = after_seq + 1
         with hub.watch(ctx.tenant_id, trace_id) as woken:
             while True:
@@ -55,6 +57,7 @@ class Subscription:
     ) -> AsyncGenerator[ChainEntry, None]:
         ctx = info.context
         hub = ctx.events
+        session_id = strawberry.ID(checked_id(session_id, "sessionId"))
         next_seq: dict[str, int] = {}
         with hub.watch(ctx.tenant_id) as woken:
             while True:

@@ -200,7 +200,26 @@ def test_syntax_and_validation_errors(server: LiveServer, tenant: str) -> None:
     assert "Cannot query field 'nope'" in err["message"]
     err = server.gql_error('{ traces(filter: {createdAfter: "yesterday"}) { edges { cursor } } }',
                            tenant=tenant)
-    assert "'yesterday' is not an ISO 8601 date-time" in err["message"]
+    assert "not an ISO 8601 date-time: yesterday" in err["message"]
+
+
+def test_invalid_ids_are_refused_without_echoing_them(server: LiveServer, tenant: str) -> None:
+    long_id = "x" * 100_000
+    for query, field in (
+        ("query($i: ID!) { trace(traceId: $i) { traceId } }", "traceId"),
+        ("query($i: ID!) { verifyTrace(traceId: $i) { valid } }", "traceId"),
+        ("query($i: ID!) { verifySession(sessionId: $i) { valid } }", "sessionId"),
+        ("query($i: ID!) { lineage(nodeId: $i) { truncated } }", "nodeId"),
+        ('mutation($i: ID!) { recordSteps(traceId: $i, steps: [{stepType: "x"}]) '
+         "{ stepId } }", "traceId"),
+    ):
+        r = server.post(query, {"i": long_id}, tenant=tenant)
+        err = r.json()["errors"][0]
+        assert err["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+        assert f"{field}: 'xxxx" in err["message"] and "is not a valid id" in err["message"]
+        assert len(r.text) < 1000
+    err = server.gql_error('{ lineage(nodeId: "a#altX") { truncated } }', tenant=tenant)
+    assert err["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 def test_invalid_tenant_header_is_refused(server: LiveServer) -> None:
