@@ -124,3 +124,48 @@ def decode_record(node: dict[str, Any]) -> dict[str, Any]:
     if extra is not None:
         out.update(orjson.loads(extra))
     return out
+
+
+# -- N-Quads -------------------------------------------------------------------------------------
+_XS = {"int": "xs:int", "num": "xs:float", "bool": "xs:boolean"}
+
+
+def literal(value: str | int | float | bool) -> str:
+    """An N-Quads literal for a Python value: strings as JSON string literals (whose escapes
+    are all valid N-Quads escapes), numbers and booleans typed.
+
+    >>> print(literal('say "hi"\\n'), literal(3), literal(0.5), literal(True))
+    "say \\"hi\\"\\n" "3"^^<xs:int> "0.5"^^<xs:float> "true"^^<xs:boolean>
+    """
+    t = type(value)
+    if t is str:
+        return orjson.dumps(value).decode("utf-8")
+    if t is bool:
+        return '"true"^^<xs:boolean>' if value else '"false"^^<xs:boolean>'
+    if t is int:
+        return f'"{value}"^^<xs:int>'
+    if t is float:
+        return f'"{value!r}"^^<xs:float>'
+    raise TypeError(f"no N-Quads literal for {t.__name__}")
+
+
+def record_literals(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(predicate, N-Quads literal)`` of every ``rec.*`` predicate of a record.
+
+    >>> for pred, lit in record_literals({"step_id": "s1", "duration_ms": 12, "tags": ["a"]}):
+    ...     print(pred, lit)
+    rec.step_id "s1"
+    rec.duration_ms "12.0"^^<xs:float>
+    rec.extra "{\\"tags\\":[\\"a\\"]}"
+    """
+    out: list[tuple[str, str]] = []
+    for pred, value in encode_record(record).items():
+        spec = _BY_PREDICATE.get(pred)
+        codec = spec[1] if spec else "str"
+        if codec == "num":
+            out.append((pred, f'"{float(value)!r}"^^<xs:float>'))
+        elif codec in _XS:
+            out.append((pred, literal(value)))
+        else:
+            out.append((pred, orjson.dumps(value).decode("utf-8")))
+    return out

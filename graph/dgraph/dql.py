@@ -45,6 +45,23 @@ EDGE_PREDICATES: dict[str, str] = {
     "ASKED": "edge.asked",
 }
 
+#: Predicates of every entry node. An entry has one type: ``Step``, ``ApiCall`` or
+#: ``HumanInput`` for records with an id (each lists these predicates too), else ``Entry``.
+_ENTRY = (
+    "entry.key", "entry.trace", "entry.seq", "entry.kind", "entry.hash", "entry.prev_hash",
+    "entry.version", "entry.tenant", *RECORD_PREDICATES,
+)
+
+_STEP_EDGES = (
+    "edge.next", "edge.depends_on", "edge.spawned", "edge.called", "edge.considered", "edge.asked",
+)
+
+
+def _fields(predicates: Sequence[str]) -> str:
+    """A type block's body: DQL wants one field per line."""
+    return "\n".join(f"  {p}" for p in predicates)
+
+
 SCHEMA = f"""
 trace.id: string @index(exact) @upsert .
 trace.tenant: string @index(exact) .
@@ -110,33 +127,19 @@ type Trace {{
 }}
 
 type Entry {{
-  entry.key
-  entry.trace
-  entry.seq
-  entry.kind
-  entry.hash
-  entry.prev_hash
-  entry.version
-  entry.tenant
-  {chr(10).join("  " + p for p in RECORD_PREDICATES).strip()}
+{_fields(_ENTRY)}
 }}
 
 type Step {{
-  node.id
-  edge.next
-  edge.depends_on
-  edge.spawned
-  edge.called
-  edge.considered
-  edge.asked
+{_fields((*_ENTRY, "node.id", *_STEP_EDGES))}
 }}
 
 type ApiCall {{
-  node.id
+{_fields((*_ENTRY, "node.id"))}
 }}
 
 type HumanInput {{
-  node.id
+{_fields((*_ENTRY, "node.id"))}
 }}
 
 type Alternative {{

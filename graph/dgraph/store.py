@@ -58,7 +58,8 @@ from tracegraph.schema.errors import (
 )
 
 from . import dql
-from .codec import decode_record, encode_record
+from .codec import decode_record
+from .nquads import NQuads, node_ref
 
 T = TypeVar("T")
 
@@ -241,6 +242,12 @@ class DgraphStore:
         mutations.append(api.Mutation(set_json=orjson.dumps(objects)))
         request = txn.create_request(mutations=mutations, commit_now=True)
         txn.do_request(request, timeout=self.timeout)
+
+    def _commit_nquads(self, txn: pydgraph.Txn, quads: NQuads) -> None:
+        """Set the N-Quads and commit, in one request."""
+        mutation = api.Mutation(set_nquads=quads.text())
+        txn.do_request(txn.create_request(mutations=[mutation], commit_now=True),
+                       timeout=self.timeout)
 
     # -- retention ----------------------------------------------------------------------------
     def remove_trace(self, tenant_id: str, trace_id: str, tombstone: Tombstone) -> None:
@@ -665,14 +672,14 @@ class _AppendPlan:
         if head is None:
             entry_count, step_count, head_hash = 0, 0, GENESIS_PREV_HASH
             last_step: str | None = None
-            trace_ref = "_:trace"
+            trace = "_:trace"
         else:
             entry_count = head.get("trace.entry_count", 0)
             step_count = head.get("trace.step_count", 0)
             head_hash = head.get("trace.head_hash", GENESIS_PREV_HASH)
             last = head.get("trace.last_step")
-            last_step = last["uid"] if last else None
-            trace_ref = head["uid"]
+            last_step = node_ref(last["uid"]) if last else None
+            trace = node_ref(head["uid"])
         prepared: list[tuple[str, dict[str, Any]]] = []
         for kind, record in self.items:
             if kind == EntryKind.STEP:
@@ -681,97 +688,87 @@ class _AppendPlan:
             prepared.append((kind.value, record))
         sealed = seal_many(tenant_id, trace_id, entry_count, head_hash, prepared)
 
+        local: dict[str, str] = {}
+
         def ref(node_id: str) -> str:
             if node_id in local:
                 return local[node_id]
             if node_id in refs:
-                return refs[node_id]
+                return node_ref(refs[node_id])
             raise InvalidInput(f"{node_id} not found: an edge would point to nothing",
                                field="id")
 
-        local: dict[str, str] = {}
-        objects: list[dict[str, Any]] = []
-        trace_obj: dict[str, Any] = {"uid": trace_ref}
-        has_step: list[dict[str, str]] = []
+        q = NQuads()
         models: list[str] = []
         for e in sealed:
             r = e.record
-            blank = f"_:e{e.seq}"
-            obj: dict[str, Any] = {
-                "uid": blank,
-                "entry.key": f"{trace_id}:{e.seq}",
-                "entry.trace": _uid(trace_ref),
-                "entry.seq": e.seq,
-                "entry.kind": e.kind,
-                "entry.hash": e.hash,
-                "entry.prev_hash": e.prev_hash,
-                "entry.version": e.version,
-                "entry.tenant": e.tenant_id,
-                **encode_record(r),
-            }
-            objects.append(obj)
+            me = f"_:e{e.seq}"
+            q.value(me, "entry.key", f"{trace_id}:{e.seq}")
+            q.link(me, "entry.trace", trace)
+            q.value(me, "entry.seq", e.seq)
+            q.value(me, "entry.kind", e.kind)
+            q.value(me, "entry.hash", e.hash)
+            q.value(me, "entry.prev_hash", e.prev_hash)
+            q.value(me, "entry.version", e.version)
+            q.value(me, "entry.tenant", e.tenant_id)
+            q.record(me, r)
             kind = EntryKind(e.kind)
             if kind == EntryKind.TRACE_STARTED:
-                obj["dgraph.type"] = "Entry"
-                trace_obj.update({
-                    "dgraph.type": "Trace", "trace.id": trace_id, "trace.tenant": tenant_id,
-                    "trace.session": r["session_id"], "trace.status": "active",
-                    "trace.created_at": r["created_at"], "trace.start": _uid(blank),
-                })
+                q.value(me, "dgraph.type", "Entry")
+                q.value(trace, "dgraph.type", "Trace")
+                q.value(trace, "trace.id", trace_id)
+                q.value(trace, "trace.tenant", tenant_id)
+                q.value(trace, "trace.session", r["session_id"])
+                q.value(trace, "trace.status", "active")
+                q.value(trace, "trace.created_at", r["created_at"])
+                q.link(trace, "trace.start", me)
                 if "agent_id" in r:
-                    trace_obj["trace.agent"] = r["agent_id"]
+                    q.value(trace, "trace.agent", r["agent_id"])
                 if "parent_trace_id" in r:
                     parent = ctx.get("parent", [])
                     if not parent or parent[0].get("trace.tenant") != tenant_id:
                         raise InvalidInput(f"parent trace {r['parent_trace_id']} not found",
                                            field="parentTraceId")
-                    trace_obj["trace.parent_id"] = r["parent_trace_id"]
-                    trace_obj["edge.child_of"] = _uid(parent[0]["uid"])
+                    q.value(trace, "trace.parent_id", r["parent_trace_id"])
+                    q.link(trace, "edge.child_of", node_ref(parent[0]["uid"]))
                 if "spawned_by_step_id" in r:
-                    objects.append({"uid": ref(r["spawned_by_step_id"]),
-                                    "edge.spawned": [_uid(trace_ref)]})
+                    q.link(ref(r["spawned_by_step_id"]), "edge.spawned", trace)
             elif kind == EntryKind.TRACE_COMPLETED:
-                obj["dgraph.type"] = "Entry"
-                trace_obj["trace.status"] = r["status"]
-                trace_obj["trace.end"] = _uid(blank)
+                q.value(me, "dgraph.type", "Entry")
+                q.value(trace, "trace.status", r["status"])
+                q.link(trace, "trace.end", me)
                 if "outcome" in r:
-                    trace_obj["trace.outcome"] = r["outcome"]
+                    q.value(trace, "trace.outcome", r["outcome"])
                 if "completed_at" in r:
-                    trace_obj["trace.completed_at"] = r["completed_at"]
+                    q.value(trace, "trace.completed_at", r["completed_at"])
             else:
                 node_id = r[_ID_FIELD[kind]]
-                obj["dgraph.type"] = ["Entry", _NODE_TYPE[kind]]
-                obj["node.id"] = node_id
-                local[node_id] = blank
+                q.value(me, "dgraph.type", _NODE_TYPE[kind])
+                q.value(me, "node.id", node_id)
+                local[node_id] = me
                 if kind == EntryKind.STEP:
-                    has_step.append(_uid(blank))
+                    q.link(trace, "edge.has_step", me)
                     if last_step is not None:
-                        objects.append({"uid": last_step, "edge.next": _uid(blank)})
-                    last_step = blank
-                    deps = r.get("depends_on")
-                    if deps:
-                        obj["edge.depends_on"] = [_uid(ref(d)) for d in deps]
-                    alts = r.get("alternatives_considered")
-                    if alts:
-                        obj["edge.considered"] = [
-                            {"uid": f"_:a{e.seq}_{i}", "dgraph.type": "Alternative",
-                             "node.id": algorithms.alternative_id(node_id, i)}
-                            for i in range(len(alts))
-                        ]
+                        q.link(last_step, "edge.next", me)
+                    last_step = me
+                    for dep in r.get("depends_on", ()):
+                        q.link(me, "edge.depends_on", ref(dep))
+                    for i in range(len(r.get("alternatives_considered", ()))):
+                        alt = f"_:a{e.seq}_{i}"
+                        q.value(alt, "dgraph.type", "Alternative")
+                        q.value(alt, "node.id", algorithms.alternative_id(node_id, i))
+                        q.link(me, "edge.considered", alt)
                     if "model_id" in r:
                         models.append(r["model_id"])
                 elif "step_id" in r:
                     pred = "edge.called" if kind == EntryKind.API_CALL else "edge.asked"
-                    objects.append({"uid": ref(r["step_id"]), pred: [_uid(blank)]})
-        if has_step:
-            trace_obj["edge.has_step"] = has_step
-        if models:
-            trace_obj["trace.models"] = list(dict.fromkeys(models))
-        trace_obj["trace.entry_count"] = entry_count + len(sealed)
-        trace_obj["trace.step_count"] = step_count
-        trace_obj["trace.head_hash"] = sealed[-1].hash
+                    q.link(ref(r["step_id"]), pred, me)
+        for model in dict.fromkeys(models):
+            q.value(trace, "trace.models", model)
+        q.value(trace, "trace.entry_count", entry_count + len(sealed))
+        q.value(trace, "trace.step_count", step_count)
+        q.value(trace, "trace.head_hash", sealed[-1].hash)
         if last_step is not None:
-            trace_obj["trace.last_step"] = _uid(last_step)
-        objects.append(trace_obj)
-        store._commit(txn, objects)
+            q.link(trace, "trace.last_step", last_step)
+        store._commit_nquads(txn, q)
         return sealed
