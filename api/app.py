@@ -17,19 +17,29 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.types.unset import UnsetType
 from tracegraph.schema.errors import TraceGraphError
 
 from .auth import Authenticator
+from .auth_http import (
+    ClosingOnceWebSocketAdapter,
+    TenantMiddleware,
+    authenticate_websocket,
+    request_tenant,
+)
 from .bulk import BULK_PATH, bulk_endpoint
+from .bulk import MAX_BODY_BYTES as MAX_INGEST_BYTES
 from .graph_service import GraphService
-from .graphql.context import TraceContext, resolve_tenant
+from .graphql.context import LOCAL_MODE, TraceContext
 from .graphql.events import EventHub
 from .graphql.schema import build_schema
+from .limits_http import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
 from .service import TraceService
 
 GRAPHQL_PATH = "/graphql"
@@ -37,6 +47,8 @@ GRAPHQL_PATH = "/graphql"
 
 class TraceGraphQL(GraphQL[TraceContext, None]):
     """strawberry's ASGI GraphQL app with tracegraph's context and orjson encoding."""
+
+    websocket_adapter_class = ClosingOnceWebSocketAdapter
 
     def __init__(
         self, service: TraceService, *, debug: bool = False, auth: Authenticator | None = None
@@ -51,11 +63,15 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> TraceContext:
         try:
-            tenant_id = resolve_tenant(request.headers, self.auth)
+            tenant_id = request_tenant(request, self.auth)
         except TraceGraphError as exc:
             raise HTTPException(exc.http_status, str(exc)) from None
         return TraceContext.create(self.service, tenant_id, request, graph=self.graph,
                                    events=self.events)
+
+    async def on_ws_connect(self, context: TraceContext) -> UnsetType | dict[str, object] | None:
+        """Credentials sent in the connection_init payload (see :mod:`.auth_http`)."""
+        return await authenticate_websocket(context, self.auth or LOCAL_MODE)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -65,12 +81,15 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
 
 
 def create_app(
-    service: TraceService, *, debug: bool = False, auth: Authenticator | None = None
+    service: TraceService, *, debug: bool = False, auth: Authenticator | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, max_ingest_bytes: int = MAX_INGEST_BYTES,
 ) -> Starlette:
     """The tracegraph web app over one service (and so one store).
 
     ``auth`` resolves callers' tenants from API keys; without it the app is in local mode
-    (tenant from ``X-Org-Id``, else ``default``).
+    (tenant from ``X-Org-Id``, else ``default``). Every request's tenant is resolved once,
+    by :class:`~tracegraph.api.auth_http.TenantMiddleware` (401/403 as JSON). Request bodies
+    over ``max_body_bytes`` (``max_ingest_bytes`` for bulk ingest) get 413.
     """
     graphql_app = TraceGraphQL(service, debug=debug, auth=auth)
 
@@ -85,5 +104,10 @@ def create_app(
             WebSocketRoute(GRAPHQL_PATH, graphql_app),
             Route(BULK_PATH, bulk_endpoint(service, auth, graphql_app.events.notify),
                   methods=["POST"]),
+        ],
+        middleware=[
+            Middleware(TenantMiddleware, auth=auth or LOCAL_MODE),
+            Middleware(BodyLimitMiddleware, max_bytes=max_body_bytes,
+                       path_limits={BULK_PATH: max_ingest_bytes}),
         ],
     )

@@ -54,7 +54,7 @@ from tracegraph.schema.inputs import (
 from tracegraph.schema.limits import MAX_BATCH_STEPS
 
 from .auth import Authenticator
-from .graphql.context import resolve_tenant
+from .auth_http import request_tenant
 from .graphql.inputs.validated import field_path
 from .service import TraceService
 
@@ -266,7 +266,7 @@ def bulk_endpoint(
 
     async def ingest(request: Request) -> Response:
         try:
-            tenant_id = resolve_tenant(request.headers, auth)
+            tenant_id = request_tenant(request, auth)
         except TraceGraphError as exc:
             return _error(exc.http_status, exc)
         length = request.headers.get("content-length")

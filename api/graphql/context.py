@@ -43,6 +43,8 @@ class TraceContext:
     loaders: Loaders
     events: EventHub
     connection: HTTPConnection | None = None
+    #: A WebSocket's connection_init payload (strawberry sets it); may carry credentials.
+    connection_params: dict[str, Any] | None = None
 
     @classmethod
     def create(
@@ -51,6 +53,11 @@ class TraceContext:
     ) -> TraceContext:
         return cls(service, graph or GraphService(service.store), tenant_id,
                    Loaders.create(service, tenant_id), events or EventHub(), connection)
+
+    def use_tenant(self, tenant_id: str) -> None:
+        """Settle the tenant (a WebSocket authenticated by its connection_init payload)."""
+        self.tenant_id = tenant_id
+        self.loaders = Loaders.create(self.service, tenant_id)
 
     def appended(self, trace_id: str) -> None:
         """Tell live subscribers that ``trace_id`` grew."""
