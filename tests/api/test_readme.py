@@ -3,20 +3,22 @@ against a live server, each without errors."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
 from .live import LiveServer, new_tenant
+from .ws import subscriber
 
 README = Path(__file__).parents[2] / "README.md"
 
 
-def graphql_blocks(prefix: str = "demo") -> list[str]:
-    """The example's operations; ``prefix`` replaces the ``demo`` of its ids (which are
-    unique per server) so the example can run again on a server that already ran it."""
+def graphql_blocks(prefix: str = "demo", section: str = "GraphQL example") -> list[str]:
+    """The operations of a README section; ``prefix`` replaces the ``demo`` of their ids
+    (which are unique per server) so the example can run again on a server that ran it."""
     text = README.read_text()
-    section = text.split("## GraphQL example", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```graphql\n(.*?)```", section, flags=re.DOTALL)
+    body = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```graphql\n(.*?)```", body, flags=re.DOTALL)
     return [b.replace('"demo-', f'"{prefix}-') for b in blocks]
 
 
@@ -61,3 +63,23 @@ def test_readme_example_runs_in_order(server: LiveServer) -> None:
          "notTaken": [{"text": "SAS"}, {"text": "train"}]}]
     assert explore["runTree"]["depth"] == 0
     assert [t["trace"]["traceId"] for t in explore["runTree"]["traces"]] == ["demo-trace"]
+
+
+def test_readme_subscription_replays_the_example_trace(server: LiveServer) -> None:
+    tenant = new_tenant()
+    for block in graphql_blocks(tenant)[:4]:  # start, steps, API call, complete
+        server.gql(block, tenant=tenant)
+    (follow,) = graphql_blocks(tenant, "Live subscriptions and global ids")
+
+    async def replay() -> list[dict[str, object]]:
+        async with subscriber(server.url, tenant) as sub:
+            await sub.subscribe(follow)
+            events = await sub.events(6)
+            assert (await sub.receive())["type"] == "complete"
+            return [e["traceEvents"] for e in events]  # type: ignore[misc]
+
+    events = asyncio.run(replay())
+    assert [e["kind"] for e in events] == ["TRACE_STARTED", "STEP", "STEP", "STEP",
+                                           "API_CALL", "TRACE_COMPLETED"]
+    assert events[4]["apiCall"] == {"endpoint": "https://api.openai.com/v1/chat/completions",
+                                    "costUsd": 0.0031}
