@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from graphql import GraphQLSchema, get_named_type, is_enum_type
+from graphql import GraphQLSchema, get_introspection_query, get_named_type, is_enum_type
 from tracegraph.api.graphql.schema import build_schema, sdl
+
+from ..live import LiveServer
 
 ROOT = Path(__file__).parents[3]
 
@@ -114,3 +116,12 @@ def test_enums_are_lowercase_values_behind_graphql_names(schema: GraphQLSchema) 
     assert is_enum_type(status) and is_enum_type(outcome)
     assert list(status.values) == ["ACTIVE", "COMPLETED", "FAILED", "CANCELLED", "PAUSED"]  # type: ignore[union-attr]
     assert list(outcome.values) == ["SUCCESS", "PARTIAL", "FAILURE"]  # type: ignore[union-attr]
+
+
+def test_graphiql_introspection_passes_the_query_limits(server: LiveServer) -> None:
+    query = get_introspection_query(descriptions=True, specified_by_url=True,
+                                    directive_is_repeatable=True, schema_description=True,
+                                    input_value_deprecation=True)
+    data = server.gql(query)
+    names = {t["name"] for t in data["__schema"]["types"]}
+    assert {"Trace", "Step", "StepInput", "TraceConnection", "Subscription"} <= names
