@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tracegraph.schema.errors import Forbidden, TraceGraphError
 from tracegraph.schema.ids import is_valid_id
@@ -46,8 +46,13 @@ class Authenticator:
     """
 
     keys: KeyStore | None
+    #: Never fall back to local mode, even when every key is revoked (a server listening
+    #: beyond loopback): without an active key every request is refused.
+    require_keys: bool = False
 
     def local_mode(self) -> bool:
+        if self.require_keys:
+            return False
         return self.keys is None or not self.keys.has_keys()
 
     def tenant(self, headers: Mapping[str, str]) -> str:
@@ -56,13 +61,12 @@ class Authenticator:
             raise Forbidden("X-Org-Id: not a valid tenant id")
         if self.local_mode():
             return org or LOCAL_TENANT
-        assert self.keys is not None
         auth = headers.get("authorization", "")
         scheme, _, key = auth.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             raise Unauthenticated("Authorization: send 'Bearer <API key>' "
                                   "(create one with: tracegraph keys create --tenant <name>)")
-        tenant = self.keys.authenticate(key.strip())
+        tenant = self.keys.authenticate(key.strip()) if self.keys is not None else None
         if tenant is None:
             raise Unauthenticated("Authorization: the API key is not valid or was revoked")
         if org is not None and org != tenant:
@@ -70,11 +74,18 @@ class Authenticator:
         return tenant
 
 
-def check_bind(host: str, auth: Authenticator) -> None:
-    """Refuse to listen beyond loopback without API keys."""
-    if auth.local_mode() and not is_loopback(host):
+def check_bind(host: str, auth: Authenticator) -> Authenticator:
+    """Refuse to listen beyond loopback without API keys.
+
+    Returns the authenticator to serve with: beyond loopback one that keeps requiring keys
+    even if every key is revoked later (it never falls back to local mode).
+    """
+    if is_loopback(host):
+        return auth
+    if auth.local_mode():
         raise SystemExit(
             f"refusing to listen on {host} without API keys: local mode (no keys) is bound "
             "to loopback only. Create a key with `tracegraph keys create --tenant <name>` "
             "or listen on 127.0.0.1."
         )
+    return replace(auth, require_keys=True)

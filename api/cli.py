@@ -111,26 +111,44 @@ def main() -> None:
 @store_options
 @click.option("--debug", is_flag=True, help="Show unexpected errors unmasked in GraphQL "
               "responses.")
+@click.option("--max-body-bytes", type=click.IntRange(min=1), default=8 * 1024 * 1024,
+              show_default=True, help="Largest request body; larger ones get 413.")
+@click.option("--max-ingest-bytes", type=click.IntRange(min=1), default=64 * 1024 * 1024,
+              show_default=True, help="Largest body of a bulk ingest request (/v1/ingest).")
 @_errors_as_click
 def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: str | None,
           neo4j_user: str | None, neo4j_password: str | None, neo4j_database: str | None,
-          dgraph_addr: str | None, debug: bool) -> None:
-    """Serve the GraphQL API (GraphiQL at /graphql) with uvicorn."""
+          dgraph_addr: str | None, debug: bool, max_body_bytes: int,
+          max_ingest_bytes: int) -> None:
+    """Serve the GraphQL API (GraphiQL at /graphql) with uvicorn.
+
+    With API keys (`tracegraph keys create`, kept in the data folder's control.sqlite3 for
+    every backend) every request needs `Authorization: Bearer <key>`; without any, the
+    server runs in local mode and refuses to listen beyond loopback.
+    """
     import uvicorn
 
     from .app import GRAPHQL_PATH, create_app
+    from .auth import Authenticator, check_bind
+    from .keys import KeyStore
 
+    keys = KeyStore(data_dir or default_data_dir())
+    auth = check_bind(host, Authenticator(keys))
     store, location = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
                                    neo4j_password, neo4j_database)
     try:
-        app = create_app(TraceService(store), debug=debug)
+        app = create_app(TraceService(store), debug=debug, auth=auth,
+                         max_body_bytes=max_body_bytes, max_ingest_bytes=max_ingest_bytes)
         shown = f"[{host}]" if ":" in host else host
         click.echo(f"tracegraph: {location}")
+        click.echo("tracegraph: local mode: no API keys, loopback only" if auth.local_mode()
+                   else "tracegraph: API keys required (Authorization: Bearer <key>)")
         click.echo(f"tracegraph: GraphiQL at http://{shown}:{port}{GRAPHQL_PATH}"
                    + ("  (debug: errors unmasked)" if debug else ""))
         uvicorn.run(app, host=host, port=port, log_level="debug" if debug else "info")
     finally:
         store.close()
+        keys.close()
 
 
 @main.command()
@@ -168,3 +186,14 @@ def schema() -> None:
     from .graphql.schema import sdl
 
     click.echo(sdl(), nl=False)
+
+
+def _add_admin_commands() -> None:
+    """The operator commands (keys, retention); they use this module's store options."""
+    from .admin_cli import keys, retention
+
+    main.add_command(keys)
+    main.add_command(retention)
+
+
+_add_admin_commands()

@@ -263,6 +263,14 @@ class GraphStore(Protocol):
         """Tombstones of traces of a session removed by retention."""
         ...
 
+    def tenants(self) -> list[str]:
+        """Ids of the tenants that have at least one stored trace, sorted.
+
+        The one read across tenants: for operators (``tracegraph retention apply
+        --all-tenants``), never reachable from a tenant's request.
+        """
+        ...
+
     # -- retention -----------------------------------------------------------------------------
     def remove_trace(self, tenant_id: str, trace_id: str, tombstone: Tombstone) -> None:
         """Remove a whole trace and store its tombstone, in one atomic step.

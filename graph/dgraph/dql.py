@@ -276,6 +276,13 @@ query edges_in($ids: [string]) {{
 }}
 """
 
+#: Every tenant with a trace (operators' listing, e.g. retention over all tenants).
+TENANTS = """
+query tenants() {
+  t(func: has(trace.tenant)) @groupby(trace.tenant) { count(uid) }
+}
+"""
+
 #: Tombstones of a session (ordered by removal time, then trace id, in Python).
 TOMBSTONES = """
 query tombstones($tenant: string, $session: string) {

@@ -439,6 +439,11 @@ class DgraphStore:
             out[n] = [e for _, e in sorted(found.get(n, []), key=lambda x: x[0])]
         return out
 
+    def tenants(self) -> list[str]:
+        groups = [g for block in self._read(dql.TENANTS, {}).get("t", [])
+                  for g in block.get("@groupby", [])]
+        return sorted(str(g["trace.tenant"]) for g in groups if g.get("trace.tenant"))
+
     def tombstones(self, tenant_id: str, session_id: str) -> list[Tombstone]:
         got = self._read(dql.TOMBSTONES, {"tenant": tenant_id, "session": session_id})
         got["t"] = sorted(got.get("t", []), key=lambda t: (t.get("tomb.removed_at", ""),

@@ -180,6 +180,7 @@ SELECT_EDGES_IN = "SELECT src, dst, type FROM edges WHERE dst = ? AND tenant_id 
 SELECT_EDGES_SINCE = """
 SELECT rowid, src, dst, type FROM edges WHERE tenant_id = ? AND rowid > ? ORDER BY rowid
 """
+SELECT_TENANTS = "SELECT DISTINCT tenant_id FROM traces ORDER BY tenant_id"
 SELECT_TOMBSTONES = """
 SELECT tenant_id, trace_id, session_id, entry_count, final_hash, removed_at, hash
 FROM tombstones WHERE tenant_id = ? AND session_id = ? ORDER BY removed_at, trace_id

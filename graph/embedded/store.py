@@ -359,6 +359,9 @@ class EmbeddedStore:
         rows = self._conn().execute(sql.SELECT_TOMBSTONES, (tenant_id, session_id)).fetchall()
         return [Tombstone(*r) for r in rows]
 
+    def tenants(self) -> list[str]:
+        return [str(r[0]) for r in self._conn().execute(sql.SELECT_TENANTS)]
+
     def remove_trace(self, tenant_id: str, trace_id: str, tombstone: Tombstone) -> None:
         with self._tx() as db:
             head = db.execute(sql.SELECT_HEAD, (trace_id,)).fetchone()

@@ -223,6 +223,10 @@ WHERE a.tenant_id = $tenant AND b.tenant_id = $tenant
 RETURN id AS node, a.node_id AS src, b.node_id AS dst, type(r) AS type
 ORDER BY src, type
 """
+#: Every tenant with a trace (operators' listing, e.g. retention over all tenants).
+TENANTS: Final = """
+MATCH (t:Trace) RETURN DISTINCT t.tenant_id AS tenant_id ORDER BY tenant_id
+"""
 TOMBSTONES: Final = """
 MATCH (x:Tombstone) WHERE x.tenant_id = $tenant AND x.session_id = $session
 RETURN x.trace_id AS trace_id, x.tenant_id AS tenant_id, x.session_id AS session_id,

@@ -260,6 +260,9 @@ class Neo4jStore:
                 out[rec["node"]].append(Edge(rec["src"], rec["dst"], rec["type"]))
         return out
 
+    def tenants(self) -> list[str]:
+        return [str(r["tenant_id"]) for r in self._read(cypher.TENANTS)]
+
     def tombstones(self, tenant_id: str, session_id: str) -> list[Tombstone]:
         records = self._read(cypher.TOMBSTONES, tenant=tenant_id, session=session_id)
         return [
