@@ -10,9 +10,13 @@ Each known record field has a predicate and a codec that round-trips its value e
 * ``json``: JSON payloads, lists and objects, as RFC 8785 canonical JSON text in a
   ``string`` (order-preserving, unlike Dgraph's ``[string]`` sets).
 
-A field the table does not know, or a value its codec cannot hold exactly, goes into
-``rec.extra``, one canonical JSON object. Reads rebuild the record from these predicates
-alone, so a raw DQL change of any one of them changes the rebuilt record and its hash.
+Each entry kind has its own fields (:data:`KIND_FIELDS`). A field the kind does not list,
+or a value its codec cannot hold exactly, goes into ``rec.extra``, one canonical JSON
+object. Reads of an entry of a kind ask for that kind's predicates and ``rec.extra`` only
+(:data:`KIND_PREDICATES`; a node whose type names no kind is read with every predicate)
+and rebuild the record from them alone, so a raw DQL change of any predicate they read
+changes the rebuilt record and its hash, and a predicate they do not read is not part of
+any record that is served.
 """
 
 from __future__ import annotations
@@ -59,6 +63,37 @@ RECORD_SCHEMA = "\n".join(
     [f"{p}: {_DGRAPH_TYPE[c]} ." for p, c in RECORD_FIELDS.values()] + [f"{EXTRA}: string ."]
 )
 _BY_PREDICATE: dict[str, tuple[str, Codec]] = {p: (k, c) for k, (p, c) in RECORD_FIELDS.items()}
+
+#: entry kind -> the record fields stored as their own predicates
+KIND_FIELDS: dict[str, frozenset[str]] = {
+    "trace_started": frozenset({
+        "session_id", "agent_id", "actor_urn", "goal", "parent_trace_id",
+        "spawned_by_step_id", "metadata", "include_reasoning_trace", "created_at",
+    }),
+    "step": frozenset({
+        "step_id", "step_type", "content", "reasoning_hash", "input_data", "output_data",
+        "input_summary", "output_summary", "alternatives_considered", "selected_alternative",
+        "confidence", "duration_ms", "model_id", "input_tokens", "output_tokens",
+        "thinking_tokens", "depends_on", "metadata", "created_at", "step_index",
+    }),
+    "api_call": frozenset({
+        "call_id", "step_id", "api_type", "endpoint", "method", "status_code", "latency_ms",
+        "request_tokens", "response_tokens", "cost_usd", "error", "created_at",
+    }),
+    "human_input": frozenset({
+        "input_id", "step_id", "question", "answer", "answered_by", "answered_at",
+        "created_at",
+    }),
+    "trace_completed": frozenset({
+        "status", "outcome", "final_answer", "confidence", "error_details", "completed_at",
+        "totals", "model_ids_used", "path_taken",
+    }),
+}
+#: entry kind -> the ``rec.*`` predicates its entries are read with (``rec.extra`` included)
+KIND_PREDICATES: dict[str, tuple[str, ...]] = {
+    kind: (*(RECORD_FIELDS[k][0] for k in sorted(keys)), EXTRA)
+    for kind, keys in KIND_FIELDS.items()
+}
 _INT64 = 2**63
 _SAFE = 2**53
 
@@ -80,17 +115,20 @@ def _fits(codec: Codec, value: Any) -> bool:
     return t is bool
 
 
-def encode_record(record: dict[str, Any]) -> dict[str, Any]:
-    """The ``rec.*`` predicates of a record, as values for a Dgraph JSON mutation.
+def encode_record(record: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
+    """The ``rec.*`` predicates of a record of ``kind``, as values for a JSON mutation.
 
     >>> encode_record({"step_id": "s1", "confidence": 0.5, "depends_on": ["s0"], "x": 1})
     {'rec.step_id': 's1', 'rec.confidence': 0.5, 'rec.depends_on': '["s0"]', 'rec.extra': '{"x":1}'}
+    >>> encode_record({"step_id": "s1", "goal": "g"}, "step")
+    {'rec.step_id': 's1', 'rec.extra': '{"goal":"g"}'}
     """
     out: dict[str, Any] = {}
     extra: dict[str, Any] = {}
+    own = KIND_FIELDS.get(kind) if kind is not None else None
     for key, value in record.items():
         spec = RECORD_FIELDS.get(key)
-        if spec is None or not _fits(spec[1], value):
+        if spec is None or (own is not None and key not in own) or not _fits(spec[1], value):
             extra[key] = value
         elif spec[1] == "json":
             out[spec[0]] = _json_text(value)
@@ -149,7 +187,7 @@ def literal(value: str | int | float | bool) -> str:
     raise TypeError(f"no N-Quads literal for {t.__name__}")
 
 
-def record_literals(record: dict[str, Any]) -> list[tuple[str, str]]:
+def record_literals(record: dict[str, Any], kind: str | None = None) -> list[tuple[str, str]]:
     """``(predicate, N-Quads literal)`` of every ``rec.*`` predicate of a record.
 
     >>> for pred, lit in record_literals({"step_id": "s1", "duration_ms": 12, "tags": ["a"]}):
@@ -159,7 +197,7 @@ def record_literals(record: dict[str, Any]) -> list[tuple[str, str]]:
     rec.extra "{\\"tags\\":[\\"a\\"]}"
     """
     out: list[tuple[str, str]] = []
-    for pred, value in encode_record(record).items():
+    for pred, value in encode_record(record, kind).items():
         spec = _BY_PREDICATE.get(pred)
         codec = spec[1] if spec else "str"
         if codec == "num":

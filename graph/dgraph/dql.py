@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from .codec import RECORD_PREDICATES, RECORD_SCHEMA
+from .codec import KIND_PREDICATES, RECORD_PREDICATES, RECORD_SCHEMA
 
 #: stored edge type -> predicate. The predicate points from the stored edge's src to dst.
 EDGE_PREDICATES: dict[str, str] = {
@@ -157,15 +157,19 @@ type Tombstone {{
 }}
 """
 
-#: What an entry node is read back with: every stored property of the entry.
-ENTRY_FIELDS = " ".join([
-    "uid", "entry.seq", "entry.kind", "entry.hash", "entry.prev_hash", "entry.version",
-    "entry.tenant", *RECORD_PREDICATES,
-])
+_ENVELOPE = "uid entry.seq entry.kind entry.hash entry.prev_hash entry.version entry.tenant"
+#: What an entry node of no known type is read back with: every predicate an entry has.
+ENTRY_FIELDS = " ".join([_ENVELOPE, *RECORD_PREDICATES])
+#: entry kind -> what its entries are read back with (see codec.KIND_PREDICATES).
+KIND_FIELDS = {kind: " ".join([_ENVELOPE, *preds]) for kind, preds in KIND_PREDICATES.items()}
+#: entry kind -> the one type its nodes have (other kinds' entries have the type ``Entry``).
+KIND_TYPES = {"step": "Step", "api_call": "ApiCall", "human_input": "HumanInput"}
+_UNTYPED = " AND ".join(f"NOT type({t})" for t in KIND_TYPES.values())
 #: What a trace row is read back with.
 TRACE_FIELDS = (
     "uid trace.id trace.tenant trace.status trace.entry_count trace.head_hash "
-    f"trace.start {{ {ENTRY_FIELDS} }} trace.end {{ {ENTRY_FIELDS} }}"
+    f"trace.start {{ {KIND_FIELDS['trace_started']} }} "
+    f"trace.end {{ {KIND_FIELDS['trace_completed']} }}"
 )
 
 # -- appends -------------------------------------------------------------------------------
@@ -208,24 +212,39 @@ query traces($tenant: string, $ids: [string]) {{
 }}
 """
 
-ENTRIES = f"""
+# Entries are read in one block per node type, each asking for its kind's predicates only
+# (a query pays for every predicate it names on every node); nodes of no kind's type (trace
+# start and completion, anything else linked to the trace) are read with every predicate.
+_ENTRIES_TYPED = {
+    kind: f"e_{kind}: ~entry.trace @filter(type({t})) {{ {KIND_FIELDS[kind]} }}"
+    for kind, t in KIND_TYPES.items()
+}
+_ENTRIES = """
 query entries($tenant: string, $ids: [string]) {{
   t(func: eq(trace.id, $ids)) @filter(eq(trace.tenant, $tenant)) {{
     trace.id
-    e: ~entry.trace {{ {ENTRY_FIELDS} }}
+    {blocks}
+    e_other: ~entry.trace @filter({untyped}) {{ {fields} }}
   }}
 }}
 """
 
-ENTRIES_AT = f"""
-query entries_at($keys: [string]) {{
-  e(func: eq(entry.key, $keys)) {{
-    entry.key
-    entry.trace {{ trace.id trace.tenant }}
-    {ENTRY_FIELDS}
-  }}
-}}
-"""
+
+def entries_query(kinds: frozenset[str] | None) -> str:
+    """The entries of traces, with only the typed blocks of ``kinds`` (all when ``None``)."""
+    blocks = "\n    ".join(b for k, b in _ENTRIES_TYPED.items() if kinds is None or k in kinds)
+    return _ENTRIES.format(blocks=blocks, untyped=_UNTYPED, fields=ENTRY_FIELDS)
+
+
+ENTRIES = entries_query(None)
+
+ENTRIES_AT = "query entries_at($keys: [string]) {{\n{blocks}\n}}".format(blocks="\n".join([
+    *(f"  e_{kind}(func: eq(entry.key, $keys)) @filter(type({t})) {{ entry.key "
+      f"entry.trace {{ trace.id trace.tenant }} {KIND_FIELDS[kind]} }}"
+      for kind, t in KIND_TYPES.items()),
+    f"  e_other(func: eq(entry.key, $keys)) @filter({_UNTYPED}) {{ entry.key "
+    f"entry.trace {{ trace.id trace.tenant }} {ENTRY_FIELDS} }}",
+]))
 
 CHILDREN = """
 query children($tenant: string, $ids: [string]) {

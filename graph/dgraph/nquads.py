@@ -39,9 +39,9 @@ class NQuads:
     def link(self, subject: str, predicate: str, obj: str) -> None:
         self.lines.append(f"{subject} <{predicate}> {obj} .")
 
-    def record(self, subject: str, record: dict[str, Any]) -> None:
-        """The record's ``rec.*`` predicates (see ``codec.py``)."""
-        self.lines.extend(f"{subject} <{p}> {lit} ." for p, lit in record_literals(record))
+    def record(self, subject: str, record: dict[str, Any], kind: str) -> None:
+        """The ``rec.*`` predicates of a record of ``kind`` (see ``codec.py``)."""
+        self.lines.extend(f"{subject} <{p}> {lit} ." for p, lit in record_literals(record, kind))
 
     def text(self) -> bytes:
         return "\n".join(self.lines).encode("utf-8")

@@ -117,6 +117,13 @@ def _entry(node: dict[str, Any], trace_id: str) -> ChainEntry:
     )
 
 
+def _merged_entries(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Entry nodes of the per-type blocks (``e_*``) of a result, in stored seq order."""
+    nodes = [n for key, block in result.items() if key.startswith("e_") for n in block]
+    nodes.sort(key=lambda n: (n.get("entry.seq", -1), int(n["uid"], 16)))
+    return nodes
+
+
 def _trace_row(node: dict[str, Any]) -> TraceRow:
     trace_id = node["trace.id"]
     start = node.get("trace.start")
@@ -328,13 +335,11 @@ class DgraphStore:
         out: dict[str, list[ChainEntry]] = {t: [] for t in ids}
         if not ids:
             return out
-        got = self._read(dql.ENTRIES, {"tenant": tenant_id, "ids": ids})
+        got = self._read(dql.entries_query(kinds), {"tenant": tenant_id, "ids": ids})
         for t in got.get("t", []):
             trace_id = t["trace.id"]
-            nodes = t.get("e", [])
-            nodes.sort(key=lambda n: n.get("entry.seq", -1))
             out[trace_id] = [
-                _entry(n, trace_id) for n in nodes
+                _entry(n, trace_id) for n in _merged_entries(t)
                 if kinds is None or n.get("entry.kind") in kinds
             ]
         return out
@@ -346,7 +351,7 @@ class DgraphStore:
         if not wanted:
             return {}
         got = self._read(dql.ENTRIES_AT, {"keys": [f"{t}:{s}" for t, s in wanted]})
-        return self._entries_by_ref(tenant_id, got.get("e", []), set(wanted))
+        return self._entries_by_ref(tenant_id, _merged_entries(got), set(wanted))
 
     @staticmethod
     def _entries_by_ref(tenant_id: str, nodes: list[dict[str, Any]],
@@ -621,7 +626,7 @@ class _AppendPlan:
             raise TraceNotFound(f"trace {trace_id} not found")
         elif self.starting:
             stored = store._query_txn(txn, dql.ENTRIES_AT, {"keys": [f"{trace_id}:0"]})
-            found = DgraphStore._entries_by_ref(tenant_id, stored.get("e", []),
+            found = DgraphStore._entries_by_ref(tenant_id, _merged_entries(stored),
                                                 {(trace_id, 0)})
             first = found.get((trace_id, 0))
             if first is not None and first.record == self.items[0][1] and len(self.items) == 1:
@@ -658,7 +663,7 @@ class _AppendPlan:
                 raise AlreadyExists(f"{key} {record[key]} is already taken")
             refs.append((self.trace_id, node["entry.seq"]))
         got = store._query_txn(txn, dql.ENTRIES_AT, {"keys": [f"{t}:{s}" for t, s in refs]})
-        found = DgraphStore._entries_by_ref(self.tenant_id, got.get("e", []), set(refs))
+        found = DgraphStore._entries_by_ref(self.tenant_id, _merged_entries(got), set(refs))
         return [found[r] for r in refs]
 
     def _store(self, store: DgraphStore, txn: pydgraph.Txn, head: dict[str, Any] | None,
@@ -716,7 +721,7 @@ class _AppendPlan:
             q.value(me, "entry.prev_hash", e.prev_hash)
             q.value(me, "entry.version", e.version)
             q.value(me, "entry.tenant", e.tenant_id)
-            q.record(me, r)
+            q.record(me, r, e.kind)
             kind = EntryKind(e.kind)
             if kind == EntryKind.TRACE_STARTED:
                 q.value(me, "dgraph.type", "Entry")

@@ -431,3 +431,18 @@ def test_remove_trace_leaves_a_tombstone_and_no_edges(
         dgraph.append(tenant, child, [("trace_started", {"session_id": "sess",
                                                          "created_at": "2026-01-01T00:00:00Z"})])
     ref.close()
+
+
+def test_fields_of_other_kinds_and_unknown_fields_round_trip(dgraph: DgraphStore) -> None:
+    """A field a kind does not list is kept in rec.extra, read back and hashed like the rest."""
+    tenant, trace = f"k{uuid.uuid4().hex[:8]}", f"t{uuid.uuid4().hex[:8]}"
+    dgraph.append(tenant, trace, [("trace_started", {"session_id": "s", "final_answer": "x",
+                                                     "created_at": "2026-01-01T00:00:00Z"})])
+    sealed = dgraph.append(tenant, trace, [("step", {
+        "step_id": f"{trace}-s", "step_type": "A", "goal": "not a step field",
+        "future_field": {"nested": [1, 2.5]}, "input_tokens": 1.5})])
+    stored = dgraph.entries(tenant, [trace])[trace]
+    assert stored[1] == sealed[0] and stored[1].record["goal"] == "not a step field"
+    assert dgraph.entries_at(tenant, [(trace, 1)])[(trace, 1)] == sealed[0]
+    assert dgraph.entries(tenant, [trace], frozenset({"step"}))[trace] == sealed
+    assert verify_chain(stored, tenant_id=tenant, trace_id=trace).valid
