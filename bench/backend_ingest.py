@@ -3,6 +3,8 @@
     .venv/bin/python bench/backend_ingest.py --backend dgraph            # scripts/dgraph start
     .venv/bin/python bench/backend_ingest.py --backend neo4j --neo4j-uri bolt://127.0.0.1:7687
     .venv/bin/python bench/backend_ingest.py --backend embedded
+    # CPU a local Dgraph alpha spends per 1000 steps, with 1 and 4 concurrent writers:
+    ... --writers 1 4 --server-pid "$(cat ~/.cache/tracegraph/dgraph/run/alpha.pid)"
 
 Ingest goes through the service layer (``TraceService.record_steps``, the path every
 interface takes: records built, dependsOn checked, one ``GraphStore.append`` per batch) on a
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import socket
 import statistics
 import tempfile
@@ -88,13 +91,46 @@ def step_inputs(prefix: str, n: int, earlier: list[str], rng_seed: int) -> list[
     return out
 
 
-def ingest(service: TraceService, tenant: str, total_steps: int, batch: int) -> dict[str, Any]:
+def server_cpu(pid: int | None) -> float:
+    """CPU seconds a local server process has used (0 without a pid)."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def ingest(service: TraceService, tenant: str, total_steps: int, batch: int, writers: int,
+           server_pid: int | None) -> dict[str, Any]:
+    """``writers`` threads each ingest ``total_steps / writers`` steps (see :func:`ingest_runs`)."""
+    share = total_steps // writers
+    cpu0, srv0, t0 = time.process_time(), server_cpu(server_pid), time.perf_counter()
+    results: list[tuple[list[str], int]] = []
+    threads = [threading.Thread(target=lambda: results.append(
+        ingest_runs(service, tenant, share, batch))) for _ in range(writers)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    elapsed = time.perf_counter() - t0
+    client_cpu, srv_cpu = time.process_time() - cpu0, server_cpu(server_pid) - srv0
+    traces = [t for ts, _ in results for t in ts]
+    done = sum(n for _, n in results)
+    assert len(results) == writers, "a writer failed"
+    stored = sum(len(v) for v in service.steps(tenant, traces).values())
+    assert stored == done, f"{stored} of {done} steps are queryable"
+    return {"steps": done, "batch": batch, "writers": writers, "traces": len(traces),
+            "seconds": elapsed, "steps_per_s": done / elapsed,
+            "client_ms": client_cpu / done * 1e6, "server_ms": srv_cpu / done * 1e6}
+
+
+def ingest_runs(service: TraceService, tenant: str, total_steps: int, batch: int
+                ) -> tuple[list[str], int]:
     """Runs of a root and two spawned children, steps recorded ``batch`` at a time."""
     run = uuid.uuid4().hex[:8]
     per_trace = max(batch, 1)
     traces: list[str] = []
     steps_done = 0
-    started = time.perf_counter()
     r = 0
     while steps_done < total_steps:
         root = service.start_trace(tenant, StartTraceInput(
@@ -123,11 +159,7 @@ def ingest(service: TraceService, tenant: str, total_steps: int, batch: int) -> 
             service.record_human_input(tenant, trace_id, HumanInputInput(
                 question="Proceed?", answer="yes", answered_by="alice"))
         r += 1
-    elapsed = time.perf_counter() - started
-    stored = sum(len(v) for v in service.steps(tenant, traces).values())
-    assert stored == total_steps, f"{stored} of {total_steps} steps are queryable"
-    return {"steps": total_steps, "batch": batch, "traces": len(traces), "seconds": elapsed,
-            "steps_per_s": total_steps / elapsed}
+    return traces, steps_done
 
 
 def nested_run(service: TraceService, tenant: str) -> str:
@@ -208,6 +240,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20_000, help="steps to ingest")
     parser.add_argument("--batch", type=int, nargs="+", default=[500, 1000],
                         help="steps per recordSteps call (one or more sizes)")
+    parser.add_argument("--writers", type=int, nargs="+", default=[1],
+                        help="concurrent writers, each on its own runs (one or more counts)")
+    parser.add_argument("--server-pid", type=int, default=None,
+                        help="pid of a local server process: report its CPU per 1000 steps")
     parser.add_argument("--fetch-rounds", type=int, default=20,
                         help="timed GraphQL fetches of the 700-step run (0: skip)")
     args = parser.parse_args()
@@ -222,11 +258,15 @@ def main() -> None:
     service = TraceService(store)
     tenant = f"bench{uuid.uuid4().hex[:8]}"
     print(f"backend: {args.backend} ({', '.join(f'{k}={v}' for k, v in options.items())})")
-    print(f"{'steps':>8} {'batch':>6} {'traces':>7} {'seconds':>8} {'steps/s':>9}")
-    for batch in args.batch:
-        row = ingest(service, tenant, args.steps, batch)
-        print(f"{row['steps']:>8} {row['batch']:>6} {row['traces']:>7} {row['seconds']:>8.2f} "
-              f"{row['steps_per_s']:>9,.0f}")
+    print(f"{'steps':>8} {'batch':>6} {'writers':>7} {'traces':>7} {'seconds':>8} "
+          f"{'steps/s':>9} {'client CPU ms/1k':>17} {'server CPU ms/1k':>17}")
+    for writers in args.writers:
+        for batch in args.batch:
+            row = ingest(service, tenant, args.steps, batch, writers, args.server_pid)
+            server = f"{row['server_ms']:>17,.0f}" if args.server_pid else f"{'-':>17}"
+            print(f"{row['steps']:>8} {row['batch']:>6} {row['writers']:>7} {row['traces']:>7} "
+                  f"{row['seconds']:>8.2f} {row['steps_per_s']:>9,.0f} "
+                  f"{row['client_ms']:>17,.0f} {server}", flush=True)
     if args.fetch_rounds:
         f = fetch(service, tenant, args.fetch_rounds)
         print(f"fetch 700-step nested run over GraphQL (runTree, all steps): "
