@@ -141,10 +141,10 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
                          max_body_bytes=max_body_bytes, max_ingest_bytes=max_ingest_bytes)
         shown = f"[{host}]" if ":" in host else host
         click.echo(f"tracegraph: {location}")
-        click.echo("tracegraph: local mode: no API keys, loopback only" if auth.local_mode()
-                   else "tracegraph: API keys required (Authorization: Bearer <key>)")
         click.echo(f"tracegraph: GraphiQL at http://{shown}:{port}{GRAPHQL_PATH}"
                    + ("  (debug: errors unmasked)" if debug else ""))
+        click.echo("tracegraph: local mode: no API keys, loopback only" if auth.local_mode()
+                   else "tracegraph: API keys required (Authorization: Bearer <key>)")
         uvicorn.run(app, host=host, port=port, log_level="debug" if debug else "info")
     finally:
         store.close()

@@ -46,9 +46,10 @@ class CountingStore:
 
 
 class LiveServer:
-    """Serves ``create_app(service)`` over real HTTP until :meth:`stop`."""
+    """Serves ``create_app(service, **app_options)`` over real HTTP until :meth:`stop`."""
 
-    def __init__(self, service: TraceService, *, debug: bool = False) -> None:
+    def __init__(self, service: TraceService, *, debug: bool = False,
+                 **app_options: Any) -> None:
         self.service = service
         self.debug = debug
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -56,7 +57,8 @@ class LiveServer:
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(service, debug=debug), log_level="warning",
+        config = uvicorn.Config(create_app(service, debug=debug, **app_options),
+                                log_level="warning",
                                 lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]},
