@@ -39,7 +39,7 @@ from .graph_service import GraphService
 from .graphql.context import LOCAL_MODE, TraceContext
 from .graphql.events import EventHub
 from .graphql.schema import build_schema
-from .limits_http import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
+from .limits_http import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware, parse_request_json
 from .service import TraceService
 
 GRAPHQL_PATH = "/graphql"
@@ -72,6 +72,10 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
     async def on_ws_connect(self, context: TraceContext) -> UnsetType | dict[str, object] | None:
         """Credentials sent in the connection_init payload (see :mod:`.auth_http`)."""
         return await authenticate_websocket(context, self.auth or LOCAL_MODE)
+
+    def parse_json(self, data: str | bytes) -> object:
+        """Request JSON; 400 naming the problem when it is not a JSON object."""
+        return parse_request_json(data)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import orjson
+from cross_web import HTTPException
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,6 +52,33 @@ def error_response(path: str, status: int, code: str, message: str,
         body = {"error": {"code": code, "message": message}}
     return Response(orjson.dumps(body), status_code=status, media_type="application/json",
                     headers=dict(headers or {}))
+
+
+def parse_request_json(data: str | bytes) -> object:
+    """A GraphQL request's JSON (the POST body, or GET ``variables``/``extensions``).
+
+    Anything but a JSON object (or a list, which the GraphQL app refuses as a batch) is
+    400 with a message naming the problem and where it is (``NaN``, ``Infinity``, a lone
+    surrogate escape, bad UTF-8, a bare string...), instead of an error deeper down.
+    """
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raw = data.encode("utf-8", "replace") if isinstance(data, str) else data
+        near = raw[exc.pos:exc.pos + 24].decode("utf-8", "replace")
+        raise HTTPException(400, f"request body: not valid JSON at line {exc.lineno} column "
+                            f"{exc.colno} (near {near!r}): {exc.msg}") from None
+    if not isinstance(value, dict | list):
+        raise HTTPException(400, 'request body: expected a JSON object like {"query": "..."}, '
+                            f"got a JSON {_json_type(value)}")
+    return value
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    return {str: "string", bool: "boolean", int: "number", float: "number"}.get(
+        type(value), type(value).__name__)
 
 
 class BodyTooLarge(Exception):
