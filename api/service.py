@@ -8,13 +8,19 @@ talks SQL, Cypher or DQL; the store never sees unvalidated input.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tracegraph.graph.protocol import GraphStore, TraceCursor, TraceFilter, TraceRow
+from tracegraph.graph.protocol import (
+    EncodedChainStore,
+    GraphStore,
+    TraceCursor,
+    TraceFilter,
+    TraceRow,
+)
 from tracegraph.schema import records
-from tracegraph.schema.chain import ChainEntry, verify_chain
+from tracegraph.schema.chain import ChainEntry, verify_chain, verify_encoded
 from tracegraph.schema.enums import STATUS_FOR_OUTCOME, EntryKind
 from tracegraph.schema.errors import InvalidInput, LimitExceeded, TraceNotFound
 from tracegraph.schema.ids import new_id
@@ -315,8 +321,29 @@ class TraceService:
         row = self.store.get_traces(tenant_id, [trace_id]).get(trace_id)
         if row is None:
             raise TraceNotFound(f"trace {trace_id} not found")
+        fast = self._verify_encoded(tenant_id, {trace_id: row}).get(trace_id)
+        if fast is not None:
+            return _verification(fast)
         entries = self.store.entries(tenant_id, [trace_id])[trace_id]
         return _verification(self._verify(tenant_id, row, entries))
+
+    def _verify_encoded(self, tenant_id: str, rows: Mapping[str, TraceRow]) -> dict[str, Any]:
+        """Chains that verify from their stored canonical bytes (stores that keep them).
+
+        Only valid results come back; every other chain is verified from decoded entries,
+        which names the first broken seq and why.
+        """
+        if not isinstance(self.store, EncodedChainStore):
+            return {}
+        out: dict[str, Any] = {}
+        for trace_id, chain in self.store.encoded_entries(tenant_id, list(rows)).items():
+            row = rows[trace_id]
+            result = verify_encoded(chain, tenant_id=tenant_id, trace_id=trace_id,
+                                    expected_length=row.entry_count,
+                                    expected_head=row.head_hash)
+            if result is not None:
+                out[trace_id] = result
+        return out
 
     def _verify(self, tenant_id: str, row: TraceRow, entries: list[ChainEntry]) -> Any:
         """Verify ``entries`` against the head recorded in ``row`` (read before them)."""
@@ -338,10 +365,13 @@ class TraceService:
         if not traces and not removed:
             raise InvalidInput(f"sessionId: session {session_id} not found", field="sessionId")
         rows = self.store.get_traces(tenant_id, [t.trace_id for t in traces])
-        entries = self.store.entries(tenant_id, [t.trace_id for t in traces])
+        fast = self._verify_encoded(tenant_id, rows)
+        rest = [t.trace_id for t in traces if t.trace_id not in fast]
+        entries = self.store.entries(tenant_id, rest) if rest else {}
         checked = 0
         for t in traces:
-            result = self._verify(tenant_id, rows[t.trace_id], entries[t.trace_id])
+            result = fast.get(t.trace_id) or self._verify(tenant_id, rows[t.trace_id],
+                                                         entries[t.trace_id])
             checked += result.entries_checked
             if not result.valid:
                 return ChainVerification(

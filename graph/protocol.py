@@ -285,3 +285,16 @@ class GraphStore(Protocol):
     def close(self) -> None:
         """Release connections; the store can be reopened from the same location."""
         ...
+
+
+@runtime_checkable
+class EncodedChainStore(Protocol):
+    """Optional capability of a store that keeps every entry's canonical bytes as they were
+    hashed (the embedded store): verification hashes those bytes without decoding them
+    (:func:`~tracegraph.schema.chain.verify_encoded`) and decodes only when they fail."""
+
+    def encoded_entries(
+        self, tenant_id: str, trace_ids: Sequence[str]
+    ) -> Mapping[str, list[tuple[int, str, str, bytes]]]:
+        """Each trace's ``(seq, kind, hash, body)`` rows in seq order, bodies as stored."""
+        ...

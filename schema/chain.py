@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from .canonical import canonical_json, optimistic_json
 
 FORMAT_VERSION = 1
@@ -117,12 +119,90 @@ def seal_many(
     items: Sequence[tuple[str, dict[str, Any]]],
 ) -> list[ChainEntry]:
     """Seal ``(kind, record)`` items as consecutive entries after the given chain head."""
-    sealed: list[ChainEntry] = []
+    return [e for e, _ in seal_encoded(tenant_id, trace_id, next_seq, prev_hash, items)]
+
+
+def seal_encoded(
+    tenant_id: str,
+    trace_id: str,
+    next_seq: int,
+    prev_hash: str,
+    items: Sequence[tuple[str, dict[str, Any]]],
+) -> list[tuple[ChainEntry, bytes]]:
+    """:func:`seal_many`, each entry with the canonical bytes that were hashed.
+
+    A store that keeps those bytes can hand them to :func:`verify_encoded`.
+    """
+    sealed: list[tuple[ChainEntry, bytes]] = []
+    sha256 = hashlib.sha256
     for offset, (kind, record) in enumerate(items):
-        entry = seal(tenant_id, trace_id, next_seq + offset, prev_hash, kind, record)
-        sealed.append(entry)
-        prev_hash = entry.hash
+        seq = next_seq + offset
+        data = canonical_json({
+            "version": FORMAT_VERSION,
+            "tenant_id": tenant_id,
+            "trace_id": trace_id,
+            "seq": seq,
+            "prev_hash": prev_hash,
+            "kind": kind,
+            "record": record,
+        })
+        digest = sha256(ENTRY_DOMAIN + data).hexdigest()
+        sealed.append((ChainEntry(tenant_id, trace_id, seq, prev_hash, kind, record, digest),
+                       data))
+        prev_hash = digest
     return sealed
+
+
+def verify_encoded(
+    rows: Sequence[tuple[int, str, str, bytes]],
+    *,
+    tenant_id: str,
+    trace_id: str,
+    expected_length: int,
+    expected_head: str,
+) -> Verification | None:
+    """Verify a chain from its stored canonical bytes, without decoding them.
+
+    ``rows`` are ``(seq, kind, hash, body)`` as stored, in seq order. Each body must be
+    the canonical JSON of an entry (keys sorted: ``kind``, ``prev_hash``, ``record``,
+    ``seq``, ``tenant_id``, ``trace_id``, ``version``) whose kind is the row's, whose
+    ``prev_hash`` is the previous entry's hash, whose seq is its position, whose tenant,
+    trace and format version are the expected ones, and whose SHA-256 (after the domain
+    byte) is the stored hash; the chain must have the recorded length and head.
+
+    Returns the valid result when all of that holds, else ``None``: the caller then runs
+    :func:`verify_chain` on the decoded entries, which finds and names the first problem
+    (and accepts a body that was stored in another byte form of the same content). Bytes
+    that hash to the stored hash are the bytes that were sealed, unless the whole chain
+    from that entry to the recorded head was forged, which no check of a chain without an
+    outside anchor can detect either way.
+    """
+    n = len(rows)
+    if n != expected_length:
+        return None
+    tail = (b',"tenant_id":' + orjson.dumps(tenant_id) + b',"trace_id":'
+            + orjson.dumps(trace_id) + b',"version":%d}' % FORMAT_VERSION)
+    heads: dict[str, bytes] = {}
+    sha256 = hashlib.sha256
+    prev = GENESIS_PREV_HASH.encode()
+    for i, (seq, kind, hash_, body) in enumerate(rows):
+        if seq != i or type(body) is not bytes or type(hash_) is not str:
+            return None
+        head = heads.get(kind)
+        if head is None:
+            if type(kind) is not str:
+                return None
+            head = heads[kind] = b'{"kind":' + orjson.dumps(kind) + b',"prev_hash":"'
+        at = len(head)
+        if not (body.startswith(head) and body[at:at + 64] == prev
+                and body.startswith(b'","record":', at + 64)
+                and body.endswith(b',"seq":%d' % i + tail)
+                and sha256(ENTRY_DOMAIN + body).hexdigest() == hash_):
+            return None
+        prev = hash_.encode()
+    if n and prev != expected_head.encode():
+        return None
+    return Verification(True, n, None, None, trace_id, expected_head if n else None)
 
 
 def hash_matches(entry: ChainEntry) -> bool:

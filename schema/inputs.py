@@ -165,7 +165,8 @@ class CompleteTraceInput(InputModel):
 
 def utc_iso(dt: datetime | None = None) -> str:
     """ISO 8601 UTC timestamp with microseconds and a ``Z`` suffix."""
-    dt = datetime.now(UTC) if dt is None else dt
+    if dt is None:  # now: isoformat is several times faster than strftime, same text
+        return datetime.now(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

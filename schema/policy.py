@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from .redaction import Redactor
 from .truncation import truncate_json, truncate_text
 
@@ -38,6 +40,25 @@ class StoragePolicy:
 
     def texts(self, values: list[str]) -> list[str]:
         return [truncate_text(self.redactor.text(v), self.max_text_bytes) for v in values]
+
+    def untouched(self, values: tuple[Any, ...]) -> bool:
+        """True when :meth:`text`, :meth:`json` and :meth:`texts` leave every one of
+        ``values`` as it is: nothing to redact and nothing to truncate.
+
+        One ``orjson`` encoding of all of them and a few scans of it (see
+        :meth:`Redactor.clean`), instead of a walk of every string: the common case of
+        storing a step. Each value's encoding is part of the whole, and a text's UTF-8 size
+        is at most its encoded size, so a whole within both size limits means nothing is cut.
+        """
+        if type(self) is not StoragePolicy:
+            return False  # (a subclass may store less than this check assumes)
+        try:
+            encoded = orjson.dumps(values)
+        except orjson.JSONEncodeError:
+            return False
+        if len(encoded) > min(self.max_text_bytes, self.max_json_bytes):
+            return False
+        return self.redactor.clean(encoded)
 
 
 DEFAULT_POLICY = StoragePolicy()

@@ -68,20 +68,32 @@ def step_record(
     anything is hashed. Without ``include_reasoning`` (an agent that opted out) only the
     step's shape is kept: type, timing, model, token usage and dependencies.
     """
-    content = policy.text(inp.content) if include_reasoning else None
-    reasoning = include_reasoning
+    given = (inp.content, inp.input_data, inp.output_data, inp.input_summary,
+             inp.output_summary, inp.alternatives_considered, inp.selected_alternative,
+             inp.metadata)
+    stored: tuple[Any, ...]
+    if not include_reasoning:
+        stored = (None,) * len(given)
+    elif policy.untouched(given):  # the common case: nothing to redact or truncate
+        stored = (*given[:5], list(inp.alternatives_considered), *given[6:])
+    else:
+        stored = (policy.text(inp.content), policy.json(inp.input_data),
+                  policy.json(inp.output_data), policy.text(inp.input_summary),
+                  policy.text(inp.output_summary), policy.texts(list(inp.alternatives_considered)),
+                  policy.text(inp.selected_alternative), policy.json(inp.metadata))
+    content, input_data, output_data, input_summary, output_summary, alternatives, selected, \
+        metadata = stored
     return _compact({
         "step_id": step_id,
         "step_type": inp.step_type,
         "content": content,
         "reasoning_hash": reasoning_hash(content) if content is not None else None,
-        "input_data": policy.json(inp.input_data) if reasoning else None,
-        "output_data": policy.json(inp.output_data) if reasoning else None,
-        "input_summary": policy.text(inp.input_summary) if reasoning else None,
-        "output_summary": policy.text(inp.output_summary) if reasoning else None,
-        "alternatives_considered": policy.texts(list(inp.alternatives_considered))
-        if reasoning else None,
-        "selected_alternative": policy.text(inp.selected_alternative) if reasoning else None,
+        "input_data": input_data,
+        "output_data": output_data,
+        "input_summary": input_summary,
+        "output_summary": output_summary,
+        "alternatives_considered": alternatives,
+        "selected_alternative": selected,
         "confidence": inp.confidence,
         "duration_ms": inp.duration_ms,
         "model_id": inp.model_id,
@@ -89,7 +101,7 @@ def step_record(
         "output_tokens": inp.output_tokens,
         "thinking_tokens": inp.thinking_tokens,
         "depends_on": list(inp.depends_on),
-        "metadata": policy.json(inp.metadata) if reasoning else None,
+        "metadata": metadata,
         "created_at": utc_iso(inp.created_at),
     })
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import orjson
+
 REDACTED = "[REDACTED]"
 
 #: Keys whose values are secrets (compared after lower-casing and removing ``-``/``_``).
@@ -120,6 +122,46 @@ def _detect_secrets_patterns() -> list[re.Pattern[str]]:
 _CONTEXT = tuple((anchors, re.compile(p), g) for _, anchors, p, g in CONTEXT_PATTERNS)
 _TOKENS = tuple(re.compile(p) for _, p in TOKEN_PATTERNS) + tuple(_detect_secrets_patterns())
 
+#: The shortest anchors: every anchor of :data:`CONTEXT_PATTERNS` contains one of them.
+_MIN_ANCHORS = tuple(sorted(
+    a for a in {a for _, anchors, _, _ in CONTEXT_PATTERNS for a in anchors}
+    if not any(b != a and b in a for _, anchors, _, _ in CONTEXT_PATTERNS for b in anchors)))
+_MIN_ANCHOR_BYTES = tuple(a.encode() for a in _MIN_ANCHORS)
+
+
+def _scoped(p: re.Pattern[str]) -> str:
+    """``p``'s pattern with its flags scoped to it, to be one branch of an alternation."""
+    flags = "".join(f for f, bit in (("i", re.IGNORECASE), ("m", re.MULTILINE),
+                                     ("s", re.DOTALL), ("x", re.VERBOSE)) if p.flags & bit)
+    return f"(?{flags}:{p.pattern})" if flags else f"(?:{p.pattern})"
+
+
+#: Matches a token run exactly when one of :data:`_TOKENS` does (one search instead of many).
+_ANY_TOKEN = re.compile("|".join(_scoped(p) for p in _TOKENS))
+
+
+def _trie(words: list[str]) -> str:
+    """A regex matching exactly ``words``, as a trie (each attempt fails after a char or two)."""
+    groups: dict[str, list[str]] = {}
+    for w in words:
+        if w:
+            groups.setdefault(w[0], []).append(w[1:])
+    branches = [re.escape(c) + _trie(rest) for c, rest in sorted(groups.items())]
+    if "" in words:
+        return f"(?:{'|'.join(branches)})?" if branches else ""
+    return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+
+
+#: ``"key":`` in lower-cased JSON text from which ``-``, ``_`` and spaces were deleted, for
+#: every key whose normal form (:func:`_normal_key`) is one of :data:`SECRET_KEYS`.
+_SECRET_KEY = re.compile(('"' + _trie(sorted(SECRET_KEYS)) + '":').encode())
+#: bytes.translate table: token-run characters (:data:`_RUN`) to 1, every other byte to 0.
+_RUN_BYTES = bytes(1 if chr(i).isascii() and (chr(i).isalnum() or chr(i) in "_-+/=.:") else 0
+                   for i in range(256))
+_RUN_MIN = b"\x01" * 20
+#: The only characters whose lower case holds an ASCII letter (U+0130, U+212A), in UTF-8.
+_LOWERS_TO_ASCII = ("\u0130".encode(), "\u212a".encode())
+
 
 def _normal_key(key: str) -> str:
     return key.lower().replace("-", "").replace("_", "").replace(" ", "")
@@ -138,6 +180,9 @@ class Redactor:
 
     literals: Iterable[str] = ()
     _literals: tuple[str, ...] = field(init=False, default=())
+    #: The literals as they appear inside JSON text; None when one cannot be encoded (then
+    #: :meth:`clean` never vouches for a text).
+    _escaped_literals: tuple[bytes, ...] | None = field(init=False, default=())
 
     def __post_init__(self) -> None:
         env = os.environ.get("TRACEGRAPH_SECRETS", "")
@@ -145,6 +190,10 @@ class Redactor:
         # Longest first, so a secret containing another is replaced whole.
         self._literals = tuple(sorted((v for v in values if len(v) >= 4), key=len,
                                       reverse=True))
+        try:
+            self._escaped_literals = tuple(orjson.dumps(v)[1:-1] for v in self._literals)
+        except orjson.JSONEncodeError:
+            self._escaped_literals = None
 
     def text(self, s: str) -> str:
         """``s`` with every secret replaced."""
@@ -152,15 +201,33 @@ class Redactor:
             if lit in s:
                 s = s.replace(lit, REDACTED)
         lower = s.lower()
-        for anchors, rx, group in _CONTEXT:
-            if any(a in lower for a in anchors) and rx.search(s):
-                s = rx.sub(partial(_mask, group=group), s)
-        if _RUN.search(s):
+        if any(a in lower for a in _MIN_ANCHORS):
+            for anchors, rx, group in _CONTEXT:
+                if any(a in lower for a in anchors) and rx.search(s):
+                    s = rx.sub(partial(_mask, group=group), s)
+        # _RUN.search(s), faster: a run is ASCII, and every other character (as UTF-8
+        # bytes >= 0x80) breaks a run in the bytes as it does in the string
+        if _RUN_MIN in s.encode("utf-8", "surrogatepass").translate(_RUN_BYTES):
             s = _RUN.sub(_mask_tokens, s)
         return s
 
     def json(self, value: Any) -> Any:
-        """A copy of a JSON value with secret-keyed values and secrets in strings replaced."""
+        """A JSON value with secret-keyed values and secrets in strings replaced.
+
+        A value in which :meth:`clean` finds no candidate at all is returned as it is;
+        otherwise a copy is made, every key and string passing through :meth:`text`.
+        """
+        if type(value) is str:
+            return self.text(value)
+        try:
+            encoded: bytes | None = orjson.dumps(value)
+        except orjson.JSONEncodeError:
+            encoded = None
+        if encoded is not None and self.clean(encoded):
+            return value
+        return self._json(value)
+
+    def _json(self, value: Any) -> Any:
         t = type(value)
         if t is str:
             return self.text(value)
@@ -170,11 +237,41 @@ class Redactor:
                 if _normal_key(k) in SECRET_KEYS and v is not None and v != "":
                     out[self.text(k)] = REDACTED
                 else:
-                    out[self.text(k)] = self.json(v)
+                    out[self.text(k)] = self._json(v)
             return out
         if t is list:
-            return [self.json(v) for v in value]
+            return [self._json(v) for v in value]
         return value
+
+    def clean(self, encoded: bytes) -> bool:
+        """True when the JSON text ``encoded`` (``orjson.dumps`` of some values) holds no
+        candidate secret at all: then :meth:`text` and :meth:`json` leave every string, key
+        and value inside it unchanged. A few scans of one buffer instead of a walk.
+
+        Why a scan of the encoded text is enough. JSON escapes a string character by
+        character, and only ``"``, ``\\`` and control characters, none of which is part of
+        an anchor, a token run or a secret key. So a configured literal inside a string
+        shows as its escaped form; a run of token characters shows unchanged; an anchor in
+        a string's ``str.lower()`` shows in the buffer's ASCII lower case (only U+0130 and
+        U+212A lower-case to ASCII letters: a buffer holding either is never vouched for);
+        and a key whose normal form is a secret key shows as ``"key":``, which deleting
+        ``-``, ``_`` and spaces from the lower-cased buffer turns into ``"secretkey":``. Any
+        hit sends the caller down the exact path.
+        """
+        if self._escaped_literals is None or type(self) is not Redactor:
+            return False  # (a subclass may redact more than this scan looks for)
+        for lit in self._escaped_literals:
+            if lit in encoded:
+                return False
+        if not encoded.isascii() and any(c in encoded for c in _LOWERS_TO_ASCII):
+            return False
+        lower = encoded.lower()
+        for anchor in _MIN_ANCHOR_BYTES:
+            if anchor in lower:
+                return False
+        if _RUN_MIN in encoded.translate(_RUN_BYTES):
+            return False
+        return _SECRET_KEY.search(lower.translate(None, b"-_ ")) is None
 
 
 def _mask(m: re.Match[str], group: int) -> str:
@@ -188,6 +285,8 @@ def _mask(m: re.Match[str], group: int) -> str:
 
 def _mask_tokens(m: re.Match[str]) -> str:
     run = m.group(0)
+    if not _ANY_TOKEN.search(run):
+        return run
     for rx in _TOKENS:
         if rx.search(run):
             run = rx.sub(REDACTED, run)

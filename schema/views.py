@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from .chain import ChainEntry
 from .records import Totals
+
+V = TypeVar("V", bound="View")
 
 
 class View(BaseModel):
@@ -44,10 +46,12 @@ class StepView(View):
 
     @classmethod
     def from_entry(cls, e: ChainEntry) -> StepView:
-        return cls.model_construct(
-            trace_id=e.trace_id, tenant_id=e.tenant_id, seq=e.seq, hash=e.hash,
-            prev_hash=e.prev_hash, **_with_defaults(cls, e.record),
-        )
+        """The view of a step entry (as ``model_construct`` builds it, a few times faster:
+        reads build hundreds of these per request)."""
+        values = _record_fields(cls, e.record)
+        values.update(trace_id=e.trace_id, tenant_id=e.tenant_id, seq=e.seq, hash=e.hash,
+                      prev_hash=e.prev_hash)
+        return _constructed(cls, values)
 
 
 class ApiCallView(View):
@@ -128,6 +132,38 @@ class ChainVerification(View):
     trace_id: str | None = None
     traces_checked: int = 1
     head_hash: str | None = None
+
+
+_TEMPLATES: dict[type[View], tuple[dict[str, Any], frozenset[str]]] = {}
+
+
+def _record_fields(cls: type[View], record: dict[str, Any]) -> dict[str, Any]:
+    """Every field of ``cls`` in declaration order: the record's value, else the field's
+    default (``None`` for a required field, which the caller then sets). Like
+    :func:`_with_defaults`, with each class's defaults computed once (they are immutable or
+    never mutated: views are frozen)."""
+    known = _TEMPLATES.get(cls)
+    if known is None:
+        template = {n: None if f.is_required() else f.default
+                    for n, f in cls.model_fields.items()}
+        known = _TEMPLATES[cls] = (template, frozenset(template))
+    template, names = known
+    out = dict(template)
+    for k, v in record.items():
+        if k in names:
+            out[k] = v
+    return out
+
+
+def _constructed(cls: type[V], values: dict[str, Any]) -> V:
+    """``cls.model_construct(**values)`` for ``values`` that hold every field of ``cls`` in
+    declaration order (what :func:`_record_fields` returns)."""
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 def _with_defaults(cls: type[View], record: dict[str, Any]) -> dict[str, Any]:

@@ -16,16 +16,19 @@ CREATE TABLE IF NOT EXISTS meta (
 ) WITHOUT ROWID;
 
 -- The journal: one row per hash-chain entry. body holds the canonical JSON of the hashed
--- object exactly as it was hashed. Rows are append-only (triggers below).
+-- object exactly as it was hashed. Rows are append-only (triggers below). A rowid table
+-- (bodies are appended in rowid order) with a unique (trace_id, seq) index: no two entries
+-- of a trace can share a seq. (Databases created before kept a WITHOUT ROWID table keyed
+-- by (trace_id, seq); every statement below runs on both.)
 CREATE TABLE IF NOT EXISTS entries (
   trace_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
   tenant_id TEXT NOT NULL,
   kind TEXT NOT NULL,
   hash TEXT NOT NULL,
-  body BLOB NOT NULL,
-  PRIMARY KEY (trace_id, seq)
-) WITHOUT ROWID;
+  body BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS entries_by_seq ON entries (trace_id, seq);
 
 -- Index of traces: derived from entries, updated in the same transaction as each append.
 CREATE TABLE IF NOT EXISTS traces (

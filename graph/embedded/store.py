@@ -2,7 +2,7 @@
 
 Everything is on disk: a restart finds every acknowledged append. Appends run in
 ``BEGIN IMMEDIATE`` transactions, so writers in any thread or process are serialized by
-SQLite's write lock, and ``PRIMARY KEY (trace_id, seq)`` makes a forked chain impossible.
+SQLite's write lock, and a unique ``(trace_id, seq)`` index makes a forked chain impossible.
 Triggers refuse UPDATE and DELETE of entries (DELETE only passes for a trace that
 retention has tombstoned).
 """
@@ -33,7 +33,7 @@ from tracegraph.graph.protocol import (
     TraceFilter,
     TraceRow,
 )
-from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, hash_matches, seal_many
+from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, hash_matches, seal_encoded
 from tracegraph.schema.enums import EntryKind
 from tracegraph.schema.errors import AlreadyExists, InvalidInput, TraceClosed, TraceNotFound
 
@@ -172,12 +172,11 @@ class EmbeddedStore:
                     record = {**record, "step_index": step_count}
                     step_count += 1
                 prepared.append((kind, record))
-            sealed = seal_many(tenant_id, trace_id, entry_count, head_hash, prepared)
-            for entry in sealed:
-                last_step_id = self._store_entry(db, entry, last_step_id)
+            sealed = seal_encoded(tenant_id, trace_id, entry_count, head_hash, prepared)
+            last_step_id = self._store_entries(db, tenant_id, trace_id, sealed, last_step_id)
             db.execute(sql.UPDATE_HEAD, (entry_count + len(sealed), step_count,
-                                         sealed[-1].hash, last_step_id, trace_id))
-            return sealed
+                                         sealed[-1][0].hash, last_step_id, trace_id))
+            return [e for e, _ in sealed]
 
     def _replayed(
         self, db: sqlite3.Connection, tenant_id: str, trace_id: str,
@@ -201,34 +200,61 @@ class EmbeddedStore:
             found.append(_entry(tenant_id, trace_id, row))
         return found
 
-    def _store_entry(
-        self, db: sqlite3.Connection, e: ChainEntry, last_step_id: str | None
+    def _store_entries(
+        self, db: sqlite3.Connection, tenant_id: str, trace_id: str,
+        sealed: Sequence[tuple[ChainEntry, bytes]], last_step_id: str | None,
     ) -> str | None:
-        body = orjson.dumps(e.hashed_object())
-        db.execute(sql.INSERT_ENTRY, (e.trace_id, e.seq, e.tenant_id, e.kind, e.hash, body))
-        r = e.record
-        if e.kind == EntryKind.TRACE_STARTED:
-            db.execute(sql.INSERT_TRACE, (e.trace_id, e.tenant_id, r["session_id"],
-                                          r.get("agent_id"), r.get("parent_trace_id"),
-                                          r["created_at"], GENESIS_PREV_HASH))
-        elif e.kind == EntryKind.TRACE_COMPLETED:
-            db.execute(sql.UPDATE_COMPLETED, (r["status"], r.get("outcome"),
-                                              r["completed_at"], e.seq, e.trace_id))
-        else:
-            key = _ID_FIELD[EntryKind(e.kind)]
-            try:
-                db.execute(sql.INSERT_NODE, (r[key], e.tenant_id, e.kind, e.trace_id, e.seq))
-            except sqlite3.IntegrityError:
-                raise AlreadyExists(f"{key} {r[key]} is already taken") from None
-            if e.kind == EntryKind.STEP:
+        """Insert sealed entries (their canonical bytes as the body) and every index row
+        they imply, one ``executemany`` per table. Returns the trace's last step id."""
+        entry_rows: list[tuple[Any, ...]] = []
+        node_rows: list[tuple[Any, ...]] = []
+        edge_rows: list[tuple[str, str, str, str]] = []
+        models: dict[str, None] = {}
+        for e, body in sealed:
+            entry_rows.append((trace_id, e.seq, tenant_id, e.kind, e.hash, body))
+            r = e.record
+            kind = e.kind
+            if kind == EntryKind.STEP:
+                step_id = r["step_id"]
+                node_rows.append((step_id, tenant_id, kind, trace_id, e.seq))
                 if "model_id" in r:
-                    db.execute(sql.INSERT_MODEL, (e.tenant_id, r["model_id"], e.trace_id))
-                for i, _ in enumerate(r.get("alternatives_considered", [])):
-                    db.execute(sql.INSERT_NODE, (f"{r['step_id']}#alt{i}", e.tenant_id,
-                                                 "alternative", e.trace_id, e.seq))
-        for edge in edges_for(e, last_step_id):
-            db.execute(sql.INSERT_EDGE, (e.tenant_id, edge.src, edge.dst, edge.type))
-        return r["step_id"] if e.kind == EntryKind.STEP else last_step_id
+                    models[r["model_id"]] = None
+                for i in range(len(r.get("alternatives_considered", ()))):
+                    node_rows.append((f"{step_id}#alt{i}", tenant_id, "alternative", trace_id,
+                                      e.seq))
+            elif kind == EntryKind.TRACE_STARTED:
+                db.execute(sql.INSERT_TRACE, (trace_id, tenant_id, r["session_id"],
+                                              r.get("agent_id"), r.get("parent_trace_id"),
+                                              r["created_at"], GENESIS_PREV_HASH))
+            elif kind == EntryKind.TRACE_COMPLETED:
+                db.execute(sql.UPDATE_COMPLETED, (r["status"], r.get("outcome"),
+                                                  r["completed_at"], e.seq, trace_id))
+            else:
+                node_rows.append((r[_ID_FIELD[EntryKind(kind)]], tenant_id, kind, trace_id,
+                                  e.seq))
+            edge_rows.extend((tenant_id, edge.src, edge.dst, edge.type)
+                             for edge in edges_for(e, last_step_id))
+            if kind == EntryKind.STEP:
+                last_step_id = step_id
+        db.executemany(sql.INSERT_ENTRY, entry_rows)
+        try:
+            db.executemany(sql.INSERT_NODE, node_rows)
+        except sqlite3.IntegrityError:
+            raise self._taken(db, node_rows) from None
+        if models:
+            db.executemany(sql.INSERT_MODEL, [(tenant_id, m, trace_id) for m in models])
+        db.executemany(sql.INSERT_EDGE, edge_rows)
+        return last_step_id
+
+    @staticmethod
+    def _taken(db: sqlite3.Connection, node_rows: Sequence[tuple[Any, ...]]) -> AlreadyExists:
+        """The error for the first id of ``node_rows`` stored before this append."""
+        for node_id, _tenant, kind, trace_id, seq in node_rows:
+            row = db.execute(sql.SELECT_NODE, (node_id,)).fetchone()
+            if row is not None and (row[2], row[3]) != (trace_id, seq):
+                key = next((v for k, v in _ID_FIELD.items() if k == kind), "id")
+                return AlreadyExists(f"{key} {node_id} is already taken")
+        return AlreadyExists("an id of this batch is already taken")
 
     # -- reads ----------------------------------------------------------------------------------
     def get_traces(self, tenant_id: str, trace_ids: Sequence[str]) -> Mapping[str, TraceRow]:
@@ -264,6 +290,16 @@ class EmbeddedStore:
                 _entry(tenant_id, trace_id, r) for r in rows if kinds is None or r[1] in kinds
             ]
         return out
+
+    def encoded_entries(
+        self, tenant_id: str, trace_ids: Sequence[str]
+    ) -> Mapping[str, list[tuple[int, str, str, bytes]]]:
+        """Each trace's journal rows ``(seq, kind, hash, body)`` in seq order, bodies as
+        stored (the canonical bytes that were hashed): for
+        :func:`~tracegraph.schema.chain.verify_encoded`."""
+        db = self._conn()
+        return {t: db.execute(sql.SELECT_ENTRIES, (t, tenant_id)).fetchall()
+                for t in dict.fromkeys(trace_ids)}
 
     def entries_at(
         self, tenant_id: str, refs: Sequence[tuple[str, int]]
@@ -358,6 +394,9 @@ class EmbeddedStore:
     def tombstones(self, tenant_id: str, session_id: str) -> list[Tombstone]:
         rows = self._conn().execute(sql.SELECT_TOMBSTONES, (tenant_id, session_id)).fetchall()
         return [Tombstone(*r) for r in rows]
+
+    def tenants(self) -> list[str]:
+        return [str(r[0]) for r in self._conn().execute(sql.SELECT_TENANTS)]
 
     def tenants(self) -> list[str]:
         return [str(r[0]) for r in self._conn().execute(sql.SELECT_TENANTS)]

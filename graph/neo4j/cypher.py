@@ -19,7 +19,9 @@ The graph:
   Trace start and completion entries are plain ``(:Entry)`` nodes.
 * ``(:Alternative:Record:Node)`` — ``<step_id>#alt<i>``, derived from its step's entry.
 * Relationships from :func:`tracegraph.graph.edges.edges_for`: ``HAS_STEP``, ``NEXT``,
-  ``DEPENDS_ON``, ``CHILD_OF``, ``SPAWNED``, ``CALLED``, ``CONSIDERED``, ``ASKED``; and for
+  ``DEPENDS_ON``, ``CHILD_OF``, ``SPAWNED``, ``CALLED``, ``CONSIDERED``, ``ASKED``; beside
+  each ``DEPENDS_ON`` and ``CHILD_OF`` its mirror ``DEPENDED_ON_BY`` / ``PARENT_OF`` (the
+  flow direction, for path searches; never reported as stored edges); and for
   people browsing the graph ``(:Trace)-[:IN_SESSION]->(:Session)``,
   ``(:Trace)-[:BY_AGENT]->(:Agent)``, ``(:Trace)-[:USED_MODEL]->(:Model)`` (the model
   filter of trace listings uses the last one).
@@ -123,7 +125,11 @@ CREATE_EDGES: Final[dict[str, str]] = {
     "CALLED": _create_edges("CALLED"),
     "CONSIDERED": _create_edges("CONSIDERED"),
     "ASKED": _create_edges("ASKED"),
+    "DEPENDED_ON_BY": _create_edges("DEPENDED_ON_BY"),
+    "PARENT_OF": _create_edges("PARENT_OF"),
 }
+#: The flow-view mirror of each stored edge type that the flow view follows backwards.
+MIRRORS: Final[dict[str, str]] = {"DEPENDS_ON": "DEPENDED_ON_BY", "CHILD_OF": "PARENT_OF"}
 #: HAS_STEP for a batch of steps: the trace node is looked up once.
 CREATE_HAS_STEP: Final = """
 MATCH (t:Trace {trace_id: $trace_id})
@@ -236,13 +242,14 @@ ORDER BY x.removed_at
 """
 
 # -- graph queries over the flow view (docs/graph-queries.md) --------------------------------
-#: One hop of the flow view, cause -> effect: stored HAS_STEP, NEXT, SPAWNED, CALLED,
-#: CONSIDERED and ASKED forwards, DEPENDS_ON and CHILD_OF backwards. A quantified path
-#: pattern has one relationship pattern per hop, so the hop is undirected and its WHERE
-#: keeps the right direction per type. Flow edges never join two tenants (the service
-#: resolves every dependsOn, parent and spawning step within the caller's tenant).
-_FLOW_HOP = """((a)-[r:HAS_STEP|NEXT|SPAWNED|CALLED|CONSIDERED|ASKED|DEPENDS_ON|CHILD_OF]-(b)
-  WHERE (startNode(r) = a) <> (type(r) IN ['DEPENDS_ON', 'CHILD_OF']))"""
+#: One hop of the flow view, cause -> effect, as a quantified relationship: HAS_STEP, NEXT,
+#: SPAWNED, CALLED, CONSIDERED and ASKED forwards, and the mirrors DEPENDED_ON_BY and
+#: PARENT_OF of DEPENDS_ON and CHILD_OF (stored beside them for this purpose: a path
+#: pattern cannot follow some types forwards and others backwards, and an undirected hop
+#: filtered by direction is not inlined into Neo4j's shortest-path search, which then
+#: enumerates paths). Flow edges never join two tenants (the service resolves every
+#: dependsOn, parent and spawning step within the caller's tenant).
+_FLOW_HOP = "-[:HAS_STEP|NEXT|SPAWNED|CALLED|CONSIDERED|ASKED|DEPENDED_ON_BY|PARENT_OF]->"
 #: Length of one shortest flow path (no row: no path within ``$bound`` edges).
 SHORTEST_LENGTH: Final = f"""
 MATCH (s:Node {{node_id: $from_id}}) WHERE s.tenant_id = $tenant

@@ -492,6 +492,9 @@ def _store(
                     chosen = None  # only the first equal alternative is the selected one
         for edge in edges_for(e, last_step_id):
             edges[edge.type].append([edge.src, edge.dst])
+            mirror = cypher.MIRRORS.get(edge.type)
+            if mirror is not None:
+                edges[mirror].append([edge.dst, edge.src])
         if e.kind == EntryKind.STEP:
             last_step_id = r["step_id"]
 

@@ -1,0 +1,130 @@
+"""The redaction fast path is exactly as strict as the exact path.
+
+``Redactor.clean`` vouches for a whole JSON encoding at once, ``StoragePolicy.untouched``
+for all the fields of a step, and a combined regex screens token runs; whenever they let a
+value through unchanged, the exact per-string path must also leave it unchanged.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tracegraph.schema import records
+from tracegraph.schema import redaction as r
+from tracegraph.schema.inputs import StepInput
+from tracegraph.schema.policy import StoragePolicy
+from tracegraph.schema.redaction import SECRET_KEYS, Redactor
+
+from .secret_corpus import CORPUS, KEYED, LITERALS
+
+REDACTOR = Redactor(literals=LITERALS)
+
+#: Fragments near every edge of the scans: anchors, token runs of 19 and 20 characters,
+#: secret keys with separators and odd case, the characters that lower-case to ASCII
+#: letters, escapes, literals and the corpus.
+FRAGMENTS = [
+    "", "the", " ", "\n", "\t", '"', "\\", "\x00", "é", "Σ", "\u017f", "\u0131", "\u0130", "\u212a",
+    "to\u212aen", "pa\u0130ss", "key", "KEY", "token", "Token ", "pass", "PassWord=", "pwd=",
+    "secret", "bearer ", "basic ", "://", "user:pw@host", "-----BEGIN", "hooks.slack",
+    "a" * 19, "b" * 20, "x-y_z.w:v/u+t=s" * 2, "AKIA", "ghp_", "sk-", "=", ":", ",", "@",
+    "api_key", "API-KEY", "Api Key", "a_p_i_k_e_y", "ap\u212aey", "refresh_token",
+    *LITERALS, LITERALS[0][:6], *(text for _, text in CORPUS[::4]),
+]
+text = st.lists(st.sampled_from(FRAGMENTS), max_size=6).map("".join)
+keys = st.one_of(text, st.sampled_from(sorted(SECRET_KEYS)),
+                 st.sampled_from(["Password", "client-secret", "X_API_KEY", "Pass Word", "PIN"]))
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-10, 10**6), st.floats(0.01, 99), text),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(keys, inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(json_values)
+def test_clean_json_is_left_unchanged_by_the_exact_path(value: Any) -> None:
+    if REDACTOR.clean(orjson.dumps(value)):
+        assert REDACTOR._json(value) == value
+    assert REDACTOR.json(value) == REDACTOR._json(value)
+
+
+@settings(max_examples=800, deadline=None)
+@given(text)
+def test_clean_text_is_left_unchanged(s: str) -> None:
+    if REDACTOR.clean(orjson.dumps(s)):
+        assert REDACTOR.text(s) == s
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(text, max_size=4), json_values, json_values)
+def test_step_record_fast_path_equals_exact_path(texts: list[str], a: Any, b: Any) -> None:
+    policy = StoragePolicy(redactor=REDACTOR, max_text_bytes=300, max_json_bytes=400)
+    content = " ".join(texts)
+    try:
+        inp = StepInput(step_type="Reasoning", content=content, input_data=a, output_data=b,
+                        alternatives_considered=texts[:2],
+                        selected_alternative=texts[0] if texts else None,
+                        metadata={"k": a} if a is not None else None)
+    except ValueError:
+        return  # not a valid step (e.g. a lone control character the models refuse)
+    fast = records.step_record(inp, step_id="s", policy=policy)
+    exact = records.step_record(inp, step_id="s", policy=_Exact(
+        redactor=REDACTOR, max_text_bytes=300, max_json_bytes=400))
+    fast.pop("created_at")
+    exact.pop("created_at")
+    assert fast == exact
+
+
+class _Exact(StoragePolicy):
+    """A policy subclass: never takes the fast path."""
+
+
+def test_the_corpus_is_never_vouched_for() -> None:
+    for secret, carrier in CORPUS:
+        assert not REDACTOR.clean(orjson.dumps(carrier)), secret
+        assert not REDACTOR.clean(orjson.dumps({"note": carrier})), secret
+    assert not REDACTOR.clean(orjson.dumps(KEYED))
+    for literal in LITERALS:
+        assert not REDACTOR.clean(orjson.dumps(f"x {literal} y"))
+
+
+@pytest.mark.parametrize("key", sorted(SECRET_KEYS))
+def test_every_secret_key_spelling_is_caught(key: str) -> None:
+    spellings = {key, key.upper(), key.title(), "_".join(key), "-".join(key.upper()),
+                 " ".join(key), key.replace("k", "\u212a")}
+    for spelling in spellings:
+        assert r._normal_key(spelling) == key
+        assert not REDACTOR.clean(orjson.dumps({spelling: "v"})), spelling
+
+
+def test_only_two_characters_lower_case_to_ascii() -> None:
+    """What ``clean`` relies on to look for anchors in the ASCII lower case of bytes."""
+    found = [c for c in map(chr, range(0x80, sys.maxunicode + 1))
+             if any(ord(x) < 0x80 for x in c.lower())]
+    assert found == ["\u0130", "\u212a"]
+    assert [c.encode() for c in found] == list(r._LOWERS_TO_ASCII)
+
+
+def test_minimal_anchors_cover_every_anchor() -> None:
+    anchors = {a for _, group, _, _ in r.CONTEXT_PATTERNS for a in group}
+    assert all(any(m in a for m in r._MIN_ANCHORS) for a in anchors)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.sampled_from([*"abcdefxyzAKIQ0123456789_-./:=+",
+                                 *(s for s, _ in CORPUS if " " not in s and "\n" not in s)]),
+                min_size=1, max_size=12).map("".join))
+def test_combined_token_screen_agrees_with_each_pattern(run: str) -> None:
+    assert (r._ANY_TOKEN.search(run) is not None) == any(rx.search(run) for rx in r._TOKENS)
+
+
+def test_combined_token_screen_on_the_corpus() -> None:
+    for secret, _ in CORPUS:
+        assert (r._ANY_TOKEN.search(secret) is not None) == any(
+            rx.search(secret) for rx in r._TOKENS)
