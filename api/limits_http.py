@@ -122,12 +122,14 @@ class BodyLimitMiddleware:
 
         seen = 0
         started = False
+        body_done = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, body_done
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
+                body_done = not message.get("more_body", False)
                 if seen > limit:
                     raise BodyTooLarge
             return message
@@ -143,7 +145,8 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if started:  # the app answered already and read on: nothing left to tell
                 return
-            await _drain(receive, DRAIN_BYTES)
+            if not body_done:  # (reading past the last part would wait for a disconnect)
+                await _drain(receive, DRAIN_BYTES)
             await self.too_large(path, limit, f"more than {limit} bytes")(scope, receive, send)
 
 
