@@ -22,7 +22,7 @@ from tracegraph.graph.protocol import (
 from tracegraph.schema import records
 from tracegraph.schema.chain import ChainEntry, verify_chain, verify_encoded
 from tracegraph.schema.enums import STATUS_FOR_OUTCOME, EntryKind
-from tracegraph.schema.errors import InvalidInput, LimitExceeded, TraceNotFound
+from tracegraph.schema.errors import ChainConflict, InvalidInput, LimitExceeded, TraceNotFound
 from tracegraph.schema.ids import new_id
 from tracegraph.schema.inputs import (
     ApiCallInput,
@@ -43,6 +43,8 @@ from tracegraph.schema.views import (
 )
 
 MAX_PAGE = 100
+#: Completion reads the chain, rolls it up and seals only if nothing was appended meanwhile.
+COMPLETE_ATTEMPTS = 50
 _STEP = frozenset({EntryKind.STEP.value})
 _CALL = frozenset({EntryKind.API_CALL.value})
 _HUMAN = frozenset({EntryKind.HUMAN_INPUT.value})
@@ -210,15 +212,24 @@ class TraceService:
     def complete_trace(
         self, tenant_id: str, trace_id: str, inp: CompleteTraceInput
     ) -> TraceView:
-        entries = self.store.entries(tenant_id, [trace_id]).get(trace_id, [])
-        if not entries:
-            raise TraceNotFound(f"trace {trace_id} not found")
-        totals, models, path = records.rollup(entries)
         status = (inp.status or STATUS_FOR_OUTCOME[inp.outcome]).value
-        record = records.completion_record(inp, status=status, totals=totals, models=models,
-                                           path=path, policy=self.policy)
-        self.store.append(tenant_id, trace_id, [(EntryKind.TRACE_COMPLETED.value, record)])
-        return self._one_trace(tenant_id, trace_id)
+        for _ in range(COMPLETE_ATTEMPTS):
+            entries = self.store.entries(tenant_id, [trace_id]).get(trace_id, [])
+            if not entries:
+                raise TraceNotFound(f"trace {trace_id} not found")
+            totals, models, path = records.rollup(entries)
+            record = records.completion_record(inp, status=status, totals=totals,
+                                               models=models, path=path, policy=self.policy)
+            try:
+                # sealed only if nothing was appended since the read: the rollup is exact
+                self.store.append(tenant_id, trace_id,
+                                  [(EntryKind.TRACE_COMPLETED.value, record)],
+                                  expected_seq=len(entries))
+            except ChainConflict:
+                continue
+            return self._one_trace(tenant_id, trace_id)
+        raise ChainConflict(f"trace {trace_id}: appends kept arriving while completing it; "
+                            "retry")
 
     # -- reads --------------------------------------------------------------------------------
     def _one_trace(self, tenant_id: str, trace_id: str) -> TraceView:

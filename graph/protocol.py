@@ -162,12 +162,17 @@ class GraphStore(Protocol):
 
     # -- writes -------------------------------------------------------------------------
     def append(
-        self, tenant_id: str, trace_id: str, items: Sequence[tuple[str, dict[str, Any]]]
+        self, tenant_id: str, trace_id: str, items: Sequence[tuple[str, dict[str, Any]]],
+        *, expected_seq: int | None = None,
     ) -> list[ChainEntry]:
         """Seal and store ``(kind, record)`` items at the end of the trace's chain.
 
         A ``trace_started`` item must come first and only for a new trace. Raises
         ``TraceNotFound``, ``TraceClosed`` (after ``trace_completed``), ``AlreadyExists``.
+        With ``expected_seq`` the append is conditional: when the chain's next seq is not
+        ``expected_seq`` (someone appended since the caller read the chain) nothing is stored
+        and ``ChainConflict`` is raised. The service seals completions this way, so that their
+        rollup covers exactly the entries before them.
         """
         ...
 

@@ -35,7 +35,13 @@ from tracegraph.graph.protocol import (
 )
 from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, hash_matches, seal_encoded
 from tracegraph.schema.enums import EntryKind
-from tracegraph.schema.errors import AlreadyExists, InvalidInput, TraceClosed, TraceNotFound
+from tracegraph.schema.errors import (
+    AlreadyExists,
+    ChainConflict,
+    InvalidInput,
+    TraceClosed,
+    TraceNotFound,
+)
 
 from . import sql
 from .graphview import FlowGraphs
@@ -138,7 +144,8 @@ class EmbeddedStore:
 
     # -- writes -------------------------------------------------------------------------------
     def append(
-        self, tenant_id: str, trace_id: str, items: Sequence[tuple[str, dict[str, Any]]]
+        self, tenant_id: str, trace_id: str, items: Sequence[tuple[str, dict[str, Any]]],
+        *, expected_seq: int | None = None,
     ) -> list[ChainEntry]:
         if not items:
             return []
@@ -163,6 +170,9 @@ class EmbeddedStore:
             _, entry_count, step_count, head_hash, last_step_id, completed_seq = head
             if completed_seq is not None:
                 raise TraceClosed(f"trace {trace_id} is completed; its chain accepts no entries")
+            if expected_seq is not None and entry_count != expected_seq:
+                raise ChainConflict(f"trace {trace_id}: next seq is {entry_count}, "
+                                    f"not {expected_seq}")
             replay = self._replayed(db, tenant_id, trace_id, items)
             if replay is not None:
                 return replay
@@ -394,9 +404,6 @@ class EmbeddedStore:
     def tombstones(self, tenant_id: str, session_id: str) -> list[Tombstone]:
         rows = self._conn().execute(sql.SELECT_TOMBSTONES, (tenant_id, session_id)).fetchall()
         return [Tombstone(*r) for r in rows]
-
-    def tenants(self) -> list[str]:
-        return [str(r[0]) for r in self._conn().execute(sql.SELECT_TENANTS)]
 
     def tenants(self) -> list[str]:
         return [str(r[0]) for r in self._conn().execute(sql.SELECT_TENANTS)]
