@@ -25,12 +25,15 @@ from .inputs import (
 )
 from .policy import DEFAULT_POLICY, StoragePolicy
 
+#: List fields that are left out when empty (JSON payloads keep ``[]`` and ``{}`` as given).
+_OMIT_EMPTY = frozenset({"alternatives_considered", "depends_on", "model_ids_used", "path_taken"})
+
 
 def _compact(d: dict[str, Any]) -> dict[str, Any]:
-    """Drop nulls and empty lists; normalise floats. Records never hold nulls."""
+    """Drop nulls and empty id/text lists; normalise floats. Records never hold nulls."""
     out: dict[str, Any] = {}
     for k, v in d.items():
-        if v is None or (type(v) is list and not v):
+        if v is None or (type(v) is list and not v and k in _OMIT_EMPTY):
             continue
         out[k] = json_number(v) if type(v) is float else v
     return out
