@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from .errors import ErrorMapping, log_errors
+from .execution import FastLeafExecutor
 from .fresh_loaders import FreshLoaders
 from .graph_query import GraphQuery
 from .mutation import Mutation
@@ -43,7 +44,8 @@ def build_schema(*, debug: bool = False) -> strawberry.Schema:
     ]
     query = merge_types("Query", (Query, GraphQuery))
     return TraceGraphSchema(query=query, mutation=Mutation, subscription=Subscription,
-                            extensions=extensions, scalar_overrides=SCALARS)
+                            extensions=extensions, scalar_overrides=SCALARS,
+                            execution_context_class=FastLeafExecutor)
 
 
 def sdl() -> str:

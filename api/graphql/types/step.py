@@ -63,6 +63,8 @@ class Step(Node):
 
 def step_alternatives(step: StepView) -> list[Alternative]:
     """Alternative nodes of a step: the first one equal to the selection is selected."""
+    if not step.alternatives_considered:
+        return []  # (what step_branches gives, without building it for every plain step)
     branches = step_branches(step.trace_id, {
         "step_id": step.step_id, "step_index": step.step_index, "step_type": step.step_type,
         "alternatives_considered": step.alternatives_considered,
