@@ -95,47 +95,71 @@ FOREACH (agent_id IN CASE WHEN $agent_id IS NULL THEN [] ELSE [$agent_id] END |
   CREATE (t)-[:BY_AGENT]->(a))
 """
 CREATE_ENTRIES: Final = "UNWIND $rows AS row CREATE (e:Entry) SET e = row"
-CREATE_STEP_ENTRIES: Final = "UNWIND $rows AS row CREATE (e:Entry:Record:Node:Step) SET e = row"
 CREATE_API_CALL_ENTRIES: Final = """
 UNWIND $rows AS row CREATE (e:Entry:Record:Node:ApiCall) SET e = row
 """
 CREATE_HUMAN_INPUT_ENTRIES: Final = """
 UNWIND $rows AS row CREATE (e:Entry:Record:Node:HumanInput) SET e = row
 """
-CREATE_ALTERNATIVES: Final = "UNWIND $rows AS row CREATE (a:Record:Node:Alternative) SET a = row"
-
-
-def _create_edges(rel_type: str) -> str:
-    """The statement creating ``rel_type`` edges between nodes of one tenant (``[src, dst]``
-    rows). Only called below, with the literal edge types of graph/edges.py."""
-    return f"""
-UNWIND $rows AS row
-MATCH (a:Node {{node_id: row[0]}}) WHERE a.tenant_id = $tenant
-MATCH (b:Node {{node_id: row[1]}}) WHERE b.tenant_id = $tenant
-CREATE (a)-[:{rel_type}]->(b)
-"""
-
-
-CREATE_EDGES: Final[dict[str, str]] = {
-    "HAS_STEP": _create_edges("HAS_STEP"),
-    "NEXT": _create_edges("NEXT"),
-    "DEPENDS_ON": _create_edges("DEPENDS_ON"),
-    "CHILD_OF": _create_edges("CHILD_OF"),
-    "SPAWNED": _create_edges("SPAWNED"),
-    "CALLED": _create_edges("CALLED"),
-    "CONSIDERED": _create_edges("CONSIDERED"),
-    "ASKED": _create_edges("ASKED"),
-    "DEPENDED_ON_BY": _create_edges("DEPENDED_ON_BY"),
-    "PARENT_OF": _create_edges("PARENT_OF"),
-}
-#: The flow-view mirror of each stored edge type that the flow view follows backwards.
-MIRRORS: Final[dict[str, str]] = {"DEPENDS_ON": "DEPENDED_ON_BY", "CHILD_OF": "PARENT_OF"}
-#: HAS_STEP for a batch of steps: the trace node is looked up once.
-CREATE_HAS_STEP: Final = """
+#: A batch of steps in one statement: each step's entry node, its HAS_STEP from the trace,
+#: its Alternative nodes with CONSIDERED (``row.alternatives``: ``[node_id, index, text,
+#: selected]``), and the NEXT chain from the trace's previous last step through the batch
+#: in order: the edges :func:`tracegraph.graph.edges.edges_for` lists for steps, except
+#: DEPENDS_ON (:data:`CREATE_DEPENDS_ON`). New nodes are linked as they are created, with
+#: no index lookups.
+CREATE_STEPS: Final = """
 MATCH (t:Trace {trace_id: $trace_id})
-UNWIND $step_ids AS step_id
-MATCH (s:Record {node_id: step_id})
-CREATE (t)-[:HAS_STEP]->(s)
+OPTIONAL MATCH (last:Record {node_id: $last_step_id})
+CALL (t) {
+  UNWIND $rows AS row
+  CREATE (e:Entry:Record:Node:Step)
+  SET e = row.props
+  CREATE (t)-[:HAS_STEP]->(e)
+  FOREACH (alt IN row.alternatives |
+    CREATE (e)-[:CONSIDERED]->(:Record:Node:Alternative {node_id: alt[0],
+      tenant_id: e.tenant_id, trace_id: e.trace_id, seq: e.seq, kind: 'alternative',
+      step_id: e.node_id, index: alt[1], text: alt[2], selected: alt[3]}))
+  RETURN collect(e) AS made
+}
+WITH last, made
+UNWIND range(0, size(made) - 1) AS i
+WITH CASE WHEN i = 0 THEN last ELSE made[i - 1] END AS a, made[i] AS b
+WHERE a IS NOT NULL
+CREATE (a)-[:NEXT]->(b)
+"""
+#: ``[dependent, dependency]`` rows: DEPENDS_ON and its flow-direction mirror.
+CREATE_DEPENDS_ON: Final = """
+UNWIND $rows AS row
+MATCH (a:Record {node_id: row[0]}) WHERE a.tenant_id = $tenant
+MATCH (b:Record {node_id: row[1]}) WHERE b.tenant_id = $tenant
+CREATE (a)-[:DEPENDS_ON]->(b), (b)-[:DEPENDED_ON_BY]->(a)
+"""
+#: ``[child, parent]`` rows: CHILD_OF and its flow-direction mirror.
+CREATE_CHILD_OF: Final = """
+UNWIND $rows AS row
+MATCH (c:Trace {trace_id: row[0]}) WHERE c.tenant_id = $tenant
+MATCH (p:Trace {trace_id: row[1]}) WHERE p.tenant_id = $tenant
+CREATE (c)-[:CHILD_OF]->(p), (p)-[:PARENT_OF]->(c)
+"""
+#: ``[step, trace]`` rows.
+CREATE_SPAWNED: Final = """
+UNWIND $rows AS row
+MATCH (s:Record {node_id: row[0]}) WHERE s.tenant_id = $tenant
+MATCH (t:Trace {trace_id: row[1]}) WHERE t.tenant_id = $tenant
+CREATE (s)-[:SPAWNED]->(t)
+"""
+#: ``[step, api call]`` and ``[step, human input]`` rows.
+CREATE_CALLED: Final = """
+UNWIND $rows AS row
+MATCH (s:Record {node_id: row[0]}) WHERE s.tenant_id = $tenant
+MATCH (c:Record {node_id: row[1]}) WHERE c.tenant_id = $tenant
+CREATE (s)-[:CALLED]->(c)
+"""
+CREATE_ASKED: Final = """
+UNWIND $rows AS row
+MATCH (s:Record {node_id: row[0]}) WHERE s.tenant_id = $tenant
+MATCH (h:Record {node_id: row[1]}) WHERE h.tenant_id = $tenant
+CREATE (s)-[:ASKED]->(h)
 """
 MERGE_MODELS: Final = """
 MATCH (t:Trace {trace_id: $trace_id})

@@ -60,9 +60,18 @@ _ID_FIELD = {
     EntryKind.HUMAN_INPUT.value: "input_id",
 }
 _CREATE_RECORDS = {
-    EntryKind.STEP.value: cypher.CREATE_STEP_ENTRIES,
     EntryKind.API_CALL.value: cypher.CREATE_API_CALL_ENTRIES,
     EntryKind.HUMAN_INPUT.value: cypher.CREATE_HUMAN_INPUT_ENTRIES,
+}
+#: Edge types created together with the steps (cypher.CREATE_STEPS) ...
+_WITH_STEPS = frozenset({"HAS_STEP", "NEXT", "CONSIDERED"})
+#: ... and the statement creating each other type edges_for lists.
+_CREATE_EDGES = {
+    "DEPENDS_ON": cypher.CREATE_DEPENDS_ON,
+    "CHILD_OF": cypher.CREATE_CHILD_OF,
+    "SPAWNED": cypher.CREATE_SPAWNED,
+    "CALLED": cypher.CREATE_CALLED,
+    "ASKED": cypher.CREATE_ASKED,
 }
 #: Bound passed for "no bound" (``max_length=None``): longer than any path can be.
 _UNBOUNDED = 2**31 - 1
@@ -456,45 +465,41 @@ def _store(
     tx: ManagedTransaction, tenant_id: str, trace_id: str, sealed: list[ChainEntry],
     last_step_id: str | None,
 ) -> str | None:
-    """Write sealed entries, their nodes and edges with a few UNWIND statements."""
+    """Write sealed entries, their nodes and edges with a few UNWIND statements.
+
+    The edges are those :func:`tracegraph.graph.edges.edges_for` lists: HAS_STEP, NEXT and
+    CONSIDERED come with the steps (:data:`cypher.CREATE_STEPS`), the others from its
+    output, one statement per type.
+    """
     plain: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
     records: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    alternatives: list[dict[str, Any]] = []
     edges: dict[str, list[list[str]]] = defaultdict(list)
     models: dict[str, None] = {}
     started: ChainEntry | None = None
     completed: ChainEntry | None = None
+    first_last_step = last_step_id
     for e in sealed:
         props = entry_properties(e)
         r = e.record
         key = _ID_FIELD.get(e.kind)
-        if key is None:
+        if key is not None:
+            props["node_id"] = r[key]
+        if e.kind == EntryKind.STEP:
+            if "model_id" in r:
+                models[r["model_id"]] = None
+            steps.append({"props": props, "alternatives": _alternatives(r)})
+        elif key is not None:
+            records[e.kind].append(props)
+        else:
             plain.append(props)
             if e.kind == EntryKind.TRACE_STARTED:
                 started = e
             elif e.kind == EntryKind.TRACE_COMPLETED:
                 completed = e
-        else:
-            props["node_id"] = r[key]
-            records[e.kind].append(props)
-        if e.kind == EntryKind.STEP:
-            if "model_id" in r:
-                models[r["model_id"]] = None
-            chosen = r.get("selected_alternative")
-            for i, text in enumerate(r.get("alternatives_considered", ())):
-                alternatives.append({
-                    "node_id": algorithms.alternative_id(r["step_id"], i),
-                    "tenant_id": tenant_id, "trace_id": trace_id, "seq": e.seq,
-                    "kind": "alternative", "step_id": r["step_id"], "index": i,
-                    "text": text, "selected": text == chosen,
-                })
-                if text == chosen:
-                    chosen = None  # only the first equal alternative is the selected one
         for edge in edges_for(e, last_step_id):
-            edges[edge.type].append([edge.src, edge.dst])
-            mirror = cypher.MIRRORS.get(edge.type)
-            if mirror is not None:
-                edges[mirror].append([edge.dst, edge.src])
+            if edge.type not in _WITH_STEPS:
+                edges[edge.type].append([edge.src, edge.dst])
         if e.kind == EntryKind.STEP:
             last_step_id = r["step_id"]
 
@@ -506,16 +511,13 @@ def _store(
                genesis=GENESIS_PREV_HASH).consume()
     if plain:
         tx.run(cypher.CREATE_ENTRIES, rows=plain).consume()
+    if steps:
+        tx.run(cypher.CREATE_STEPS, trace_id=trace_id, last_step_id=first_last_step,
+               rows=steps).consume()
     for kind, rows in records.items():
         tx.run(_CREATE_RECORDS[kind], rows=rows).consume()
-    if alternatives:
-        tx.run(cypher.CREATE_ALTERNATIVES, rows=alternatives).consume()
     for rel_type, pairs in edges.items():
-        if rel_type == "HAS_STEP":
-            tx.run(cypher.CREATE_HAS_STEP, trace_id=trace_id,
-                   step_ids=[dst for _, dst in pairs]).consume()
-        else:
-            tx.run(cypher.CREATE_EDGES[rel_type], tenant=tenant_id, rows=pairs).consume()
+        tx.run(_CREATE_EDGES[rel_type], tenant=tenant_id, rows=pairs).consume()
     if models:
         tx.run(cypher.MERGE_MODELS, trace_id=trace_id, tenant=tenant_id,
                models=list(models)).consume()
@@ -525,3 +527,15 @@ def _store(
                outcome=c.get("outcome"), completed_at=c["completed_at"],
                seq=completed.seq).consume()
     return last_step_id
+
+
+def _alternatives(step: dict[str, Any]) -> list[list[Any]]:
+    """``[node_id, index, text, selected]`` of a step's alternatives; the first one equal to
+    ``selected_alternative`` is the selected one."""
+    chosen = step.get("selected_alternative")
+    out: list[list[Any]] = []
+    for i, text in enumerate(step.get("alternatives_considered", ())):
+        out.append([algorithms.alternative_id(step["step_id"], i), i, text, text == chosen])
+        if text == chosen:
+            chosen = None
+    return out

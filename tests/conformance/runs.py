@@ -161,9 +161,8 @@ def random_run(svc: TraceService, tenant: str, n: Names, seed: int, *, traces: i
     return out
 
 
-def reference_flow(store: GraphStore, tenant: str, traces: Iterable[str]) -> object:
-    """The flow view computed from the chain entries alone (not from the backend's edges):
-    what :mod:`tracegraph.graph.algorithms` answers on is then the reference answer."""
+def reference_edges(store: GraphStore, tenant: str, traces: Iterable[str]) -> list[Edge]:
+    """The stored edges the chain entries imply (graph/edges.py), not the backend's own."""
     edges: list[Edge] = []
     for entries in store.entries(tenant, list(traces)).values():
         last: str | None = None
@@ -171,4 +170,10 @@ def reference_flow(store: GraphStore, tenant: str, traces: Iterable[str]) -> obj
             edges.extend(edges_for(e, last))
             if e.kind == EntryKind.STEP:
                 last = e.record["step_id"]
-    return flow_graph(edges)
+    return edges
+
+
+def reference_flow(store: GraphStore, tenant: str, traces: Iterable[str]) -> object:
+    """The flow view computed from the chain entries alone (not from the backend's edges):
+    what :mod:`tracegraph.graph.algorithms` answers on is then the reference answer."""
+    return flow_graph(reference_edges(store, tenant, traces))

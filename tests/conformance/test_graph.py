@@ -20,7 +20,7 @@ from tracegraph.graph.protocol import Direction, Edge, GraphStore, PathMode
 from tracegraph.schema.errors import InvalidInput, NotFound, TraceNotFound
 from tracegraph.schema.inputs import StartTraceInput
 
-from .runs import Names, nested_run, random_run, reference_flow, step
+from .runs import Names, nested_run, random_run, reference_edges, reference_flow, step
 
 
 @pytest.fixture
@@ -241,3 +241,18 @@ def test_paths_and_lineage_equal_the_reference(
                 got_l = store.lineage(tenant, node, direction, depth, limit)
                 want_l = algorithms.lineage(graph, node, direction, depth, limit)
                 assert got_l == want_l, (direction, depth, limit, names.short(node))
+
+
+def test_stored_edges_are_the_edges_entries_imply(
+    store: GraphStore, service: TraceService, tenant: str, names: Names
+) -> None:
+    run = random_run(service, tenant, names, 4)
+    want = sorted(set(reference_edges(store, tenant, run.traces)),
+                  key=lambda e: (e.src, e.dst, e.type))
+    out = store.edges(tenant, run.nodes, "out")
+    into = store.edges(tenant, run.nodes, "in")
+    got_out = sorted({e for es in out.values() for e in es}, key=lambda e: (e.src, e.dst, e.type))
+    got_in = sorted({e for es in into.values() for e in es}, key=lambda e: (e.src, e.dst, e.type))
+    assert got_out == want and got_in == want
+    assert all(e.src == node for node, es in out.items() for e in es)
+    assert all(e.dst == node for node, es in into.items() for e in es)

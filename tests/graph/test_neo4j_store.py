@@ -1,0 +1,173 @@
+"""Neo4j backend specifics on the real server (scripts/neo4j): schema, codec, statements.
+
+The behaviour every backend shares is in tests/conformance/; here is what only the Neo4j
+store has: its constraints and indexes, how entries map to properties (and that a raw
+``SET``/``REMOVE`` of any of them is caught), the flow-direction mirror relationships, the
+write lock and the uniqueness constraint behind it, and the rule that every statement is a
+parameterized constant.
+"""
+
+from __future__ import annotations
+
+import ast
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tracegraph.api.service import TraceService
+from tracegraph.schema.chain import seal
+from tracegraph.schema.errors import BackendUnavailable
+from tracegraph.schema.inputs import StartTraceInput, StepInput
+
+from tests.conformance.backends import neo4j as neo4j_harness
+
+pytest.importorskip("neo4j")
+from neo4j import GraphDatabase
+from neo4j.exceptions import ConstraintError
+from tracegraph.graph.neo4j import Neo4jStore, codec, cypher
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def uri() -> str:
+    neo4j_harness._start()  # skips locally (fails under CI=true) without a server
+    return neo4j_harness.URI
+
+
+@pytest.fixture(scope="module")
+def store(uri: str) -> Iterator[Neo4jStore]:
+    s = Neo4jStore(uri)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def raw(uri: str) -> Iterator[Any]:
+    driver = GraphDatabase.driver(uri, auth=None)
+    yield driver
+    driver.close()
+
+
+@pytest.fixture
+def tenant() -> str:
+    return f"n{uuid.uuid4().hex[:12]}"
+
+
+def _cypher(raw: Any, query: str, **params: Any) -> list[Any]:
+    records, _, _ = raw.execute_query(query, params)
+    return list(records)
+
+
+def test_constraints_and_indexes_exist_and_reopening_is_idempotent(uri: str, raw: Any) -> None:
+    Neo4jStore(uri).close()
+    Neo4jStore(uri).close()  # IF NOT EXISTS: a second open changes nothing
+    constraints = {r["name"]: r for r in _cypher(raw, "SHOW CONSTRAINTS")}
+    assert constraints["tracegraph_entry_seq"]["properties"] == ["trace_id", "seq"]
+    assert constraints["tracegraph_entry_seq"]["type"] == "UNIQUENESS"
+    assert constraints["tracegraph_trace_id"]["labelsOrTypes"] == ["Trace"]
+    assert constraints["tracegraph_record_id"]["properties"] == ["node_id"]
+    indexes = {r["name"] for r in _cypher(raw, "SHOW INDEXES")}
+    assert {"tracegraph_trace_tenant_time", "tracegraph_trace_session", "tracegraph_trace_agent",
+            "tracegraph_trace_parent", "tracegraph_model_name"} <= indexes
+
+
+def test_a_fork_is_refused_by_the_database_itself(store: Neo4jStore, raw: Any, tenant: str
+                                                  ) -> None:
+    service = TraceService(store)
+    t = service.start_trace(tenant, StartTraceInput())
+    forged = seal(tenant, t.trace_id, 0, "0" * 64, "trace_started", {"goal": "fork"})
+    with pytest.raises(ConstraintError):
+        _cypher(raw, "CREATE (e:Entry) SET e = $props", props=codec.entry_properties(forged))
+
+
+def test_entries_are_properties_and_every_one_counts(store: Neo4jStore, raw: Any, tenant: str
+                                                     ) -> None:
+    service = TraceService(store)
+    t = service.start_trace(tenant, StartTraceInput(metadata={"team": "a"}))
+    (s,) = service.record_steps(tenant, t.trace_id, [StepInput(
+        step_type="Decision", content="pick", input_data={"x": [1, 2]},
+        alternatives_considered=["a", "b"], selected_alternative="b", confidence=0.25)])
+    (props,) = _cypher(raw, "MATCH (e:Entry {trace_id: $t, seq: 1}) "
+                            "RETURN properties(e) AS p, elementId(e) AS id", t=t.trace_id)
+    p, node = props["p"], props["id"]
+    set_props = "MATCH (e:Entry) WHERE elementId(e) = $id SET e += $props"
+    assert p["r_content"] == "pick" and p["j_input_data"] == '{"x":[1,2]}'
+    assert p["r_alternatives_considered"] == ["a", "b"] and p["r_confidence"] == 0.25
+    assert p["node_id"] == s.step_id and p["seq"] == p["chain_seq"] == 1
+    assert codec.entry_from_properties(p).hash == s.hash
+    names = sorted(k for k in p if k not in ("node_id", "seq"))  # indexes only
+    for name in names:
+        value = p[name]
+        changed: Any = (value + 1 if isinstance(value, int) and not isinstance(value, bool)
+                        else not value if isinstance(value, bool)
+                        else [*value, "z"] if isinstance(value, list)
+                        else value / 2 if isinstance(value, float)
+                        else '{"tampered":true}' if name.startswith(codec.JSON_PREFIX)
+                        else value + " ")
+        for new in (changed, None):  # SET to another value, then REMOVE
+            _cypher(raw, set_props, id=node, props={name: new})
+            v = service.verify_trace(tenant, t.trace_id)
+            assert not v.valid and v.first_broken_seq == 1, (name, new)
+        _cypher(raw, set_props, id=node, props={name: value})
+        assert service.verify_trace(tenant, t.trace_id).valid, name
+    # an extra property in the record's namespace is content too
+    _cypher(raw, "MATCH (e:Entry {trace_id: $t, seq: 1}) SET e.r_extra = 1", t=t.trace_id)
+    assert not service.verify_trace(tenant, t.trace_id).valid
+
+
+def test_flow_mirrors_and_alternative_nodes(store: Neo4jStore, raw: Any, tenant: str) -> None:
+    service = TraceService(store)
+    root = service.start_trace(tenant, StartTraceInput())
+    (a,) = service.record_steps(tenant, root.trace_id, [StepInput(step_type="Action")])
+    child = service.start_trace(tenant, StartTraceInput(parent_trace_id=root.trace_id,
+                                                        spawned_by_step_id=a.step_id))
+    (b,) = service.record_steps(tenant, child.trace_id, [StepInput(
+        step_type="Action", depends_on=[a.step_id], alternatives_considered=["x", "y", "x"],
+        selected_alternative="x")])
+    rels = {(r["s"], r["t"], r["d"]) for r in _cypher(
+        raw, "MATCH (s)-[r:DEPENDED_ON_BY|PARENT_OF|DEPENDS_ON|CHILD_OF]->(d) "
+             "WHERE s.tenant_id = $tenant RETURN s.node_id AS s, type(r) AS t, d.node_id AS d",
+        tenant=tenant)}
+    assert rels == {(b.step_id, "DEPENDS_ON", a.step_id), (a.step_id, "DEPENDED_ON_BY", b.step_id),
+                    (child.trace_id, "CHILD_OF", root.trace_id),
+                    (root.trace_id, "PARENT_OF", child.trace_id)}
+    # mirrors are for path searches only: never reported as stored edges
+    edges = store.edges(tenant, [a.step_id, root.trace_id], "out")
+    assert {e.type for es in edges.values() for e in es} == {"HAS_STEP", "SPAWNED"}
+    alts = _cypher(raw, "MATCH (:Step {node_id: $s})-[:CONSIDERED]->(x:Alternative) "
+                        "RETURN x.node_id AS id, x.text AS text, x.selected AS selected "
+                        "ORDER BY x.index", s=b.step_id)
+    assert [(r["id"], r["text"], r["selected"]) for r in alts] == [
+        (f"{b.step_id}#alt0", "x", True), (f"{b.step_id}#alt1", "y", False),
+        (f"{b.step_id}#alt2", "x", False)]
+
+
+def test_unreachable_server_is_backend_unavailable() -> None:
+    with pytest.raises(BackendUnavailable, match="scripts/neo4j start"):
+        Neo4jStore("bolt://127.0.0.1:1")
+
+
+def test_every_statement_is_a_parameterized_constant() -> None:
+    """Statements are module constants of cypher.py; the store passes only those to
+    ``run``/``execute_query`` and never formats a string with a value."""
+    source = (ROOT / "graph" / "neo4j" / "store.py").read_text()
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+            node.func.attr in ("run", "execute_query")
+        ):
+            query = node.args[0]
+            assert isinstance(query, ast.Attribute | ast.Name | ast.Subscript), ast.dump(query)
+            if isinstance(query, ast.Attribute):
+                assert getattr(query.value, "id", None) == "cypher", ast.unparse(query)
+    statements = [v for k, v in vars(cypher).items()
+                  if k.isupper() and not k.startswith("_") and isinstance(v, str)]
+    statements += [q for q in cypher.SCHEMA]
+    assert len(statements) > 30
+    for statement in statements:
+        assert "{rel_type}" not in statement and "%s" not in statement, statement
+        if "WHERE" in statement or "UNWIND" in statement:
+            assert "$" in statement, statement  # values come in as parameters
