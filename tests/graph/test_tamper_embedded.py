@@ -39,6 +39,7 @@ T0 = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
 
 # The child trace's chain, entry by entry: every record field of every kind is present.
 SEQ_STARTED, SEQ_STEP_FULL, SEQ_CALL, SEQ_HUMAN, SEQ_STEP_MIN, SEQ_COMPLETED = range(6)
+OPTED_OUT = "trace-opted-out"  # a trace whose agent keeps no reasoning: its own start record
 RECORD_KEYS: dict[int, list[str]] = {
     SEQ_STARTED: ["session_id", "agent_id", "actor_urn", "goal", "parent_trace_id",
                   "spawned_by_step_id", "metadata", "created_at"],
@@ -60,6 +61,7 @@ KINDS = {SEQ_STARTED: "trace_started", SEQ_STEP_FULL: "step", SEQ_CALL: "api_cal
          SEQ_HUMAN: "human_input", SEQ_STEP_MIN: "step", SEQ_COMPLETED: "trace_completed"}
 LAST = SEQ_COMPLETED
 RECORD_CASES = [(seq, key) for seq, keys in RECORD_KEYS.items() for key in keys]
+OPTED_OUT_KEYS = ["session_id", "include_reasoning_trace", "created_at"]
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,9 @@ def build(service: TraceService) -> tuple[str, str, str]:
     service.complete_trace(TENANT, child.trace_id, CompleteTraceInput(
         outcome="partial", final_answer="19.99", confidence=0.5,
         error_details="one call failed", status="completed"))
+    service.start_trace(TENANT, StartTraceInput(
+        trace_id=OPTED_OUT, session_id="sess-opted-out", include_reasoning_trace=False,
+        created_at=T0))
     other = service.start_trace(OTHER_TENANT, StartTraceInput(
         trace_id="trace-other", session_id=SESSION, goal="other tenant", created_at=T0))
     service.record_steps(OTHER_TENANT, other.trace_id, [StepInput(
@@ -186,6 +191,7 @@ class Case:
     raw: Raw
     service: TraceService
     built: Built
+    raw_path: Path
 
 
 @pytest.fixture
@@ -194,7 +200,7 @@ def case(template: Built, tmp_path: Path) -> Iterator[Case]:
     store = EmbeddedStore(tmp_path)  # opening creates the triggers: drop them after this
     raw = Raw(tmp_path / DB_NAME, template.child)
     try:
-        yield Case(raw, TraceService(store), template)
+        yield Case(raw, TraceService(store), template, tmp_path / DB_NAME)
     finally:
         raw.close()
         store.close()
@@ -344,6 +350,19 @@ def test_same_value_reserialized_is_not_tampering(case: Case) -> None:
                         (orjson.dumps(reordered, option=orjson.OPT_INDENT_2),
                          case.built.child, SEQ_STEP_FULL))
     assert case.service.verify_trace(TENANT, case.built.child).valid
+
+
+@pytest.mark.parametrize("key", OPTED_OUT_KEYS)
+def test_changed_field_of_an_opted_out_start(case: Case, key: str) -> None:
+    raw = Raw(case.raw_path, OPTED_OUT)
+    body = raw.body(0)
+    assert sorted(body["record"]) == sorted(OPTED_OUT_KEYS)
+    body["record"][key] = altered(body["record"][key])
+    raw.put_body(0, body)
+    raw.close()
+    v = case.service.verify_trace(TENANT, OPTED_OUT)
+    assert not v.valid and v.first_broken_seq == 0
+    assert v.reason is not None and v.reason.startswith("content changed")
 
 
 # -- the hashed body's own fields and the hash column --------------------------------------------
