@@ -22,7 +22,13 @@ from tracegraph.graph.protocol import (
 from tracegraph.schema import records
 from tracegraph.schema.chain import ChainEntry, verify_chain, verify_encoded
 from tracegraph.schema.enums import STATUS_FOR_OUTCOME, EntryKind
-from tracegraph.schema.errors import ChainConflict, InvalidInput, LimitExceeded, TraceNotFound
+from tracegraph.schema.errors import (
+    AlreadyExists,
+    ChainConflict,
+    InvalidInput,
+    LimitExceeded,
+    TraceNotFound,
+)
 from tracegraph.schema.ids import new_id
 from tracegraph.schema.inputs import (
     ApiCallInput,
@@ -46,6 +52,12 @@ MAX_PAGE = 100
 #: Completion reads the chain, rolls it up and seals only if nothing was appended meanwhile.
 COMPLETE_ATTEMPTS = 50
 _STEP = frozenset({EntryKind.STEP.value})
+#: The id of each record kind: its GraphQL input name and its record key.
+_ID_FIELDS = {EntryKind.STEP.value: ("stepId", "step_id"),
+              EntryKind.API_CALL.value: ("callId", "call_id"),
+              EntryKind.HUMAN_INPUT.value: ("inputId", "input_id")}
+_KIND_NAMES = {EntryKind.STEP.value: "a step", EntryKind.API_CALL.value: "an API call",
+               EntryKind.HUMAN_INPUT.value: "a human input"}
 _CALL = frozenset({EntryKind.API_CALL.value})
 _HUMAN = frozenset({EntryKind.HUMAN_INPUT.value})
 
@@ -153,7 +165,7 @@ class TraceService:
                                                        policy=self.policy))
             for s, i in zip(steps, ids, strict=True)
         ]
-        sealed = self.store.append(tenant_id, trace_id, items)
+        sealed = self._append_records(tenant_id, trace_id, items)
         return [StepView.from_entry(e) for e in sealed]
 
     def _check_dependencies(
@@ -187,7 +199,8 @@ class TraceService:
         self._check_step_of_trace(tenant_id, trace_id, inp.step_id)
         record = records.api_call_record(inp, call_id=inp.call_id or new_id(),
                                          policy=self.policy)
-        (entry,) = self.store.append(tenant_id, trace_id, [(EntryKind.API_CALL.value, record)])
+        (entry,) = self._append_records(tenant_id, trace_id,
+                                        [(EntryKind.API_CALL.value, record)])
         return ApiCallView.from_entry(entry)
 
     def record_human_input(
@@ -197,9 +210,26 @@ class TraceService:
         include = self._includes_reasoning(tenant_id, trace_id)
         record = records.human_input_record(inp, input_id=inp.input_id or new_id(),
                                             include_reasoning=include, policy=self.policy)
-        (entry,) = self.store.append(tenant_id, trace_id,
-                                     [(EntryKind.HUMAN_INPUT.value, record)])
+        (entry,) = self._append_records(tenant_id, trace_id,
+                                        [(EntryKind.HUMAN_INPUT.value, record)])
         return HumanInputView.from_entry(entry)
+
+    def _append_records(
+        self, tenant_id: str, trace_id: str, items: Sequence[tuple[str, dict[str, Any]]]
+    ) -> list[ChainEntry]:
+        """``store.append`` of steps, API calls or human inputs.
+
+        A retry whose ids are all stored already gets the stored entries back (the store's
+        idempotent replay); when an id names a record of another kind (a call id that is a
+        step's id) that is no retry: ``AlreadyExists``, and nothing was stored.
+        """
+        sealed = self.store.append(tenant_id, trace_id, items)
+        for (kind, record), entry in zip(items, sealed, strict=True):
+            if entry.kind != kind:
+                field, key = _ID_FIELDS[kind]
+                raise AlreadyExists(f"{field}: {record[key]} already names "
+                                    f"{_KIND_NAMES.get(entry.kind, entry.kind)} of this trace")
+        return sealed
 
     def _check_step_of_trace(self, tenant_id: str, trace_id: str, step_id: str | None) -> None:
         if step_id is None:
