@@ -17,6 +17,7 @@ import orjson
 from tracegraph.graph.protocol import GraphStore
 from tracegraph.graph.registry import BACKENDS, open_store
 from tracegraph.schema.errors import TraceGraphError
+from tracegraph.schema.policy import StoragePolicy
 
 from .service import TraceService
 
@@ -115,11 +116,21 @@ def main() -> None:
               show_default=True, help="Largest request body; larger ones get 413.")
 @click.option("--max-ingest-bytes", type=click.IntRange(min=1), default=64 * 1024 * 1024,
               show_default=True, help="Largest body of a bulk ingest request (/v1/ingest).")
+@click.option("--max-text-bytes", type=click.IntRange(min=256), default=64 * 1024,
+              show_default=True, help="Longer text fields are stored truncated, with a marker "
+              "holding the original size and SHA-256.")
+@click.option("--max-json-bytes", type=click.IntRange(min=256), default=256 * 1024,
+              show_default=True, help="Larger JSON payloads are stored as a marker object "
+              "(original size, SHA-256, preview).")
+@click.option("--agent-without-reasoning", "agents_without_reasoning", multiple=True,
+              metavar="AGENT_ID", help="Never store step contents of this agent (repeat the "
+              "option for more); its lifecycle and rollups are still recorded.")
 @_errors_as_click
 def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: str | None,
           neo4j_user: str | None, neo4j_password: str | None, neo4j_database: str | None,
           dgraph_addr: str | None, debug: bool, max_body_bytes: int,
-          max_ingest_bytes: int) -> None:
+          max_ingest_bytes: int, max_text_bytes: int, max_json_bytes: int,
+          agents_without_reasoning: tuple[str, ...]) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql) with uvicorn.
 
     With API keys (`tracegraph keys create`, kept in the data folder's control.sqlite3 for
@@ -132,12 +143,14 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
     from .auth import Authenticator, check_bind
     from .keys import KeyStore
 
+    policy = StoragePolicy(max_text_bytes=max_text_bytes, max_json_bytes=max_json_bytes,
+                           agents_without_reasoning=frozenset(agents_without_reasoning))
     keys = KeyStore(data_dir or default_data_dir())
     auth = check_bind(host, Authenticator(keys))
     store, location = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
                                    neo4j_password, neo4j_database)
     try:
-        app = create_app(TraceService(store), debug=debug, auth=auth,
+        app = create_app(TraceService(store, policy), debug=debug, auth=auth,
                          max_body_bytes=max_body_bytes, max_ingest_bytes=max_ingest_bytes)
         shown = f"[{host}]" if ":" in host else host
         click.echo(f"tracegraph: {location}")
