@@ -20,7 +20,7 @@ from tracegraph.graph.protocol import (
     TraceRow,
 )
 from tracegraph.schema import records
-from tracegraph.schema.chain import ChainEntry, verify_chain, verify_encoded
+from tracegraph.schema.chain import ChainEntry, tombstone_hash, verify_chain, verify_encoded
 from tracegraph.schema.enums import STATUS_FOR_OUTCOME, EntryKind
 from tracegraph.schema.errors import (
     AlreadyExists,
@@ -419,6 +419,13 @@ class TraceService:
                     valid=False, entries_checked=checked, first_broken_seq=result.first_broken_seq,
                     reason=f"trace {t.trace_id}: {result.reason}", trace_id=t.trace_id,
                     traces_checked=len(traces))
+        for r in removed:
+            if tombstone_hash(r.tenant_id, r.trace_id, r.session_id, r.entry_count,
+                              r.final_hash, r.removed_at) != r.hash:
+                return ChainVerification(
+                    valid=False, entries_checked=checked, trace_id=r.trace_id,
+                    reason=f"tombstone of trace {r.trace_id}: its hash does not match its "
+                    "fields (changed after removal)", traces_checked=len(traces))
         reason = None
         if removed:
             reason = (f"{len(removed)} trace(s) removed by retention: "

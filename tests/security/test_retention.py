@@ -100,3 +100,19 @@ def test_other_tenants_are_untouched(store: EmbeddedStore) -> None:
     svc.complete_trace("globex", t.trace_id, CompleteTraceInput(outcome="success"))
     assert apply_retention(store, "acme", 90, now=NOW).removed == []
     assert svc.get_trace("globex", t.trace_id) is not None
+
+
+def test_a_changed_tombstone_breaks_session_verification(store: EmbeddedStore) -> None:
+    svc = TraceService(store)
+    old = _trace(svc, OLD)
+    apply_retention(store, "acme", 90, now=NOW)
+    assert svc.verify_session("acme", "s").valid
+    db = sqlite3.connect(store.path)  # behind tracegraph's back
+    db.execute("DROP TRIGGER tombstones_no_update")
+    db.execute("UPDATE tombstones SET entry_count = entry_count + 1 WHERE trace_id = ?", (old,))
+    db.commit()
+    db.close()
+    v = svc.verify_session("acme", "s")
+    assert not v.valid and v.trace_id == old
+    assert v.reason == (f"tombstone of trace {old}: its hash does not match its fields "
+                        "(changed after removal)")
