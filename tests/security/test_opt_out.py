@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from tracegraph.api.service import TraceService
 from tracegraph.graph.embedded import EmbeddedStore
@@ -38,3 +40,25 @@ def test_other_agents_keep_content(store: EmbeddedStore) -> None:
     t = svc.start_trace("acme", StartTraceInput(session_id="s", agent_id="chatty"))
     (step,) = svc.record_steps("acme", t.trace_id, [STEP])
     assert step.content == "private thoughts" and step.alternatives_considered == ["a", "b"]
+
+
+def test_opt_out_over_graphql(tmp_path: Path) -> None:
+    from tests.api.live import LiveServer
+
+    store = EmbeddedStore(tmp_path)
+    server = LiveServer(TraceService(store))
+    try:
+        t = server.gql('mutation { startTrace(input: {agentId: "quiet", '
+                       "includeReasoningTrace: false}) { traceId includeReasoningTrace } }")
+        t = t["startTrace"]
+        assert t["includeReasoningTrace"] is False
+        (step,) = server.gql(
+            'mutation($t: ID!) { recordSteps(traceId: $t, steps: [{stepType: "Reasoning", '
+            'content: "private thoughts", inputData: {q: 1}, inputTokens: 3}]) '
+            "{ content inputData inputTokens } }", {"t": t["traceId"]})["recordSteps"]
+        assert step == {"content": None, "inputData": None, "inputTokens": 3}
+        other = server.gql("mutation { startTrace(input: {}) { includeReasoningTrace } }")
+        assert other["startTrace"]["includeReasoningTrace"] is True
+    finally:
+        server.stop()
+        store.close()

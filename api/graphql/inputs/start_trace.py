@@ -24,3 +24,6 @@ class StartTraceInputType:
     trace_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Client-chosen id (a new UUIDv7 when omitted).")
     created_at: DateTime | None = strawberry.UNSET
+    include_reasoning_trace: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="false: record the trace's lifecycle, timings, "
+        "tokens and rollups but never its step contents (per-agent opt-out).")

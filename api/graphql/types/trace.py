@@ -47,6 +47,8 @@ class Trace(Node):
     metadata: JSON | None
     entry_count: int = strawberry.field(description="Entries in the trace's hash chain.")
     head_hash: str = strawberry.field(description="Hash of the chain's last entry.")
+    include_reasoning_trace: bool = strawberry.field(
+        description="False when step contents are not stored (the agent opted out).")
 
     @strawberry.field(graphql_type=list[Step], description="Steps in order.")
     async def steps(self, root: strawberry.Parent[TraceView], info: Info) -> list[StepView]:
