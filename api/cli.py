@@ -114,8 +114,9 @@ def main() -> None:
               "responses.")
 @click.option("--max-body-bytes", type=click.IntRange(min=1), default=8 * 1024 * 1024,
               show_default=True, help="Largest request body; larger ones get 413.")
-@click.option("--max-ingest-bytes", type=click.IntRange(min=1), default=64 * 1024 * 1024,
-              show_default=True, help="Largest body of a bulk ingest request (/v1/ingest).")
+@click.option("--max-ingest-bytes", type=click.IntRange(min=1, max=64 * 1024 * 1024),
+              default=64 * 1024 * 1024, show_default=True,
+              help="Largest body of a bulk ingest request (/v1/ingest); at most 64 MiB.")
 @click.option("--max-text-bytes", type=click.IntRange(min=256), default=64 * 1024,
               show_default=True, help="Longer text fields are stored truncated, with a marker "
               "holding the original size and SHA-256.")
