@@ -5,7 +5,7 @@ parameters.
 
 The graph:
 
-* ``(:Trace:Node)`` — one per trace: its index (tenant, session, agent, parent, status,
+* ``(:Trace)`` — one per trace: its index (tenant, session, agent, parent, status,
   outcome, times) and its chain head (``entry_count``, ``step_count``, ``head_hash``,
   ``last_step_id``, ``completed_seq``). Mutable; the chain itself is not stored here.
 * ``(:Entry)`` — one per hash-chain entry, unique on ``(trace_id, seq)``. Envelope fields
@@ -14,10 +14,10 @@ The graph:
   property ``r_k`` (strings, numbers, booleans, lists of strings) or ``j_k`` (canonical
   JSON text of anything else). Reads rebuild the entry from exactly these properties, so
   changing one of them is caught by verification.
-  Steps, API calls and human inputs are also graph nodes: ``(:Entry:Record:Node:Step)``,
+  Steps, API calls and human inputs are also graph nodes: ``(:Entry:Record:Step)``,
   ``:ApiCall``, ``:HumanInput``, with ``node_id`` (unique among ``:Record`` nodes).
   Trace start and completion entries are plain ``(:Entry)`` nodes.
-* ``(:Alternative:Record:Node)`` — ``<step_id>#alt<i>``, derived from its step's entry.
+* ``(:Alternative:Record)`` — ``<step_id>#alt<i>``, derived from its step's entry.
 * Relationships from :func:`tracegraph.graph.edges.edges_for`: ``HAS_STEP``, ``NEXT``,
   ``DEPENDS_ON``, ``CHILD_OF``, ``SPAWNED``, ``CALLED``, ``CONSIDERED``, ``ASKED``; beside
   each ``DEPENDS_ON`` and ``CHILD_OF`` its mirror ``DEPENDED_ON_BY`` / ``PARENT_OF`` (the
@@ -49,8 +49,6 @@ SCHEMA: Final[tuple[str, ...]] = (
     "FOR (a:Agent) REQUIRE (a.tenant_id, a.agent_id) IS UNIQUE",
     "CREATE CONSTRAINT tracegraph_model_id IF NOT EXISTS "
     "FOR (m:Model) REQUIRE (m.tenant_id, m.model_id) IS UNIQUE",
-    "CREATE INDEX tracegraph_node_id IF NOT EXISTS FOR (n:Node) ON (n.node_id)",
-    "CREATE INDEX tracegraph_entry_trace IF NOT EXISTS FOR (e:Entry) ON (e.trace_id)",
     "CREATE INDEX tracegraph_trace_tenant_time IF NOT EXISTS "
     "FOR (t:Trace) ON (t.tenant_id, t.created_at)",
     "CREATE INDEX tracegraph_trace_session IF NOT EXISTS FOR (t:Trace) ON (t.session_id)",
@@ -64,27 +62,36 @@ SCHEMA: Final[tuple[str, ...]] = (
 AWAIT_INDEXES: Final = "CALL db.awaitIndexes(300)"
 
 # -- appends --------------------------------------------------------------------------------
-#: Take the trace's write lock first, then read its head: the Neo4j manual's pattern against
-#: lost updates (a property written before it is read). Concurrent appends to one trace
-#: wait here for each other, so each reads the head the previous one committed.
-LOCK_HEAD: Final = """
+#: The start of every append, in one round trip. It takes the trace's write lock first and
+#: only then reads the head: the Neo4j manual's pattern against lost updates (a property
+#: written before it is read), so concurrent appends to one trace wait here for each other
+#: and each reads the head the previous one committed. Then: whether retention removed a
+#: trace of that id, which of the batch's record ids (``$ids``) are stored and as which
+#: entry (idempotent retries), and, for a ``trace_started`` (``$starting``), entry 0.
+BEGIN_APPEND: Final = """
+OPTIONAL MATCH (t:Trace {trace_id: $trace_id})
+SET t._lock = true
+WITH t
+OPTIONAL MATCH (x:Tombstone {trace_id: $trace_id})
+WITH t, x IS NOT NULL AS removed
+CALL () {
+  UNWIND $ids AS id
+  MATCH (r:Record {node_id: id})
+  RETURN collect([id, properties(r)]) AS stored
+}
+OPTIONAL MATCH (first:Entry {trace_id: $trace_id, seq: 0}) WHERE $starting
+RETURN t IS NOT NULL AS exists, t.tenant_id AS tenant_id, t.entry_count AS entry_count,
+       t.step_count AS step_count, t.head_hash AS head_hash, t.last_step_id AS last_step_id,
+       t.completed_seq AS completed_seq, removed, stored, properties(first) AS first
+"""
+#: The trace node as retention finds it (locked, as appends lock it).
+LOCK_TRACE: Final = """
 MATCH (t:Trace {trace_id: $trace_id})
 SET t._lock = true
-RETURN t.tenant_id AS tenant_id, t.entry_count AS entry_count, t.step_count AS step_count,
-       t.head_hash AS head_hash, t.last_step_id AS last_step_id,
-       t.completed_seq AS completed_seq
-"""
-TOMBSTONE_EXISTS: Final = """
-MATCH (x:Tombstone {trace_id: $trace_id}) RETURN count(x) > 0 AS removed
-"""
-#: Which of a batch's record ids are stored, where, and as which entry (for idempotency).
-LOOKUP_RECORDS: Final = """
-UNWIND $ids AS id
-MATCH (r:Record {node_id: id})
-RETURN id, properties(r) AS p
+RETURN t.tenant_id AS tenant_id
 """
 CREATE_TRACE: Final = """
-CREATE (t:Node:Trace {trace_id: $trace_id, node_id: $trace_id, tenant_id: $tenant,
+CREATE (t:Trace {trace_id: $trace_id, node_id: $trace_id, tenant_id: $tenant,
   session_id: $session_id, status: 'active', created_at: $created_at, entry_count: 0,
   step_count: 0, head_hash: $genesis})
 SET t.agent_id = $agent_id, t.parent_trace_id = $parent_trace_id
@@ -96,10 +103,10 @@ FOREACH (agent_id IN CASE WHEN $agent_id IS NULL THEN [] ELSE [$agent_id] END |
 """
 CREATE_ENTRIES: Final = "UNWIND $rows AS row CREATE (e:Entry) SET e = row"
 CREATE_API_CALL_ENTRIES: Final = """
-UNWIND $rows AS row CREATE (e:Entry:Record:Node:ApiCall) SET e = row
+UNWIND $rows AS row CREATE (e:Entry:Record:ApiCall) SET e = row
 """
 CREATE_HUMAN_INPUT_ENTRIES: Final = """
-UNWIND $rows AS row CREATE (e:Entry:Record:Node:HumanInput) SET e = row
+UNWIND $rows AS row CREATE (e:Entry:Record:HumanInput) SET e = row
 """
 #: A batch of steps in one statement: each step's entry node, its HAS_STEP from the trace,
 #: its Alternative nodes with CONSIDERED (``row.alternatives``: ``[node_id, index, text,
@@ -112,11 +119,11 @@ MATCH (t:Trace {trace_id: $trace_id})
 OPTIONAL MATCH (last:Record {node_id: $last_step_id})
 CALL (t) {
   UNWIND $rows AS row
-  CREATE (e:Entry:Record:Node:Step)
+  CREATE (e:Entry:Record:Step)
   SET e = row.props
   CREATE (t)-[:HAS_STEP]->(e)
   FOREACH (alt IN row.alternatives |
-    CREATE (e)-[:CONSIDERED]->(:Record:Node:Alternative {node_id: alt[0],
+    CREATE (e)-[:CONSIDERED]->(:Record:Alternative {node_id: alt[0],
       tenant_id: e.tenant_id, trace_id: e.trace_id, seq: e.seq, kind: 'alternative',
       step_id: e.node_id, index: alt[1], text: alt[2], selected: alt[3]}))
   RETURN collect(e) AS made
@@ -161,21 +168,18 @@ MATCH (s:Record {node_id: row[0]}) WHERE s.tenant_id = $tenant
 MATCH (h:Record {node_id: row[1]}) WHERE h.tenant_id = $tenant
 CREATE (s)-[:ASKED]->(h)
 """
-MERGE_MODELS: Final = """
-MATCH (t:Trace {trace_id: $trace_id})
-UNWIND $models AS model_id
-MERGE (m:Model {tenant_id: $tenant, model_id: model_id})
-MERGE (t)-[:USED_MODEL]->(m)
-"""
-UPDATE_HEAD: Final = """
+#: The end of every append: the new head, the completion (``$completed``: ``{status,
+#: outcome, completed_at, seq}`` or null) and the models the batch's steps used.
+FINISH_APPEND: Final = """
 MATCH (t:Trace {trace_id: $trace_id})
 SET t.entry_count = $entry_count, t.step_count = $step_count, t.head_hash = $head_hash,
     t.last_step_id = $last_step_id
-"""
-SET_COMPLETED: Final = """
-MATCH (t:Trace {trace_id: $trace_id})
-SET t.status = $status, t.outcome = $outcome, t.completed_at = $completed_at,
-    t.completed_seq = $seq
+FOREACH (c IN CASE WHEN $completed IS NULL THEN [] ELSE [$completed] END |
+  SET t.status = c.status, t.outcome = c.outcome, t.completed_at = c.completed_at,
+      t.completed_seq = c.seq)
+FOREACH (model_id IN $models |
+  MERGE (m:Model {tenant_id: $tenant, model_id: model_id})
+  MERGE (t)-[:USED_MODEL]->(m))
 """
 
 # -- reads ----------------------------------------------------------------------------------
@@ -210,11 +214,13 @@ WITH t ORDER BY t.created_at DESC, t.trace_id DESC LIMIT $limit
 """ + _TRACE_ROW + """
 ORDER BY t.created_at DESC, t.trace_id DESC
 """
-#: Entries of each trace in stored seq order (``$kinds`` null: every kind).
+#: Entries of each trace in stored seq order (``$kinds`` null: every kind). ``seq IS NOT
+#: NULL`` lets the planner seek the ``(trace_id, seq)`` constraint's index by its prefix.
 ENTRIES: Final = """
 UNWIND $trace_ids AS id
-MATCH (e:Entry {trace_id: id})
-WHERE e.tenant_id = $tenant AND ($kinds IS NULL OR e.kind IN $kinds)
+MATCH (e:Entry)
+WHERE e.trace_id = id AND e.seq IS NOT NULL
+  AND e.tenant_id = $tenant AND ($kinds IS NULL OR e.kind IN $kinds)
 RETURN id AS trace_id, properties(e) AS p
 ORDER BY e.seq
 """
@@ -239,17 +245,28 @@ RETURN id, r.tenant_id AS record_tenant, r.kind AS kind, r.trace_id AS record_tr
        r.seq AS seq, t.tenant_id AS trace_tenant
 """
 _GRAPH_TYPES = "HAS_STEP|NEXT|DEPENDS_ON|CHILD_OF|SPAWNED|CALLED|CONSIDERED|ASKED"
+#: The graph node(s) with id ``id``: a record (step, API call, human input, alternative) or
+#: a trace. (No index spans both labels: one would cost an index entry per node written.)
+_NODE = """CALL (id) {
+  MATCH (n:Record {node_id: id}) RETURN n
+  UNION
+  MATCH (n:Trace {trace_id: id}) RETURN n
+}"""
 EDGES_OUT: Final = f"""
 UNWIND $ids AS id
-MATCH (a:Node {{node_id: id}})-[r:{_GRAPH_TYPES}]->(b:Node)
-WHERE a.tenant_id = $tenant AND b.tenant_id = $tenant
+{_NODE}
+WITH id, n AS a WHERE a.tenant_id = $tenant
+MATCH (a)-[r:{_GRAPH_TYPES}]->(b)
+WHERE b.tenant_id = $tenant
 RETURN id AS node, a.node_id AS src, b.node_id AS dst, type(r) AS type
 ORDER BY dst, type
 """
 EDGES_IN: Final = f"""
 UNWIND $ids AS id
-MATCH (a:Node)-[r:{_GRAPH_TYPES}]->(b:Node {{node_id: id}})
-WHERE a.tenant_id = $tenant AND b.tenant_id = $tenant
+{_NODE}
+WITH id, n AS b WHERE b.tenant_id = $tenant
+MATCH (a)-[r:{_GRAPH_TYPES}]->(b)
+WHERE a.tenant_id = $tenant
 RETURN id AS node, a.node_id AS src, b.node_id AS dst, type(r) AS type
 ORDER BY src, type
 """
@@ -276,23 +293,32 @@ ORDER BY x.removed_at
 _FLOW_HOP = "-[:HAS_STEP|NEXT|SPAWNED|CALLED|CONSIDERED|ASKED|DEPENDED_ON_BY|PARENT_OF]->"
 #: Length of one shortest flow path (no row: no path within ``$bound`` edges).
 SHORTEST_LENGTH: Final = f"""
-MATCH (s:Node {{node_id: $from_id}}) WHERE s.tenant_id = $tenant
-MATCH (t:Node {{node_id: $to_id}}) WHERE t.tenant_id = $tenant
+WITH $from_id AS id
+{_NODE}
+WITH n AS s WHERE s.tenant_id = $tenant
+WITH s, $to_id AS id
+{_NODE}
+WITH s, n AS t WHERE t.tenant_id = $tenant
 MATCH p = ANY SHORTEST (s){_FLOW_HOP}+(t)
 WHERE length(p) <= $bound
 RETURN length(p) AS length
+ORDER BY length
 LIMIT 1
 """
 #: Fewest hops from ``$node_id`` to every node it reaches within ``$bound`` (itself: 0).
 REACHED_FROM: Final = f"""
-MATCH (s:Node {{node_id: $node_id}}) WHERE s.tenant_id = $tenant
+WITH $node_id AS id
+{_NODE}
+WITH n AS s WHERE s.tenant_id = $tenant
 MATCH p = ANY SHORTEST (s){_FLOW_HOP}*(x)
 WHERE length(p) <= $bound
 RETURN x.node_id AS node, length(p) AS hops
 """
 #: Fewest hops to ``$node_id`` from every node that reaches it within ``$bound``.
 REACHING: Final = f"""
-MATCH (t:Node {{node_id: $node_id}}) WHERE t.tenant_id = $tenant
+WITH $node_id AS id
+{_NODE}
+WITH n AS t WHERE t.tenant_id = $tenant
 MATCH p = ANY SHORTEST (x){_FLOW_HOP}*(t)
 WHERE length(p) <= $bound
 RETURN x.node_id AS node, length(p) AS hops
@@ -300,28 +326,34 @@ RETURN x.node_id AS node, length(p) AS hops
 #: Lineage: descendants / ancestors with their fewest hops, in lineage order, at most
 #: ``$limit`` (the caller asks for one more than it lists, to know about truncation).
 DESCENDANTS: Final = f"""
-MATCH (s:Node {{node_id: $node_id}}) WHERE s.tenant_id = $tenant
+WITH $node_id AS id
+{_NODE}
+WITH n AS s WHERE s.tenant_id = $tenant
 MATCH p = ANY SHORTEST (s){_FLOW_HOP}+(x)
 WHERE length(p) <= $max_depth AND x <> s
-WITH x.node_id AS node, length(p) AS depth
+WITH x.node_id AS node, min(length(p)) AS depth
 ORDER BY depth, node
 LIMIT $limit
 RETURN node, depth
 """
 ANCESTORS: Final = f"""
-MATCH (t:Node {{node_id: $node_id}}) WHERE t.tenant_id = $tenant
+WITH $node_id AS id
+{_NODE}
+WITH n AS t WHERE t.tenant_id = $tenant
 MATCH p = ANY SHORTEST (x){_FLOW_HOP}+(t)
 WHERE length(p) <= $max_depth AND x <> t
-WITH x.node_id AS node, length(p) AS depth
+WITH x.node_id AS node, min(length(p)) AS depth
 ORDER BY depth, node
 LIMIT $limit
 RETURN node, depth
 """
 #: Stored flow edges whose two ends are both in ``$ids``.
 INDUCED_EDGES: Final = f"""
-MATCH (a:Node)-[r:{_GRAPH_TYPES}]->(b:Node)
-WHERE a.node_id IN $ids AND b.node_id IN $ids
-  AND a.tenant_id = $tenant AND b.tenant_id = $tenant
+UNWIND $ids AS id
+{_NODE}
+WITH n AS a WHERE a.tenant_id = $tenant
+MATCH (a)-[r:{_GRAPH_TYPES}]->(b)
+WHERE b.node_id IN $ids AND b.tenant_id = $tenant
 RETURN a.node_id AS src, b.node_id AS dst, type(r) AS type
 """
 
@@ -333,12 +365,12 @@ CREATE (x:Tombstone {trace_id: $trace_id, tenant_id: $tenant, session_id: $sessi
 #: Alternatives, then entries (with their step, API call and human input nodes) of a
 #: trace, with every relationship touching them; then the trace node.
 DELETE_TRACE_ALTERNATIVES: Final = """
-MATCH (e:Entry {trace_id: $trace_id})-[:CONSIDERED]->(a:Alternative)
-WHERE e.tenant_id = $tenant
+MATCH (e:Entry)-[:CONSIDERED]->(a:Alternative)
+WHERE e.trace_id = $trace_id AND e.seq IS NOT NULL AND e.tenant_id = $tenant
 DETACH DELETE a
 """
 DELETE_TRACE_ENTRIES: Final = """
-MATCH (e:Entry {trace_id: $trace_id}) WHERE e.tenant_id = $tenant
+MATCH (e:Entry) WHERE e.trace_id = $trace_id AND e.seq IS NOT NULL AND e.tenant_id = $tenant
 DETACH DELETE e
 """
 DELETE_TRACE: Final = """

@@ -172,7 +172,7 @@ class Neo4jStore:
 
     def remove_trace(self, tenant_id: str, trace_id: str, tombstone: Tombstone) -> None:
         def work(tx: ManagedTransaction) -> None:
-            head = tx.run(cypher.LOCK_HEAD, trace_id=trace_id).single()
+            head = tx.run(cypher.LOCK_TRACE, trace_id=trace_id).single()
             if head is None or head["tenant_id"] != tenant_id:
                 raise TraceNotFound(f"trace {trace_id} not found")
             t = tombstone
@@ -380,11 +380,14 @@ def _append(
 ) -> list[ChainEntry]:
     """One append, inside a write transaction (the embedded store's rules, step by step)."""
     starting = items[0][0] == EntryKind.TRACE_STARTED
-    head = tx.run(cypher.LOCK_HEAD, trace_id=trace_id).single()
-    if head is None:
+    keyed = [(record, _ID_FIELD.get(kind)) for kind, record in items]
+    head = tx.run(cypher.BEGIN_APPEND, trace_id=trace_id, starting=starting,
+                  ids=[record[key] for record, key in keyed if key is not None]
+                  ).single(strict=True)
+    if not head["exists"]:
         if not starting:
             raise TraceNotFound(f"trace {trace_id} not found")
-        if tx.run(cypher.TOMBSTONE_EXISTS, trace_id=trace_id).single(strict=True)["removed"]:
+        if head["removed"]:
             raise AlreadyExists(f"trace {trace_id} existed and was removed by retention")
         entry_count, step_count, head_hash, last_step_id = 0, 0, GENESIS_PREV_HASH, None
     elif head["tenant_id"] != tenant_id:
@@ -392,10 +395,9 @@ def _append(
             raise AlreadyExists(f"trace id {trace_id} is already taken")
         raise TraceNotFound(f"trace {trace_id} not found")
     elif starting:
-        stored = tx.run(cypher.ENTRIES_AT, tenant=tenant_id, refs=[[trace_id, 0]]).single()
-        if stored is not None and len(items) == 1:
-            first = entry_from_properties(stored["p"])
-            if first.record == items[0][1]:
+        if head["first"] is not None and len(items) == 1:
+            first = entry_from_properties(head["first"])
+            if first.tenant_id == tenant_id and first.record == items[0][1]:
                 return [first]  # idempotent retry
         raise AlreadyExists(f"trace {trace_id} already exists")
     else:
@@ -407,7 +409,8 @@ def _append(
             raise ChainConflict(f"trace {trace_id}: next seq is {entry_count}, "
                                 f"not {expected_seq}")
 
-    replay = _replayed(tx, tenant_id, trace_id, items)
+    stored: dict[str, dict[str, Any]] = {node_id: props for node_id, props in head["stored"]}
+    replay = _replayed(tenant_id, trace_id, keyed, stored)
     if replay is not None:
         return replay
     prepared: list[tuple[str, dict[str, Any]]] = []
@@ -417,31 +420,28 @@ def _append(
             step_count += 1
         prepared.append((kind, record))
     sealed = seal_many(tenant_id, trace_id, entry_count, head_hash, prepared)
-    last_step_id = _store(tx, tenant_id, trace_id, sealed, last_step_id)
-    tx.run(cypher.UPDATE_HEAD, trace_id=trace_id, entry_count=entry_count + len(sealed),
-           step_count=step_count, head_hash=sealed[-1].hash,
-           last_step_id=last_step_id).consume()
+    last_step_id, completed, models = _store(tx, tenant_id, trace_id, sealed, last_step_id)
+    tx.run(cypher.FINISH_APPEND, trace_id=trace_id, tenant=tenant_id,
+           entry_count=entry_count + len(sealed), step_count=step_count,
+           head_hash=sealed[-1].hash, last_step_id=last_step_id, completed=completed,
+           models=models).consume()
     return sealed
 
 
 def _replayed(
-    tx: ManagedTransaction, tenant_id: str, trace_id: str,
-    items: Sequence[tuple[str, dict[str, Any]]],
+    tenant_id: str, trace_id: str, keyed: list[tuple[dict[str, Any], str | None]],
+    stored: dict[str, dict[str, Any]],
 ) -> list[ChainEntry] | None:
     """Stored entries when every item's id is already in this trace (an idempotent retry).
 
     Otherwise ``None``, or ``AlreadyExists`` when some ids are stored (in this trace or,
-    for any of them, anywhere else).
+    for any of them, anywhere else). ``stored``: the items' ids found, with their nodes'
+    properties.
     """
-    keyed = [(kind, record, _ID_FIELD.get(kind)) for kind, record in items]
-    ids = [record[key] for _, record, key in keyed if key is not None]
-    if not ids:
-        return None
-    stored = {r["id"]: r["p"] for r in tx.run(cypher.LOOKUP_RECORDS, ids=ids)}
     if not stored:
         return None
     found: list[ChainEntry] = []
-    for _, record, key in keyed:
+    for record, key in keyed:
         if key is None:
             break
         props = stored.get(record[key])
@@ -455,7 +455,7 @@ def _replayed(
         found.append(entry_from_properties(props))
     else:
         return found
-    for _, record, key in keyed:
+    for record, key in keyed:
         if key is not None and record[key] in stored:
             raise AlreadyExists(f"{key} {record[key]} is already taken")
     return None
@@ -464,12 +464,13 @@ def _replayed(
 def _store(
     tx: ManagedTransaction, tenant_id: str, trace_id: str, sealed: list[ChainEntry],
     last_step_id: str | None,
-) -> str | None:
+) -> tuple[str | None, dict[str, Any] | None, list[str]]:
     """Write sealed entries, their nodes and edges with a few UNWIND statements.
 
     The edges are those :func:`tracegraph.graph.edges.edges_for` lists: HAS_STEP, NEXT and
     CONSIDERED come with the steps (:data:`cypher.CREATE_STEPS`), the others from its
-    output, one statement per type.
+    output, one statement per type. Returns the trace's last step, the completion and the
+    models used, which :data:`cypher.FINISH_APPEND` writes with the new head.
     """
     plain: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
@@ -518,15 +519,12 @@ def _store(
         tx.run(_CREATE_RECORDS[kind], rows=rows).consume()
     for rel_type, pairs in edges.items():
         tx.run(_CREATE_EDGES[rel_type], tenant=tenant_id, rows=pairs).consume()
-    if models:
-        tx.run(cypher.MERGE_MODELS, trace_id=trace_id, tenant=tenant_id,
-               models=list(models)).consume()
+    done = None
     if completed is not None:
         c = completed.record
-        tx.run(cypher.SET_COMPLETED, trace_id=trace_id, status=c["status"],
-               outcome=c.get("outcome"), completed_at=c["completed_at"],
-               seq=completed.seq).consume()
-    return last_step_id
+        done = {"status": c["status"], "outcome": c.get("outcome"),
+                "completed_at": c["completed_at"], "seq": completed.seq}
+    return last_step_id, done, list(models)
 
 
 def _alternatives(step: dict[str, Any]) -> list[list[Any]]:
