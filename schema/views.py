@@ -148,6 +148,8 @@ def _record_fields(cls: type[View], record: dict[str, Any]) -> dict[str, Any]:
                     for n, f in cls.model_fields.items()}
         known = _TEMPLATES[cls] = (template, frozenset(template))
     template, names = known
+    if record.keys() <= names:  # the usual case: one C-level merge, order kept
+        return {**template, **record}
     out = dict(template)
     for k, v in record.items():
         if k in names:
