@@ -214,15 +214,19 @@ WITH t ORDER BY t.created_at DESC, t.trace_id DESC LIMIT $limit
 """ + _TRACE_ROW + """
 ORDER BY t.created_at DESC, t.trace_id DESC
 """
-#: Entries of each trace in stored seq order (``$kinds`` null: every kind). ``seq IS NOT
-#: NULL`` lets the planner seek the ``(trace_id, seq)`` constraint's index by its prefix.
+#: Entries of each trace in stored seq order (``$kinds`` null: every kind), one row per
+#: trace (a Bolt record per entry costs several times more). ``seq IS NOT NULL`` lets the
+#: planner seek the ``(trace_id, seq)`` constraint's index by its prefix.
 ENTRIES: Final = """
 UNWIND $trace_ids AS id
-MATCH (e:Entry)
-WHERE e.trace_id = id AND e.seq IS NOT NULL
-  AND e.tenant_id = $tenant AND ($kinds IS NULL OR e.kind IN $kinds)
-RETURN id AS trace_id, properties(e) AS p
-ORDER BY e.seq
+CALL (id) {
+  MATCH (e:Entry)
+  WHERE e.trace_id = id AND e.seq IS NOT NULL
+    AND e.tenant_id = $tenant AND ($kinds IS NULL OR e.kind IN $kinds)
+  WITH e ORDER BY e.seq
+  RETURN collect(properties(e)) AS entries
+}
+RETURN id AS trace_id, entries
 """
 ENTRIES_AT: Final = """
 UNWIND $refs AS ref
@@ -312,7 +316,7 @@ WITH $node_id AS id
 WITH n AS s WHERE s.tenant_id = $tenant
 MATCH p = ANY SHORTEST (s){_FLOW_HOP}*(x)
 WHERE length(p) <= $bound
-RETURN x.node_id AS node, length(p) AS hops
+RETURN collect([x.node_id, length(p)]) AS hops
 """
 #: Fewest hops to ``$node_id`` from every node that reaches it within ``$bound``.
 REACHING: Final = f"""
@@ -321,7 +325,7 @@ WITH $node_id AS id
 WITH n AS t WHERE t.tenant_id = $tenant
 MATCH p = ANY SHORTEST (x){_FLOW_HOP}*(t)
 WHERE length(p) <= $bound
-RETURN x.node_id AS node, length(p) AS hops
+RETURN collect([x.node_id, length(p)]) AS hops
 """
 #: Lineage: descendants / ancestors with their fewest hops, in lineage order, at most
 #: ``$limit`` (the caller asks for one more than it lists, to know about truncation).
@@ -334,7 +338,7 @@ WHERE length(p) <= $max_depth AND x <> s
 WITH x.node_id AS node, min(length(p)) AS depth
 ORDER BY depth, node
 LIMIT $limit
-RETURN node, depth
+RETURN collect([node, depth]) AS found
 """
 ANCESTORS: Final = f"""
 WITH $node_id AS id
@@ -345,7 +349,7 @@ WHERE length(p) <= $max_depth AND x <> t
 WITH x.node_id AS node, min(length(p)) AS depth
 ORDER BY depth, node
 LIMIT $limit
-RETURN node, depth
+RETURN collect([node, depth]) AS found
 """
 #: Stored flow edges whose two ends are both in ``$ids``.
 INDUCED_EDGES: Final = f"""
@@ -354,7 +358,7 @@ UNWIND $ids AS id
 WITH n AS a WHERE a.tenant_id = $tenant
 MATCH (a)-[r:{_GRAPH_TYPES}]->(b)
 WHERE b.node_id IN $ids AND b.tenant_id = $tenant
-RETURN a.node_id AS src, b.node_id AS dst, type(r) AS type
+RETURN collect([a.node_id, b.node_id, type(r)]) AS edges
 """
 
 # -- retention ------------------------------------------------------------------------------

@@ -217,7 +217,7 @@ class Neo4jStore:
         records = self._read(cypher.ENTRIES, tenant=tenant_id, trace_ids=ids,
                              kinds=sorted(kinds) if kinds is not None else None)
         for rec in records:
-            out[rec["trace_id"]].append(entry_from_properties(rec["p"]))
+            out[rec["trace_id"]].extend(entry_from_properties(p) for p in rec["entries"])
         return out
 
     def entries_at(
@@ -283,8 +283,8 @@ class Neo4jStore:
     # -- graph queries (protocol semantics: graph/protocol.py, docs/graph-queries.md) ------
     def _flow_subgraph(self, tenant_id: str, node_ids: Sequence[str]) -> Any:
         """The flow view restricted to ``node_ids`` (a networkx DiGraph)."""
-        records = self._read(cypher.INDUCED_EDGES, tenant=tenant_id, ids=list(node_ids))
-        return algorithms.flow_graph(Edge(r["src"], r["dst"], r["type"]) for r in records)
+        (rec,) = self._read(cypher.INDUCED_EDGES, tenant=tenant_id, ids=list(node_ids))
+        return algorithms.flow_graph(Edge(src, dst, kind) for src, dst, kind in rec["edges"])
 
     def paths(
         self,
@@ -331,8 +331,11 @@ class Neo4jStore:
         return algorithms.find_paths(graph, from_id, to_id, mode, max_length, limit)
 
     def _hops(self, query: str, tenant_id: str, node_id: str, bound: int) -> dict[str, int]:
-        records = self._read(query, tenant=tenant_id, node_id=node_id, bound=bound)
-        return {r["node"]: r["hops"] for r in records}
+        (rec,) = self._read(query, tenant=tenant_id, node_id=node_id, bound=bound)
+        hops: dict[str, int] = {}
+        for node, n in rec["hops"]:
+            hops[node] = min(n, hops.get(node, n))
+        return hops
 
     def lineage(
         self,
@@ -362,9 +365,9 @@ class Neo4jStore:
         if direction in ("DOWN", "BOTH"):
             ways.append(("DOWN", cypher.DESCENDANTS))
         for way, query in ways:
-            records = self._read(query, tenant=tenant_id, node_id=node_id,
-                                 max_depth=max_depth, limit=limit + 1)
-            found.extend(LineageNode(r["node"], r["depth"], way) for r in records)
+            (rec,) = self._read(query, tenant=tenant_id, node_id=node_id,
+                                max_depth=max_depth, limit=limit + 1)
+            found.extend(LineageNode(node, depth, way) for node, depth in rec["found"])
         found.sort(key=lambda n: (n.depth, n.direction == "DOWN", n.node_id))
         kept = found[:limit]
         ids = [node_id, *dict.fromkeys(n.node_id for n in kept)]
