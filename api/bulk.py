@@ -8,11 +8,13 @@ with the same names (camelCase or snake_case) and the same pydantic models
     {"op": "start_trace", "traceId": "run-1", "sessionId": "s-1", "agentId": "planner", ...}
     {"op": "record_steps", "traceId": "run-1", "steps": [{"stepType": "Reasoning", ...}, ...]}
     {"op": "record_api_call", "traceId": "run-1", "call": {"stepId": "s-0", "apiType": "llm"}}
+    {"op": "record_api_calls", "traceId": "run-1", "calls": [{"stepId": "s-0"}, ...]}
     {"op": "record_human_input", "traceId": "run-1", "input": {"question": "...", "answer": "..."}}
     {"op": "complete_trace", "traceId": "run-1", "outcome": "success", "finalAnswer": "..."}
 
 ``start_trace`` takes the fields of ``StartTraceInput`` (``traceId`` chooses the id, so
-later lines can name it), ``complete_trace`` those of ``CompleteTraceInput``. Blank lines
+later lines can name it), ``complete_trace`` those of ``CompleteTraceInput``;
+``record_api_calls`` stores several calls of a trace as one all-or-nothing batch. Blank lines
 are skipped. The tenant comes from the same resolver as GraphQL (API key, or ``X-Org-Id``
 in local mode).
 
@@ -65,8 +67,8 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 MAX_LINES = 10_000
 MAX_REPORTED = 5
 
-OPS = ("start_trace", "record_steps", "record_api_call", "record_human_input",
-       "complete_trace")
+OPS = ("start_trace", "record_steps", "record_api_call", "record_api_calls",
+       "record_human_input", "complete_trace")
 
 
 class _Line(BaseModel):
@@ -84,6 +86,11 @@ class RecordApiCallLine(_Line):
     call: ApiCallInput
 
 
+class RecordApiCallsLine(_Line):
+    trace_id: Id
+    calls: Annotated[list[ApiCallInput], Field(min_length=1, max_length=MAX_BATCH_STEPS)]
+
+
 class RecordHumanInputLine(_Line):
     trace_id: Id
     input: HumanInputInput
@@ -97,6 +104,7 @@ _MODELS: dict[str, type[BaseModel]] = {
     "start_trace": StartTraceInput,
     "record_steps": RecordStepsLine,
     "record_api_call": RecordApiCallLine,
+    "record_api_calls": RecordApiCallsLine,
     "record_human_input": RecordHumanInputLine,
     "complete_trace": CompleteTraceLine,
 }
@@ -220,6 +228,10 @@ def run(service: TraceService, tenant_id: str, ops: Sequence[Operation],
             elif isinstance(m, RecordApiCallLine):
                 heads[m.trace_id] = service.record_api_call(tenant_id, m.trace_id, m.call).hash
                 done.api_calls += 1
+            elif isinstance(m, RecordApiCallsLine):
+                calls = service.record_api_calls(tenant_id, m.trace_id, m.calls)
+                heads[m.trace_id] = calls[-1].hash
+                done.api_calls += len(calls)
             elif isinstance(m, RecordHumanInputLine):
                 heads[m.trace_id] = service.record_human_input(
                     tenant_id, m.trace_id, m.input).hash

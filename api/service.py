@@ -203,6 +203,36 @@ class TraceService:
                                         [(EntryKind.API_CALL.value, record)])
         return ApiCallView.from_entry(entry)
 
+    def record_api_calls(
+        self, tenant_id: str, trace_id: str, calls: Sequence[ApiCallInput]
+    ) -> list[ApiCallView]:
+        """Several API calls of one trace in one append: all of them are stored or none.
+
+        The same records and checks as :meth:`record_api_call` one by one, in one
+        transaction (what an SDK flushing a buffer of calls wants)."""
+        if not calls:
+            raise InvalidInput("calls: at least one call is required", field="calls")
+        if len(calls) > MAX_BATCH_STEPS:
+            raise LimitExceeded(f"calls: {len(calls)} calls exceed the limit of "
+                                f"{MAX_BATCH_STEPS} per call", field="calls")
+        step_ids = sorted({c.step_id for c in calls if c.step_id is not None})
+        known = self.store.resolve(tenant_id, step_ids) if step_ids else {}
+        for i, c in enumerate(calls):
+            if c.step_id is None:
+                continue
+            ref = known.get(c.step_id)
+            if ref is None or ref.kind != "step" or ref.trace_id != trace_id:
+                raise InvalidInput(f"calls[{i}].stepId: step {c.step_id} not found in trace "
+                                   f"{trace_id}", field="stepId")
+        ids = [c.call_id or new_id() for c in calls]
+        if len(set(ids)) != len(ids):
+            raise InvalidInput("calls: callId values repeat within the batch", field="callId")
+        items = [(EntryKind.API_CALL.value,
+                  records.api_call_record(c, call_id=i, policy=self.policy))
+                 for c, i in zip(calls, ids, strict=True)]
+        return [ApiCallView.from_entry(e)
+                for e in self._append_records(tenant_id, trace_id, items)]
+
     def record_human_input(
         self, tenant_id: str, trace_id: str, inp: HumanInputInput
     ) -> HumanInputView:

@@ -174,8 +174,8 @@ def apply(service: TraceService, tenant: str, op: InputOp) -> None:
         service.start_trace(tenant, op.payload)
     elif op.kind == "record_steps":
         service.record_steps(tenant, op.trace_id, op.payload)
-    elif op.kind == "record_api_call":
-        service.record_api_call(tenant, op.trace_id, op.payload)
+    elif op.kind == "record_api_calls":
+        service.record_api_calls(tenant, op.trace_id, op.payload)
     elif op.kind == "record_human_input":
         service.record_human_input(tenant, op.trace_id, op.payload)
     else:
@@ -287,6 +287,11 @@ def ingest_graphql(server: measure.Server, tenant: str, run_ids: Sequence[int],
         reqs = []
         for op in run.ops:
             b = op.body
+            if op.kind == "record_api_calls":  # no batch mutation: one recordApiCall each
+                reqs += [(orjson.dumps({"query": MUTATIONS["record_api_call"],
+                                        "variables": {"traceId": b["traceId"], "call": c}}), 0)
+                         for c in b["calls"]]
+                continue
             variables: dict[str, Any]
             if op.kind == "start_trace":
                 variables = {"input": b}

@@ -13,7 +13,9 @@ ids or numbers, and about one in 250 carries a secret that redaction must remove
 input and output payloads, token usage and a model; a third consider two to four
 alternatives and select one; a fifth depend on one or two earlier steps of the run (in
 the same trace or an ancestor's). Each trace records an API call for about one step in
-twenty (tied to that step), one human input, and is completed with an outcome.
+twenty (tied to that step; sent as one ``record_api_calls`` batch after each batch of
+steps, one ``recordApiCall`` mutation each over GraphQL), one human input, and is
+completed with an outcome.
 
 Everything comes from ``random.Random(seed, run index)``: run ``k`` of a workload is the
 same on every machine and in every benchmark, whatever ran before it. Ids are chosen by
@@ -89,7 +91,7 @@ _ALTERNATIVES = ("query the warehouse directly", "use the cached dashboard expor
 
 @dataclass
 class Op:
-    """One client operation: ``kind`` is start_trace, record_steps, record_api_call,
+    """One client operation: ``kind`` is start_trace, record_steps, record_api_calls,
     record_human_input or complete_trace; ``body`` is its wire form (camelCase)."""
 
     kind: str
@@ -199,9 +201,9 @@ def make_run(index: int, *, seed: int = SEED, batch: int = 500) -> Run:
                                   "costUsd": round(rng.uniform(0.0005, 0.05), 5)})
             run.ops.append(Op("record_steps", trace_id, {"traceId": trace_id, "steps": steps},
                               len(steps)))
-            for call in calls:
-                run.ops.append(Op("record_api_call", trace_id,
-                                  {"traceId": trace_id, "call": call}))
+            if calls:  # the batch's API calls, as an SDK flushes them: one batch
+                run.ops.append(Op("record_api_calls", trace_id,
+                                  {"traceId": trace_id, "calls": calls}))
             calls = []
         run.ops.append(Op("record_human_input", trace_id, {"traceId": trace_id, "input": {
             "stepId": mine[-1], "question": "Share these figures with the finance channel?",
@@ -241,8 +243,8 @@ def as_inputs(run: Run) -> list[InputOp]:
             payload = StartTraceInput.model_validate(b)
         elif op.kind == "record_steps":
             payload = [StepInput.model_validate(s) for s in b["steps"]]
-        elif op.kind == "record_api_call":
-            payload = ApiCallInput.model_validate(b["call"])
+        elif op.kind == "record_api_calls":
+            payload = [ApiCallInput.model_validate(c) for c in b["calls"]]
         elif op.kind == "record_human_input":
             payload = HumanInputInput.model_validate(b["input"])
         else:

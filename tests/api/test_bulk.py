@@ -53,6 +53,9 @@ def run_lines(root: str) -> list[dict[str, Any]]:
             {"step_id": f"{child}-0", "step_type": "ToolCall", "depends_on": [f"{root}-0"]}]},
         {"op": "record_api_call", "traceId": child,
          "call": {"callId": f"{child}-call", "stepId": f"{child}-0", "costUsd": 0.01}},
+        {"op": "record_api_calls", "traceId": root, "calls": [
+            {"callId": f"{root}-call-0", "stepId": f"{root}-0"},
+            {"callId": f"{root}-call-1", "stepId": f"{root}-1", "latencyMs": 12.5}]},
         {"op": "complete_trace", "traceId": child, "outcome": "success"},
         {"op": "record_human_input", "traceId": root,
          "input": {"question": "Send it?", "answer": "yes", "answeredBy": "alice"}},
@@ -66,7 +69,7 @@ def test_lines_are_ingested_and_queryable(server: LiveServer, tenant: str) -> No
     body = r.json()
     assert {k: body[k] for k in ("lines", "traces", "steps", "apiCalls", "humanInputs",
                                  "completed")} == {
-        "lines": 8, "traces": 2, "steps": 3, "apiCalls": 1, "humanInputs": 1, "completed": 2}
+        "lines": 9, "traces": 2, "steps": 3, "apiCalls": 3, "humanInputs": 1, "completed": 2}
     assert set(body["heads"]) == {"bulk-a", "bulk-a-child"}
 
     data = server.gql(RUN, {"id": "bulk-a"}, tenant=tenant)
@@ -78,6 +81,8 @@ def test_lines_are_ingested_and_queryable(server: LiveServer, tenant: str) -> No
     assert [(a["text"], a["selected"]) for a in trace["steps"][1]["alternatives"]] == [
         ("ask", False), ("delegate", True)]
     assert trace["humanInputs"] == [{"question": "Send it?", "answer": "yes"}]
+    assert trace["apiCalls"] == [{"callId": "bulk-a-call-0", "stepId": "bulk-a-0"},
+                                 {"callId": "bulk-a-call-1", "stepId": "bulk-a-1"}]
     (child,) = trace["children"]
     assert (child["parentTraceId"], child["spawnedByStepId"], child["status"]) == (
         "bulk-a", "bulk-a-1", "COMPLETED")
@@ -92,9 +97,11 @@ def test_lines_are_ingested_and_queryable(server: LiveServer, tenant: str) -> No
      "less than or equal to 1"),
     (4, lambda ls: ls[3]["steps"][0].pop("step_type"), "steps[0].stepType", "Field required"),
     (5, lambda ls: ls[4]["call"].update(surprise=1), "call.surprise", "Extra inputs"),
-    (8, lambda ls: ls[7].update(outcome="maybe"), "outcome", "'success'"),
+    (9, lambda ls: ls[8].update(outcome="maybe"), "outcome", "'success'"),
+    (6, lambda ls: ls[5]["calls"][1].update(latencyMs=-1), "calls[1].latencyMs",
+     "greater than or equal to 0"),
     (3, lambda ls: ls[2].update(traceId="not an id!"), "traceId", "pattern"),
-], ids=["range", "missing", "unknown-field", "enum", "id-format"])
+], ids=["range", "missing", "unknown-field", "enum", "calls-range", "id-format"])
 def test_invalid_line_is_refused_and_nothing_is_stored(
     server: LiveServer, tenant: str, line: int, change: Any, field: str, says: str,
 ) -> None:
@@ -144,6 +151,19 @@ def test_line_failing_when_it_runs_stops_there(server: LiveServer, tenant: str) 
     data = server.gql(RUN, {"id": "bulk-d"}, tenant=tenant)["trace"]
     assert [s["stepId"] for s in data["steps"]] == ["bulk-d-0", "bulk-d-1"]
     assert data["children"][0]["steps"] == []
+
+
+def test_api_call_batch_is_all_or_nothing(server: LiveServer, tenant: str) -> None:
+    lines = run_lines("bulk-e")
+    lines[5]["calls"][1]["stepId"] = "bulk-e-child-0"  # a step of another trace
+    r = post(server, ndjson(*lines), tenant)
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert body["error"]["line"] == 6
+    assert "calls[1].stepId" in body["error"]["message"]
+    assert body["stored"]["lines"] == 5
+    data = server.gql(RUN, {"id": "bulk-e"}, tenant=tenant)["trace"]
+    assert data["apiCalls"] == []  # not even the batch's first, valid call
 
 
 def test_empty_body_is_refused(server: LiveServer, tenant: str) -> None:
