@@ -251,7 +251,12 @@ def run_entries(run: Run) -> int:
     """Chain entries a run stores: a start and a completion per trace, and every record."""
     entries = 0
     for op in run.ops:
-        entries += op.steps if op.kind == "record_steps" else 1
+        if op.kind == "record_steps":
+            entries += op.steps
+        elif op.kind == "record_api_calls":
+            entries += len(op.body["calls"])
+        else:
+            entries += 1
     return entries
 
 
