@@ -163,6 +163,12 @@ _RUN_MIN = b"\x01" * 20
 _LOWERS_TO_ASCII = ("\u0130".encode(), "\u212a".encode())
 
 
+def _holds_no_secret(v: Any) -> bool:
+    """Values kept under a secret-like key: null, booleans and empty strings, lists and
+    objects cannot hold a secret."""
+    return v is None or v is True or v is False or (type(v) in (str, list, dict) and not v)
+
+
 def _normal_key(key: str) -> str:
     return key.lower().replace("-", "").replace("_", "").replace(" ", "")
 
@@ -234,7 +240,8 @@ class Redactor:
         if t is dict:
             out: dict[str, Any] = {}
             for k, v in value.items():
-                if _normal_key(k) in SECRET_KEYS and v is not None and v != "":
+                # null, "" and booleans hold no secret ({"token": false} says there is none)
+                if _normal_key(k) in SECRET_KEYS and not _holds_no_secret(v):
                     out[self.text(k)] = REDACTED
                 else:
                     out[self.text(k)] = self._json(v)

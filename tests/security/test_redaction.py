@@ -82,3 +82,14 @@ def test_no_secret_reaches_the_database_files(tmp_path: Path) -> None:
     leaked = [s for s, _ in CORPUS if s.encode() in stored]
     leaked += [s for s in KEYED_SECRETS if s.encode() in stored]
     assert leaked == []
+
+
+def test_values_that_cannot_hold_a_secret_are_kept_under_secret_keys() -> None:
+    from tracegraph.schema.redaction import REDACTED, Redactor
+
+    r = Redactor()
+    kept = {"secret": False, "token": True, "api_key": None, "auth": "", "secrets": [],
+            "credentials": {}}
+    assert r.json(kept) == kept
+    hidden = {"password": 0, "pin": 1234, "otp": 1.5, "secrets": ["x"], "token": {"a": 1}}
+    assert r.json(hidden) == dict.fromkeys(hidden, REDACTED)
