@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 from tracegraph.schema.errors import Forbidden, TraceGraphError
 
@@ -169,11 +170,21 @@ async def authenticate_websocket(
             raise Forbidden("connection_init: the credentials name another tenant than "
                             "the handshake's")
     except TraceGraphError as exc:
-        if isinstance(conn, WebSocket) and conn.application_state != WebSocketState.DISCONNECTED:
+        # graphql-transport-ws: close with 4401/4403 and the reason (strawberry would say
+        # only "Forbidden"); legacy graphql-ws: strawberry sends connection_error with it.
+        if (isinstance(conn, WebSocket) and _protocol(conn) == GRAPHQL_TRANSPORT_WS_PROTOCOL
+                and conn.application_state != WebSocketState.DISCONNECTED):
             await conn.close(code=WS_CLOSE.get(exc.http_status, 4403), reason=_reason(exc))
         raise ConnectionRejectionError({"code": exc.code, "message": str(exc)}) from None
     context.use_tenant(tenant)
     return NO_ACK_PAYLOAD
+
+
+def _protocol(ws: WebSocket) -> str | None:
+    """The subprotocol strawberry chose: the client's first one that it speaks."""
+    offered: list[str] = ws.scope.get("subprotocols", [])
+    return next((p for p in offered if p in (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL)),
+                None)
 
 
 class ClosingOnceWebSocketAdapter(ASGIWebSocketAdapter):

@@ -281,6 +281,30 @@ def test_subscription_connection_init_with_a_bad_key_is_closed(
     assert info.value.rcvd.code == code and reason in info.value.rcvd.reason
 
 
+async def _legacy_init(url: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """connection_init over the legacy graphql-ws protocol; the messages until the close."""
+    ws_url = url.replace("http://", "ws://") + "/graphql"
+    got: list[dict[str, Any]] = []
+    async with connect(ws_url, subprotocols=["graphql-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        try:
+            while True:
+                got.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+                if got[-1]["type"] == "connection_ack":
+                    return got
+        except ConnectionClosed:
+            return got
+
+
+def test_legacy_graphql_ws_gets_a_connection_error(keyed: Keyed) -> None:
+    (msg,) = asyncio.run(_legacy_init(keyed.server.url, {"Authorization": "Bearer tg_0_x"}))
+    assert msg["type"] == "connection_error"
+    assert msg["payload"]["code"] == "UNAUTHENTICATED"
+    assert "not valid or was revoked" in msg["payload"]["message"]
+    got = asyncio.run(_legacy_init(keyed.server.url, {"Authorization": f"Bearer {keyed.acme}"}))
+    assert got[-1]["type"] == "connection_ack"
+
+
 def test_subscription_key_in_headers_or_payload(keyed: Keyed, acme_run: dict[str, Any]) -> None:
     tid = acme_run["trace"]["traceId"]
     url = keyed.server.url
