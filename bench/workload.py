@@ -163,10 +163,15 @@ def _step(rng: random.Random, step_id: str, k: int, earlier: list[str]) -> dict[
     return step
 
 
-def make_run(index: int, *, seed: int = SEED, batch: int = 500) -> Run:
-    """Run number ``index`` of the workload with ``seed``; steps in batches of ``batch``."""
+def make_run(index: int, *, seed: int = SEED, batch: int = 500,
+             namespace: str | None = None) -> Run:
+    """Run number ``index`` of the workload with ``seed``; steps in batches of ``batch``.
+
+    Ids start with ``namespace`` (default ``b<seed>``): a server that keeps earlier
+    benchmarks' traces (Neo4j, Dgraph) gets new ids for the same content.
+    """
     rng = random.Random(f"{seed}:{index}")
-    prefix = f"b{seed}-r{index}"
+    prefix = f"{namespace or f'b{seed}'}-r{index}"
     run = Run(index, f"{prefix}-root")
     steps_of: dict[str, list[str]] = {}
     session = f"{prefix}-session"
