@@ -418,7 +418,7 @@ query shortest($from: string, $to: string) {{
 
 _LIST = """
 query list($tenant: string, $limit: int{decls}) {{
-  t(func: {root}, orderdesc: trace.created_at, orderdesc: trace.id, first: $limit)
+  t(func: {root}, {order}: trace.created_at, {order}: trace.id, first: $limit)
     @filter({filters}) {{ {fields} }}
 }}
 """
@@ -438,12 +438,18 @@ LIST_FILTERS: dict[str, tuple[str, str, str | None]] = {
     "cursor": ("$cur_time: string, $cur_id: string",
                "(lt(trace.created_at, $cur_time) OR "
                "(eq(trace.created_at, $cur_time) AND lt(trace.id, $cur_id)))", None),
+    # the cursor of the ascending (oldest first) order: strictly after it means newer
+    "cursor_asc": ("$cur_time: string, $cur_id: string",
+                   "(gt(trace.created_at, $cur_time) OR "
+                   "(eq(trace.created_at, $cur_time) AND gt(trace.id, $cur_id)))", None),
 }
 _ROOT_ORDER = ("session", "parent", "agent", "model")
 
 
-def list_traces_query(used: Sequence[str]) -> str:
+def list_traces_query(used: Sequence[str], *, ascending: bool = False) -> str:
     """The listing query for the filters named in ``used`` (keys of :data:`LIST_FILTERS`).
+
+    Newest first (created_at, then trace id, descending); with ``ascending`` oldest first.
 
     The root function is the most selective equality filter given (session, parent, agent,
     model), else the tenant; every other filter, and the tenant, go into ``@filter``.
@@ -452,6 +458,7 @@ def list_traces_query(used: Sequence[str]) -> str:
     decls = "".join(f", {LIST_FILTERS[n][0]}" for n in used if LIST_FILTERS[n][0])
     filters = " AND ".join(["eq(trace.tenant, $tenant)", *(LIST_FILTERS[n][1] for n in used)])
     return _LIST.format(decls=decls, root=root or "eq(trace.tenant, $tenant)",
+                        order="orderasc" if ascending else "orderdesc",
                         filters=filters, fields=TRACE_FIELDS)
 
 

@@ -96,6 +96,14 @@ def _uid(ref: str) -> dict[str, str]:
     return {"uid": ref}
 
 
+def _unreachable(exc: Exception) -> bool:
+    """True for errors that mean the alpha cannot be reached right now (down, restarting)."""
+    if isinstance(exc, pydgraph.errors.ConnectionError):
+        return True
+    code = getattr(exc, "code", None)  # a grpc.RpcError: its StatusCode
+    return callable(code) and getattr(code(), "name", None) == "UNAVAILABLE"
+
+
 def _many(value: Any) -> list[dict[str, Any]]:
     """Nodes of a uid predicate as a list (Dgraph returns a single uid predicate as an object)."""
     if not value:
@@ -163,20 +171,31 @@ class DgraphStore:
         timeout: float = 60.0,
         max_attempts: int = 200,
         retry_deadline: float = 120.0,
+        reconnect_timeout: float = 30.0,
     ) -> None:
+        """Connect to the alpha at ``addr`` and apply the schema (idempotent).
+
+        ``timeout`` bounds each request; an append conflicting with concurrent appends is
+        retried up to ``max_attempts`` times within ``retry_deadline`` seconds; an alpha that
+        is unreachable (restarting) is waited for up to ``reconnect_timeout`` seconds before
+        ``BackendUnavailable``.
+        """
         self.addr = addr
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.retry_deadline = retry_deadline
+        self.reconnect_timeout = reconnect_timeout
         self._stub = pydgraph.DgraphClientStub(addr, options=_GRPC_OPTIONS)
         self._client = pydgraph.DgraphClient(self._stub)
         try:
-            self._client.alter(pydgraph.Operation(schema=dql.SCHEMA), timeout=timeout)
+            self._retrying(lambda: self._client.alter(pydgraph.Operation(schema=dql.SCHEMA),
+                                                      timeout=timeout))
         except Exception as exc:
             self._stub.close()
+            if isinstance(exc, BackendUnavailable):
+                raise
             raise BackendUnavailable(
-                f"Dgraph at {addr} cannot be reached or refused the schema "
-                f"({type(exc).__name__}: {str(exc)[:200]}); start one with: scripts/dgraph start"
+                f"Dgraph at {addr} refused the schema ({type(exc).__name__}: {str(exc)[:300]})"
             ) from exc
 
     def close(self) -> None:
@@ -192,15 +211,25 @@ class DgraphStore:
         return result
 
     def _retrying(self, call: Callable[[], T]) -> T:
-        """Retry a call on errors Dgraph marks retriable; name an unreachable server."""
-        for attempt in range(8):
+        """Run an idempotent call, retried while Dgraph says retry or cannot be reached."""
+        deadline = time.monotonic() + self.reconnect_timeout
+        delay = 0.01
+        while True:
             try:
                 return call()
-            except pydgraph.errors.RetriableError:
-                time.sleep(0.01 * 2**attempt)
-            except pydgraph.errors.ConnectionError as exc:
-                raise BackendUnavailable(f"Dgraph at {self.addr} is unreachable: {exc}") from exc
-        return call()
+            except Exception as exc:
+                if not (_unreachable(exc) or isinstance(exc, pydgraph.errors.RetriableError)):
+                    raise
+                if time.monotonic() + delay > deadline:
+                    raise self._unavailable(exc) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    def _unavailable(self, exc: Exception) -> BackendUnavailable:
+        details = getattr(exc, "details", None)  # a grpc.RpcError says why in one line
+        why = " ".join(str(details() if callable(details) else exc).split())[:200]
+        return BackendUnavailable(f"Dgraph at {self.addr} is unreachable ({why}); "
+                                  "start one with: scripts/dgraph start")
 
     # -- writes ---------------------------------------------------------------------------------
     def append(
@@ -215,6 +244,7 @@ class DgraphStore:
     def _transact(self, trace_id: str, body: Callable[[pydgraph.Txn], T]) -> T:
         """Run ``body`` in a fresh transaction until it commits without a conflict."""
         deadline = time.monotonic() + self.retry_deadline
+        unreachable_since: float | None = None
         delay = 0.002
         for attempt in range(self.max_attempts):
             txn = self._client.txn()
@@ -225,8 +255,15 @@ class DgraphStore:
                     break
                 time.sleep(random.uniform(0, delay))
                 delay = min(delay * 2, 0.25)
-            except pydgraph.errors.ConnectionError as exc:
-                raise BackendUnavailable(f"Dgraph at {self.addr} is unreachable: {exc}") from exc
+            except Exception as exc:
+                # An unreachable (restarting) alpha: the same ids make the retry idempotent.
+                if not _unreachable(exc):
+                    raise
+                now = time.monotonic()
+                unreachable_since = unreachable_since or now
+                if now - unreachable_since > self.reconnect_timeout:
+                    raise self._unavailable(exc) from exc
+                time.sleep(min(0.05 * 2 ** min(attempt, 5), 1.0))
             finally:
                 with contextlib.suppress(Exception):  # a finished or dead txn
                     txn.discard(timeout=self.timeout)
@@ -306,7 +343,8 @@ class DgraphStore:
         return {t: rows[t] for t in ids if t in rows}
 
     def list_traces(
-        self, tenant_id: str, flt: TraceFilter, limit: int, after: TraceCursor | None = None
+        self, tenant_id: str, flt: TraceFilter, limit: int, after: TraceCursor | None = None,
+        *, ascending: bool = False,
     ) -> list[TraceRow]:
         values: dict[str, str | Sequence[str]] = {"tenant": tenant_id, "limit": str(limit)}
         used: list[str] = []
@@ -320,12 +358,12 @@ class DgraphStore:
         if flt.roots_only:
             used.append("roots")
         if after is not None:
-            used.append("cursor")
+            used.append("cursor_asc" if ascending else "cursor")
             values["cur_time"] = after.created_at
             values["cur_id"] = after.trace_id
         if limit < 1:
             return []
-        got = self._read(dql.list_traces_query(used), values)
+        got = self._read(dql.list_traces_query(used, ascending=ascending), values)
         return [_trace_row(n) for n in got.get("t", [])]
 
     def entries(

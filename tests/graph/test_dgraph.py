@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from tracegraph.graph.protocol import GraphStore, Tombstone, TraceCursor, TraceF
 from tracegraph.schema.chain import tombstone_hash, verify_chain
 from tracegraph.schema.errors import (
     AlreadyExists,
+    BackendUnavailable,
     ChainConflict,
     InvalidInput,
     TraceClosed,
@@ -446,3 +448,27 @@ def test_fields_of_other_kinds_and_unknown_fields_round_trip(dgraph: DgraphStore
     assert dgraph.entries_at(tenant, [(trace, 1)])[(trace, 1)] == sealed[0]
     assert dgraph.entries(tenant, [trace], frozenset({"step"}))[trace] == sealed
     assert verify_chain(stored, tenant_id=tenant, trace_id=trace).valid
+
+
+def test_an_unreachable_alpha_is_backend_unavailable() -> None:
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailable, match=r"unreachable.*scripts/dgraph start"):
+        DgraphStore("127.0.0.1:1", reconnect_timeout=1.0)
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.slow
+def test_a_store_rides_out_an_alpha_restart(dgraph: DgraphStore) -> None:
+    """The same store object reads and appends after the server restarted under it, while
+    an append waits for the restarting alpha instead of failing."""
+    tenant, trace = f"z{uuid.uuid4().hex[:8]}", f"t{uuid.uuid4().hex[:8]}"
+    dgraph.append(tenant, trace, [("trace_started", {"session_id": "s",
+                                                     "created_at": "2026-01-01T00:00:00Z"})])
+    assert _script("stop").returncode == 0
+    restarted = threading.Thread(target=_script, args=("start",))
+    restarted.start()
+    sealed = dgraph.append(tenant, trace, [("step", {"step_id": f"{trace}-s0",
+                                                     "step_type": "A"})])
+    restarted.join()
+    assert [e.seq for e in dgraph.entries(tenant, [trace])[trace]] == [0, 1]
+    assert dgraph.entries(tenant, [trace])[trace][1] == sealed[0]
