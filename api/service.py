@@ -49,6 +49,7 @@ from tracegraph.schema.views import (
 )
 
 MAX_PAGE = 100
+DEFAULT_PAGE = 20
 #: Completion reads the chain, rolls it up and seals only if nothing was appended meanwhile.
 COMPLETE_ATTEMPTS = 50
 _STEP = frozenset({EntryKind.STEP.value})
@@ -64,9 +65,26 @@ _HUMAN = frozenset({EntryKind.HUMAN_INPUT.value})
 
 @dataclass(frozen=True)
 class TracePage:
+    """A page of traces, newest first, with the cursor of each trace.
+
+    ``has_next``: older traces follow the page; ``has_previous``: newer ones precede it.
+    Paging forward (first/after) the page knows ``has_next`` for sure and reports
+    ``has_previous`` when it started after a cursor; paging backward (last/before) the
+    reverse.
+    """
+
     traces: list[TraceView]
     cursors: list[str]
     has_next: bool
+    has_previous: bool = False
+
+    @property
+    def start_cursor(self) -> str | None:
+        return self.cursors[0] if self.cursors else None
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.cursors[-1] if self.cursors else None
 
 
 @dataclass(frozen=True)
@@ -81,12 +99,12 @@ def encode_cursor(view: TraceView) -> str:
     return base64.urlsafe_b64encode(raw).decode()
 
 
-def decode_cursor(cursor: str) -> TraceCursor:
+def decode_cursor(cursor: str, field: str = "after") -> TraceCursor:
     try:
         created_at, trace_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
     except (ValueError, UnicodeDecodeError):
-        raise InvalidInput(f"after: {cursor[:64]!r} is not a cursor this server issued",
-                           field="after") from None
+        raise InvalidInput(f"{field}: {cursor[:64]!r} is not a cursor this server issued",
+                           field=field) from None
     return TraceCursor(created_at, trace_id)
 
 
@@ -318,14 +336,39 @@ class TraceService:
         return [got[w] for w in wanted if w in got]
 
     def list_traces(
-        self, tenant_id: str, flt: TraceFilter, first: int = 20, after: str | None = None
+        self, tenant_id: str, flt: TraceFilter, first: int | None = None,
+        after: str | None = None, last: int | None = None, before: str | None = None,
     ) -> TracePage:
-        if not 1 <= first <= MAX_PAGE:
-            raise LimitExceeded(f"first: {first} is outside 1..{MAX_PAGE}", field="first")
-        cursor = decode_cursor(after) if after else None
-        rows = self.store.list_traces(tenant_id, flt, first + 1, cursor)
-        views = [trace_view(r) for r in rows[:first]]
-        return TracePage(views, [encode_cursor(v) for v in views], len(rows) > first)
+        """A page of traces, newest first (Relay paging).
+
+        ``first`` (default 20) traces after the cursor ``after``, or the ``last`` traces
+        just before (newer than) the cursor ``before``; ``last`` alone: the oldest traces.
+        """
+        if first is not None and last is not None:
+            raise InvalidInput("first, last: give one of them, not both", field="last")
+        if last is None:
+            if before is not None:
+                raise InvalidInput("before: pages backward, so it goes with last, not first",
+                                   field="before")
+            size, arg, cursor_text = DEFAULT_PAGE if first is None else first, "first", after
+        else:
+            if after is not None:
+                raise InvalidInput("after: pages forward, so it goes with first, not last",
+                                   field="after")
+            size, arg, cursor_text = last, "last", before
+        if not 1 <= size <= MAX_PAGE:
+            raise LimitExceeded(f"{arg}: {size} is outside 1..{MAX_PAGE}", field=arg)
+        field = "after" if last is None else "before"
+        cursor = decode_cursor(cursor_text, field) if cursor_text else None
+        if last is None:
+            rows = self.store.list_traces(tenant_id, flt, size + 1, cursor)
+            views = [trace_view(r) for r in rows[:size]]
+            return TracePage(views, [encode_cursor(v) for v in views],
+                             has_next=len(rows) > size, has_previous=cursor is not None)
+        rows = self.store.list_traces(tenant_id, flt, size + 1, cursor, ascending=True)
+        views = [trace_view(r) for r in reversed(rows[:size])]
+        return TracePage(views, [encode_cursor(v) for v in views],
+                         has_next=cursor is not None, has_previous=len(rows) > size)
 
     def steps(self, tenant_id: str, trace_ids: Sequence[str]) -> dict[str, list[StepView]]:
         got = self.store.entries(tenant_id, trace_ids, _STEP)

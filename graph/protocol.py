@@ -182,9 +182,14 @@ class GraphStore(Protocol):
         ...
 
     def list_traces(
-        self, tenant_id: str, flt: TraceFilter, limit: int, after: TraceCursor | None = None
+        self, tenant_id: str, flt: TraceFilter, limit: int, after: TraceCursor | None = None,
+        *, ascending: bool = False,
     ) -> list[TraceRow]:
-        """Up to ``limit`` traces matching ``flt``, newest first, strictly after ``after``."""
+        """Up to ``limit`` traces matching ``flt``, strictly after ``after``.
+
+        Newest first (created_at, then trace id, descending); with ``ascending`` oldest first
+        (both ascending), and ``after`` is then a position in that ascending order.
+        """
         ...
 
     def entries(

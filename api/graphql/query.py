@@ -22,7 +22,6 @@ from .types.session import Session
 from .types.trace import Trace
 from .types.trace_connection import TraceConnection
 
-DEFAULT_PAGE = 20
 NodeView = TraceView | StepView | ApiCallView | HumanInputView
 
 
@@ -33,17 +32,18 @@ class Query:
     async def trace(self, info: Info, trace_id: strawberry.ID) -> TraceView | None:
         return await info.context.loaders.traces.load(checked_id(trace_id, "traceId"))
 
-    @strawberry.field(description="Traces newest first, filtered, in pages of first (1..100) "
-                      "after a cursor.")
+    @strawberry.field(description="Traces newest first, filtered, in Relay pages: first "
+                      "(1..100, default 20) after a cursor, or last (1..100) before one.")
     async def traces(
         self, info: Info, filter: TraceFilterInput | None = None,
-        first: int | None = DEFAULT_PAGE, after: str | None = None,
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
     ) -> TraceConnection:
         ctx = info.context
         flt = filter.to_filter() if filter is not None else TraceFilter()
-        size = DEFAULT_PAGE if first is None else first
-        page = await ctx.call(ctx.service.list_traces, ctx.tenant_id, flt, size, after)
-        return TraceConnection.from_page(page, after=after)
+        page = await ctx.call(ctx.service.list_traces, ctx.tenant_id, flt, first=first,
+                              after=after, last=last, before=before)
+        return TraceConnection.from_page(page)
 
     @strawberry.field(graphql_type=Session | None, description="Replay a session: its traces "
                       "oldest first and their steps in order (null when unknown).")

@@ -150,8 +150,8 @@ SELECT t.trace_id, t.tenant_id, t.status, t.entry_count, t.head_hash,
 FROM traces t WHERE t.trace_id = ? AND t.tenant_id = ?
 """
 
-# Listing: one constant statement; a NULL parameter switches its filter off.
-LIST_TRACES = """
+# Listing: one constant statement per direction; a NULL parameter switches its filter off.
+_LIST_TRACES = """
 SELECT t.trace_id, t.tenant_id, t.status, t.entry_count, t.head_hash,
   (SELECT body FROM entries e WHERE e.trace_id = t.trace_id AND e.seq = 0),
   (SELECT body FROM entries e WHERE e.trace_id = t.trace_id AND e.seq = t.completed_seq)
@@ -167,11 +167,15 @@ WHERE t.tenant_id = :tenant
   AND (:before IS NULL OR t.created_at < :before)
   AND (:model IS NULL OR EXISTS (SELECT 1 FROM trace_models m
        WHERE m.tenant_id = t.tenant_id AND m.model_id = :model AND m.trace_id = t.trace_id))
-  AND (:cur_time IS NULL OR t.created_at < :cur_time
-       OR (t.created_at = :cur_time AND t.trace_id < :cur_id))
-ORDER BY t.created_at DESC, t.trace_id DESC
+  AND (:cur_time IS NULL OR t.created_at {cmp} :cur_time
+       OR (t.created_at = :cur_time AND t.trace_id {cmp} :cur_id))
+ORDER BY t.created_at {order}, t.trace_id {order}
 LIMIT :limit
 """
+#: Newest first: created_at, then trace id, descending; the cursor is a lower bound.
+LIST_TRACES = _LIST_TRACES.format(cmp="<", order="DESC")
+#: Oldest first (backward paging): both ascending; the cursor is an upper bound.
+LIST_TRACES_ASC = _LIST_TRACES.format(cmp=">", order="ASC")
 
 SELECT_ENTRIES = """
 SELECT seq, kind, hash, body FROM entries WHERE trace_id = ? AND tenant_id = ? ORDER BY seq

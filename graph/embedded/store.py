@@ -277,7 +277,8 @@ class EmbeddedStore:
         return out
 
     def list_traces(
-        self, tenant_id: str, flt: TraceFilter, limit: int, after: TraceCursor | None = None
+        self, tenant_id: str, flt: TraceFilter, limit: int, after: TraceCursor | None = None,
+        *, ascending: bool = False,
     ) -> list[TraceRow]:
         params = {
             "tenant": tenant_id, "session": flt.session_id, "agent": flt.agent_id,
@@ -287,7 +288,8 @@ class EmbeddedStore:
             "cur_time": after.created_at if after else None,
             "cur_id": after.trace_id if after else None, "limit": limit,
         }
-        return [_trace_row(r) for r in self._conn().execute(sql.LIST_TRACES, params)]
+        query = sql.LIST_TRACES_ASC if ascending else sql.LIST_TRACES
+        return [_trace_row(r) for r in self._conn().execute(query, params)]
 
     def entries(
         self, tenant_id: str, trace_ids: Sequence[str], kinds: frozenset[str] | None = None

@@ -195,8 +195,8 @@ UNWIND $trace_ids AS id
 MATCH (t:Trace {trace_id: id}) WHERE t.tenant_id = $tenant
 """ + _TRACE_ROW
 #: One statement for every filter: a null parameter switches its filter off (as in the
-#: embedded store's LIST_TRACES). Newest first, then trace id descending.
-LIST_TRACES: Final = """
+#: embedded store's LIST_TRACES), one per direction.
+_LIST_TRACES = """
 MATCH (t:Trace)
 WHERE t.tenant_id = $tenant
   AND ($session IS NULL OR t.session_id = $session)
@@ -208,12 +208,16 @@ WHERE t.tenant_id = $tenant
   AND ($after IS NULL OR t.created_at >= $after)
   AND ($before IS NULL OR t.created_at < $before)
   AND ($model IS NULL OR EXISTS { (t)-[:USED_MODEL]->(m:Model {model_id: $model}) })
-  AND ($cur_time IS NULL OR t.created_at < $cur_time
-       OR (t.created_at = $cur_time AND t.trace_id < $cur_id))
-WITH t ORDER BY t.created_at DESC, t.trace_id DESC LIMIT $limit
+  AND ($cur_time IS NULL OR t.created_at CMP $cur_time
+       OR (t.created_at = $cur_time AND t.trace_id CMP $cur_id))
+WITH t ORDER BY t.created_at ORDER_, t.trace_id ORDER_ LIMIT $limit
 """ + _TRACE_ROW + """
-ORDER BY t.created_at DESC, t.trace_id DESC
+ORDER BY t.created_at ORDER_, t.trace_id ORDER_
 """
+#: Newest first, then trace id descending; the cursor is a lower bound.
+LIST_TRACES: Final = _LIST_TRACES.replace("CMP", "<").replace("ORDER_", "DESC")
+#: Oldest first, then trace id ascending (backward paging); the cursor is an upper bound.
+LIST_TRACES_ASC: Final = _LIST_TRACES.replace("CMP", ">").replace("ORDER_", "ASC")
 #: Entries of each trace in stored seq order (``$kinds`` null: every kind), one row per
 #: trace (a Bolt record per entry costs several times more). ``seq IS NOT NULL`` lets the
 #: planner seek the ``(trace_id, seq)`` constraint's index by its prefix.
@@ -295,7 +299,8 @@ ORDER BY x.removed_at
 #: enumerates paths). Flow edges never join two tenants (the service resolves every
 #: dependsOn, parent and spawning step within the caller's tenant).
 _FLOW_HOP = "-[:HAS_STEP|NEXT|SPAWNED|CALLED|CONSIDERED|ASKED|DEPENDED_ON_BY|PARENT_OF]->"
-#: Length of one shortest flow path (no row: no path within ``$bound`` edges).
+#: Length of one shortest flow path (no row: no path within ``$bound`` edges): a
+#: single-pair search (bidirectional breadth-first), which stays fast on any DAG.
 SHORTEST_LENGTH: Final = f"""
 WITH $from_id AS id
 {_NODE}
@@ -309,55 +314,40 @@ RETURN length(p) AS length
 ORDER BY length
 LIMIT 1
 """
-#: Fewest hops from ``$node_id`` to every node it reaches within ``$bound`` (itself: 0).
-REACHED_FROM: Final = f"""
+#: Breadth-first search over the flow view, one layer per round trip (inside one read
+#: transaction): the start node(s) by id, then the successors (or predecessors) of a layer,
+#: by element id. Depths are exact by construction. (``ANY SHORTEST`` to every reachable
+#: node would say the same in one statement, but Neo4j 5.26 traces the shortest paths of
+#: every target to pick one and does not return on DAGs with many equally short paths: a
+#: 700-step run with dependsOn every fifth step did not answer in minutes.)
+FLOW_START: Final = f"""
 WITH $node_id AS id
 {_NODE}
-WITH n AS s WHERE s.tenant_id = $tenant
-MATCH p = ANY SHORTEST (s){_FLOW_HOP}*(x)
-WHERE length(p) <= $bound
-RETURN collect([x.node_id, length(p)]) AS hops
+WITH n WHERE n.tenant_id = $tenant
+RETURN collect(elementId(n)) AS nodes
 """
-#: Fewest hops to ``$node_id`` from every node that reaches it within ``$bound``.
-REACHING: Final = f"""
-WITH $node_id AS id
-{_NODE}
-WITH n AS t WHERE t.tenant_id = $tenant
-MATCH p = ANY SHORTEST (x){_FLOW_HOP}*(t)
-WHERE length(p) <= $bound
-RETURN collect([x.node_id, length(p)]) AS hops
+FLOW_SUCCESSORS: Final = f"""
+UNWIND $frontier AS eid
+MATCH (n) WHERE elementId(n) = eid
+MATCH (n){_FLOW_HOP}(m)
+WHERE m.tenant_id = $tenant
+RETURN collect(DISTINCT [elementId(m), m.node_id]) AS next
 """
-#: Lineage: descendants / ancestors with their fewest hops, in lineage order, at most
-#: ``$limit`` (the caller asks for one more than it lists, to know about truncation).
-DESCENDANTS: Final = f"""
-WITH $node_id AS id
-{_NODE}
-WITH n AS s WHERE s.tenant_id = $tenant
-MATCH p = ANY SHORTEST (s){_FLOW_HOP}+(x)
-WHERE length(p) <= $max_depth AND x <> s
-WITH x.node_id AS node, min(length(p)) AS depth
-ORDER BY depth, node
-LIMIT $limit
-RETURN collect([node, depth]) AS found
+FLOW_PREDECESSORS: Final = f"""
+UNWIND $frontier AS eid
+MATCH (n) WHERE elementId(n) = eid
+MATCH (m){_FLOW_HOP}(n)
+WHERE m.tenant_id = $tenant
+RETURN collect(DISTINCT [elementId(m), m.node_id]) AS next
 """
-ANCESTORS: Final = f"""
-WITH $node_id AS id
-{_NODE}
-WITH n AS t WHERE t.tenant_id = $tenant
-MATCH p = ANY SHORTEST (x){_FLOW_HOP}+(t)
-WHERE length(p) <= $max_depth AND x <> t
-WITH x.node_id AS node, min(length(p)) AS depth
-ORDER BY depth, node
-LIMIT $limit
-RETURN collect([node, depth]) AS found
-"""
-#: Stored flow edges whose two ends are both in ``$ids``.
-INDUCED_EDGES: Final = f"""
+#: Stored flow edges leaving the nodes ``$ids`` (the caller keeps those whose other end is
+#: in ``$ids`` too: a set lookup in Python, where ``IN $ids`` would scan the list per edge).
+EDGES_FROM: Final = f"""
 UNWIND $ids AS id
 {_NODE}
 WITH n AS a WHERE a.tenant_id = $tenant
 MATCH (a)-[r:{_GRAPH_TYPES}]->(b)
-WHERE b.node_id IN $ids AND b.tenant_id = $tenant
+WHERE b.tenant_id = $tenant
 RETURN collect([a.node_id, b.node_id, type(r)]) AS edges
 """
 

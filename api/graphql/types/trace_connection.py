@@ -15,15 +15,15 @@ class TraceConnection:
     page_info: PageInfo
 
     @classmethod
-    def from_page(cls, page: TracePage, *, after: str | None) -> TraceConnection:
+    def from_page(cls, page: TracePage) -> TraceConnection:
         edges = [TraceEdge(cursor=c, node=t)
                  for c, t in zip(page.cursors, page.traces, strict=True)]
         return cls(
             edges=edges,
             page_info=PageInfo(
                 has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
+                has_previous_page=page.has_previous,
+                start_cursor=page.start_cursor,
+                end_cursor=page.end_cursor,
             ),
         )

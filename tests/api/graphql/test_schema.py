@@ -61,7 +61,8 @@ def test_contract_operations(schema: GraphQLSchema) -> None:
     assert query["session"] == "Session"
     assert query["verifyTrace"] == query["verifySession"] == "ChainVerification!"
     assert _args(schema, "Query", "traces") == {"filter": "TraceFilter", "first": "Int",
-                                                "after": "String"}
+                                                "after": "String", "last": "Int",
+                                                "before": "String"}
 
 
 def test_contract_types(schema: GraphQLSchema) -> None:

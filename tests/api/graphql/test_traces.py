@@ -1,4 +1,5 @@
-"""``traces(filter, first, after)``: filters and Relay cursor pagination over HTTP."""
+"""``traces(filter, first, after, last, before)``: filters and Relay cursor pagination over
+HTTP."""
 
 from __future__ import annotations
 
@@ -111,3 +112,42 @@ def test_default_page_is_twenty(server: LiveServer) -> None:
     data = server.gql("{ traces { edges { cursor } pageInfo { hasNextPage } } }",
                       tenant=tenant)["traces"]
     assert len(data["edges"]) == 20 and data["pageInfo"]["hasNextPage"] is True
+
+
+BACKWARD = """
+query Back($filter: TraceFilter, $last: Int, $before: String) {
+  traces(filter: $filter, last: $last, before: $before) {
+    edges { cursor node { traceId } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}"""
+
+
+def test_last_before_pages_backward_to_the_newest(
+    server: LiveServer, listing: dict[str, Any]
+) -> None:
+    tenant, newest_first = listing["tenant"], list(reversed(listing["ids"]["a"]))
+    seen: list[str] = []
+    pages = []
+    before = None
+    while True:
+        data = server.gql(BACKWARD, {"filter": {"agentId": "a"}, "last": 3, "before": before},
+                          tenant=tenant)["traces"]
+        pages.append(data)
+        seen[:0] = [e["node"]["traceId"] for e in data["edges"]]
+        info = data["pageInfo"]
+        assert info["hasNextPage"] == (before is not None)
+        assert info["startCursor"] == data["edges"][0]["cursor"]
+        assert info["endCursor"] == data["edges"][-1]["cursor"]
+        if not info["hasPreviousPage"]:
+            break
+        before = info["startCursor"]
+    assert [len(p["edges"]) for p in pages] == [3, 3, 1]
+    assert seen == newest_first  # the forward order, no gaps, no repeats
+    err = server.gql_error(BACKWARD, {"last": 101}, tenant=tenant)
+    assert err["message"] == "last: 101 is outside 1..100"
+    assert err["extensions"]["code"] == "LIMIT_EXCEEDED"
+    err = server.gql_error("query($c: String) { traces(first: 2, before: $c) { edges "
+                           "{ cursor } } }", {"c": pages[0]["pageInfo"]["startCursor"]},
+                           tenant=tenant)
+    assert "before" in err["message"]
