@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import resource
 import shutil
 import socket
 import sqlite3
@@ -38,10 +37,11 @@ def rss_bytes(pid: int | None = None) -> int:
 
 
 def peak_rss_bytes(pid: int | None = None) -> int:
-    """Peak resident set size (VmHWM) of a process, from /proc."""
-    if pid is None:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    with open(f"/proc/{pid}/status") as f:
+    """Peak resident set size (VmHWM) of a process (this one by default), from /proc.
+
+    Not ``ru_maxrss``: Linux carries a parent's ``ru_maxrss`` over fork and exec.
+    """
+    with open(f"/proc/{pid or 'self'}/status") as f:
         for line in f:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024

@@ -72,6 +72,12 @@ query Run($id: ID!) {
 }
 """
 
+LINEAGE_QUERY = """
+query Lineage($id: ID!) {
+  lineage(nodeId: $id, direction: BOTH, maxDepth: 3) { nodes { depth } }
+}
+"""
+
 COUNT_QUERY = """
 query Count($id: ID!) {
   trace(traceId: $id) {
@@ -130,6 +136,10 @@ class ScaleRow:
     reopen_rss_mb: float
     server_rss_mb: float
     bench_rss_mb: float
+    #: The first path/lineage query builds the tenant's in-memory flow graph: its time, and
+    #: the server's RSS with that graph loaded.
+    lineage_first_s: float = 0.0
+    graph_rss_mb: float = 0.0
 
 
 @dataclass
@@ -160,7 +170,8 @@ class Report:
                     "time):",
                     f"{'steps':>9}  {'ingest steps/s':>14}  {'us/step':>7}  {'CPU us/step':>11}  "
                     f"{'fetch p50':>9}  {'fetch p95':>9}  {'fetch CPU':>9}  {'disk B/step':>11}  "
-                    f"{'reopen':>7}  {'reopen RSS':>10}  {'server RSS':>10}  {'bench RSS':>9}"]
+                    f"{'reopen':>7}  {'reopen RSS':>10}  {'server RSS':>10}  {'bench RSS':>9}  "
+                    f"{'1st lineage':>11}  {'RSS w/ graph':>12}"]
             for r in self.scale:
                 out.append(
                     f"{r.steps:>9,}  {r.ingest_steps_s:>14,.0f}  {r.us_per_step:>7.1f}  "
@@ -168,7 +179,8 @@ class Report:
                     f"{r.fetch_p95_ms:>6.1f} ms  {r.fetch_cpu_ms:>6.1f} ms  "
                     f"{r.disk_bytes_per_step:>11,.0f}  {r.reopen_s:>5.2f} s  "
                     f"{r.reopen_rss_mb:>7,.0f} MB  {r.server_rss_mb:>7,.0f} MB  "
-                    f"{r.bench_rss_mb:>6,.0f} MB")
+                    f"{r.bench_rss_mb:>6,.0f} MB  {r.lineage_first_s:>9.2f} s  "
+                    f"{r.graph_rss_mb:>9,.0f} MB")
         if self.notes:
             out += ["", *self.notes]
         return "\n".join(out)
@@ -377,6 +389,18 @@ def fetch_run(server: measure.Server, tenant: str, root: str, rounds: int,
                    rounds, steps, 1000 * cpu / rounds)
 
 
+def first_lineage(server: measure.Server, tenant: str, node_id: str) -> tuple[float, int]:
+    """Time of the first lineage query (it builds the tenant's flow graph) and the server's
+    RSS afterwards."""
+    with httpx.Client(timeout=600) as client:
+        t0 = time.perf_counter()
+        data = graphql(client, f"{server.url}/graphql", LINEAGE_QUERY, {"id": node_id}, tenant)
+        took = time.perf_counter() - t0
+    if not data["lineage"]["nodes"]:
+        raise RuntimeError(f"lineage of {node_id} is empty")
+    return took, measure.rss_bytes(server.pid)
+
+
 def _count_steps(trace: dict[str, Any]) -> int:
     return len(trace["steps"]) + sum(_count_steps(c) for c in trace.get("children") or [])
 
@@ -400,7 +424,7 @@ def verify_rate(service: TraceService, tenant: str, roots: Sequence[str]) -> tup
 
 
 REOPEN_PROBE = """
-import json, resource, sys, time
+import json, sys, time
 t0 = time.perf_counter()
 from tracegraph.api.service import TraceService
 from tracegraph.graph.registry import open_store
@@ -411,8 +435,10 @@ trace = service.get_trace(sys.argv[2], sys.argv[3])
 steps = service.steps(sys.argv[2], [sys.argv[3]])
 t2 = time.perf_counter()
 assert trace is not None and steps[sys.argv[3]]
-print(json.dumps({"import_s": t1 - t0, "reopen_s": t2 - t1,
-                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+# VmHWM, not ru_maxrss: Linux carries a parent's ru_maxrss over fork and exec
+hwm = [int(line.split()[1]) * 1024 for line in open("/proc/self/status")
+       if line.startswith("VmHWM:")]
+print(json.dumps({"import_s": t1 - t0, "reopen_s": t2 - t1, "rss": hwm[0]}))
 """
 
 
@@ -538,9 +564,14 @@ def _embedded(opts: Options, report: Report, progress: Progress) -> None:
             fetched = fetch_run(server, TENANT, got.roots[-1] if got.roots else
                                 make_run(done_runs - 1, seed=opts.seed).root_id,
                                 opts.fetch_rounds)
+            server_rss = measure.rss_bytes(server.pid)
+            a_step = f"{make_run(done_runs - 1, seed=opts.seed).root_id}-5"
+            lineage_s, graph_rss = first_lineage(server, TENANT, a_step)
+            server.stop()  # a fresh server for the next size: its flow graph is rebuilt
             measure.checkpoint(data)
             steps = done_runs * STEPS_PER_RUN
             probe = reopen(data, TENANT, make_run(0, seed=opts.seed).root_id)
+            server = measure.Server("embedded", {"data_dir": data})
             report.scale.append(ScaleRow(
                 steps=steps, ingest_steps_s=got.rate,
                 us_per_step=1e6 * got.seconds / max(got.steps, 1),
@@ -549,8 +580,9 @@ def _embedded(opts: Options, report: Report, progress: Progress) -> None:
                 fetch_cpu_ms=fetched.server_cpu_ms,
                 disk_bytes_per_step=measure.disk_bytes(data) / steps,
                 reopen_s=probe["reopen_s"], reopen_rss_mb=probe["rss"] / 2**20,
-                server_rss_mb=measure.rss_bytes(server.pid) / 2**20,
-                bench_rss_mb=measure.peak_rss_bytes() / 2**20))
+                server_rss_mb=server_rss / 2**20,
+                bench_rss_mb=measure.peak_rss_bytes() / 2**20,
+                lineage_first_s=lineage_s, graph_rss_mb=graph_rss / 2**20))
         # verification over (up to) the first 100k steps' sessions
         roots = [make_run(i, seed=opts.seed).root_id
                  for i in range(min(done_runs, _runs_for(100_000)))]
@@ -598,10 +630,15 @@ def _embedded(opts: Options, report: Report, progress: Progress) -> None:
     ]
     for r in report.scale:
         if r.steps >= 100_000:
+            big = r.steps >= 1_000_000
             report.figures += [
-                Figure(f"RSS at {r.steps:,} steps (reopened, first query)", r.reopen_rss_mb,
-                       "MB", "<= 1,536 MB" if r.steps >= 1_000_000 else "",
-                       r.reopen_rss_mb <= 1536 if r.steps >= 1_000_000 else None),
+                Figure(f"RSS at {r.steps:,} steps: server after fetches", r.server_rss_mb,
+                       "MB", "<= 1,536 MB" if big else "", r.server_rss_mb <= 1536 if big else None,
+                       f"reopened + first query {r.reopen_rss_mb:,.0f} MB; ingesting process "
+                       f"{r.bench_rss_mb:,.0f} MB"),
+                Figure(f"  same, with the tenant's flow graph loaded (first lineage query "
+                       f"{r.lineage_first_s:.1f} s)", r.graph_rss_mb, "MB",
+                       "<= 1,536 MB" if big else "", r.graph_rss_mb <= 1536 if big else None),
                 Figure(f"bytes on disk per step at {r.steps:,} steps", r.disk_bytes_per_step,
                        "B"),
                 Figure(f"reopen at {r.steps:,} steps (open + first query)", r.reopen_s, "s",
