@@ -299,7 +299,8 @@ ORDER BY x.removed_at
 #: enumerates paths). Flow edges never join two tenants (the service resolves every
 #: dependsOn, parent and spawning step within the caller's tenant).
 _FLOW_HOP = "-[:HAS_STEP|NEXT|SPAWNED|CALLED|CONSIDERED|ASKED|DEPENDED_ON_BY|PARENT_OF]->"
-#: Length of one shortest flow path (no row: no path within ``$bound`` edges).
+#: Length of one shortest flow path (no row: no path within ``$bound`` edges): a
+#: single-pair search (bidirectional breadth-first), which stays fast on any DAG.
 SHORTEST_LENGTH: Final = f"""
 WITH $from_id AS id
 {_NODE}
@@ -313,55 +314,40 @@ RETURN length(p) AS length
 ORDER BY length
 LIMIT 1
 """
-#: Fewest hops from ``$node_id`` to every node it reaches within ``$bound`` (itself: 0).
-REACHED_FROM: Final = f"""
+#: Breadth-first search over the flow view, one layer per round trip (inside one read
+#: transaction): the start node(s) by id, then the successors (or predecessors) of a layer,
+#: by element id. Depths are exact by construction. (``ANY SHORTEST`` to every reachable
+#: node would say the same in one statement, but Neo4j 5.26 traces the shortest paths of
+#: every target to pick one and does not return on DAGs with many equally short paths: a
+#: 700-step run with dependsOn every fifth step did not answer in minutes.)
+FLOW_START: Final = f"""
 WITH $node_id AS id
 {_NODE}
-WITH n AS s WHERE s.tenant_id = $tenant
-MATCH p = ANY SHORTEST (s){_FLOW_HOP}*(x)
-WHERE length(p) <= $bound
-RETURN collect([x.node_id, length(p)]) AS hops
+WITH n WHERE n.tenant_id = $tenant
+RETURN collect(elementId(n)) AS nodes
 """
-#: Fewest hops to ``$node_id`` from every node that reaches it within ``$bound``.
-REACHING: Final = f"""
-WITH $node_id AS id
-{_NODE}
-WITH n AS t WHERE t.tenant_id = $tenant
-MATCH p = ANY SHORTEST (x){_FLOW_HOP}*(t)
-WHERE length(p) <= $bound
-RETURN collect([x.node_id, length(p)]) AS hops
+FLOW_SUCCESSORS: Final = f"""
+UNWIND $frontier AS eid
+MATCH (n) WHERE elementId(n) = eid
+MATCH (n){_FLOW_HOP}(m)
+WHERE m.tenant_id = $tenant
+RETURN collect(DISTINCT [elementId(m), m.node_id]) AS next
 """
-#: Lineage: descendants / ancestors with their fewest hops, in lineage order, at most
-#: ``$limit`` (the caller asks for one more than it lists, to know about truncation).
-DESCENDANTS: Final = f"""
-WITH $node_id AS id
-{_NODE}
-WITH n AS s WHERE s.tenant_id = $tenant
-MATCH p = ANY SHORTEST (s){_FLOW_HOP}+(x)
-WHERE length(p) <= $max_depth AND x <> s
-WITH x.node_id AS node, min(length(p)) AS depth
-ORDER BY depth, node
-LIMIT $limit
-RETURN collect([node, depth]) AS found
+FLOW_PREDECESSORS: Final = f"""
+UNWIND $frontier AS eid
+MATCH (n) WHERE elementId(n) = eid
+MATCH (m){_FLOW_HOP}(n)
+WHERE m.tenant_id = $tenant
+RETURN collect(DISTINCT [elementId(m), m.node_id]) AS next
 """
-ANCESTORS: Final = f"""
-WITH $node_id AS id
-{_NODE}
-WITH n AS t WHERE t.tenant_id = $tenant
-MATCH p = ANY SHORTEST (x){_FLOW_HOP}+(t)
-WHERE length(p) <= $max_depth AND x <> t
-WITH x.node_id AS node, min(length(p)) AS depth
-ORDER BY depth, node
-LIMIT $limit
-RETURN collect([node, depth]) AS found
-"""
-#: Stored flow edges whose two ends are both in ``$ids``.
-INDUCED_EDGES: Final = f"""
+#: Stored flow edges leaving the nodes ``$ids`` (the caller keeps those whose other end is
+#: in ``$ids`` too: a set lookup in Python, where ``IN $ids`` would scan the list per edge).
+EDGES_FROM: Final = f"""
 UNWIND $ids AS id
 {_NODE}
 WITH n AS a WHERE a.tenant_id = $tenant
 MATCH (a)-[r:{_GRAPH_TYPES}]->(b)
-WHERE b.node_id IN $ids AND b.tenant_id = $tenant
+WHERE b.tenant_id = $tenant
 RETURN collect([a.node_id, b.node_id, type(r)]) AS edges
 """
 

@@ -142,6 +142,14 @@ class Neo4jStore:
             )
         return records
 
+    def _read_tx(self, work: Callable[[ManagedTransaction], T]) -> T:
+        """Several statements in one read transaction (a managed one: retried if transient)."""
+        with self._errors(), self._driver.session(
+            database=self.database, bookmark_manager=self._bookmarks,
+            default_access_mode=neo4j.READ_ACCESS,
+        ) as session:
+            return session.execute_read(work)
+
     def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
         with self._errors(), self._driver.session(
             database=self.database, bookmark_manager=self._bookmarks
@@ -285,8 +293,10 @@ class Neo4jStore:
     # -- graph queries (protocol semantics: graph/protocol.py, docs/graph-queries.md) ------
     def _flow_subgraph(self, tenant_id: str, node_ids: Sequence[str]) -> Any:
         """The flow view restricted to ``node_ids`` (a networkx DiGraph)."""
-        (rec,) = self._read(cypher.INDUCED_EDGES, tenant=tenant_id, ids=list(node_ids))
-        return algorithms.flow_graph(Edge(src, dst, kind) for src, dst, kind in rec["edges"])
+        ids = set(node_ids)
+        (rec,) = self._read(cypher.EDGES_FROM, tenant=tenant_id, ids=list(ids))
+        return algorithms.flow_graph(
+            Edge(src, dst, kind) for src, dst, kind in rec["edges"] if dst in ids)
 
     def paths(
         self,
@@ -299,14 +309,15 @@ class Neo4jStore:
     ) -> PathSearch:
         """Paths as :func:`tracegraph.graph.algorithms.find_paths` orders them.
 
-        Cypher's SHORTEST keyword gives *a* shortest path, not the one with the smallest
-        node ids, and enumerating every shortest or simple path in Cypher can blow up on a
-        DAG full of diamonds. So Cypher finds the bounded candidate set: the fewest hops
-        from ``from_id`` to every node it reaches and from every node to ``to_id``, within
-        the bound (for SHORTEST, the shortest length, found first). Every path of at most
-        ``bound`` edges lies on the nodes whose two distances add up to at most ``bound``;
-        the flow edges among them are fetched and the reference functions order the paths
-        in Python, so the answer is the reference answer.
+        Cypher's shortest-path searches give *a* shortest path, not the one with the
+        smallest node ids, and enumerating every shortest or simple path in Cypher blows up
+        on a DAG full of diamonds. So Cypher finds the bounded candidate set: the bound
+        (for SHORTEST the shortest length, from a single-pair ``shortestPath`` search), the
+        fewest hops from ``from_id`` to every node it reaches and from every node to
+        ``to_id`` within the bound (breadth-first, a layer per statement). Every path of at
+        most ``bound`` edges lies on the nodes whose two distances add up to at most
+        ``bound``; the flow edges among them are fetched and the reference functions order
+        the paths in Python, so the answer is the reference answer.
         """
         if mode not in ("SHORTEST", "ALL_SIMPLE"):
             raise ValueError(f"mode: {mode!r} is not SHORTEST or ALL_SIMPLE")
@@ -320,24 +331,26 @@ class Neo4jStore:
         bound = _UNBOUNDED if max_length is None else max_length
         if bound < 1:
             return PathSearch([], False)
-        if mode == "SHORTEST":
-            found = self._read(cypher.SHORTEST_LENGTH, tenant=tenant_id, from_id=from_id,
-                               to_id=to_id, bound=bound)
-            if not found:
-                return PathSearch([], False)
-            bound = found[0]["length"]
-        ahead = self._hops(cypher.REACHED_FROM, tenant_id, from_id, bound)
-        behind = self._hops(cypher.REACHING, tenant_id, to_id, bound)
-        useful = [v for v, h in ahead.items() if h + behind.get(v, _UNBOUNDED) <= bound]
+
+        def candidates(tx: ManagedTransaction) -> list[str]:
+            limit_to = bound
+            if mode == "SHORTEST":
+                found = tx.run(cypher.SHORTEST_LENGTH, tenant=tenant_id, from_id=from_id,
+                               to_id=to_id, bound=bound).single()
+                if found is None:
+                    return []
+                limit_to = found["length"]
+            ahead = _layers(tx, tenant_id, from_id, cypher.FLOW_SUCCESSORS, limit_to)
+            if to_id not in ahead:
+                return []
+            behind = _layers(tx, tenant_id, to_id, cypher.FLOW_PREDECESSORS, limit_to)
+            return [v for v, h in ahead.items() if h + behind.get(v, _UNBOUNDED) <= limit_to]
+
+        useful = self._read_tx(candidates)
+        if not useful:
+            return PathSearch([], False)
         graph = self._flow_subgraph(tenant_id, useful)
         return algorithms.find_paths(graph, from_id, to_id, mode, max_length, limit)
-
-    def _hops(self, query: str, tenant_id: str, node_id: str, bound: int) -> dict[str, int]:
-        (rec,) = self._read(query, tenant=tenant_id, node_id=node_id, bound=bound)
-        hops: dict[str, int] = {}
-        for node, n in rec["hops"]:
-            hops[node] = min(n, hops.get(node, n))
-        return hops
 
     def lineage(
         self,
@@ -349,10 +362,10 @@ class Neo4jStore:
     ) -> LineageResult:
         """Lineage as :func:`tracegraph.graph.algorithms.lineage` answers it.
 
-        Cypher finds each direction's nodes with their fewest hops (``ANY SHORTEST`` per
-        reached node, bounded by ``max_depth``), sorted by (depth, id) and cut at
-        ``limit + 1``; Python merges the two directions in lineage order and adds the
-        stored edges among the listed nodes.
+        Cypher walks each direction breadth-first, a layer per statement, to ``max_depth``
+        and stops after the layer that passes ``limit`` (as the reference does); Python
+        merges the directions in lineage order, cuts at ``limit`` and adds the stored edges
+        among the listed nodes.
         """
         if direction not in ("UP", "DOWN", "BOTH"):
             raise ValueError(f"direction: {direction!r} is not UP, DOWN or BOTH")
@@ -360,22 +373,53 @@ class Neo4jStore:
             raise ValueError(f"limit: {limit} is not a positive number of nodes")
         if max_depth < 1 or node_id not in self.resolve(tenant_id, [node_id]):
             return LineageResult(node_id, [], [], False)
-        found: list[LineageNode] = []
         ways: list[tuple[Literal["UP", "DOWN"], str]] = []
         if direction in ("UP", "BOTH"):
-            ways.append(("UP", cypher.ANCESTORS))
+            ways.append(("UP", cypher.FLOW_PREDECESSORS))
         if direction in ("DOWN", "BOTH"):
-            ways.append(("DOWN", cypher.DESCENDANTS))
-        for way, query in ways:
-            (rec,) = self._read(query, tenant=tenant_id, node_id=node_id,
-                                max_depth=max_depth, limit=limit + 1)
-            found.extend(LineageNode(node, depth, way) for node, depth in rec["found"])
+            ways.append(("DOWN", cypher.FLOW_SUCCESSORS))
+
+        def walk(tx: ManagedTransaction) -> list[LineageNode]:
+            out: list[LineageNode] = []
+            for way, query in ways:
+                depths = _layers(tx, tenant_id, node_id, query, max_depth, limit=limit)
+                out.extend(LineageNode(n, d, way) for n, d in depths.items() if n != node_id)
+            return out
+
+        found = self._read_tx(walk)
         found.sort(key=lambda n: (n.depth, n.direction == "DOWN", n.node_id))
         kept = found[:limit]
         ids = [node_id, *dict.fromkeys(n.node_id for n in kept)]
         graph = self._flow_subgraph(tenant_id, ids)
         return LineageResult(node_id, kept, algorithms.induced_edges(graph, ids),
                              len(found) > limit)
+
+
+def _layers(
+    tx: ManagedTransaction, tenant_id: str, node_id: str, query: str, max_depth: int,
+    *, limit: int | None = None,
+) -> dict[str, int]:
+    """Fewest hops from ``node_id`` (itself: 0) to every node within ``max_depth`` along
+    ``query`` (successors or predecessors), breadth-first; with ``limit``, stops after the
+    layer that brings the count of other nodes past it."""
+    start = tx.run(cypher.FLOW_START, tenant=tenant_id, node_id=node_id).single(strict=True)
+    frontier: list[str] = list(start["nodes"])
+    seen = set(frontier)
+    depth = {node_id: 0}
+    level = 0
+    while frontier and level < max_depth:
+        level += 1
+        layer = tx.run(query, tenant=tenant_id, frontier=frontier).single(strict=True)
+        frontier = []
+        for element_id, found in layer["next"]:
+            if element_id in seen:
+                continue
+            seen.add(element_id)
+            frontier.append(element_id)
+            depth.setdefault(found, level)
+        if limit is not None and len(depth) - 1 > limit:
+            break
+    return depth
 
 
 # -- the append transaction ---------------------------------------------------------------------
