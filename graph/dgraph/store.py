@@ -159,6 +159,13 @@ def _owner(node: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+#: Alphas this process has applied the schema to. An alter waits for every pending
+#: transaction of the cluster to finish ("Pending transactions found"), so a process that
+#: opens many stores (a server's workers, a test session) alters once per alpha; the schema
+#: lives in the cluster and survives restarts.
+_SCHEMA_APPLIED: set[str] = set()
+
+
 class DgraphStore:
     """GraphStore on a Dgraph cluster reached over gRPC at ``addr`` (an alpha)."""
 
@@ -187,9 +194,12 @@ class DgraphStore:
         self.reconnect_timeout = reconnect_timeout
         self._stub = pydgraph.DgraphClientStub(addr, options=_GRPC_OPTIONS)
         self._client = pydgraph.DgraphClient(self._stub)
+        if addr in _SCHEMA_APPLIED:
+            return
         try:
             self._retrying(lambda: self._client.alter(pydgraph.Operation(schema=dql.SCHEMA),
                                                       timeout=timeout))
+            _SCHEMA_APPLIED.add(addr)
         except Exception as exc:
             self._stub.close()
             if isinstance(exc, BackendUnavailable):
