@@ -404,16 +404,6 @@ query paths($from: string, $to: string, $depth: int) {{
 }}
 """
 
-#: One shortest flow path (Dgraph ``shortest``): its length bounds the subgraph query.
-SHORTEST = f"""
-query shortest($from: string, $to: string) {{
-  S as var(func: uid($from))
-  T as var(func: uid($to))
-  p as shortest(from: uid(S), to: uid(T)) {{ {" ".join(FLOW_DOWN)} }}
-  path(func: uid(p)) {{ uid }}
-}}
-"""
-
 # -- listing traces: assembled from constant fragments -------------------------------------------
 
 _LIST = """

@@ -86,6 +86,8 @@ _EDGE_RANK: dict[str, int] = {
 }
 #: A huge @recurse depth: no bound (loop: false stops the walk when no new edge is left).
 _UNBOUNDED = 1 << 30
+#: Depths an unbounded shortest-path search tries before the unbounded one.
+_SHORTEST_DEPTHS = (8, 64, 512)
 _GRPC_OPTIONS = [
     ("grpc.max_receive_message_length", 512 * 1024 * 1024),
     ("grpc.max_send_message_length", 512 * 1024 * 1024),
@@ -512,8 +514,8 @@ class DgraphStore:
         ]
 
     # -- graph queries (protocol semantics: graph/protocol.py, docs/graph-queries.md) ------
-    # Dgraph finds the nodes (``@recurse`` with a depth, ``shortest`` for an unbounded
-    # shortest path); the answer is then computed by the reference functions of
+    # Dgraph finds the nodes (``@recurse`` with a depth, deepening for an unbounded shortest
+    # path); the answer is then computed by the reference functions of
     # tracegraph.graph.algorithms on that fetched subgraph, because DQL cannot express the
     # tie-break order (paths by node id sequence) nor the lineage node order. The subgraph
     # holds every node within the bound with every flow edge among them, so breadth-first
@@ -533,20 +535,28 @@ class DgraphStore:
         if from_id == to_id:
             return PathSearch([PathResult([from_id], [])], False)
         src, dst = known[from_id][1], known[to_id][1]
-        nothing = _nodes_only(from_id, to_id)  # the reference validates mode and limit
-        bound = max_length
-        if bound is None and mode == "SHORTEST" and limit >= 1:
-            got = self._read(dql.SHORTEST, {"from": src, "to": dst})
-            hops = len(got.get("path", [])) - 1
-            if hops < 1:
-                return algorithms.find_paths(nothing, from_id, to_id, mode, max_length, limit)
-            bound = hops
-        if (bound is not None and bound < 1) or mode not in ("SHORTEST", "ALL_SIMPLE") or limit < 1:
-            return algorithms.find_paths(nothing, from_id, to_id, mode, max_length, limit)
-        depth = _UNBOUNDED if bound is None else bound
-        got = self._read(dql.PATH_SUBGRAPH, {"from": src, "to": dst, "depth": str(depth)})
-        graph = _flow_subgraph(got.get("nodes", []))
-        return algorithms.find_paths(graph, from_id, to_id, mode, max_length, limit)
+        if (max_length is not None and max_length < 1) or mode not in ("SHORTEST", "ALL_SIMPLE") \
+                or limit < 1:  # the reference says what is wrong, or that nothing fits
+            return algorithms.find_paths(_nodes_only(from_id, to_id), from_id, to_id, mode,
+                                         max_length, limit)
+        if max_length is not None:
+            depths = [max_length]
+        elif mode == "SHORTEST":
+            # Unbounded: subgraphs of growing depth until one holds a path. A subgraph of
+            # depth L holds every path of length <= L, so the first path found there is the
+            # reference's shortest. (Not Dgraph's ``shortest``: it enumerates equal paths,
+            # and a ladder of 30 rungs, 2**29 shortest paths, ran past a 60 s deadline.)
+            depths = [*_SHORTEST_DEPTHS, _UNBOUNDED]
+        else:
+            depths = [_UNBOUNDED]
+        for depth in depths:
+            got = self._read(dql.PATH_SUBGRAPH, {"from": src, "to": dst, "depth": str(depth)})
+            graph = _flow_subgraph(got.get("nodes", []))
+            graph.add_nodes_from((from_id, to_id))
+            found = algorithms.find_paths(graph, from_id, to_id, mode, max_length, limit)
+            if found.paths:
+                break
+        return found
 
     def lineage(
         self,

@@ -261,10 +261,7 @@ def test_stored_edges_are_the_edges_entries_imply(
 
 
 #: Backends that do not pass the ladder test yet, and why (the test says so when it skips).
-LADDER_GAPS = {
-    "dgraph": "the Dgraph backend's path query runs past its gRPC deadline on the 2**29 "
-              "equally short paths of this ladder (graph/dgraph/store.py paths)",
-}
+LADDER_GAPS: dict[str, str] = {}
 
 
 def test_exponentially_many_shortest_paths(harness: Harness, store: GraphStore,
