@@ -124,8 +124,9 @@ CALL (t) {
   CREATE (t)-[:HAS_STEP]->(e)
   FOREACH (alt IN row.alternatives |
     CREATE (e)-[:CONSIDERED]->(:Record:Alternative {node_id: alt[0],
-      tenant_id: e.tenant_id, trace_id: e.trace_id, seq: e.seq, kind: 'alternative',
-      step_id: e.node_id, index: alt[1], text: alt[2], selected: alt[3]}))
+      tenant_id: row.props.tenant_id, trace_id: $trace_id, seq: row.props.seq,
+      kind: 'alternative', step_id: row.props.node_id, index: alt[1], text: alt[2],
+      selected: alt[3]}))
   RETURN collect(e) AS made
 }
 WITH last, made
