@@ -115,8 +115,12 @@ class Neo4jStore:
                 uri, auth=auth, max_connection_pool_size=max_connection_pool_size,
                 notifications_min_severity="OFF",
             )
+        except (ValueError, DriverError) as exc:  # not a URI the driver understands
+            raise BackendUnavailable(f"cannot use Neo4j URI {uri!r}: {exc}") from exc
+        try:
             self._driver.verify_connectivity()
-        except (DriverError, Neo4jError, OSError, ValueError) as exc:
+        except (DriverError, Neo4jError, OSError) as exc:
+            self._driver.close()
             raise BackendUnavailable(
                 f"cannot reach Neo4j at {uri}: {exc} (start one with `scripts/neo4j start`)"
             ) from exc
