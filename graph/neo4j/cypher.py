@@ -236,22 +236,23 @@ RETURN id AS trace_id, entries
 ENTRIES_AT: Final = """
 UNWIND $refs AS ref
 MATCH (e:Entry {trace_id: ref[0], seq: ref[1]}) WHERE e.tenant_id = $tenant
-RETURN ref[0] AS trace_id, ref[1] AS seq, properties(e) AS p
+RETURN collect([ref[0], ref[1], properties(e)]) AS entries
 """
 CHILDREN: Final = """
 UNWIND $trace_ids AS id
 MATCH (c:Trace {parent_trace_id: id}) WHERE c.tenant_id = $tenant
-RETURN id AS parent, c.trace_id AS child
-ORDER BY c.created_at, c.trace_id
+WITH id, c ORDER BY c.created_at, c.trace_id
+RETURN collect([id, c.trace_id]) AS children
 """
 #: A record (step, API call, human input, alternative) first, else a trace, as the
-#: embedded store resolves ids; the tenant is compared by the caller.
+#: embedded store resolves ids; the tenant is compared by the caller. Reads that may return
+#: many rows return them as one collected list (a Bolt record per row costs several times
+#: more to send and decode).
 RESOLVE: Final = """
 UNWIND $ids AS id
 OPTIONAL MATCH (r:Record {node_id: id})
 OPTIONAL MATCH (t:Trace {trace_id: id})
-RETURN id, r.tenant_id AS record_tenant, r.kind AS kind, r.trace_id AS record_trace,
-       r.seq AS seq, t.tenant_id AS trace_tenant
+RETURN collect([id, r.tenant_id, r.kind, r.trace_id, r.seq, t.tenant_id]) AS nodes
 """
 _GRAPH_TYPES = "HAS_STEP|NEXT|DEPENDS_ON|CHILD_OF|SPAWNED|CALLED|CONSIDERED|ASKED"
 #: The graph node(s) with id ``id``: a record (step, API call, human input, alternative) or

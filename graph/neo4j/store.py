@@ -241,16 +241,18 @@ class Neo4jStore:
         if not wanted:
             return {}
         out: dict[tuple[str, int], ChainEntry] = {}
-        for rec in self._read(cypher.ENTRIES_AT, tenant=tenant_id, refs=wanted):
-            out.setdefault((rec["trace_id"], rec["seq"]), entry_from_properties(rec["p"]))
+        (rec,) = self._read(cypher.ENTRIES_AT, tenant=tenant_id, refs=wanted)
+        for trace_id, seq, props in rec["entries"]:
+            out.setdefault((trace_id, seq), entry_from_properties(props))
         return out
 
     def children(self, tenant_id: str, trace_ids: Sequence[str]) -> Mapping[str, list[str]]:
         ids = list(dict.fromkeys(trace_ids))
         out: dict[str, list[str]] = {t: [] for t in ids}
         if ids:
-            for rec in self._read(cypher.CHILDREN, tenant=tenant_id, trace_ids=ids):
-                out[rec["parent"]].append(rec["child"])
+            (rec,) = self._read(cypher.CHILDREN, tenant=tenant_id, trace_ids=ids)
+            for parent, child in rec["children"]:
+                out[parent].append(child)
         return out
 
     def resolve(self, tenant_id: str, node_ids: Sequence[str]) -> Mapping[str, NodeRef]:
@@ -258,13 +260,13 @@ class Neo4jStore:
         out: dict[str, NodeRef] = {}
         if not ids:
             return out
-        for rec in self._read(cypher.RESOLVE, ids=ids):
-            node_id = rec["id"]
+        (rec,) = self._read(cypher.RESOLVE, ids=ids)
+        for node_id, record_tenant, kind, record_trace, seq, trace_tenant in rec["nodes"]:
             if node_id in out:
                 continue
-            if rec["record_tenant"] == tenant_id:
-                out[node_id] = NodeRef(node_id, rec["kind"], rec["record_trace"], rec["seq"])
-            elif rec["trace_tenant"] == tenant_id:
+            if record_tenant == tenant_id:
+                out[node_id] = NodeRef(node_id, kind, record_trace, seq)
+            elif trace_tenant == tenant_id:
                 out[node_id] = NodeRef(node_id, "trace", node_id, None)
         return out
 
