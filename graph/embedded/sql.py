@@ -177,6 +177,12 @@ LIST_TRACES = _LIST_TRACES.format(cmp="<", order="DESC")
 #: Oldest first (backward paging): both ascending; the cursor is an upper bound.
 LIST_TRACES_ASC = _LIST_TRACES.format(cmp=">", order="ASC")
 
+# The same listings inside one session: without the NULL switch on the session filter the
+# planner uses traces_by_session (a session's traces, not a scan of all the tenant's).
+_IN_SESSION = ("(:session IS NULL OR t.session_id = :session)", "t.session_id = :session")
+LIST_TRACES_IN_SESSION = LIST_TRACES.replace(*_IN_SESSION)
+LIST_TRACES_ASC_IN_SESSION = LIST_TRACES_ASC.replace(*_IN_SESSION)
+
 SELECT_ENTRIES = """
 SELECT seq, kind, hash, body FROM entries WHERE trace_id = ? AND tenant_id = ? ORDER BY seq
 """
