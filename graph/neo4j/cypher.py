@@ -196,10 +196,11 @@ UNWIND $trace_ids AS id
 MATCH (t:Trace {trace_id: id}) WHERE t.tenant_id = $tenant
 """ + _TRACE_ROW
 #: One statement for every filter: a null parameter switches its filter off (as in the
-#: embedded store's LIST_TRACES), one per direction.
+#: embedded store's LIST_TRACES), one per direction and per index it starts from (START):
+#: the session's traces, a parent's children, or the tenant's by time (a null-switched
+#: filter cannot pick an index by itself, and a scan of every trace would not scale).
 _LIST_TRACES = """
-MATCH (t:Trace)
-WHERE t.tenant_id = $tenant
+START
   AND ($session IS NULL OR t.session_id = $session)
   AND ($agent IS NULL OR t.agent_id = $agent)
   AND ($status IS NULL OR t.status = $status)
@@ -215,10 +216,22 @@ WITH t ORDER BY t.created_at ORDER_, t.trace_id ORDER_ LIMIT $limit
 """ + _TRACE_ROW + """
 ORDER BY t.created_at ORDER_, t.trace_id ORDER_
 """
+_BY_TENANT = """MATCH (t:Trace) USING INDEX t:Trace(tenant_id, created_at)
+WHERE t.tenant_id = $tenant AND t.created_at IS NOT NULL"""
+_BY_SESSION = """MATCH (t:Trace {session_id: $session})
+WHERE t.tenant_id = $tenant"""
+_BY_PARENT = """MATCH (t:Trace {parent_trace_id: $parent})
+WHERE t.tenant_id = $tenant"""
+_DESC = _LIST_TRACES.replace("CMP", "<").replace("ORDER_", "DESC")
+_ASC = _LIST_TRACES.replace("CMP", ">").replace("ORDER_", "ASC")
 #: Newest first, then trace id descending; the cursor is a lower bound.
-LIST_TRACES: Final = _LIST_TRACES.replace("CMP", "<").replace("ORDER_", "DESC")
+LIST_TRACES: Final = _DESC.replace("START", _BY_TENANT)
+LIST_SESSION_TRACES: Final = _DESC.replace("START", _BY_SESSION)
+LIST_CHILD_TRACES: Final = _DESC.replace("START", _BY_PARENT)
 #: Oldest first, then trace id ascending (backward paging); the cursor is an upper bound.
-LIST_TRACES_ASC: Final = _LIST_TRACES.replace("CMP", ">").replace("ORDER_", "ASC")
+LIST_TRACES_ASC: Final = _ASC.replace("START", _BY_TENANT)
+LIST_SESSION_TRACES_ASC: Final = _ASC.replace("START", _BY_SESSION)
+LIST_CHILD_TRACES_ASC: Final = _ASC.replace("START", _BY_PARENT)
 #: Entries of each trace in stored seq order (``$kinds`` null: every kind), one row per
 #: trace (a Bolt record per entry costs several times more). ``seq IS NOT NULL`` lets the
 #: planner seek the ``(trace_id, seq)`` constraint's index by its prefix.

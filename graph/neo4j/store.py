@@ -211,8 +211,14 @@ class Neo4jStore:
         self, tenant_id: str, flt: TraceFilter, limit: int, after: TraceCursor | None = None,
         *, ascending: bool = False,
     ) -> list[TraceRow]:
+        if flt.session_id is not None:
+            query = cypher.LIST_SESSION_TRACES_ASC if ascending else cypher.LIST_SESSION_TRACES
+        elif flt.parent_trace_id is not None:
+            query = cypher.LIST_CHILD_TRACES_ASC if ascending else cypher.LIST_CHILD_TRACES
+        else:
+            query = cypher.LIST_TRACES_ASC if ascending else cypher.LIST_TRACES
         records = self._read(
-            cypher.LIST_TRACES_ASC if ascending else cypher.LIST_TRACES, tenant=tenant_id,
+            query, tenant=tenant_id,
             session=flt.session_id, agent=flt.agent_id,
             status=flt.status, outcome=flt.outcome, parent=flt.parent_trace_id,
             roots=flt.roots_only, after=flt.created_after, before=flt.created_before,
