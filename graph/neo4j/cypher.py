@@ -17,7 +17,8 @@ The graph:
   Steps, API calls and human inputs are also graph nodes: ``(:Entry:Record:Step)``,
   ``:ApiCall``, ``:HumanInput``, with ``node_id`` (unique among ``:Record`` nodes).
   Trace start and completion entries are plain ``(:Entry)`` nodes.
-* ``(:Alternative:Record)`` — ``<step_id>#alt<i>``, derived from its step's entry.
+* ``(:Alternative)`` — ``<step_id>#alt<i>``, derived from its step's entry, found through
+  its step's CONSIDERED relationships.
 * Relationships from :func:`tracegraph.graph.edges.edges_for`: ``HAS_STEP``, ``NEXT``,
   ``DEPENDS_ON``, ``CHILD_OF``, ``SPAWNED``, ``CALLED``, ``CONSIDERED``, ``ASKED``; beside
   each ``DEPENDS_ON`` and ``CHILD_OF`` its mirror ``DEPENDED_ON_BY`` / ``PARENT_OF`` (the
@@ -123,7 +124,7 @@ CALL (t) {
   SET e = row.props
   CREATE (t)-[:HAS_STEP]->(e)
   FOREACH (alt IN row.alternatives |
-    CREATE (e)-[:CONSIDERED]->(:Record:Alternative {node_id: alt[0],
+    CREATE (e)-[:CONSIDERED]->(:Alternative {node_id: alt[0],
       tenant_id: row.props.tenant_id, trace_id: $trace_id, seq: row.props.seq,
       kind: 'alternative', step_id: row.props.node_id, index: alt[1], text: alt[2],
       selected: alt[3]}))
@@ -265,15 +266,24 @@ RESOLVE: Final = """
 UNWIND $ids AS id
 OPTIONAL MATCH (r:Record {node_id: id})
 OPTIONAL MATCH (t:Trace {trace_id: id})
+OPTIONAL MATCH (:Record {node_id: split(id, '#alt')[0]})-[:CONSIDERED]->(a:Alternative)
+  WHERE id CONTAINS '#alt' AND a.node_id = id
+WITH id, coalesce(r, a) AS r, t
 RETURN collect([id, r.tenant_id, r.kind, r.trace_id, r.seq, t.tenant_id]) AS nodes
 """
 _GRAPH_TYPES = "HAS_STEP|NEXT|DEPENDS_ON|CHILD_OF|SPAWNED|CALLED|CONSIDERED|ASKED"
-#: The graph node(s) with id ``id``: a record (step, API call, human input, alternative) or
-#: a trace. (No index spans both labels: one would cost an index entry per node written.)
+#: The graph node(s) with id ``id``: a record (step, API call, human input), a trace, or an
+#: alternative ``<step_id>#alt<i>``, found through its step (ids never contain ``#``, and
+#: an index of alternatives would cost an index entry per alternative written). No index
+#: spans the labels: one would cost an entry per node written.
 _NODE = """CALL (id) {
   MATCH (n:Record {node_id: id}) RETURN n
   UNION
   MATCH (n:Trace {trace_id: id}) RETURN n
+  UNION
+  MATCH (:Record {node_id: split(id, '#alt')[0]})-[:CONSIDERED]->(n:Alternative {node_id: id})
+  WHERE id CONTAINS '#alt'
+  RETURN n
 }"""
 EDGES_OUT: Final = f"""
 UNWIND $ids AS id
