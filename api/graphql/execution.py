@@ -1,4 +1,4 @@
-"""GraphQL execution with a fast path for plain leaf fields.
+"""GraphQL execution with a fast path for plain leaf fields and parent-only list resolvers.
 
 Fetching a 700-step nested run resolves some 15,000 fields, and nearly all of them are
 plain attributes of a read model (``stepId``, ``content``, ``hash``...). graphql-core
@@ -7,13 +7,19 @@ info object, strawberry's resolver wrapper, awaitable checks and the value-compl
 dispatch. :class:`FastLeafExecutor` resolves such a field directly: the attribute, then the
 scalar's or enum's ``coerce_output_value``, which is what the generic path computes for it.
 
-A field takes the fast path only when strawberry marked its resolver as the default one
-(no resolver function, no field extensions or permissions), it has no arguments, its type
-is a scalar or enum, or a list of them, and the field carries no directives (no
+A field takes the leaf fast path only when strawberry marked its resolver as the default
+one (no resolver function, no field extensions or permissions), it has no arguments, its
+type is a scalar or enum, or a list of them, and the field carries no directives (no
 ``@stream``). Anything unusual about the value (null where the type forbids it, a value
 that is not a plain JSON-like Python value, a coercion that fails) hands the field to the
-generic path, which reports it exactly as before. ``tests/api/graphql/test_execution.py``
-checks that both paths give the same responses.
+generic path, which reports it exactly as before.
+
+A list field whose resolver is a synchronous function of its parent alone (``Step.
+alternatives``) is called directly, without strawberry's wrapper: an empty list is the
+answer as it is, any other list is completed by graphql-core as if the wrapper had returned
+it, and a resolver that raises is run again the generic way, which reports the error.
+No fast path is taken when a schema extension wraps resolvers (a ``resolve`` hook).
+``tests/api/graphql/test_execution.py`` checks that every answer and error is the same.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from graphql import (
     Undefined,
     is_leaf_type,
 )
+from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -55,9 +62,9 @@ class LeafPlan(NamedTuple):
 
 
 class EmptyListPlan(NamedTuple):
-    """A list field whose resolver is a plain synchronous function of the parent alone: an
-    empty result is complete as it is (``[]``); any other result goes the generic way (the
-    resolver then runs again: such resolvers only read their parent)."""
+    """A list field whose resolver is a plain synchronous function of the parent alone: it
+    is called directly (no resolve info, no strawberry wrapper); an empty list is complete
+    as it is, any other list is completed by graphql-core as if its resolver returned it."""
 
     call: Callable[[Any], Any]
 
@@ -141,15 +148,30 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             for response_name, field_details_list, plan in self._compiled(
                     parent_type, grouped_field_set):
-                if plan is not None:
-                    value = (_resolved(plan, source_value) if isinstance(plan, LeafPlan)
-                             else _empty(plan, source_value))
+                if isinstance(plan, LeafPlan):
+                    value = _resolved(plan, source_value)
                     if value is not Undefined:
                         results[response_name] = value
                         continue
-                result = super().execute_field(
-                    parent_type, source_value, field_details_list,
-                    Path(path, response_name, type_name), position_context)
+                    result = super().execute_field(
+                        parent_type, source_value, field_details_list,
+                        Path(path, response_name, type_name), position_context)
+                elif plan is not None:
+                    value = _called(plan, source_value)
+                    if type(value) is list and not value:
+                        results[response_name] = value
+                        continue
+                    field_path = Path(path, response_name, type_name)
+                    result = (super().execute_field(parent_type, source_value,
+                                                    field_details_list, field_path,
+                                                    position_context)
+                              if value is Undefined else
+                              self._complete_resolved(parent_type, field_details_list,
+                                                      field_path, value, position_context))
+                else:
+                    result = super().execute_field(
+                        parent_type, source_value, field_details_list,
+                        Path(path, response_name, type_name), position_context)
                 if result is not Undefined:
                     results[response_name] = result
                     if is_awaitable(result):
@@ -171,6 +193,33 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    def _complete_resolved(self, parent_type: GraphQLObjectType, field_details_list: Any,
+                           path: Any, result: Any, position_context: Any) -> Any:
+        """graphql-core's ``execute_field`` after its resolver call, for a value already
+        resolved (the parent-only resolver ran once): completion and error handling alike."""
+        field_def = parent_type.fields[field_details_list[0].node.name.value]
+        return_type = field_def.type
+        info = self.build_resolve_info(field_def, to_nodes(field_details_list), parent_type,
+                                       path)
+        try:
+            completed = self.complete_value(return_type, field_details_list, info, path,
+                                            result, position_context)
+            if self.is_awaitable(completed):
+
+                async def await_completed() -> Any:
+                    try:
+                        return await completed
+                    except Exception as raw_error:
+                        self.handle_field_error(raw_error, return_type, field_details_list,
+                                                path)
+                        return None
+
+                return await_completed()
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        return completed
 
     @cached_property
     def _has_middleware(self) -> bool:
@@ -212,12 +261,13 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
         return plan
 
 
-def _empty(plan: EmptyListPlan, source: Any) -> Any:
+def _called(plan: EmptyListPlan, source: Any) -> Any:
+    """The resolver's list, or ``Undefined`` (the generic path then runs it and reports)."""
     try:
         value = plan.call(source)
     except Exception:
         return Undefined
-    return value if type(value) is list and not value else Undefined
+    return value if type(value) is list else Undefined
 
 
 def _has_directives(field_details_list: Any) -> bool:

@@ -1,5 +1,6 @@
-"""The fast executor (plain leaves and empty parent-only lists resolved in line) answers
-exactly what strawberry's generic executor answers: data, errors and their paths."""
+"""The fast executor (plain leaves resolved in line, parent-only list resolvers called
+directly) answers exactly what strawberry's generic executor answers: data, errors and their
+paths."""
 
 from __future__ import annotations
 
@@ -115,6 +116,10 @@ class Root:
             Odd(name="big", count=2**40, tags="ab", maybe=b"x", ratio=float("nan")),  # type: ignore[list-item]
             Odd(name="kids", count=0, tags=[], maybe=None, ratio=0.0,  # type: ignore[list-item]
                 parts_=[Odd(name="k", count=1, tags=[], maybe=None, ratio=1.0)]),
+            Odd(name="bad kids", count=0, tags=[], maybe=None, ratio=0.0,  # type: ignore[list-item]
+                parts_=None),  # the resolver raises
+            Odd(name="odd kids", count=0, tags=[], maybe=None, ratio=0.0,  # type: ignore[list-item]
+                parts_=["not an item", Odd(name=None, count=1, tags=[], maybe=None, ratio=1.0)]),
         ]
 
 
