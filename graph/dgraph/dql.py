@@ -31,10 +31,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from tracegraph.graph.protocol import EdgeType
+
 from .codec import KIND_PREDICATES, RECORD_PREDICATES, RECORD_SCHEMA
 
 #: stored edge type -> predicate. The predicate points from the stored edge's src to dst.
-EDGE_PREDICATES: dict[str, str] = {
+EDGE_PREDICATES: dict[EdgeType, str] = {
     "HAS_STEP": "edge.has_step",
     "NEXT": "edge.next",
     "DEPENDS_ON": "edge.depends_on",
@@ -490,3 +492,52 @@ def bind(query: str, values: Mapping[str, str | Sequence[str]]) -> tuple[str, di
     if missing:
         raise ValueError(f"list variables without values: {sorted(missing)}")
     return query, variables
+
+
+# -- is the schema in place? -----------------------------------------------------------------------
+
+_PREDICATE_LINE = re.compile(
+    r"^(?P<name>[\w.]+): (?P<list>\[)?(?P<type>\w+)\]?(?P<rest>.*) \.$", re.MULTILINE)
+_TYPE_BLOCK = re.compile(r"^type (?P<name>\w+) \{\n(?P<fields>.*?)\n\}", re.MULTILINE | re.DOTALL)
+
+
+def expected_predicates(schema: str = SCHEMA) -> dict[str, dict[str, object]]:
+    """Predicate -> what ``schema(pred: ...)`` reports for it once ``schema`` is applied.
+
+    >>> got = expected_predicates("a.b: [string] @index(exact, hash) @upsert .\\nc: uid @reverse .")
+    >>> got["a.b"]
+    {'type': 'string', 'list': True, 'index': True, 'tokenizer': ['exact', 'hash'], 'upsert': True}
+    >>> got["c"]
+    {'type': 'uid', 'reverse': True}
+    """
+    out: dict[str, dict[str, object]] = {}
+    for m in _PREDICATE_LINE.finditer(schema):
+        spec: dict[str, object] = {"type": m["type"]}
+        if m["list"]:
+            spec["list"] = True
+        rest = m["rest"]
+        index = re.search(r"@index\(([^)]*)\)", rest)
+        if index:
+            spec["index"] = True
+            spec["tokenizer"] = sorted(t.strip() for t in index[1].split(","))
+        if "@upsert" in rest:
+            spec["upsert"] = True
+        if "@reverse" in rest:
+            spec["reverse"] = True
+        out[m["name"]] = spec
+    return out
+
+
+def expected_types(schema: str = SCHEMA) -> dict[str, set[str]]:
+    """Type -> its fields, as ``schema(type: ...)`` reports them once ``schema`` is applied."""
+    return {m["name"]: {f.strip() for f in m["fields"].splitlines() if f.strip()}
+            for m in _TYPE_BLOCK.finditer(schema)}
+
+
+#: What the cluster's schema says of our predicates and types (names are our constants:
+#: schema queries take no variables).
+SCHEMA_PREDICATES = (
+    f"schema(pred: [{', '.join(expected_predicates())}]) "
+    "{ type index tokenizer upsert reverse list }"
+)
+SCHEMA_TYPES = f"schema(type: [{', '.join(expected_types())}]) {{}}"

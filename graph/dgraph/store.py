@@ -73,7 +73,7 @@ _NODE_TYPE = {
     EntryKind.API_CALL: "ApiCall",
     EntryKind.HUMAN_INPUT: "HumanInput",
 }
-_EDGE_TYPE_OF: dict[str, EdgeType] = {p: t for t, p in dql.EDGE_PREDICATES.items()}  # type: ignore[misc]
+_EDGE_TYPE_OF: dict[str, EdgeType] = {p: t for t, p in dql.EDGE_PREDICATES.items()}
 #: A flow-view predicate read from the cause side -> (stored type, stored src is the cause).
 _FLOW_STORED: dict[str, tuple[EdgeType, bool]] = {
     p.lstrip("~"): (_EDGE_TYPE_OF[p.lstrip("~")], not p.startswith("~")) for p in dql.FLOW_DOWN
@@ -199,8 +199,9 @@ class DgraphStore:
         if addr in _SCHEMA_APPLIED:
             return
         try:
-            self._retrying(lambda: self._client.alter(pydgraph.Operation(schema=dql.SCHEMA),
-                                                      timeout=timeout))
+            if not self._retrying(self._schema_in_place):
+                self._retrying(lambda: self._client.alter(
+                    pydgraph.Operation(schema=dql.SCHEMA), timeout=timeout))
             _SCHEMA_APPLIED.add(addr)
         except Exception as exc:
             self._stub.close()
@@ -212,6 +213,24 @@ class DgraphStore:
 
     def close(self) -> None:
         self._stub.close()
+
+    def _schema_in_place(self) -> bool:
+        """True when the cluster already has our predicates and types exactly (reads only:
+        an alter, even one that changes nothing, waits for every pending transaction)."""
+        def query(text: str) -> dict[str, Any]:
+            resp = self._client.txn(read_only=True).query(text, timeout=self.timeout)
+            got: dict[str, Any] = orjson.loads(resp.json)
+            return got
+
+        have = {p.pop("predicate"): p for p in query(dql.SCHEMA_PREDICATES).get("schema", [])}
+        for spec in have.values():
+            if "tokenizer" in spec:
+                spec["tokenizer"] = sorted(spec["tokenizer"])
+        if have != dql.expected_predicates():
+            return False
+        types = {t["name"]: {f["name"] for f in t.get("fields", [])}
+                 for t in query(dql.SCHEMA_TYPES).get("types", [])}
+        return types == dql.expected_types()
 
     # -- transport ------------------------------------------------------------------------------
     def _read(self, query: str, values: Mapping[str, str | Sequence[str]]) -> dict[str, Any]:
@@ -735,7 +754,8 @@ class _AppendPlan:
             raise AlreadyExists("ids repeat within the batch")
         refs: dict[str, str] = {}
         for n in ctx.get("refs", []):
-            if _owner(n) is not None and _owner(n)[0] == tenant_id:  # type: ignore[index]
+            owner = _owner(n)
+            if owner is not None and owner[0] == tenant_id:
                 refs[n["node.id"]] = n["uid"]
         if head is None:
             entry_count, step_count, head_hash = 0, 0, GENESIS_PREV_HASH

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pydgraph
 import pytest
 from tracegraph.graph.dgraph import DgraphStore
 from tracegraph.graph.dgraph.codec import decode_record, encode_record
@@ -472,3 +473,26 @@ def test_a_store_rides_out_an_alpha_restart(dgraph: DgraphStore) -> None:
     restarted.join()
     assert [e.seq for e in dgraph.entries(tenant, [trace])[trace]] == [0, 1]
     assert dgraph.entries(tenant, [trace])[trace][1] == sealed[0]
+
+
+def test_an_open_does_not_alter_a_schema_in_place(
+    dgraph: DgraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An alter waits for every pending transaction of the cluster: a store only alters when
+    the schema it reads back differs from its own."""
+    from tracegraph.graph.dgraph import dql, store
+
+    assert dgraph._schema_in_place()
+    monkeypatch.setattr(store, "_SCHEMA_APPLIED", set())
+    altered: list[object] = []
+    monkeypatch.setattr(pydgraph.DgraphClient, "alter",
+                        lambda self, op, **kw: altered.append(op))
+    DgraphStore(ADDR).close()
+    assert altered == []
+    wanted = dql.expected_predicates()
+    wanted["trace.id"] = {**wanted["trace.id"], "tokenizer": ["hash"]}
+    monkeypatch.setattr(dql, "expected_predicates", lambda: wanted)
+    assert not dgraph._schema_in_place()
+    store._SCHEMA_APPLIED.clear()
+    DgraphStore(ADDR).close()
+    assert len(altered) == 1
