@@ -48,9 +48,15 @@ class StepView(View):
     def from_entry(cls, e: ChainEntry) -> StepView:
         """The view of a step entry (as ``model_construct`` builds it, a few times faster:
         reads build hundreds of these per request)."""
-        values = _record_fields(cls, e.record)
-        values.update(trace_id=e.trace_id, tenant_id=e.tenant_id, seq=e.seq, hash=e.hash,
-                      prev_hash=e.prev_hash)
+        template, names = _template(cls)
+        record = e.record
+        if record.keys() <= names:  # the usual case: one C-level merge, order kept
+            values = {**template, **record, "trace_id": e.trace_id, "tenant_id": e.tenant_id,
+                      "seq": e.seq, "hash": e.hash, "prev_hash": e.prev_hash}
+        else:
+            values = _record_fields(cls, record)
+            values.update(trace_id=e.trace_id, tenant_id=e.tenant_id, seq=e.seq, hash=e.hash,
+                          prev_hash=e.prev_hash)
         return _constructed(cls, values)
 
 
@@ -142,12 +148,7 @@ def _record_fields(cls: type[View], record: dict[str, Any]) -> dict[str, Any]:
     default (``None`` for a required field, which the caller then sets). Like
     :func:`_with_defaults`, with each class's defaults computed once (they are immutable or
     never mutated: views are frozen)."""
-    known = _TEMPLATES.get(cls)
-    if known is None:
-        template = {n: None if f.is_required() else f.default
-                    for n, f in cls.model_fields.items()}
-        known = _TEMPLATES[cls] = (template, frozenset(template))
-    template, names = known
+    template, names = _template(cls)
     if record.keys() <= names:  # the usual case: one C-level merge, order kept
         return {**template, **record}
     out = dict(template)
@@ -155,6 +156,16 @@ def _record_fields(cls: type[View], record: dict[str, Any]) -> dict[str, Any]:
         if k in names:
             out[k] = v
     return out
+
+
+def _template(cls: type[View]) -> tuple[dict[str, Any], frozenset[str]]:
+    """Every field of ``cls`` with its default (``None`` for a required one), and the names."""
+    known = _TEMPLATES.get(cls)
+    if known is None:
+        template = {n: None if f.is_required() else f.default
+                    for n, f in cls.model_fields.items()}
+        known = _TEMPLATES[cls] = (template, frozenset(template))
+    return known
 
 
 def _constructed(cls: type[V], values: dict[str, Any]) -> V:

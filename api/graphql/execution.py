@@ -18,108 +18,41 @@ A list field whose resolver is a synchronous function of its parent alone (``Ste
 alternatives``) is called directly, without strawberry's wrapper: an empty list is the
 answer as it is, any other list is completed by graphql-core as if the wrapper had returned
 it, and a resolver that raises is run again the generic way, which reports the error.
-No fast path is taken when a schema extension wraps resolvers (a ``resolve`` hook).
+A list of objects whose selected fields all take these fast paths (a run's steps and their
+alternatives) is completed in one loop over its items (:mod:`.object_lists`); the plans
+themselves are in :mod:`.leaf_plans`. No fast path is taken when a schema extension wraps
+resolvers (a ``resolve`` hook).
 ``tests/api/graphql/test_execution.py`` checks that every answer and error is the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from graphql import (
-    GraphQLField,
-    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
-    GraphQLString,
     Undefined,
-    is_leaf_type,
 )
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-#: Python types a plain leaf value may have (anything else goes the generic way).
-_PLAIN = frozenset({str, int, float, bool, list, dict})
-
-
-class LeafPlan(NamedTuple):
-    """How to resolve one plain leaf field."""
-
-    attr: str
-    coerce: Callable[[Any], Any]
-    non_null: bool
-    is_list: bool
-    item_non_null: bool
-    #: A String or ID (not a list): a ``str`` value is its own coerced value.
-    str_identity: bool
-
-
-class EmptyListPlan(NamedTuple):
-    """A list field whose resolver is a plain synchronous function of the parent alone: it
-    is called directly (no resolve info, no strawberry wrapper); an empty list is complete
-    as it is, any other list is completed by graphql-core as if its resolver returned it."""
-
-    call: Callable[[Any], Any]
-
-
-_NO_PLAN: Any = object()
-
-
-def empty_list_plan(field: GraphQLField) -> EmptyListPlan | None:
-    """The plan for a list field resolved from its parent alone, else ``None``."""
-    definition = (field.extensions or {}).get("strawberry-definition")
-    resolver = getattr(definition, "base_resolver", None)
-    t = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
-    if (resolver is None or field.args or getattr(definition, "extensions", True)
-            or not isinstance(t, GraphQLList) or resolver.is_async
-            or resolver.arguments or resolver.info_parameter is not None):
-        return None
-    func = resolver.wrapped_func
-    with_self = resolver.self_parameter is not None
-    names = [p.name for p in (resolver.parent_parameter, resolver.root_parameter)
-             if p is not None]
-
-    def call(source: Any) -> Any:
-        kwargs = dict.fromkeys(names, source)
-        return func(source, **kwargs) if with_self else func(**kwargs)
-
-    return EmptyListPlan(call)
-
-
-def leaf_plan(field: GraphQLField) -> LeafPlan | None:
-    """The plan for ``field`` when it qualifies for the fast path, else ``None``."""
-    if field.args or not getattr(field.resolve, "_is_default", False):
-        return None
-    definition = (field.extensions or {}).get("strawberry-definition")
-    attr = getattr(definition, "python_name", None)
-    if not isinstance(attr, str):
-        return None
-    t: GraphQLOutputType = field.type
-    non_null = isinstance(t, GraphQLNonNull)
-    if isinstance(t, GraphQLNonNull):
-        t = t.of_type
-    is_list = isinstance(t, GraphQLList)
-    item_non_null = False
-    if isinstance(t, GraphQLList):
-        t = t.of_type
-        item_non_null = isinstance(t, GraphQLNonNull)
-        if isinstance(t, GraphQLNonNull):
-            t = t.of_type
-    if not is_leaf_type(t):
-        return None
-    coerce = getattr(t, "coerce_output_value", None)
-    if coerce is None:
-        return None
-    return LeafPlan(attr, coerce, non_null, is_list, item_non_null,
-                    not is_list and (t is GraphQLString or t is GraphQLID))
-
+from .leaf_plans import (
+    NO_PLAN,
+    EmptyListPlan,
+    LeafPlan,
+    called,
+    empty_list_plan,
+    leaf_plan,
+    resolved,
+)
+from .object_lists import ObjectListPlan, complete_objects, field_entry
 
 #: Plans per schema, keyed by (type name, field name); computed on first use.
 _PLANS: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], Any]] = WeakKeyDictionary()
@@ -149,7 +82,7 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
             for response_name, field_details_list, plan in self._compiled(
                     parent_type, grouped_field_set):
                 if isinstance(plan, LeafPlan):
-                    value = _resolved(plan, source_value)
+                    value = resolved(plan, source_value)
                     if value is not Undefined:
                         results[response_name] = value
                         continue
@@ -157,7 +90,7 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
                         parent_type, source_value, field_details_list,
                         Path(path, response_name, type_name), position_context)
                 elif plan is not None:
-                    value = _called(plan, source_value)
+                    value = called(plan, source_value)
                     if type(value) is list and not value:
                         results[response_name] = value
                         continue
@@ -242,8 +175,8 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
         fields: list[tuple[str, Any, LeafPlan | EmptyListPlan | None]] = []
         for response_name, field_details_list in grouped_field_set.items():
             name = field_details_list[0].node.name.value
-            plan = self._leaf_plans.get((parent_type.name, name), _NO_PLAN)
-            if plan is _NO_PLAN:
+            plan = self._leaf_plans.get((parent_type.name, name), NO_PLAN)
+            if plan is NO_PLAN:
                 plan = self._plan(parent_type, name)
             if plan is not None and _has_directives(field_details_list):
                 plan = None
@@ -260,52 +193,67 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
         self._leaf_plans[(parent_type.name, name)] = plan
         return plan
 
+    # -- lists of objects -------------------------------------------------------------------
+    def complete_iterable_value(
+        self, item_type: GraphQLOutputType, field_details_list: Any, info: Any, path: Any,
+        items: Any, position_context: Any,
+    ) -> Any:
+        """graphql-core's list completion, or one loop over the items when the item type's
+        selection is made only of fast-path fields (:mod:`.object_lists`)."""
+        if type(items) is list and position_context is None:
+            plan = self._object_list_plan(item_type, field_details_list)
+            if plan is not None:
+                try:
+                    done = complete_objects(plan, items, info)
+                except Exception:
+                    done = Undefined
+                if done is not Undefined:
+                    return done
+        return super().complete_iterable_value(item_type, field_details_list, info, path,
+                                               items, position_context)
 
-def _called(plan: EmptyListPlan, source: Any) -> Any:
-    """The resolver's list, or ``Undefined`` (the generic path then runs it and reports)."""
-    try:
-        value = plan.call(source)
-    except Exception:
-        return Undefined
-    return value if type(value) is list else Undefined
+    @cached_property
+    def _object_list_plans(self) -> dict[int, tuple[Any, Any, ObjectListPlan | None]]:
+        return {}
+
+    def _object_list_plan(self, item_type: GraphQLOutputType,
+                          field_details_list: Any) -> ObjectListPlan | None:
+        """The plan for lists of ``item_type`` selected by ``field_details_list`` (kept per
+        request like graphql-core's collected sub-fields, the list kept alive with it)."""
+        known = self._object_list_plans.get(id(field_details_list))
+        if known is not None and known[0] is field_details_list and known[1] is item_type:
+            return known[2]
+        plan = self._make_object_list_plan(item_type, field_details_list)
+        self._object_list_plans[id(field_details_list)] = (field_details_list, item_type, plan)
+        return plan
+
+    def _make_object_list_plan(self, item_type: GraphQLOutputType,
+                               field_details_list: Any) -> ObjectListPlan | None:
+        non_null = isinstance(item_type, GraphQLNonNull)
+        t = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+        if (not isinstance(t, GraphQLObjectType) or self._has_middleware
+                or _has_directives(field_details_list)):
+            return None
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(t, field_details_list)
+        if new_defer_usages:
+            return None
+        fields = []
+        for response_name, details, plan in self._compiled(t, grouped_field_set):
+            items: ObjectListPlan | None = None
+            if isinstance(plan, EmptyListPlan):
+                list_type = t.fields[details[0].node.name.value].type
+                if isinstance(list_type, GraphQLNonNull):
+                    list_type = list_type.of_type
+                if not isinstance(list_type, GraphQLList):
+                    return None
+                items = self._object_list_plan(list_type.of_type, details)
+                if items is None:
+                    return None
+            elif plan is None:
+                return None
+            fields.append(field_entry(response_name, plan, items))
+        return ObjectListPlan(t.is_type_of, non_null, tuple(fields))
 
 
 def _has_directives(field_details_list: Any) -> bool:
     return any(details.node.directives for details in field_details_list)
-
-
-def _resolved(plan: LeafPlan, source: Any) -> Any:
-    """The completed value, or ``Undefined`` when the generic path must decide."""
-    try:
-        value = getattr(source, plan.attr)
-    except Exception:
-        return Undefined
-    if type(value) is str and plan.str_identity:
-        return value
-    if value is None:
-        return Undefined if plan.non_null else None
-    if type(value) not in _PLAIN:
-        return Undefined
-    coerce = plan.coerce
-    try:
-        if not plan.is_list:
-            out = coerce(value)
-            return Undefined if out is None else out
-        if type(value) is not list:
-            return Undefined
-        items: list[Any] = []
-        for item in value:
-            if item is None:
-                if plan.item_non_null:
-                    return Undefined
-                items.append(None)
-                continue
-            if type(item) not in _PLAIN:
-                return Undefined
-            c = coerce(item)
-            if c is None or c is Undefined:
-                return Undefined
-            items.append(c)
-        return items
-    except Exception:
-        return Undefined

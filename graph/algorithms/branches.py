@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 def alternative_id(step_id: str, index: int) -> str:
@@ -24,13 +24,12 @@ def alternative_id(step_id: str, index: int) -> str:
     return f"{step_id}#alt{index}"
 
 
-@dataclass(frozen=True, slots=True)
-class Alternative:
-    """One alternative a step considered."""
+class Alternative(NamedTuple):
+    """One alternative a step considered (a tuple: a run's reads build thousands)."""
 
     node_id: str
     step_id: str
-    index: int
+    index: int  # type: ignore[assignment]  # (the field, not tuple.index)
     text: str
     selected: bool
 
@@ -101,14 +100,26 @@ def step_branches(trace_id: str, record: Mapping[str, Any]) -> StepBranches:
     """
     step_id: str = record["step_id"]
     selected: str | None = record.get("selected_alternative")
-    chosen = False
-    alts: list[Alternative] = []
-    for i, text in enumerate(record.get("alternatives_considered", ())):
-        is_selected = not chosen and selected is not None and text == selected
-        chosen = chosen or is_selected
-        alts.append(Alternative(alternative_id(step_id, i), step_id, i, text, is_selected))
+    alts = alternatives_of(step_id, record.get("alternatives_considered", ()), selected)
     return StepBranches(step_id, trace_id, int(record.get("step_index", 0)),
                         str(record.get("step_type", "")), alts, selected)
+
+
+def alternatives_of(step_id: str, texts: Iterable[str], selected: str | None
+                    ) -> list[Alternative]:
+    """The Alternative nodes of a step: ``texts`` in order, the first equal to ``selected``
+    flagged as the selected one.
+
+    >>> [(a.node_id, a.selected) for a in alternatives_of("s1", ["a", "b", "b"], "b")]
+    [('s1#alt0', False), ('s1#alt1', True), ('s1#alt2', False)]
+    """
+    chosen = selected is None
+    alts: list[Alternative] = []
+    for i, text in enumerate(texts):
+        is_selected = not chosen and text == selected
+        chosen = chosen or is_selected
+        alts.append(Alternative(f"{step_id}#alt{i}", step_id, i, text, is_selected))
+    return alts
 
 
 def branches_not_taken(

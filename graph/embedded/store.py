@@ -44,6 +44,7 @@ from tracegraph.schema.errors import (
 )
 
 from . import sql
+from .entry_cache import DEFAULT_BYTES, DecodedEntries, Row
 from .graphview import FlowGraphs
 
 _ID_FIELD = {
@@ -69,16 +70,8 @@ def _entry(tenant_id: str, trace_id: str, row: tuple[Any, ...]) -> ChainEntry:
     """
     _seq, kind, hash_, body = row
     obj = orjson.loads(body)
-    entry = ChainEntry(
-        tenant_id=obj["tenant_id"],
-        trace_id=obj["trace_id"],
-        seq=obj["seq"],
-        prev_hash=obj["prev_hash"],
-        kind=obj["kind"],
-        record=obj["record"],
-        hash=hash_,
-        version=obj["version"],
-    )
+    entry = ChainEntry(obj["tenant_id"], obj["trace_id"], obj["seq"], obj["prev_hash"],
+                       obj["kind"], obj["record"], hash_, obj["version"])
     if kind != entry.kind and hash_matches(entry):
         return dataclasses.replace(entry, kind=kind)
     return entry
@@ -102,7 +95,8 @@ class EmbeddedStore:
 
     backend_name = "embedded"
 
-    def __init__(self, data_dir: str | os.PathLike[str], *, durability: str = "normal") -> None:
+    def __init__(self, data_dir: str | os.PathLike[str], *, durability: str = "normal",
+                 read_cache_bytes: int = DEFAULT_BYTES) -> None:
         if durability not in _SYNC:
             raise InvalidInput(
                 f"durability: {durability!r} is not one of {sorted(_SYNC)}", field="durability"
@@ -116,6 +110,7 @@ class EmbeddedStore:
         self._all_lock = threading.Lock()
         self._conn().executescript(sql.SCHEMA)
         self._flow = FlowGraphs(self.edge_rows_since, self.graph_generation)
+        self._decoded = DecodedEntries(read_cache_bytes)
 
     # -- connections ------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -141,6 +136,7 @@ class EmbeddedStore:
             self._all.clear()
         self._local = threading.local()
         self._flow.clear()
+        self._decoded.clear()
 
     # -- writes -------------------------------------------------------------------------------
     def append(
@@ -165,7 +161,7 @@ class EmbeddedStore:
             elif starting:
                 stored = db.execute(sql.SELECT_ENTRY, (trace_id, 0, tenant_id)).fetchone()
                 if stored and orjson.loads(stored[3])["record"] == items[0][1] and len(items) == 1:
-                    return [_entry(tenant_id, trace_id, stored)]  # idempotent retry
+                    return [self._entry(tenant_id, trace_id, stored)]  # idempotent retry
                 raise AlreadyExists(f"trace {trace_id} already exists")
             _, entry_count, step_count, head_hash, last_step_id, completed_seq = head
             if completed_seq is not None:
@@ -186,7 +182,9 @@ class EmbeddedStore:
             last_step_id = self._store_entries(db, tenant_id, trace_id, sealed, last_step_id)
             db.execute(sql.UPDATE_HEAD, (entry_count + len(sealed), step_count,
                                          sealed[-1][0].hash, last_step_id, trace_id))
-            return [e for e, _ in sealed]
+        for e, body in sealed:  # committed: reads of these rows need not decode them
+            self._decoded.put(trace_id, (e.seq, e.kind, e.hash, body), e)
+        return [e for e, _ in sealed]
 
     def _replayed(
         self, db: sqlite3.Connection, tenant_id: str, trace_id: str,
@@ -207,7 +205,7 @@ class EmbeddedStore:
             if ref[0] != tenant_id or ref[2] != trace_id:
                 raise AlreadyExists(f"{key} {record[key]} is already taken")
             row = db.execute(sql.SELECT_ENTRY, (trace_id, ref[3], tenant_id)).fetchone()
-            found.append(_entry(tenant_id, trace_id, row))
+            found.append(self._entry(tenant_id, trace_id, row))
         return found
 
     def _store_entries(
@@ -267,6 +265,14 @@ class EmbeddedStore:
         return AlreadyExists("an id of this batch is already taken")
 
     # -- reads ----------------------------------------------------------------------------------
+    def _entry(self, tenant_id: str, trace_id: str, row: Row) -> ChainEntry:
+        """The entry of a journal row: kept decoded (:mod:`.entry_cache`) or decoded now."""
+        entry = self._decoded.get(trace_id, row)
+        if entry is None:
+            entry = _entry(tenant_id, trace_id, row)
+            self._decoded.put(trace_id, row, entry)
+        return entry
+
     def get_traces(self, tenant_id: str, trace_ids: Sequence[str]) -> Mapping[str, TraceRow]:
         db = self._conn()
         out: dict[str, TraceRow] = {}
@@ -302,7 +308,7 @@ class EmbeddedStore:
         for trace_id in dict.fromkeys(trace_ids):
             rows = db.execute(sql.SELECT_ENTRIES, (trace_id, tenant_id)).fetchall()
             out[trace_id] = [
-                _entry(tenant_id, trace_id, r) for r in rows if kinds is None or r[1] in kinds
+                self._entry(tenant_id, trace_id, r) for r in rows if kinds is None or r[1] in kinds
             ]
         return out
 
@@ -324,7 +330,7 @@ class EmbeddedStore:
         for trace_id, seq in dict.fromkeys(refs):
             row = db.execute(sql.SELECT_ENTRY, (trace_id, seq, tenant_id)).fetchone()
             if row is not None:
-                out[(trace_id, seq)] = _entry(tenant_id, trace_id, row)
+                out[(trace_id, seq)] = self._entry(tenant_id, trace_id, row)
         return out
 
     def children(self, tenant_id: str, trace_ids: Sequence[str]) -> Mapping[str, list[str]]:

@@ -1,20 +1,18 @@
-"""GraphQL ``Alternative``: one option a step considered; the chosen one is ``selected``."""
+"""GraphQL ``Alternative``: one option a step considered; the chosen one is ``selected``.
+
+Resolvers return :class:`tracegraph.graph.algorithms.branches.Alternative` values as they
+are (the fields below read its attributes), so a run's alternatives cost no conversion.
+"""
 
 from __future__ import annotations
 
 import strawberry
-from tracegraph.graph.algorithms.branches import Alternative as Branch
 
 
 @strawberry.type(name="Alternative", description="An option a step considered.")
 class Alternative:
-    alternative_id: strawberry.ID = strawberry.field(
-        description="Graph node id: the step id, ``#alt`` and the index.")
+    node_id: strawberry.ID = strawberry.field(
+        name="alternativeId", description="Graph node id: the step id, ``#alt`` and the index.")
     text: str
     index: int
     selected: bool
-
-    @classmethod
-    def from_branch(cls, branch: Branch) -> Alternative:
-        return cls(alternative_id=strawberry.ID(branch.node_id), text=branch.text,
-                   index=branch.index, selected=branch.selected)

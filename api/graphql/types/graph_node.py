@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from tracegraph.graph.algorithms.branches import Alternative as Branch
 from tracegraph.graph.protocol import NodeRef
 from tracegraph.schema.views import ApiCallView, HumanInputView, StepView, TraceView
 
@@ -63,16 +64,17 @@ class GraphNode:
             return None
         return await info.context.loaders.human_input(root.trace_id, root.node_id)
 
-    @strawberry.field(description="The alternative, for alternative nodes.")
+    @strawberry.field(graphql_type=Alternative | None,
+                      description="The alternative, for alternative nodes.")
     async def alternative(self, root: strawberry.Parent[NodeRef], info: Info
-                          ) -> Alternative | None:
+                          ) -> Branch | None:
         if root.kind != "alternative":
             return None
         step = await info.context.loaders.step(root.trace_id, _step_of(root.node_id))
         if step is None:
             return None
         return next((a for a in step_alternatives(step)
-                     if a.alternative_id == root.node_id), None)
+                     if a.node_id == root.node_id), None)
 
 
 def _step_of(alt_id: str) -> str:

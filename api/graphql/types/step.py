@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import strawberry
-from tracegraph.graph.algorithms.branches import step_branches
+from tracegraph.graph.algorithms.branches import Alternative as Branch
+from tracegraph.graph.algorithms.branches import alternatives_of
 from tracegraph.schema.views import ApiCallView, StepView
 
 from ..context import Info
@@ -51,8 +52,9 @@ class Step(Node):
     hash: str = strawberry.field(description="SHA-256 of this chain entry.")
     has_embedding: bool
 
-    @strawberry.field(description="The alternatives considered, the selected one flagged.")
-    def alternatives(self, root: strawberry.Parent[StepView]) -> list[Alternative]:
+    @strawberry.field(graphql_type=list[Alternative], description="The alternatives "
+                      "considered, the selected one flagged.")
+    def alternatives(self, root: strawberry.Parent[StepView]) -> list[Branch]:
         return step_alternatives(root)
 
     @strawberry.field(graphql_type=list[ApiCall], description="API calls tied to this step.")
@@ -61,13 +63,9 @@ class Step(Node):
         return [c for c in calls if c.step_id == root.step_id]
 
 
-def step_alternatives(step: StepView) -> list[Alternative]:
+def step_alternatives(step: StepView) -> list[Branch]:
     """Alternative nodes of a step: the first one equal to the selection is selected."""
     if not step.alternatives_considered:
-        return []  # (what step_branches gives, without building it for every plain step)
-    branches = step_branches(step.trace_id, {
-        "step_id": step.step_id, "step_index": step.step_index, "step_type": step.step_type,
-        "alternatives_considered": step.alternatives_considered,
-        "selected_alternative": step.selected_alternative,
-    })
-    return [Alternative.from_branch(a) for a in branches.alternatives]
+        return []
+    return alternatives_of(step.step_id, step.alternatives_considered,
+                           step.selected_alternative)

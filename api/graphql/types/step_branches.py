@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from tracegraph.graph.algorithms.branches import Alternative as Branch
 from tracegraph.graph.algorithms.branches import StepBranches
 
 from .alternative import Alternative
@@ -17,11 +18,11 @@ class StepBranchesType:
     step_type: str
     selected: str | None
 
-    @strawberry.field
-    def alternatives(self, root: strawberry.Parent[StepBranches]) -> list[Alternative]:
-        return [Alternative.from_branch(a) for a in root.alternatives]
+    @strawberry.field(graphql_type=list[Alternative])
+    def alternatives(self, root: strawberry.Parent[StepBranches]) -> list[Branch]:
+        return root.alternatives
 
-    @strawberry.field(description="Alternatives other than the selected one (all of them "
-                      "when none was selected).")
-    def not_taken(self, root: strawberry.Parent[StepBranches]) -> list[Alternative]:
-        return [Alternative.from_branch(a) for a in root.not_taken]
+    @strawberry.field(graphql_type=list[Alternative], description="Alternatives other than "
+                      "the selected one (all of them when none was selected).")
+    def not_taken(self, root: strawberry.Parent[StepBranches]) -> list[Branch]:
+        return root.not_taken

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 import strawberry
+from graphql import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from tracegraph.api.graphql import execution
 from tracegraph.api.graphql.context import TraceContext
 from tracegraph.api.graphql.execution import FastLeafExecutor
 from tracegraph.api.graphql.schema import build_schema
@@ -133,3 +135,23 @@ def test_broken_values_give_the_same_errors() -> None:
                                             for e in result.errors or [])))
     assert answers[0] == answers[1]
     assert answers[0][1]  # there were errors to compare
+
+
+def test_whole_run_lists_complete_in_one_loop(service: TraceService,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The steps of a run (and their alternatives) take the one-loop list path: it is not
+    merely falling back to graphql-core, which would hide a slow path behind equal answers."""
+    outcomes: list[bool] = []
+    real = execution.complete_objects
+
+    def spy(plan: Any, items: list[Any], info: Any) -> Any:
+        out = real(plan, items, info)
+        outcomes.append(out is not Undefined and len(out) == len(items))
+        return out
+
+    monkeypatch.setattr(execution, "complete_objects", spy)
+    data, errors = run(build_schema(), service, FETCH_QUERY,
+                       {"id": make_run(0, seed=7).root_id})
+    assert not errors and data is not None
+    assert outcomes and all(outcomes)
+    assert len(outcomes) >= 5  # the steps of the root and of each nested trace
