@@ -169,4 +169,7 @@ def utc_iso(dt: datetime | None = None) -> str:
         return datetime.now(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    dt = dt.astimezone(UTC)
+    if dt.year >= 1000:  # (isoformat pads years to 4 digits, strftime's %Y does not)
+        return dt.isoformat(timespec="microseconds")[:-6] + "Z"
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
