@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 from tracegraph.schema.chain import ChainEntry
 
@@ -74,8 +74,9 @@ class NodeRef:
     seq: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+class Edge(NamedTuple):
+    """A stored graph edge (a tuple: every append derives a few per step)."""
+
     src: str
     dst: str
     type: EdgeType
