@@ -16,7 +16,7 @@ from .branches import (
 )
 from .flow import FLOW_TYPES, REVERSED_TYPES, add_flow_edges, flow_edge, flow_graph, stored_edge
 from .lineage import induced_edges, lineage
-from .paths import all_simple_paths, find_paths, shortest_path
+from .paths import all_simple_paths, find_paths, shortest_path, trivial_paths
 from .tree import TraceTreeNode, nest_traces
 
 __all__ = [
@@ -40,4 +40,5 @@ __all__ = [
     "shortest_path",
     "step_branches",
     "stored_edge",
+    "trivial_paths",
 ]

@@ -39,7 +39,6 @@ from tracegraph.graph.protocol import (
     NodeKind,
     NodeRef,
     PathMode,
-    PathResult,
     PathSearch,
     Tombstone,
     TraceCursor,
@@ -549,10 +548,9 @@ class DgraphStore:
         limit: int = 100,
     ) -> PathSearch:
         known = self._locate(tenant_id, [from_id, to_id])
-        if from_id not in known or to_id not in known:
-            return PathSearch([], False)
-        if from_id == to_id:
-            return PathSearch([PathResult([from_id], [])], False)
+        trivial = algorithms.trivial_paths(known, from_id, to_id)
+        if trivial is not None:
+            return trivial
         src, dst = known[from_id][1], known[to_id][1]
         if (max_length is not None and max_length < 1) or mode not in ("SHORTEST", "ALL_SIMPLE") \
                 or limit < 1:  # the reference says what is wrong, or that nothing fits

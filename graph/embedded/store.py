@@ -26,7 +26,6 @@ from tracegraph.graph.protocol import (
     LineageResult,
     NodeRef,
     PathMode,
-    PathResult,
     PathSearch,
     Tombstone,
     TraceCursor,
@@ -392,10 +391,9 @@ class EmbeddedStore:
         limit: int = 100,
     ) -> PathSearch:
         known = self.resolve(tenant_id, [from_id, to_id])
-        if from_id not in known or to_id not in known:
-            return PathSearch([], False)
-        if from_id == to_id:
-            return PathSearch([PathResult([from_id], [])], False)
+        trivial = algorithms.trivial_paths(known, from_id, to_id)
+        if trivial is not None:
+            return trivial
         with self._flow.graph(tenant_id) as graph:
             return algorithms.find_paths(graph, from_id, to_id, mode, max_length, limit)
 

@@ -33,7 +33,6 @@ from tracegraph.graph.protocol import (
     LineageResult,
     NodeRef,
     PathMode,
-    PathResult,
     PathSearch,
     Tombstone,
     TraceCursor,
@@ -336,10 +335,9 @@ class Neo4jStore:
         if limit < 1:
             raise ValueError(f"limit: {limit} is not a positive number of paths")
         known = self.resolve(tenant_id, [from_id, to_id])
-        if from_id not in known or to_id not in known:
-            return PathSearch([], False)
-        if from_id == to_id:
-            return PathSearch([PathResult([from_id], [])], False)
+        trivial = algorithms.trivial_paths(known, from_id, to_id)
+        if trivial is not None:
+            return trivial
         bound = _UNBOUNDED if max_length is None else max_length
         if bound < 1:
             return PathSearch([], False)
