@@ -219,7 +219,3 @@ DELETE_TRACE_NODES = "DELETE FROM nodes WHERE trace_id = ? AND tenant_id = ?"
 DELETE_TRACE_ENTRIES = "DELETE FROM entries WHERE trace_id = ? AND tenant_id = ?"
 DELETE_TRACE_MODELS = "DELETE FROM trace_models WHERE trace_id = ? AND tenant_id = ?"
 DELETE_TRACE = "DELETE FROM traces WHERE trace_id = ? AND tenant_id = ?"
-BUMP_GRAPH_GENERATION = """
-INSERT INTO meta (key, value) VALUES ('graph_generation', ?)
-ON CONFLICT (key) DO UPDATE SET value = excluded.value
-"""

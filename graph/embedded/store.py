@@ -42,9 +42,8 @@ from tracegraph.schema.errors import (
     TraceNotFound,
 )
 
-from . import sql
+from . import sql, walks
 from .entry_cache import DEFAULT_BYTES, DecodedEntries, Row
-from .graphview import FlowGraphs
 
 _ID_FIELD = {
     EntryKind.STEP: "step_id",
@@ -52,11 +51,6 @@ _ID_FIELD = {
     EntryKind.HUMAN_INPUT: "input_id",
 }
 _SYNC = {"off": "OFF", "normal": "NORMAL", "full": "FULL"}
-#: Bumped (in the same transaction) by whatever deletes edges, so flow graphs rebuild.
-SELECT_GRAPH_GENERATION = "SELECT value FROM meta WHERE key = 'graph_generation'"
-SELECT_EDGE_ROWS_SINCE = """
-SELECT rowid, src, dst, type FROM edges WHERE tenant_id = ? AND rowid > ? ORDER BY rowid LIMIT ?
-"""
 
 
 def _entry(tenant_id: str, trace_id: str, row: tuple[Any, ...]) -> ChainEntry:
@@ -108,7 +102,6 @@ class EmbeddedStore:
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._conn().executescript(sql.SCHEMA)
-        self._flow = FlowGraphs(self.edge_rows_since, self.graph_generation)
         self._decoded = DecodedEntries(read_cache_bytes)
 
     # -- connections ------------------------------------------------------------------------
@@ -134,7 +127,6 @@ class EmbeddedStore:
                 db.close()
             self._all.clear()
         self._local = threading.local()
-        self._flow.clear()
         self._decoded.clear()
 
     # -- writes -------------------------------------------------------------------------------
@@ -367,19 +359,6 @@ class EmbeddedStore:
         rows = self._conn().execute(sql.SELECT_EDGES_SINCE, (tenant_id, rowid)).fetchall()
         return [(r[0], Edge(r[1], r[2], r[3])) for r in rows]
 
-    def edge_rows_since(
-        self, tenant_id: str, rowid: int, limit: int
-    ) -> list[tuple[int, str, str, str]]:
-        """Up to ``limit`` raw ``(rowid, src, dst, type)`` rows after ``rowid``, in order."""
-        rows: list[tuple[int, str, str, str]] = self._conn().execute(
-            SELECT_EDGE_ROWS_SINCE, (tenant_id, rowid, limit)).fetchall()
-        return rows
-
-    def graph_generation(self) -> str | None:
-        """Changes whenever stored edges are deleted; flow graphs then rebuild."""
-        row = self._conn().execute(SELECT_GRAPH_GENERATION).fetchone()
-        return None if row is None else str(row[0])
-
     # -- graph queries (protocol semantics: graph/protocol.py, docs/graph-queries.md) ------
     def paths(
         self,
@@ -394,8 +373,8 @@ class EmbeddedStore:
         trivial = algorithms.trivial_paths(known, from_id, to_id)
         if trivial is not None:
             return trivial
-        with self._flow.graph(tenant_id) as graph:
-            return algorithms.find_paths(graph, from_id, to_id, mode, max_length, limit)
+        return walks.find_paths(self._conn(), tenant_id, from_id, to_id, mode, max_length,
+                                limit)
 
     def lineage(
         self,
@@ -407,8 +386,7 @@ class EmbeddedStore:
     ) -> LineageResult:
         if node_id not in self.resolve(tenant_id, [node_id]):
             return LineageResult(node_id, [], [], False)
-        with self._flow.graph(tenant_id) as graph:
-            return algorithms.lineage(graph, node_id, direction, max_depth, limit)
+        return walks.lineage(self._conn(), tenant_id, node_id, direction, max_depth, limit)
 
     def tombstones(self, tenant_id: str, session_id: str) -> list[Tombstone]:
         rows = self._conn().execute(sql.SELECT_TOMBSTONES, (tenant_id, session_id)).fetchall()
@@ -429,7 +407,6 @@ class EmbeddedStore:
             for stmt in (sql.DELETE_TRACE_NODES, sql.DELETE_TRACE_ENTRIES,
                          sql.DELETE_TRACE_MODELS, sql.DELETE_TRACE):
                 db.execute(stmt, (trace_id, tenant_id))
-            db.execute(sql.BUMP_GRAPH_GENERATION, (t.hash,))
 
 
 class _Transaction:
