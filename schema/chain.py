@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import methodcaller
 from typing import Any
 
 import orjson
@@ -28,6 +30,8 @@ FORMAT_VERSION = 1
 GENESIS_PREV_HASH = "0" * 64
 ENTRY_DOMAIN = b"\x00"
 TOMBSTONE_DOMAIN = b"\x01"
+_GENESIS_BYTES = GENESIS_PREV_HASH.encode()
+_HEXDIGEST = methodcaller("hexdigest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,29 +184,34 @@ def verify_encoded(
     n = len(rows)
     if n != expected_length:
         return None
+    if not n:
+        return Verification(True, 0, None, None, trace_id, None)
+    # Column-wise, each check one pass in C (map, zip, all) rather than a Python loop: the
+    # loop cost as much as the SHA-256 of a 1.3 kB body.
+    seqs, kinds, hashes, bodies = zip(*rows, strict=True)
+    if (seqs != tuple(range(n)) or hashes[-1] != expected_head
+            or set(map(type, bodies)) != {bytes} or set(map(type, hashes)) != {str}):
+        return None
+    heads: dict[str, bytes] = {}
+    for kind in set(kinds):
+        if type(kind) is not str:
+            return None
+        heads[kind] = b'{"kind":' + orjson.dumps(kind) + b',"prev_hash":"'
+    if list(map(_HEXDIGEST, map(hashlib.sha256, map(ENTRY_DOMAIN.__add__, bodies)))) != list(
+            hashes):
+        return None
+    # body i starts with its kind and the previous entry's hash, then the record
+    prevs = (_GENESIS_BYTES, *map(str.encode, hashes[:-1]))
+    prefixes = map(b"".join, zip(map(heads.__getitem__, kinds), prevs, repeat(b'","record":')))
+    if not all(map(bytes.startswith, bodies, prefixes)):
+        return None
+    # ... and ends with seq i, the tenant, the trace and the format version
     tail = (b',"tenant_id":' + orjson.dumps(tenant_id) + b',"trace_id":'
             + orjson.dumps(trace_id) + b',"version":%d}' % FORMAT_VERSION)
-    heads: dict[str, bytes] = {}
-    sha256 = hashlib.sha256
-    prev = GENESIS_PREV_HASH.encode()
-    for i, (seq, kind, hash_, body) in enumerate(rows):
-        if seq != i or type(body) is not bytes or type(hash_) is not str:
-            return None
-        head = heads.get(kind)
-        if head is None:
-            if type(kind) is not str:
-                return None
-            head = heads[kind] = b'{"kind":' + orjson.dumps(kind) + b',"prev_hash":"'
-        at = len(head)
-        if not (body.startswith(head) and body[at:at + 64] == prev
-                and body.startswith(b'","record":', at + 64)
-                and body.endswith(b',"seq":%d' % i + tail)
-                and sha256(ENTRY_DOMAIN + body).hexdigest() == hash_):
-            return None
-        prev = hash_.encode()
-    if n and prev != expected_head.encode():
+    suffix = b',"seq":%d' + tail.replace(b"%", b"%%")
+    if not all(map(bytes.endswith, bodies, map(suffix.__mod__, range(n)))):
         return None
-    return Verification(True, n, None, None, trace_id, expected_head if n else None)
+    return Verification(True, n, None, None, trace_id, expected_head)
 
 
 def hash_matches(entry: ChainEntry) -> bool:

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import itertools
 
+import orjson
 import pytest
 import rfc8785
 from tracegraph.schema.chain import (
@@ -16,8 +17,10 @@ from tracegraph.schema.chain import (
     entry_hash,
     hash_matches,
     seal,
+    seal_encoded,
     seal_many,
     verify_chain,
+    verify_encoded,
 )
 
 T, TR = "tenant", "trace"
@@ -119,3 +122,83 @@ def test_reasons(i: int) -> None:
         loose = seal(T, TR, i, "d" * 64, "step", {"step_id": "loose"})
         renumbered = [dataclasses.replace(e, seq=e.seq + 1) for e in es[i:]]
         assert verdict([*es[:i], loose, *renumbered])[:2] == (False, i)
+
+
+def encoded_rows(tenant: str = T, trace: str = TR, n: int = 6) -> list[tuple[object, ...]]:
+    items: list[tuple[str, dict[str, object]]] = [
+        ("trace_started", {"session_id": "s", "created_at": "2025-01-01T00:00:00.000000Z"})]
+    items += [("step" if i % 2 else "api_call", {"step_id": f"s{i}", "step_index": i,
+                                                 "text": "ü%d\u2028"})
+              for i in range(n - 2)]
+    items.append(("trace_completed", {"status": "completed", "outcome": "success"}))
+    return [(e.seq, e.kind, e.hash, body)
+            for e, body in seal_encoded(tenant, trace, 0, GENESIS_PREV_HASH, items)]
+
+
+def encoded_verdict(rows: list[tuple[object, ...]], tenant: str = T, trace: str = TR,
+                    **kw: object) -> bool:
+    """True when the fast path accepts the rows; then the decoded chain must verify too."""
+    head = kw.pop("expected_head", rows[-1][2] if rows else None)
+    length = kw.pop("expected_length", len(rows))
+    v = verify_encoded(rows, tenant_id=tenant, trace_id=trace,  # type: ignore[arg-type]
+                       expected_length=length, expected_head=head)  # type: ignore[arg-type]
+    if v is None:
+        return False
+    assert v.valid and v.entries_checked == len(rows) and v.head_hash == (head if rows else None)
+    decoded = [ChainEntry.from_json({**orjson.loads(b), "hash": h})  # type: ignore[arg-type]
+               for _, _, h, b in rows]
+    assert verify_chain(decoded, tenant_id=tenant, trace_id=trace, expected_length=length,
+                        expected_head=head).valid  # type: ignore[arg-type]
+    return True
+
+
+@pytest.mark.parametrize(("tenant", "trace"), [(T, TR), ("t%d", "%s%%"), ("ü\"", "tr\\")])
+def test_verify_encoded_accepts_the_sealed_bytes(tenant: str, trace: str) -> None:
+    rows = encoded_rows(tenant, trace)
+    assert encoded_verdict(rows, tenant, trace)
+    assert encoded_verdict([], tenant, trace, expected_head=GENESIS_PREV_HASH)
+    assert not encoded_verdict(rows, "other", trace)
+    assert not encoded_verdict(rows, tenant, "other")
+
+
+def _column_changes(value: object) -> list[object]:
+    if isinstance(value, int):
+        return [value + 1, value - 1, str(value), None, value + 0.5]
+    if isinstance(value, str):
+        return [value + "x", value[:-1], value.upper(), value.encode(), "step", None,
+                "trace_started"]
+    assert isinstance(value, bytes)
+    flipped = [value[:k] + bytes([value[k] ^ 1]) + value[k + 1:] for k in range(len(value))]
+    return [*flipped, value + b" ", b" " + value, value[:-1], value.decode(), None,
+            value.replace(b'"version":1', b'"version":2')]
+
+
+def test_verify_encoded_rejects_every_changed_column() -> None:
+    """Any change to any column of any row (every byte of every body) leaves the fast path;
+    the decoding path then names the break."""
+    rows = encoded_rows()
+    for i, row in enumerate(rows):
+        for col, value in enumerate(row):
+            for changed in _column_changes(value):
+                if col == 1 and changed == value:
+                    continue
+                bad = list(rows)
+                bad[i] = (*row[:col], changed, *row[col + 1:])
+                assert not encoded_verdict(bad), (i, col, changed)
+
+
+def test_verify_encoded_rejects_missing_inserted_and_moved_rows() -> None:
+    rows = encoded_rows()
+    last = rows[-1][2]
+    for i in range(len(rows)):
+        assert not encoded_verdict(rows[:i] + rows[i + 1:], expected_length=len(rows),
+                                   expected_head=last)
+        assert not encoded_verdict([*rows[:i], rows[i], *rows[i:]], expected_length=len(rows) + 1,
+                                   expected_head=last)
+        for j in range(len(rows)):
+            if i != j:
+                swapped = list(rows)
+                swapped[i], swapped[j] = rows[j], rows[i]
+                assert not encoded_verdict(swapped)
+    assert not encoded_verdict(rows, expected_length=len(rows) + 1)
+    assert not encoded_verdict(rows, expected_head=rows[-2][2])
