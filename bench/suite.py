@@ -13,8 +13,8 @@ Figures (embedded store unless the row says otherwise):
 * **bulk HTTP ingest**: the same runs as NDJSON, one ``POST /v1/ingest`` per run, to a
   server in its own process; the clock stops when a GraphQL query has seen the last run's
   steps (everything is queryable).
-* **GraphQL ingest**: the same operations as GraphQL mutations (``recordSteps`` with a
-  batch of steps per call), one request each, until queryable.
+* **GraphQL ingest**: the same operations as GraphQL mutations (``recordSteps`` and
+  ``recordApiCalls`` with a batch per call), one request each, until queryable.
 * **fetch**: one whole 700-step nested run (root, three children, a grandchild) in one
   GraphQL query of ``trace { steps {...} children { steps {...} children {...} } }``,
   p50 and p95 over repeated fetches, and the very first fetch (a server that has not read
@@ -96,8 +96,8 @@ MUTATIONS = {
     "start_trace": "mutation($input: StartTraceInput!) { startTrace(input: $input) { traceId } }",
     "record_steps": "mutation($traceId: ID!, $steps: [StepInput!]!) "
                     "{ recordSteps(traceId: $traceId, steps: $steps) { stepId } }",
-    "record_api_call": "mutation($traceId: ID!, $call: ApiCallInput!) "
-                       "{ recordApiCall(traceId: $traceId, call: $call) { callId } }",
+    "record_api_calls": "mutation($traceId: ID!, $calls: [ApiCallInput!]!) "
+                        "{ recordApiCalls(traceId: $traceId, calls: $calls) { callId } }",
     "record_human_input": "mutation($traceId: ID!, $input: HumanInputInput!) "
                           "{ recordHumanInput(traceId: $traceId, input: $input) { inputId } }",
     "complete_trace": "mutation($traceId: ID!, $finalAnswer: String) { completeTrace("
@@ -322,11 +322,6 @@ def ingest_graphql(server: measure.Server, tenant: str, run_ids: Sequence[int],
         reqs = []
         for op in run.ops:
             b = op.body
-            if op.kind == "record_api_calls":  # no batch mutation: one recordApiCall each
-                reqs += [(orjson.dumps({"query": MUTATIONS["record_api_call"],
-                                        "variables": {"traceId": b["traceId"], "call": c}}), 0)
-                         for c in b["calls"]]
-                continue
             variables: dict[str, Any]
             if op.kind == "start_trace":
                 variables = {"input": b}

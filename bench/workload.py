@@ -14,7 +14,7 @@ input and output payloads, token usage and a model; a third consider two to four
 alternatives and select one; a fifth depend on one or two earlier steps of the run (in
 the same trace or an ancestor's). Each trace records an API call for about one step in
 twenty (tied to that step; sent as one ``record_api_calls`` batch after each batch of
-steps, one ``recordApiCall`` mutation each over GraphQL), one human input, and is
+steps, one ``recordApiCalls`` mutation over GraphQL), one human input, and is
 completed with an outcome.
 
 Everything comes from ``random.Random(seed, run index)``: run ``k`` of a workload is the

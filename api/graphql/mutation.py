@@ -66,6 +66,19 @@ class Mutation:
         ctx.appended(trace_id)
         return stored
 
+    @strawberry.mutation(graphql_type=list[ApiCall], description="Record API calls made "
+                         "during an active trace: all of the batch is stored or none of it.")
+    async def record_api_calls(
+        self, info: Info, trace_id: strawberry.ID,
+        calls: Annotated[list[ApiCallInput],
+                         strawberry.argument(graphql_type=list[ApiCallInputType])],
+    ) -> list[ApiCallView]:
+        ctx = info.context
+        trace_id = strawberry.ID(checked_id(trace_id, "traceId"))
+        stored = await ctx.call(ctx.service.record_api_calls, ctx.tenant_id, trace_id, calls)
+        ctx.appended(trace_id)
+        return stored
+
     @strawberry.mutation(graphql_type=HumanInput, description="Record a human-in-the-loop "
                          "question and answer in an active trace.")
     async def record_human_input(

@@ -267,3 +267,21 @@ def test_unexpected_errors_are_masked_outside_debug(faulty_server: LiveServer) -
     # typed errors are shown in both modes
     typed = faulty_server.gql_error('{ verifyTrace(traceId: "ghost") { valid } }')
     assert typed["extensions"]["code"] == "NOT_FOUND"
+
+
+CALLS = ("mutation($t: ID!, $c: [ApiCallInput!]!) { recordApiCalls(traceId: $t, calls: $c) "
+         "{ callId } }")
+
+
+def test_a_bad_api_call_names_its_index_and_stores_none_of_the_batch(
+    server: LiveServer, tenant: str
+) -> None:
+    tid = _trace(server, tenant)
+    err = server.gql_error(CALLS, {"t": tid, "c": [{"costUsd": 0.1}, {"costUsd": -1}]},
+                           tenant=tenant)
+    assert err["message"] == "calls[1].costUsd: Input should be greater than or equal to 0"
+    assert err["extensions"] == {"code": "BAD_USER_INPUT", "field": "calls[1].costUsd"}
+    err = server.gql_error(CALLS, {"t": tid, "c": [{"costUsd": 0.1}, {"stepId": "ghost"}]},
+                           tenant=tenant)
+    assert "calls[1].stepId: step ghost not found" in err["message"]
+    _nothing_stored(server, tenant, tid)

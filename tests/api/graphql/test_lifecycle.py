@@ -275,3 +275,29 @@ def test_resending_a_batch_with_the_same_ids_is_idempotent(
     t = server.gql("query($t: ID!) { trace(traceId: $t) { entryCount } }", {"t": tid},
                    tenant=tenant)
     assert t == {"trace": {"entryCount": 3}}
+
+
+RECORD_CALLS = """
+mutation Calls($traceId: ID!, $calls: [ApiCallInput!]!) {
+  recordApiCalls(traceId: $traceId, calls: $calls) { callId stepId apiType costUsd seq }
+}"""
+
+
+def test_record_api_calls_appends_a_batch_in_order(server: LiveServer, tenant: str) -> None:
+    tid = server.gql(START, {"input": {}}, tenant=tenant)["startTrace"]["traceId"]
+    server.gql(RECORD_STEPS, {"traceId": tid, "steps": [{"stepId": f"{tenant}-s",
+                                                         "stepType": "ToolCall"}]},
+               tenant=tenant)
+    got = server.gql(RECORD_CALLS, {"traceId": tid, "calls": [
+        {"stepId": f"{tenant}-s", "costUsd": 0.5, "callId": f"{tenant}-c1"},
+        {"apiType": "http", "callId": f"{tenant}-c2"},
+    ]}, tenant=tenant)["recordApiCalls"]
+    assert got == [
+        {"callId": f"{tenant}-c1", "stepId": f"{tenant}-s", "apiType": "llm", "costUsd": 0.5,
+         "seq": 2},
+        {"callId": f"{tenant}-c2", "stepId": None, "apiType": "http", "costUsd": None, "seq": 3},
+    ]
+    t = server.gql("query($t: ID!) { trace(traceId: $t) { entryCount apiCalls { callId } } }",
+                   {"t": tid}, tenant=tenant)["trace"]
+    assert t == {"entryCount": 4, "apiCalls": [{"callId": f"{tenant}-c1"},
+                                               {"callId": f"{tenant}-c2"}]}
