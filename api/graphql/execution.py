@@ -41,7 +41,6 @@ from graphql import (
 )
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from .leaf_plans import (
     NO_PLAN,
@@ -53,13 +52,15 @@ from .leaf_plans import (
     resolved,
 )
 from .object_lists import ObjectListPlan, complete_objects, field_entry
+from .variables import PrevalidatingExecutor
 
 #: Plans per schema, keyed by (type name, field name); computed on first use.
 _PLANS: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], Any]] = WeakKeyDictionary()
 
 
-class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
-    """strawberry's executor, resolving plain leaf fields directly (see the module doc)."""
+class FastLeafExecutor(PrevalidatingExecutor):
+    """strawberry's executor, resolving plain leaf fields directly (see the module doc), with
+    list variables of validated input types prevalidated (:mod:`.variables`)."""
 
     @cached_property
     def _leaf_plans(self) -> dict[tuple[str, str], Any]:

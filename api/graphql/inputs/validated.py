@@ -6,6 +6,9 @@ graphql-core) to the hook, which drops explicit nulls and calls ``model_validate
 This skips strawberry's per-field conversion, the cost of large ``recordSteps`` batches.
 A ``ValidationError`` becomes :class:`InvalidInput` whose message names the field path
 (``steps[3].confidence: Input should be less than or equal to 1``).
+
+An instance of the model is taken as it is: list variables of these types are validated
+before execution (:mod:`..variables`) and reach the hook as models.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from tracegraph.schema.errors import InvalidInput
 
 C = TypeVar("C", bound=type)
 MAX_REPORTED = 5
+
+#: The pydantic model of every input type decorated with :func:`validated_by`.
+MODELS: dict[type, type[BaseModel]] = {}
 
 
 def field_path(parts: Sequence[str | int]) -> str:
@@ -50,6 +56,8 @@ def validated_by(model: type[BaseModel]) -> Callable[[C], C]:
     """Make a strawberry input type produce ``model`` instances (see the module docstring)."""
 
     def from_input(_cls: type, value: Mapping[str, Any], context: InputContext) -> BaseModel:
+        if isinstance(value, model):  # validated before execution
+            return value
         data = {k: v for k, v in value.items() if v is not None}
         try:
             return model.model_validate(data)
@@ -59,6 +67,7 @@ def validated_by(model: type[BaseModel]) -> Callable[[C], C]:
     def decorate(cls: C) -> C:
         definition = get_object_definition(cls, strict=True)
         definition.from_input = from_input
+        MODELS[cls] = model
         return cls
 
     return decorate
