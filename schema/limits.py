@@ -30,7 +30,19 @@ def check_json(value: Any, *, field: str) -> Any:
     requires), lone surrogates, non-string keys, nesting deeper than :data:`MAX_JSON_DEPTH`
     and more than :data:`MAX_JSON_NODES` values. Integral floats become ints (JSON does not
     tell them apart). Raises ``ValueError`` naming the path inside ``field`` and the limit.
+
+    A plain value is checked and copied by :func:`_plain_json`, which keeps no paths; anything
+    it does not vouch for is walked again by :func:`_walked_json`, which names the path and
+    the limit.
     """
+    try:
+        return _plain_json(value)
+    except _NotPlain:
+        return _walked_json(value, field)
+
+
+def _walked_json(value: Any, field: str) -> Any:
+    """:func:`check_json` value by value, each with its path for the error message."""
     nodes = 0
 
     def walk(v: Any, path: str, depth: int) -> Any:
@@ -67,6 +79,82 @@ def check_json(value: Any, *, field: str) -> Any:
         raise ValueError(f"{path}: {t.__name__} is not a JSON value")
 
     return walk(value, field, 0)
+
+
+class _NotPlain(Exception):
+    """Raised by :func:`_plain_json` for anything :func:`check_json` must look at itself."""
+
+
+def _plain_json(value: Any) -> Any:
+    """What :func:`check_json` returns for ``value``, or :class:`_NotPlain`.
+
+    The same walk without paths: leaves are checked in their container's loop, ASCII text
+    needs no encoding check, and anything unusual (a float that is not finite, an integer
+    outside the I-JSON range, a non-ASCII key, text that does not encode, a container at
+    the depth limit, too many values, a type that is not JSON) is left to ``check_json``.
+    """
+    t = type(value)
+    if t is str:
+        if not value.isascii():
+            _encodes(value)
+        return value
+    if t is int:
+        if -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+            return value
+        raise _NotPlain
+    if value is None or t is bool:
+        return value
+    nodes = 1
+
+    def walk(v: Any, t: type, depth: int) -> Any:
+        nonlocal nodes
+        if t is float:
+            if math.isfinite(v):
+                return json_number(v)
+            raise _NotPlain
+        if depth >= MAX_JSON_DEPTH or (t is not dict and t is not list and t is not tuple):
+            raise _NotPlain
+        nodes += len(v)
+        if nodes > MAX_JSON_NODES:
+            raise _NotPlain
+        if t is dict:
+            out: dict[str, Any] = {}
+            for k, item in v.items():
+                if type(k) is not str or not k.isascii():
+                    raise _NotPlain
+                ti = type(item)
+                if ti is str:
+                    if not item.isascii():
+                        _encodes(item)
+                elif ti is int:
+                    if not -MAX_SAFE_INT <= item <= MAX_SAFE_INT:
+                        raise _NotPlain
+                elif item is not None and ti is not bool:
+                    item = walk(item, ti, depth + 1)
+                out[k] = item
+            return out
+        items: list[Any] = []
+        for item in v:
+            ti = type(item)
+            if ti is str:
+                if not item.isascii():
+                    _encodes(item)
+            elif ti is int:
+                if not -MAX_SAFE_INT <= item <= MAX_SAFE_INT:
+                    raise _NotPlain
+            elif item is not None and ti is not bool:
+                item = walk(item, ti, depth + 1)
+            items.append(item)
+        return items
+
+    return walk(value, t, 0)
+
+
+def _encodes(s: str) -> None:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _NotPlain from None
 
 
 def _check_text(s: str, path: str) -> None:
