@@ -6,12 +6,13 @@ value through its scalar, a depth walk first), strawberry converts the list item
 and :func:`~.inputs.validated.validated_by`'s hook builds one pydantic model per item:
 tens of microseconds per step. :class:`PrevalidatingExecutor` takes such a variable
 (``[T!]`` or ``[T!]!``, ``T`` an input type with a pydantic model, its value a list of
-objects) before execution: each object's fields are coerced by graphql-core's
-``coerce_input_value`` for their type (a ``str`` for a ``String`` or ``ID`` is its own
-coerced value), explicit nulls dropped as the hook drops them, and the whole list validated
-by pydantic in one call. The executor is built with ``[]`` standing for the variable and
-then given the models as its coerced value (and the client's value as its source); the
-hook passes models through.
+objects) before execution: each object's fields are coerced as graphql-core's
+``coerce_input_value`` coerces them (a leaf by its scalar's or enum's own coercion, called
+directly; a ``str`` for a ``String`` or ``ID`` is its own coerced value; a list by
+``coerce_input_value`` itself), explicit nulls dropped as the hook drops them, and the
+whole list validated by pydantic in one call. The executor is built with ``[]`` standing
+for the variable and then given the models as its coerced value (and the client's value as
+its source); the hook passes models through.
 
 The coerced value is what the generic path computes, so the models are the same. Anything
 the generic path could answer differently leaves the variable to it, which reports the
@@ -40,12 +41,14 @@ from weakref import WeakKeyDictionary
 
 from graphql import (
     DocumentNode,
+    GraphQLEnumType,
     GraphQLError,
     GraphQLID,
     GraphQLInputObjectType,
     GraphQLInputType,
     GraphQLList,
     GraphQLNonNull,
+    GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
     OperationDefinitionNode,
@@ -70,6 +73,10 @@ class FieldPlan(NamedTuple):
     non_null: bool
     #: The key of the coerced value (graphql-core's ``out_name``, else the field's name).
     key: str
+    #: The scalar or enum of a field that is not a list: its coercion is called directly,
+    #: as graphql-core's ``coerce_input_value`` calls it for a leaf (an exception or
+    #: ``Undefined`` means invalid); lists go through ``coerce_input_value`` itself.
+    leaf: GraphQLScalarType | GraphQLEnumType | None
 
 
 class InputPlan(NamedTuple):
@@ -115,7 +122,9 @@ def _make_plan(type_: GraphQLInputObjectType) -> InputPlan | None:
         if non_null:
             required.append(name)
         str_identity = not is_list and (named is GraphQLString or named is GraphQLID)
-        fields[name] = FieldPlan(field.type, str_identity, non_null, field.out_name or name)
+        leaf = None if is_list else named
+        fields[name] = FieldPlan(field.type, str_identity, non_null, field.out_name or name,
+                                 leaf)
     return InputPlan(fields, frozenset(required), TypeAdapter(list[model]))  # type: ignore[valid-type]
 
 
@@ -150,7 +159,13 @@ def coerce_items(plan: InputPlan, value: Any) -> list[dict[str, Any]] | None:
                     return None
                 continue
             if not (f.str_identity and type(v) is str):
-                v = coerce_input_value(v, f.type)
+                if f.leaf is not None:
+                    try:
+                        v = f.leaf.coerce_input_value(v)
+                    except Exception:
+                        return None
+                else:
+                    v = coerce_input_value(v, f.type)
                 if v is Undefined:
                     return None
                 if v is None:
