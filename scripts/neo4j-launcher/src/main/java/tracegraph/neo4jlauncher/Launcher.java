@@ -31,6 +31,8 @@ import org.neo4j.io.ByteUnit;
  *   NEO4J_HTTP_PORT     if set and > 0, enable the HTTP API on 127.0.0.1:PORT (default: HTTP off)
  *   NEO4J_PAGECACHE_MB  page cache size in MiB (default 256)
  *   NEO4J_PID_FILE      if set, this JVM's pid is written there once the server is ready
+ *   NEO4J_SETTINGS      more Neo4j settings, "name=value" separated by ';' or newlines, e.g.
+ *                       "dbms.cypher.min_replan_interval=1h" (any setting neo4j.conf takes)
  *
  * Everything listens on 127.0.0.1 only, auth is disabled, Bolt is unencrypted.
  *
@@ -71,6 +73,9 @@ public final class Launcher {
                 .withConfig(BoltConnector.advertised_address, new SocketAddress("127.0.0.1", boltPort))
                 .withConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
                 .withConfig(HttpsConnector.enabled, false);
+        for (var entry : extraSettings(env("NEO4J_SETTINGS", "")).entrySet()) {
+            builder = builder.withConfig(entry.getKey(), entry.getValue());
+        }
         if (httpPort > 0) {
             builder = builder.withConfig(HttpConnector.enabled, true)
                     .withConfig(HttpConnector.listen_address, new SocketAddress("127.0.0.1", httpPort));
@@ -118,6 +123,33 @@ public final class Launcher {
                 + " pid=" + pid + " startup_ms=" + ms);
 
         stopped.await(); // run until killed (SIGTERM/SIGINT run the shutdown hook)
+    }
+
+    /** Settings given as "name=value" pairs, parsed as neo4j.conf would parse them. */
+    private static java.util.Map<org.neo4j.graphdb.config.Setting<Object>, Object> extraSettings(String spec) {
+        java.util.Map<String, String> raw = new java.util.LinkedHashMap<>();
+        for (String pair : spec.split("[;\n]")) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                System.err.println("NEO4J_SETTINGS: not name=value: " + pair);
+                System.exit(2);
+            }
+            raw.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+        }
+        java.util.Map<org.neo4j.graphdb.config.Setting<Object>, Object> out = new java.util.LinkedHashMap<>();
+        if (raw.isEmpty()) {
+            return out;
+        }
+        org.neo4j.configuration.Config parsed = org.neo4j.configuration.Config.newBuilder().setRaw(raw).build();
+        for (String name : raw.keySet()) {
+            org.neo4j.graphdb.config.Setting<Object> setting = parsed.getSetting(name);
+            out.put(setting, parsed.get(setting));
+            log("setting " + name + "=" + parsed.get(setting));
+        }
+        return out;
     }
 
     private static void cleanScratch(Path scratch) throws IOException {
