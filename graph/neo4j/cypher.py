@@ -91,91 +91,105 @@ MATCH (t:Trace {trace_id: $trace_id})
 SET t._lock = true
 RETURN t.tenant_id AS tenant_id
 """
-CREATE_TRACE: Final = """
-CREATE (t:Trace {trace_id: $trace_id, node_id: $trace_id, tenant_id: $tenant,
-  session_id: $session_id, status: 'active', created_at: $created_at, entry_count: 0,
-  step_count: 0, head_hash: $genesis})
-SET t.agent_id = $agent_id, t.parent_trace_id = $parent_trace_id
-MERGE (s:Session {tenant_id: $tenant, session_id: $session_id})
-CREATE (t)-[:IN_SESSION]->(s)
-FOREACH (agent_id IN CASE WHEN $agent_id IS NULL THEN [] ELSE [$agent_id] END |
-  MERGE (a:Agent {tenant_id: $tenant, agent_id: agent_id})
-  CREATE (t)-[:BY_AGENT]->(a))
-"""
-CREATE_ENTRIES: Final = "UNWIND $rows AS row CREATE (e:Entry) SET e = row"
-CREATE_API_CALL_ENTRIES: Final = """
-UNWIND $rows AS row CREATE (e:Entry:Record:ApiCall) SET e = row
-"""
-CREATE_HUMAN_INPUT_ENTRIES: Final = """
-UNWIND $rows AS row CREATE (e:Entry:Record:HumanInput) SET e = row
-"""
-#: A batch of steps in one statement: each step's entry node, its HAS_STEP from the trace,
-#: its Alternative nodes with CONSIDERED (``row.alternatives``: ``[node_id, index, text,
-#: selected]``), and the NEXT chain from the trace's previous last step through the batch
-#: in order: the edges :func:`tracegraph.graph.edges.edges_for` lists for steps, except
-#: DEPENDS_ON (:data:`CREATE_DEPENDS_ON`). New nodes are linked as they are created, with
-#: no index lookups.
-CREATE_STEPS: Final = """
-MATCH (t:Trace {trace_id: $trace_id})
-OPTIONAL MATCH (last:Record {node_id: $last_step_id})
-CALL (t) {
-  UNWIND $rows AS row
-  CREATE (e:Entry:Record:Step)
-  SET e = row.props
-  CREATE (t)-[:HAS_STEP]->(e)
-  FOREACH (alt IN row.alternatives |
-    CREATE (e)-[:CONSIDERED]->(:Alternative {node_id: alt[0],
-      tenant_id: row.props.tenant_id, trace_id: $trace_id, seq: row.props.seq,
-      kind: 'alternative', step_id: row.props.node_id, index: alt[1], text: alt[2],
-      selected: alt[3]}))
-  RETURN collect(e) AS made
+#: Everything an append writes, in one statement (one round trip, one plan), after
+#: :data:`BEGIN_APPEND` has locked and read the head. Each part is a unit subquery over a
+#: list that is empty when the batch has nothing of that kind, so the outer row passes
+#: through every part, and later parts see what earlier ones created:
+#:
+#: * ``$start``: ``[]``, or ``[{session_id, agent_id, parent_trace_id, created_at}]`` for a
+#:   ``trace_started`` entry: the trace node, its session and agent;
+#: * ``$plain``: entries that are no graph node (trace start and completion);
+#: * ``$steps``: each step's entry node, its HAS_STEP from the trace, its Alternative nodes
+#:   with CONSIDERED (``row.alternatives``: ``[node_id, index, text, selected]``), and the
+#:   NEXT chain from the trace's previous last step (``$last_step_id``) through the batch
+#:   in order; new nodes are linked as they are created, with no index lookups;
+#: * ``$api_calls``, ``$human_inputs``: their entry nodes;
+#: * the other edges :func:`tracegraph.graph.edges.edges_for` lists, one list of
+#:   ``[src, dst]`` rows per type: DEPENDS_ON ``[dependent, dependency]`` and CHILD_OF
+#:   ``[child, parent]`` with their flow-direction mirrors, SPAWNED ``[step, trace]``,
+#:   CALLED ``[step, api call]``, ASKED ``[step, human input]``;
+#: * the new head (``$entry_count``, ``$step_count``, ``$head_hash``, ``$head_step_id``),
+#:   the completion (``$completed``: ``{status, outcome, completed_at, seq}`` or null) and
+#:   the models the batch's steps used (``$models``).
+STORE_APPEND: Final = """
+CALL () {
+  UNWIND $start AS s
+  CREATE (t:Trace {trace_id: $trace_id, node_id: $trace_id, tenant_id: $tenant,
+    session_id: s.session_id, status: 'active', created_at: s.created_at})
+  SET t.agent_id = s.agent_id, t.parent_trace_id = s.parent_trace_id
+  MERGE (session:Session {tenant_id: $tenant, session_id: s.session_id})
+  CREATE (t)-[:IN_SESSION]->(session)
+  FOREACH (agent_id IN CASE WHEN s.agent_id IS NULL THEN [] ELSE [s.agent_id] END |
+    MERGE (a:Agent {tenant_id: $tenant, agent_id: agent_id})
+    CREATE (t)-[:BY_AGENT]->(a))
 }
-WITH last, made
-UNWIND range(0, size(made) - 1) AS i
-WITH CASE WHEN i = 0 THEN last ELSE made[i - 1] END AS a, made[i] AS b
-WHERE a IS NOT NULL
-CREATE (a)-[:NEXT]->(b)
-"""
-#: ``[dependent, dependency]`` rows: DEPENDS_ON and its flow-direction mirror.
-CREATE_DEPENDS_ON: Final = """
-UNWIND $rows AS row
-MATCH (a:Record {node_id: row[0]}) WHERE a.tenant_id = $tenant
-MATCH (b:Record {node_id: row[1]}) WHERE b.tenant_id = $tenant
-CREATE (a)-[:DEPENDS_ON]->(b), (b)-[:DEPENDED_ON_BY]->(a)
-"""
-#: ``[child, parent]`` rows: CHILD_OF and its flow-direction mirror.
-CREATE_CHILD_OF: Final = """
-UNWIND $rows AS row
-MATCH (c:Trace {trace_id: row[0]}) WHERE c.tenant_id = $tenant
-MATCH (p:Trace {trace_id: row[1]}) WHERE p.tenant_id = $tenant
-CREATE (c)-[:CHILD_OF]->(p), (p)-[:PARENT_OF]->(c)
-"""
-#: ``[step, trace]`` rows.
-CREATE_SPAWNED: Final = """
-UNWIND $rows AS row
-MATCH (s:Record {node_id: row[0]}) WHERE s.tenant_id = $tenant
-MATCH (t:Trace {trace_id: row[1]}) WHERE t.tenant_id = $tenant
-CREATE (s)-[:SPAWNED]->(t)
-"""
-#: ``[step, api call]`` and ``[step, human input]`` rows.
-CREATE_CALLED: Final = """
-UNWIND $rows AS row
-MATCH (s:Record {node_id: row[0]}) WHERE s.tenant_id = $tenant
-MATCH (c:Record {node_id: row[1]}) WHERE c.tenant_id = $tenant
-CREATE (s)-[:CALLED]->(c)
-"""
-CREATE_ASKED: Final = """
-UNWIND $rows AS row
-MATCH (s:Record {node_id: row[0]}) WHERE s.tenant_id = $tenant
-MATCH (h:Record {node_id: row[1]}) WHERE h.tenant_id = $tenant
-CREATE (s)-[:ASKED]->(h)
-"""
-#: The end of every append: the new head, the completion (``$completed``: ``{status,
-#: outcome, completed_at, seq}`` or null) and the models the batch's steps used.
-FINISH_APPEND: Final = """
 MATCH (t:Trace {trace_id: $trace_id})
+CALL () {
+  UNWIND $plain AS row
+  CREATE (e:Entry)
+  SET e = row
+}
+CALL (t) {
+  OPTIONAL MATCH (last:Record {node_id: $last_step_id})
+  CALL (t) {
+    UNWIND $steps AS row
+    CREATE (e:Entry:Record:Step)
+    SET e = row.props
+    CREATE (t)-[:HAS_STEP]->(e)
+    FOREACH (alt IN row.alternatives |
+      CREATE (e)-[:CONSIDERED]->(:Alternative {node_id: alt[0],
+        tenant_id: row.props.tenant_id, trace_id: $trace_id, seq: row.props.seq,
+        kind: 'alternative', step_id: row.props.node_id, index: alt[1], text: alt[2],
+        selected: alt[3]}))
+    RETURN collect(e) AS made
+  }
+  UNWIND range(0, size(made) - 1) AS i
+  WITH CASE WHEN i = 0 THEN last ELSE made[i - 1] END AS a, made[i] AS b
+  WHERE a IS NOT NULL
+  CREATE (a)-[:NEXT]->(b)
+}
+CALL () {
+  UNWIND $api_calls AS row
+  CREATE (e:Entry:Record:ApiCall)
+  SET e = row
+}
+CALL () {
+  UNWIND $human_inputs AS row
+  CREATE (e:Entry:Record:HumanInput)
+  SET e = row
+}
+CALL () {
+  UNWIND $depends_on AS row
+  MATCH (a:Record {node_id: row[0]}) WHERE a.tenant_id = $tenant
+  MATCH (b:Record {node_id: row[1]}) WHERE b.tenant_id = $tenant
+  CREATE (a)-[:DEPENDS_ON]->(b), (b)-[:DEPENDED_ON_BY]->(a)
+}
+CALL () {
+  UNWIND $child_of AS row
+  MATCH (c:Trace {trace_id: row[0]}) WHERE c.tenant_id = $tenant
+  MATCH (p:Trace {trace_id: row[1]}) WHERE p.tenant_id = $tenant
+  CREATE (c)-[:CHILD_OF]->(p), (p)-[:PARENT_OF]->(c)
+}
+CALL () {
+  UNWIND $spawned AS row
+  MATCH (s:Record {node_id: row[0]}) WHERE s.tenant_id = $tenant
+  MATCH (c:Trace {trace_id: row[1]}) WHERE c.tenant_id = $tenant
+  CREATE (s)-[:SPAWNED]->(c)
+}
+CALL () {
+  UNWIND $called AS row
+  MATCH (s:Record {node_id: row[0]}) WHERE s.tenant_id = $tenant
+  MATCH (c:Record {node_id: row[1]}) WHERE c.tenant_id = $tenant
+  CREATE (s)-[:CALLED]->(c)
+}
+CALL () {
+  UNWIND $asked AS row
+  MATCH (s:Record {node_id: row[0]}) WHERE s.tenant_id = $tenant
+  MATCH (h:Record {node_id: row[1]}) WHERE h.tenant_id = $tenant
+  CREATE (s)-[:ASKED]->(h)
+}
 SET t.entry_count = $entry_count, t.step_count = $step_count, t.head_hash = $head_hash,
-    t.last_step_id = $last_step_id
+    t.last_step_id = $head_step_id
 FOREACH (c IN CASE WHEN $completed IS NULL THEN [] ELSE [$completed] END |
   SET t.status = c.status, t.outcome = c.outcome, t.completed_at = c.completed_at,
       t.completed_seq = c.seq)

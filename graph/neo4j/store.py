@@ -16,7 +16,6 @@ verification instead, which rebuilds every entry from its stored properties.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
@@ -58,19 +57,19 @@ _ID_FIELD = {
     EntryKind.API_CALL.value: "call_id",
     EntryKind.HUMAN_INPUT.value: "input_id",
 }
-_CREATE_RECORDS = {
-    EntryKind.API_CALL.value: cypher.CREATE_API_CALL_ENTRIES,
-    EntryKind.HUMAN_INPUT.value: cypher.CREATE_HUMAN_INPUT_ENTRIES,
+#: The list of :data:`cypher.STORE_APPEND` each record kind's entries go to ...
+_RECORD_ROWS = {
+    EntryKind.API_CALL.value: "api_calls",
+    EntryKind.HUMAN_INPUT.value: "human_inputs",
 }
-#: Edge types created together with the steps (cypher.CREATE_STEPS) ...
-_WITH_STEPS = frozenset({"HAS_STEP", "NEXT", "CONSIDERED"})
-#: ... and the statement creating each other type edges_for lists.
-_CREATE_EDGES = {
-    "DEPENDS_ON": cypher.CREATE_DEPENDS_ON,
-    "CHILD_OF": cypher.CREATE_CHILD_OF,
-    "SPAWNED": cypher.CREATE_SPAWNED,
-    "CALLED": cypher.CREATE_CALLED,
-    "ASKED": cypher.CREATE_ASKED,
+#: ... and of each edge type edges_for lists (HAS_STEP, NEXT and CONSIDERED come with the
+#: steps).
+_EDGE_ROWS = {
+    "DEPENDS_ON": "depends_on",
+    "CHILD_OF": "child_of",
+    "SPAWNED": "spawned",
+    "CALLED": "called",
+    "ASKED": "asked",
 }
 #: Bound passed for "no bound" (``max_length=None``): longer than any path can be.
 _UNBOUNDED = 2**31 - 1
@@ -479,11 +478,11 @@ def _append(
             step_count += 1
         prepared.append((kind, record))
     sealed = seal_many(tenant_id, trace_id, entry_count, head_hash, prepared)
-    last_step_id, completed, models = _store(tx, tenant_id, trace_id, sealed, last_step_id)
-    tx.run(cypher.FINISH_APPEND, trace_id=trace_id, tenant=tenant_id,
-           entry_count=entry_count + len(sealed), step_count=step_count,
-           head_hash=sealed[-1].hash, last_step_id=last_step_id, completed=completed,
-           models=models).consume()
+    params = _append_rows(sealed, last_step_id)
+    params.update(trace_id=trace_id, tenant=tenant_id, last_step_id=last_step_id,
+                  entry_count=entry_count + len(sealed), step_count=step_count,
+                  head_hash=sealed[-1].hash)
+    tx.run(cypher.STORE_APPEND, params).consume()
     return sealed
 
 
@@ -520,25 +519,18 @@ def _replayed(
     return None
 
 
-def _store(
-    tx: ManagedTransaction, tenant_id: str, trace_id: str, sealed: list[ChainEntry],
-    last_step_id: str | None,
-) -> tuple[str | None, dict[str, Any] | None, list[str]]:
-    """Write sealed entries, their nodes and edges with a few UNWIND statements.
+def _append_rows(sealed: list[ChainEntry], last_step_id: str | None) -> dict[str, Any]:
+    """The parameters of :data:`cypher.STORE_APPEND` that carry the sealed entries.
 
-    The edges are those :func:`tracegraph.graph.edges.edges_for` lists: HAS_STEP, NEXT and
-    CONSIDERED come with the steps (:data:`cypher.CREATE_STEPS`), the others from its
-    output, one statement per type. Returns the trace's last step, the completion and the
-    models used, which :data:`cypher.FINISH_APPEND` writes with the new head.
+    Entries as node properties by kind, the edges :func:`tracegraph.graph.edges.edges_for`
+    lists (by type; HAS_STEP, NEXT and CONSIDERED are made with the steps), the trace's
+    last step after the batch, its completion and the models its steps used.
     """
-    plain: list[dict[str, Any]] = []
-    steps: list[dict[str, Any]] = []
-    records: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    edges: dict[str, list[list[str]]] = defaultdict(list)
+    rows: dict[str, Any] = {"start": [], "plain": [], "steps": [],
+                            **{name: [] for name in _RECORD_ROWS.values()},
+                            **{name: [] for name in _EDGE_ROWS.values()}}
     models: dict[str, None] = {}
-    started: ChainEntry | None = None
     completed: ChainEntry | None = None
-    first_last_step = last_step_id
     for e in sealed:
         props = entry_properties(e)
         r = e.record
@@ -548,42 +540,32 @@ def _store(
         if e.kind == EntryKind.STEP:
             if "model_id" in r:
                 models[r["model_id"]] = None
-            steps.append({"props": props, "alternatives": _alternatives(r)})
+            rows["steps"].append({"props": props, "alternatives": _alternatives(r)})
         elif key is not None:
-            records[e.kind].append(props)
+            rows[_RECORD_ROWS[e.kind]].append(props)
         else:
-            plain.append(props)
+            rows["plain"].append(props)
             if e.kind == EntryKind.TRACE_STARTED:
-                started = e
+                rows["start"].append({
+                    "session_id": r["session_id"], "agent_id": r.get("agent_id"),
+                    "parent_trace_id": r.get("parent_trace_id"),
+                    "created_at": r["created_at"]})
             elif e.kind == EntryKind.TRACE_COMPLETED:
                 completed = e
         for edge in edges_for(e, last_step_id):
-            if edge.type not in _WITH_STEPS:
-                edges[edge.type].append([edge.src, edge.dst])
+            name = _EDGE_ROWS.get(edge.type)
+            if name is not None:
+                rows[name].append([edge.src, edge.dst])
         if e.kind == EntryKind.STEP:
             last_step_id = r["step_id"]
-
-    if started is not None:
-        s = started.record
-        tx.run(cypher.CREATE_TRACE, trace_id=trace_id, tenant=tenant_id,
-               session_id=s["session_id"], agent_id=s.get("agent_id"),
-               parent_trace_id=s.get("parent_trace_id"), created_at=s["created_at"],
-               genesis=GENESIS_PREV_HASH).consume()
-    if plain:
-        tx.run(cypher.CREATE_ENTRIES, rows=plain).consume()
-    if steps:
-        tx.run(cypher.CREATE_STEPS, trace_id=trace_id, last_step_id=first_last_step,
-               rows=steps).consume()
-    for kind, rows in records.items():
-        tx.run(_CREATE_RECORDS[kind], rows=rows).consume()
-    for rel_type, pairs in edges.items():
-        tx.run(_CREATE_EDGES[rel_type], tenant=tenant_id, rows=pairs).consume()
-    done = None
+    rows["head_step_id"] = last_step_id
+    rows["models"] = list(models)
+    rows["completed"] = None
     if completed is not None:
         c = completed.record
-        done = {"status": c["status"], "outcome": c.get("outcome"),
-                "completed_at": c["completed_at"], "seq": completed.seq}
-    return last_step_id, done, list(models)
+        rows["completed"] = {"status": c["status"], "outcome": c.get("outcome"),
+                             "completed_at": c["completed_at"], "seq": completed.seq}
+    return rows
 
 
 def _alternatives(step: dict[str, Any]) -> list[list[Any]]:
