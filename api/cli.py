@@ -219,6 +219,8 @@ def schema() -> None:
               "say 'not running' when their servers do not answer].")
 @click.option("--backend-steps", default=7_000, show_default=True, type=click.IntRange(700),
               help="Steps ingested into Neo4j and Dgraph.")
+@click.option("--backend-warmup", default=7_000, show_default=True, type=click.IntRange(0),
+              help="Steps ingested into Neo4j untimed first (its JIT warm-up; 0: none).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Parent folder of the benchmark's own stores [default: the temp folder].")
 @click.option("--neo4j-uri", default=None, envvar="TRACEGRAPH_NEO4J_URI")
@@ -226,7 +228,8 @@ def schema() -> None:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write the report as JSON here.")
 def bench(sizes: tuple[int, ...], http_steps: int, fetch_rounds: int, batch: int,
-          backends: tuple[str, ...], backend_steps: int, data_dir: Path | None,
+          backends: tuple[str, ...], backend_steps: int, backend_warmup: int,
+          data_dir: Path | None,
           neo4j_uri: str | None, dgraph_addr: str | None, json_path: Path | None) -> None:
     """Measure ingest, fetch, verification, memory, disk and reopen; print the table.
 
@@ -239,7 +242,8 @@ def bench(sizes: tuple[int, ...], http_steps: int, fetch_rounds: int, batch: int
         sizes=list(sizes) or [10_000, 100_000], http_steps=http_steps,
         fetch_rounds=fetch_rounds, batch=batch,
         backends=list(backends) or ["embedded", "neo4j", "dgraph"],
-        backend_steps=backend_steps, data_dir=str(data_dir) if data_dir else None,
+        backend_steps=backend_steps, backend_warmup=backend_warmup,
+        data_dir=str(data_dir) if data_dir else None,
         neo4j_uri=neo4j_uri, dgraph_addr=dgraph_addr,
         command="tracegraph bench " + " ".join(sys.argv[2:]))
     with click.progressbar(length=opts.work_units(), label="benchmark",

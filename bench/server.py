@@ -21,8 +21,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--backend", default="embedded")
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--neo4j-uri", default=None)
-    parser.add_argument("--dgraph-addr", default=None)
+    # --uri and --addr: the store options' names, as measure.Server passes them
+    parser.add_argument("--neo4j-uri", "--uri", dest="neo4j_uri", default=None)
+    parser.add_argument("--dgraph-addr", "--addr", dest="dgraph_addr", default=None)
     args = parser.parse_args(argv)
     options: dict[str, Any] = {}
     if args.backend == "embedded":
