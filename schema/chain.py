@@ -46,6 +46,10 @@ class ChainEntry:
     record: dict[str, Any]
     hash: str
     version: int = FORMAT_VERSION
+    #: The read model built from this entry (:meth:`~tracegraph.schema.views.StepView.
+    #: from_entry` keeps it here): an entry a store hands out again, as the embedded store's
+    #: decoded-entry cache does, is not converted again. Not part of the entry's value.
+    view: Any = field(default=None, init=False, repr=False, compare=False)
 
     def hashed_object(self) -> dict[str, Any]:
         """The JSON object whose canonical form is hashed."""

@@ -47,7 +47,11 @@ class StepView(View):
     @classmethod
     def from_entry(cls, e: ChainEntry) -> StepView:
         """The view of a step entry (as ``model_construct`` builds it, a few times faster:
-        reads build hundreds of these per request)."""
+        reads build hundreds of these per request), kept on the entry for the next read
+        that gets the same entry object."""
+        kept = e.view
+        if type(kept) is cls:
+            return kept
         template, names = _template(cls)
         record = e.record
         if record.keys() <= names:  # the usual case: one C-level merge, order kept
@@ -57,7 +61,9 @@ class StepView(View):
             values = _record_fields(cls, record)
             values.update(trace_id=e.trace_id, tenant_id=e.tenant_id, seq=e.seq, hash=e.hash,
                           prev_hash=e.prev_hash)
-        return _constructed(cls, values)
+        view = _constructed(cls, values)
+        object.__setattr__(e, "view", view)
+        return view
 
 
 class ApiCallView(View):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from pathlib import Path
 
@@ -57,3 +58,19 @@ def test_the_bound_keeps_the_newest_bodies() -> None:
     assert cache.get("t", (9, "step", e.hash, body + b" ")) is None  # other bytes: no entry
     assert cache.get("t", (9, "api_call", e.hash, body)) is None
     assert DecodedEntries(max_bytes=0).get("t", rows[0]) is None
+
+
+def test_a_kept_entry_keeps_its_view(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    service = TraceService(store)
+    service.start_trace(TENANT, StartTraceInput(trace_id="t", session_id="s"))
+    service.record_steps(TENANT, "t", [StepInput(step_id="a", step_type="Reasoning",
+                                                 content="one")])
+    (first,) = service.steps(TENANT, ["t"])["t"]
+    (again,) = service.steps(TENANT, ["t"])["t"]
+    assert again is first and first.content == "one"
+    (entry,) = store.entries(TENANT, ["t"], frozenset({"step"}))["t"]
+    assert entry.view is first
+    fresh = dataclasses.replace(entry)  # an equal entry that was never viewed
+    assert fresh == entry and fresh.view is None and "view" not in repr(entry)
+    store.close()

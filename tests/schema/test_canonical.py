@@ -7,6 +7,7 @@ whenever ``_fast_domain`` admits a value, plain ``orjson`` with sorted keys does
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import struct
 from typing import Any
@@ -231,4 +232,4 @@ def test_sealed_entries_verify_whatever_their_content(record: dict[str, Any]) ->
 
 
 def _fields(entry: Any) -> dict[str, Any]:
-    return {name: getattr(entry, name) for name in entry.__slots__}
+    return {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry) if f.init}
