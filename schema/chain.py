@@ -107,16 +107,8 @@ def seal(
     tenant_id: str, trace_id: str, seq: int, prev_hash: str, kind: str, record: dict[str, Any]
 ) -> ChainEntry:
     """Seal a record as entry ``seq`` of a chain whose previous hash is ``prev_hash``."""
-    obj = {
-        "version": FORMAT_VERSION,
-        "tenant_id": tenant_id,
-        "trace_id": trace_id,
-        "seq": seq,
-        "prev_hash": prev_hash,
-        "kind": kind,
-        "record": record,
-    }
-    return ChainEntry(tenant_id, trace_id, seq, prev_hash, kind, record, entry_hash(obj))
+    ((entry, _data),) = seal_encoded(tenant_id, trace_id, seq, prev_hash, [(kind, record)])
+    return entry
 
 
 def seal_many(

@@ -52,15 +52,9 @@ class StepView(View):
         kept = e.view
         if type(kept) is cls:
             return kept
-        template, names = _template(cls)
-        record = e.record
-        if record.keys() <= names:  # the usual case: one C-level merge, order kept
-            values = {**template, **record, "trace_id": e.trace_id, "tenant_id": e.tenant_id,
-                      "seq": e.seq, "hash": e.hash, "prev_hash": e.prev_hash}
-        else:
-            values = _record_fields(cls, record)
-            values.update(trace_id=e.trace_id, tenant_id=e.tenant_id, seq=e.seq, hash=e.hash,
-                          prev_hash=e.prev_hash)
+        values = _record_fields(cls, e.record)
+        values.update(trace_id=e.trace_id, tenant_id=e.tenant_id, seq=e.seq, hash=e.hash,
+                      prev_hash=e.prev_hash)
         view = _constructed(cls, values)
         object.__setattr__(e, "view", view)
         return view
@@ -154,7 +148,12 @@ def _record_fields(cls: type[View], record: dict[str, Any]) -> dict[str, Any]:
     default (``None`` for a required field, which the caller then sets). Like
     :func:`_with_defaults`, with each class's defaults computed once (they are immutable or
     never mutated: views are frozen)."""
-    template, names = _template(cls)
+    known = _TEMPLATES.get(cls)
+    if known is None:
+        template = {n: None if f.is_required() else f.default
+                    for n, f in cls.model_fields.items()}
+        known = _TEMPLATES[cls] = (template, frozenset(template))
+    template, names = known
     if record.keys() <= names:  # the usual case: one C-level merge, order kept
         return {**template, **record}
     out = dict(template)
@@ -162,16 +161,6 @@ def _record_fields(cls: type[View], record: dict[str, Any]) -> dict[str, Any]:
         if k in names:
             out[k] = v
     return out
-
-
-def _template(cls: type[View]) -> tuple[dict[str, Any], frozenset[str]]:
-    """Every field of ``cls`` with its default (``None`` for a required one), and the names."""
-    known = _TEMPLATES.get(cls)
-    if known is None:
-        template = {n: None if f.is_required() else f.default
-                    for n, f in cls.model_fields.items()}
-        known = _TEMPLATES[cls] = (template, frozenset(template))
-    return known
 
 
 def _constructed(cls: type[V], values: dict[str, Any]) -> V:
