@@ -15,8 +15,15 @@ from .branches import (
     step_branches,
 )
 from .flow import FLOW_TYPES, REVERSED_TYPES, add_flow_edges, flow_edge, flow_graph, stored_edge
-from .lineage import induced_edges, lineage
-from .paths import all_simple_paths, find_paths, shortest_path, trivial_paths
+from .lineage import check_lineage, induced_edges, lineage, ranked_lineage
+from .paths import (
+    all_simple_paths,
+    find_paths,
+    nodes_only,
+    path_candidates,
+    shortest_path,
+    trivial_paths,
+)
 from .tree import TraceTreeNode, nest_traces
 
 __all__ = [
@@ -31,12 +38,16 @@ __all__ = [
     "all_simple_paths",
     "alternative_id",
     "branches_not_taken",
+    "check_lineage",
     "find_paths",
     "flow_edge",
     "flow_graph",
     "induced_edges",
     "lineage",
     "nest_traces",
+    "nodes_only",
+    "path_candidates",
+    "ranked_lineage",
     "shortest_path",
     "step_branches",
     "stored_edge",

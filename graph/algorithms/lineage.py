@@ -9,6 +9,7 @@ fewest hops, found with networkx's breadth-first layers (:func:`networkx.bfs_lay
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import networkx as nx
@@ -78,10 +79,7 @@ def lineage(
     >>> lineage(g, "t", "DOWN", limit=2).truncated
     True
     """
-    if direction not in ("UP", "DOWN", "BOTH"):
-        raise ValueError(f"direction: {direction!r} is not UP, DOWN or BOTH")
-    if limit < 1:
-        raise ValueError(f"limit: {limit} is not a positive number of nodes")
+    check_lineage(direction, limit)
     if node not in graph or max_depth < 1:
         return LineageResult(node, [], [], False)
     found: list[LineageNode] = []
@@ -89,11 +87,27 @@ def lineage(
         found.extend(_layers(graph, node, "UP", max_depth, limit))
     if direction in ("DOWN", "BOTH"):
         found.extend(_layers(graph, node, "DOWN", max_depth, limit))
+    return ranked_lineage(node, found, limit, lambda _ids: graph)
+
+
+def check_lineage(direction: str, limit: int) -> None:
+    """Raise ``ValueError`` naming the argument when ``direction`` or ``limit`` is invalid."""
+    if direction not in ("UP", "DOWN", "BOTH"):
+        raise ValueError(f"direction: {direction!r} is not UP, DOWN or BOTH")
+    if limit < 1:
+        raise ValueError(f"limit: {limit} is not a positive number of nodes")
+
+
+def ranked_lineage(node: str, found: list[LineageNode], limit: int,
+                   flow_view: Callable[[list[str]], nx.DiGraph]) -> LineageResult:
+    """The lineage of ``node`` from the nodes found in each direction within the depth bound:
+    sorted by ``(depth, direction, node_id)``, cut at ``limit``, with the stored edges among
+    the nodes kept (``flow_view(ids)`` is a flow view holding at least those nodes).
+    Backends that walk their own storage finish here, as :func:`lineage` does."""
     found.sort(key=lambda n: (n.depth, n.direction == "DOWN", n.node_id))
-    truncated = len(found) > limit
     kept = found[:limit]
-    return LineageResult(node, kept, induced_edges(graph, [node, *(n.node_id for n in kept)]),
-                         truncated)
+    ids = [node, *dict.fromkeys(n.node_id for n in kept)]
+    return LineageResult(node, kept, induced_edges(flow_view(ids), ids), len(found) > limit)
 
 
 def induced_edges(graph: nx.DiGraph, nodes: list[str]) -> list[Edge]:

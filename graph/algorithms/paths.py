@@ -12,7 +12,7 @@ pruned by which lengths can still reach the target, so it stops after ``limit + 
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator
+from collections.abc import Container, Iterator, Mapping
 from itertools import pairwise
 
 import networkx as nx
@@ -222,6 +222,26 @@ def trivial_paths(known: Container[str], source: str, target: str) -> PathSearch
     if source == target:
         return PathSearch([PathResult([source], [])], False)
     return None
+
+
+def path_candidates(ahead: Mapping[str, int], behind: Mapping[str, int],
+                    bound: int) -> list[str]:
+    """The nodes that can lie on a path of at most ``bound`` edges: ``ahead`` holds the fewest
+    hops from the source to each node within ``bound``, ``behind`` from each node to the
+    target; a node is a candidate when the two add up to at most ``bound``.
+
+    >>> path_candidates({"s": 0, "a": 1, "b": 1}, {"t": 0, "a": 1, "c": 1}, 2)
+    ['a']
+    """
+    return [v for v, h in ahead.items() if v in behind and h + behind[v] <= bound]
+
+
+def nodes_only(*node_ids: str) -> nx.DiGraph:
+    """A flow view of these nodes and no edges: what a backend hands the reference functions
+    to get their answer for arguments that need no search (errors, empty bounds)."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(node_ids)
+    return graph
 
 
 def find_paths(

@@ -554,8 +554,8 @@ class DgraphStore:
         src, dst = known[from_id][1], known[to_id][1]
         if (max_length is not None and max_length < 1) or mode not in ("SHORTEST", "ALL_SIMPLE") \
                 or limit < 1:  # the reference says what is wrong, or that nothing fits
-            return algorithms.find_paths(_nodes_only(from_id, to_id), from_id, to_id, mode,
-                                         max_length, limit)
+            return algorithms.find_paths(algorithms.nodes_only(from_id, to_id), from_id, to_id,
+                                         mode, max_length, limit)
         if max_length is not None:
             depths = [max_length]
         elif mode == "SHORTEST":
@@ -588,17 +588,12 @@ class DgraphStore:
             return LineageResult(node_id, [], [], False)
         query = dql.LINEAGE.get(direction)
         if query is None or max_depth < 1 or limit < 1:  # the reference says what is wrong
-            return algorithms.lineage(_nodes_only(node_id), node_id, direction, max_depth, limit)
+            return algorithms.lineage(algorithms.nodes_only(node_id), node_id, direction,
+                                      max_depth, limit)
         got = self._read(query, {"start": known[node_id][1], "depth": str(max_depth)})
         graph = _flow_subgraph(got.get("nodes", []))
         graph.add_node(node_id)
         return algorithms.lineage(graph, node_id, direction, max_depth, limit)
-
-
-def _nodes_only(*node_ids: str) -> nx.DiGraph:
-    graph = nx.DiGraph()
-    graph.add_nodes_from(node_ids)
-    return graph
 
 
 def _flow_subgraph(nodes: list[dict[str, Any]]) -> nx.DiGraph:

@@ -107,8 +107,8 @@ def find_paths(db: sqlite3.Connection, tenant_id: str, from_id: str, to_id: str,
     bound = UNBOUNDED if max_length is None else max_length
     if mode not in ("SHORTEST", "ALL_SIMPLE") or limit < 1 or bound < 1:
         # the reference says what is wrong, or that nothing fits
-        return algorithms.find_paths(_nodes_only(from_id, to_id), from_id, to_id, mode,
-                                     max_length, limit)
+        return algorithms.find_paths(algorithms.nodes_only(from_id, to_id), from_id, to_id,
+                                     mode, max_length, limit)
     ahead = depths(db, tenant_id, from_id, FLOW_SUCCESSORS, bound,
                    until=to_id if mode == "SHORTEST" else None)
     if to_id not in ahead:
@@ -116,16 +116,16 @@ def find_paths(db: sqlite3.Connection, tenant_id: str, from_id: str, to_id: str,
     if mode == "SHORTEST":
         bound = ahead[to_id]
     behind = depths(db, tenant_id, to_id, FLOW_PREDECESSORS, bound)
-    useful = [v for v, h in ahead.items() if h + behind.get(v, UNBOUNDED) <= bound]
-    graph = flow_subgraph(db, tenant_id, useful)
+    graph = flow_subgraph(db, tenant_id, algorithms.path_candidates(ahead, behind, bound))
     return algorithms.find_paths(graph, from_id, to_id, mode, max_length, limit)
 
 
 def lineage(db: sqlite3.Connection, tenant_id: str, node_id: str, direction: Direction,
             max_depth: int, limit: int) -> LineageResult:
     """:meth:`GraphStore.lineage` for a node the tenant has."""
-    if direction not in ("UP", "DOWN", "BOTH") or limit < 1 or max_depth < 1:
-        return algorithms.lineage(_nodes_only(node_id), node_id, direction, max_depth, limit)
+    algorithms.check_lineage(direction, limit)
+    if max_depth < 1:
+        return LineageResult(node_id, [], [], False)
     ways: list[tuple[Literal["UP", "DOWN"], str]] = []
     if direction in ("UP", "BOTH"):
         ways.append(("UP", FLOW_PREDECESSORS))
@@ -135,15 +135,5 @@ def lineage(db: sqlite3.Connection, tenant_id: str, node_id: str, direction: Dir
     for way, query in ways:
         reached = depths(db, tenant_id, node_id, query, max_depth, limit=limit)
         found.extend(LineageNode(n, d, way) for n, d in reached.items() if n != node_id)
-    found.sort(key=lambda n: (n.depth, n.direction == "DOWN", n.node_id))
-    kept = found[:limit]
-    ids = [node_id, *dict.fromkeys(n.node_id for n in kept)]
-    graph = flow_subgraph(db, tenant_id, ids)
-    return LineageResult(node_id, kept, algorithms.induced_edges(graph, ids),
-                         len(found) > limit)
-
-
-def _nodes_only(*node_ids: str) -> nx.DiGraph:
-    graph = nx.DiGraph()
-    graph.add_nodes_from(node_ids)
-    return graph
+    return algorithms.ranked_lineage(node_id, found, limit,
+                                     lambda ids: flow_subgraph(db, tenant_id, ids))

@@ -353,7 +353,7 @@ class Neo4jStore:
             if to_id not in ahead:
                 return []
             behind = _layers(tx, tenant_id, to_id, cypher.FLOW_PREDECESSORS, limit_to)
-            return [v for v, h in ahead.items() if h + behind.get(v, _UNBOUNDED) <= limit_to]
+            return algorithms.path_candidates(ahead, behind, limit_to)
 
         useful = self._read_tx(candidates)
         if not useful:
@@ -376,10 +376,7 @@ class Neo4jStore:
         merges the directions in lineage order, cuts at ``limit`` and adds the stored edges
         among the listed nodes.
         """
-        if direction not in ("UP", "DOWN", "BOTH"):
-            raise ValueError(f"direction: {direction!r} is not UP, DOWN or BOTH")
-        if limit < 1:
-            raise ValueError(f"limit: {limit} is not a positive number of nodes")
+        algorithms.check_lineage(direction, limit)
         if max_depth < 1 or node_id not in self.resolve(tenant_id, [node_id]):
             return LineageResult(node_id, [], [], False)
         ways: list[tuple[Literal["UP", "DOWN"], str]] = []
@@ -395,13 +392,8 @@ class Neo4jStore:
                 out.extend(LineageNode(n, d, way) for n, d in depths.items() if n != node_id)
             return out
 
-        found = self._read_tx(walk)
-        found.sort(key=lambda n: (n.depth, n.direction == "DOWN", n.node_id))
-        kept = found[:limit]
-        ids = [node_id, *dict.fromkeys(n.node_id for n in kept)]
-        graph = self._flow_subgraph(tenant_id, ids)
-        return LineageResult(node_id, kept, algorithms.induced_edges(graph, ids),
-                             len(found) > limit)
+        return algorithms.ranked_lineage(node_id, self._read_tx(walk), limit,
+                                         lambda ids: self._flow_subgraph(tenant_id, ids))
 
 
 def _layers(
