@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 import strawberry
 from pydantic import ValidationError
@@ -28,6 +29,20 @@ from .types.human_input import HumanInput
 from .types.step import Step
 from .types.trace import Trace
 
+P = TypeVar("P")
+R = TypeVar("R")
+
+
+async def _append(info: Info, record: Callable[[str, str, P], R], trace_id: str,
+                  payload: P) -> R:
+    """One append of the service layer to the trace ``trace_id`` (checked first, named
+    ``traceId``) in the thread pool; live subscribers then hear that the trace grew."""
+    ctx = info.context
+    checked = checked_id(trace_id, "traceId")
+    stored = await ctx.call(record, ctx.tenant_id, checked, payload)
+    ctx.appended(checked)
+    return stored
+
 
 @strawberry.type(name="Mutation")
 class Mutation:
@@ -48,11 +63,7 @@ class Mutation:
         self, info: Info, trace_id: strawberry.ID,
         steps: Annotated[list[StepInput], strawberry.argument(graphql_type=list[StepInputType])],
     ) -> list[StepView]:
-        ctx = info.context
-        trace_id = strawberry.ID(checked_id(trace_id, "traceId"))
-        stored = await ctx.call(ctx.service.record_steps, ctx.tenant_id, trace_id, steps)
-        ctx.appended(trace_id)
-        return stored
+        return await _append(info, info.context.service.record_steps, trace_id, steps)
 
     @strawberry.mutation(graphql_type=ApiCall, description="Record an API call made during "
                          "an active trace.")
@@ -60,11 +71,7 @@ class Mutation:
         self, info: Info, trace_id: strawberry.ID,
         call: Annotated[ApiCallInput, strawberry.argument(graphql_type=ApiCallInputType)],
     ) -> ApiCallView:
-        ctx = info.context
-        trace_id = strawberry.ID(checked_id(trace_id, "traceId"))
-        stored = await ctx.call(ctx.service.record_api_call, ctx.tenant_id, trace_id, call)
-        ctx.appended(trace_id)
-        return stored
+        return await _append(info, info.context.service.record_api_call, trace_id, call)
 
     @strawberry.mutation(graphql_type=list[ApiCall], description="Record API calls made "
                          "during an active trace: all of the batch is stored or none of it.")
@@ -73,11 +80,7 @@ class Mutation:
         calls: Annotated[list[ApiCallInput],
                          strawberry.argument(graphql_type=list[ApiCallInputType])],
     ) -> list[ApiCallView]:
-        ctx = info.context
-        trace_id = strawberry.ID(checked_id(trace_id, "traceId"))
-        stored = await ctx.call(ctx.service.record_api_calls, ctx.tenant_id, trace_id, calls)
-        ctx.appended(trace_id)
-        return stored
+        return await _append(info, info.context.service.record_api_calls, trace_id, calls)
 
     @strawberry.mutation(graphql_type=HumanInput, description="Record a human-in-the-loop "
                          "question and answer in an active trace.")
@@ -85,11 +88,7 @@ class Mutation:
         self, info: Info, trace_id: strawberry.ID,
         input: Annotated[HumanInputInput, strawberry.argument(graphql_type=HumanInputInputType)],
     ) -> HumanInputView:
-        ctx = info.context
-        trace_id = strawberry.ID(checked_id(trace_id, "traceId"))
-        stored = await ctx.call(ctx.service.record_human_input, ctx.tenant_id, trace_id, input)
-        ctx.appended(trace_id)
-        return stored
+        return await _append(info, info.context.service.record_human_input, trace_id, input)
 
     @strawberry.mutation(graphql_type=Trace, description="Complete a trace: seals its chain and "
                          "stores its rollups. status defaults from the outcome (failure -> "
