@@ -30,6 +30,8 @@ from tracegraph.graph.protocol import Edge
 from tracegraph.schema.errors import InvalidInput, LimitExceeded, NotFound, TraceNotFound
 from tracegraph.schema.inputs import ApiCallInput, HumanInputInput, StartTraceInput, StepInput
 
+from ..conformance.runs import ALL_R0_R2
+
 A = "acme"
 B = "globex"
 
@@ -107,21 +109,6 @@ def test_shortest_path_follows_dependencies_and_spawning(graphs: GraphService) -
     assert graphs.path(A, "g1", "r0").paths == []  # against the flow: no path
     assert graphs.path(A, "R", "g1", max_length=2).paths == []
     assert _ids(graphs.path(A, "c1", "c1")) == [["c1"]]
-
-
-ALL_R0_R2 = [
-    ["r0", "r1", "r2"],
-    ["r0", "g0", "g1", "r2"],
-    ["r0", "r1", "C1", "c1", "r2"],
-    ["r0", "r1", "C1", "G", "g1", "r2"],
-    ["r0", "r1", "C1", "c0", "c1", "r2"],
-    ["r0", "r1", "C1", "G", "g0", "g1", "r2"],
-    ["r0", "r1", "C1", "c0", "g0", "g1", "r2"],
-    ["r0", "r1", "C1", "c1", "G", "g1", "r2"],
-    ["r0", "r1", "C1", "c0", "c1", "G", "g1", "r2"],
-    ["r0", "r1", "C1", "c1", "G", "g0", "g1", "r2"],
-    ["r0", "r1", "C1", "c0", "c1", "G", "g0", "g1", "r2"],
-]
 
 
 def test_all_simple_paths_over_the_multi_parent_dag(graphs: GraphService) -> None:

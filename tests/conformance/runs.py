@@ -97,6 +97,23 @@ def nested_run(svc: TraceService, tenant: str, n: Names) -> None:
     svc.record_steps(tenant, n("R"), [step(n, "r2", "Summary", depends_on=["c1", "g1"])])
 
 
+#: Every simple path r0 -> r2 of :func:`nested_run` (and of tests/api/test_graph_service.py's
+#: ``build_run``, the same run), in ALL_SIMPLE order.
+ALL_R0_R2 = [
+    ["r0", "r1", "r2"],
+    ["r0", "g0", "g1", "r2"],
+    ["r0", "r1", "C1", "c1", "r2"],
+    ["r0", "r1", "C1", "G", "g1", "r2"],
+    ["r0", "r1", "C1", "c0", "c1", "r2"],
+    ["r0", "r1", "C1", "G", "g0", "g1", "r2"],
+    ["r0", "r1", "C1", "c0", "g0", "g1", "r2"],
+    ["r0", "r1", "C1", "c1", "G", "g1", "r2"],
+    ["r0", "r1", "C1", "c0", "c1", "G", "g1", "r2"],
+    ["r0", "r1", "C1", "c1", "G", "g0", "g1", "r2"],
+    ["r0", "r1", "C1", "c0", "c1", "G", "g0", "g1", "r2"],
+]
+
+
 def complete_run(svc: TraceService, tenant: str, n: Names) -> None:
     """Complete the nested run, children first."""
     for trace in ("G", "C1", "C2", "R"):

@@ -22,7 +22,15 @@ from tracegraph.schema.errors import InvalidInput, NotFound, TraceNotFound
 from tracegraph.schema.inputs import StartTraceInput
 
 from .harness import Harness
-from .runs import Names, nested_run, random_run, reference_edges, reference_flow, step
+from .runs import (
+    ALL_R0_R2,
+    Names,
+    nested_run,
+    random_run,
+    reference_edges,
+    reference_flow,
+    step,
+)
 
 
 @pytest.fixture
@@ -69,21 +77,6 @@ def test_shortest_path_across_nesting(graphs: GraphService, tenant: str, names: 
     assert graphs.path(tenant, n("g1"), n("r0")).paths == []  # against the flow
     assert graphs.path(tenant, n("R"), n("g1"), max_length=2).paths == []
     assert _paths(n, graphs.path(tenant, n("c1"), n("c1"))) == [["c1"]]
-
-
-ALL_R0_R2 = [
-    ["r0", "r1", "r2"],
-    ["r0", "g0", "g1", "r2"],
-    ["r0", "r1", "C1", "c1", "r2"],
-    ["r0", "r1", "C1", "G", "g1", "r2"],
-    ["r0", "r1", "C1", "c0", "c1", "r2"],
-    ["r0", "r1", "C1", "G", "g0", "g1", "r2"],
-    ["r0", "r1", "C1", "c0", "g0", "g1", "r2"],
-    ["r0", "r1", "C1", "c1", "G", "g1", "r2"],
-    ["r0", "r1", "C1", "c0", "c1", "G", "g1", "r2"],
-    ["r0", "r1", "C1", "c1", "G", "g0", "g1", "r2"],
-    ["r0", "r1", "C1", "c0", "c1", "G", "g0", "g1", "r2"],
-]
 
 
 def test_all_simple_paths_in_order(graphs: GraphService, tenant: str, names: Names) -> None:
