@@ -15,6 +15,7 @@ holds, oldest out first.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import Any
 
 from tracegraph.schema.chain import ChainEntry
@@ -31,7 +32,10 @@ class DecodedEntries:
 
     def __init__(self, max_bytes: int = DEFAULT_BYTES) -> None:
         self.max_bytes = max_bytes
-        self._kept: dict[tuple[str, int], tuple[str, str, bytes, ChainEntry]] = {}
+        # An OrderedDict, not a dict: evicting the oldest of a plain dict (next(iter(d)))
+        # scans past every slot freed by earlier evictions, about 10 us per put once full.
+        self._kept: OrderedDict[tuple[str, int], tuple[str, str, bytes, ChainEntry]] = (
+            OrderedDict())
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -56,8 +60,7 @@ class DecodedEntries:
             self._kept[(trace_id, seq)] = (kind, hash_, body, entry)
             self._bytes += len(body)
             while self._bytes > self.max_bytes and self._kept:
-                oldest = next(iter(self._kept))
-                self._bytes -= len(self._kept.pop(oldest)[2])
+                self._bytes -= len(self._kept.popitem(last=False)[1][2])
 
     def clear(self) -> None:
         with self._lock:
