@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from tracegraph.api.service import TraceService
+from tracegraph.schema.inputs import CompleteTraceInput
 from tracegraph.schema.records import Totals
 
 from .runs import Names, complete_run, nested_run
@@ -69,3 +70,17 @@ def test_session_replay_in_order(service: TraceService, tenant: str, completed: 
     assert v.valid and v.traces_checked == 4
     assert v.entries_checked == sum(t.entry_count for t in replay.traces)
     assert service.replay_session(tenant, n("nope")) is None
+
+
+def test_completion_answers_the_trace_as_stored(service: TraceService, tenant: str,
+                                                names: Names) -> None:
+    """complete_trace builds its answer from what it sealed (no read after the write): it
+    is the trace exactly as every later read returns it."""
+    n = names
+    nested_run(service, tenant, n)
+    answered = service.complete_trace(tenant, n("G"), CompleteTraceInput(
+        outcome="failure", final_answer="gave up", confidence=0.25))
+    stored = service.get_trace(tenant, n("G"))
+    assert stored is not None and answered == stored
+    assert (answered.status, answered.outcome, answered.entry_count) == ("failed", "failure", 5)
+    assert answered.goal == stored.goal and answered.totals is not None

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from tracegraph.api.service import TraceService
 from tracegraph.graph.embedded import EmbeddedStore
+from tracegraph.schema.errors import TraceNotFound
 from tracegraph.schema.inputs import CompleteTraceInput, StartTraceInput, StepInput
 from tracegraph.schema.policy import StoragePolicy
 
@@ -62,3 +63,24 @@ def test_opt_out_over_graphql(tmp_path: Path) -> None:
     finally:
         server.stop()
         store.close()
+
+
+def test_the_opt_out_is_read_once_per_trace(store: EmbeddedStore) -> None:
+    """A trace's opt-out is in its hashed start record: later batches of the same trace do
+    not read the trace again, and an unknown trace is still refused."""
+    from tests.api.live import CountingStore
+
+    counting = CountingStore(store)
+    svc = TraceService(counting)  # type: ignore[arg-type]
+    quiet = svc.start_trace("acme", StartTraceInput(session_id="s", include_reasoning_trace=False))
+    loud = svc.start_trace("acme", StartTraceInput(session_id="s"))
+    counting.reset()
+    for _ in range(3):
+        (q,) = svc.record_steps("acme", quiet.trace_id, [STEP])
+        (v,) = svc.record_steps("acme", loud.trace_id, [STEP])
+        assert q.content is None and v.content == "private thoughts"
+    assert counting.calls["get_traces"] == 2  # once for each trace
+    with pytest.raises(TraceNotFound):
+        svc.record_steps("acme", "no-such-trace", [STEP])
+    with pytest.raises(TraceNotFound):  # the memory is per tenant
+        svc.record_steps("other-tenant", quiet.trace_id, [STEP])
