@@ -1,4 +1,4 @@
-"""How a chain entry's record is stored on its Dgraph node: one ``rec.*`` predicate per field.
+"""How a chain entry's record is stored on its Dgraph node: ``rec.*`` predicates.
 
 Each known record field has a predicate and a codec that round-trips its value exactly:
 
@@ -10,14 +10,20 @@ Each known record field has a predicate and a codec that round-trips its value e
 * ``json``: JSON payloads, lists and objects, as RFC 8785 canonical JSON text in a
   ``string`` (order-preserving, unlike Dgraph's ``[string]`` sets).
 
-Each entry kind has its own fields (:data:`KIND_FIELDS`). A field the kind does not list,
-or a value its codec cannot hold exactly, goes into ``rec.extra``, one canonical JSON
-object. Reads of an entry of a kind ask for that kind's predicates and ``rec.extra`` only
+An append writes as their own predicates only the fields DQL reads on their own
+(:data:`WRITE_FIELDS`: ``created_at`` and ``depends_on``, which edge listings order by);
+every other field goes into ``rec.extra``, one canonical JSON object per entry. Each triple
+costs the alpha a posting list (read, written, rolled up and compacted), so a step is
+about a dozen triples instead of thirty. Stores written before kept every field of a
+kind's table (:data:`KIND_FIELDS`) apart; reads still ask for those predicates, so both
+layouts decode the same, and a field Dgraph cannot hold exactly (a value of another type,
+a field the kind does not list) was and is kept in ``rec.extra``.
+
+Reads of an entry of a kind ask for that kind's predicates and ``rec.extra`` only
 (:data:`KIND_PREDICATES`; a node whose type names no kind is read with every predicate)
 and rebuild the record from them alone, so a raw DQL change of any predicate they read
 changes the rebuilt record and its hash, and a predicate they do not read is not part of
-any record that is served.
-"""
+any record that is served."""
 
 from __future__ import annotations
 
@@ -94,6 +100,13 @@ KIND_PREDICATES: dict[str, tuple[str, ...]] = {
     kind: (*(RECORD_FIELDS[k][0] for k in sorted(keys)), EXTRA)
     for kind, keys in KIND_FIELDS.items()
 }
+#: Fields an append stores as their own predicates when the kind lists them: those DQL
+#: reads by name (``dql._END``, ``trace.start { rec.created_at }``: edge order).
+APART = frozenset({"created_at", "depends_on"})
+#: entry kind -> the record fields an append writes as their own predicates
+WRITE_FIELDS: dict[str, frozenset[str]] = {
+    kind: keys & APART for kind, keys in KIND_FIELDS.items()
+}
 _INT64 = 2**63
 _SAFE = 2**53
 
@@ -118,14 +131,17 @@ def _fits(codec: Codec, value: Any) -> bool:
 def encode_record(record: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
     """The ``rec.*`` predicates of a record of ``kind``, as values for a JSON mutation.
 
+    A record of a known kind keeps :data:`WRITE_FIELDS` apart and the rest in ``rec.extra``;
+    without a kind (or of an unknown one) every field of the table is kept apart.
+
     >>> encode_record({"step_id": "s1", "confidence": 0.5, "depends_on": ["s0"], "x": 1})
     {'rec.step_id': 's1', 'rec.confidence': 0.5, 'rec.depends_on': '["s0"]', 'rec.extra': '{"x":1}'}
-    >>> encode_record({"step_id": "s1", "goal": "g"}, "step")
-    {'rec.step_id': 's1', 'rec.extra': '{"goal":"g"}'}
+    >>> encode_record({"step_id": "s1", "created_at": "t", "goal": "g"}, "step")
+    {'rec.created_at': 't', 'rec.extra': '{"goal":"g","step_id":"s1"}'}
     """
     out: dict[str, Any] = {}
     extra: dict[str, Any] = {}
-    own = KIND_FIELDS.get(kind) if kind is not None else None
+    own = WRITE_FIELDS.get(kind) if kind is not None else None
     for key, value in record.items():
         spec = RECORD_FIELDS.get(key)
         if spec is None or (own is not None and key not in own) or not _fits(spec[1], value):

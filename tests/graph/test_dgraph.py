@@ -60,6 +60,20 @@ def test_mismatched_values_go_to_extra() -> None:
     assert set(stored) == {"rec.extra"}
 
 
+def test_an_entry_keeps_apart_only_the_fields_dql_reads() -> None:
+    """A step is a few triples: created_at and depends_on (edge order), the rest one JSON."""
+    record = {"step_id": "s1", "step_type": "A", "content": "c", "confidence": 0.5,
+              "input_tokens": 3, "depends_on": ["s0"], "created_at": "2026-01-01T00:00:00Z",
+              "metadata": {"k": [1]}}
+    stored = encode_record(record, "step")
+    assert set(stored) == {"rec.created_at", "rec.depends_on", "rec.extra"}
+    assert decode_record(stored) == record
+    assert set(encode_record(record, "api_call")) == {"rec.created_at", "rec.extra"}
+    # the layout of stores written before: every field of the kind's table apart
+    legacy = encode_record(record)
+    assert "rec.content" in legacy and decode_record(legacy) == record
+
+
 def test_bind_expands_lists_into_variables_only() -> None:
     query, variables = bind(
         "query q($t: string, $ids: [string]) { n(func: eq(node.id, $ids)) @filter(eq(x, $t)) "
@@ -449,6 +463,32 @@ def test_fields_of_other_kinds_and_unknown_fields_round_trip(dgraph: DgraphStore
     assert dgraph.entries_at(tenant, [(trace, 1)])[(trace, 1)] == sealed[0]
     assert dgraph.entries(tenant, [trace], frozenset({"step"}))[trace] == sealed
     assert verify_chain(stored, tenant_id=tenant, trace_id=trace).valid
+
+
+def test_entries_written_in_the_previous_layout_are_read_and_extended(
+    dgraph: DgraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store written when every field of a kind had its own predicate still reads, verifies
+    and takes appends (in the new layout) on the same chain."""
+    from tracegraph.graph.dgraph import codec
+
+    tenant, trace = f"l{uuid.uuid4().hex[:8]}", f"t{uuid.uuid4().hex[:8]}"
+    step = {"step_type": "A", "content": "old", "confidence": 0.25, "input_tokens": 7,
+            "created_at": "2026-01-01T00:00:00Z"}
+    with monkeypatch.context() as m:
+        m.setattr(codec, "WRITE_FIELDS", codec.KIND_FIELDS)
+        old = [*dgraph.append(tenant, trace, [("trace_started", {
+            "session_id": "s", "goal": "g", "created_at": "2026-01-01T00:00:00Z"})]),
+               *dgraph.append(tenant, trace, [("step", {**step, "step_id": f"{trace}-0"})])]
+    new = dgraph.append(tenant, trace, [("step", {**step, "step_id": f"{trace}-1",
+                                                  "depends_on": [f"{trace}-0"]})])
+    stored = dgraph.entries(tenant, [trace])[trace]
+    assert stored == [*old, *new]
+    assert verify_chain(stored, tenant_id=tenant, trace_id=trace).valid
+    assert dgraph.entries_at(tenant, [(trace, 1)])[(trace, 1)] == old[1]
+    assert dgraph.entries(tenant, [trace], frozenset({"step"}))[trace] == [old[1], *new]
+    out = dgraph.edges(tenant, [f"{trace}-1"], "out")[f"{trace}-1"]
+    assert [(e.type, e.dst) for e in out] == [("DEPENDS_ON", f"{trace}-0")]
 
 
 def test_an_unreachable_alpha_is_backend_unavailable() -> None:
