@@ -10,16 +10,21 @@ Each known record field has a predicate and a codec that round-trips its value e
 * ``json``: JSON payloads, lists and objects, as RFC 8785 canonical JSON text in a
   ``string`` (order-preserving, unlike Dgraph's ``[string]`` sets).
 
-An append writes as their own predicates only the fields DQL reads on their own
-(:data:`WRITE_FIELDS`: ``created_at`` and ``depends_on``, which edge listings order by);
-every other field goes into ``rec.extra``, one canonical JSON object per entry. Each triple
-costs the alpha a posting list (read, written, rolled up and compacted), so a step is
-about a dozen triples instead of thirty. Stores written before kept every field of a
-kind's table (:data:`KIND_FIELDS`) apart; reads still ask for those predicates, so both
-layouts decode the same, and a field Dgraph cannot hold exactly (a value of another type,
-a field the kind does not list) was and is kept in ``rec.extra``.
+Two layouts, chosen per trace when it starts (``trace.packed``, see ``store.py``):
 
-Reads of an entry of a kind ask for that kind's predicates and ``rec.extra`` only
+* **packed** (every trace started by this code): the fields DQL reads by name, ``created_at``
+  and ``depends_on`` (edge order, :data:`APART`), as their own predicates, and every other
+  field in ``rec.body``, one canonical JSON object, present on every packed entry. Each
+  triple costs the alpha a posting list (written, rolled up, compacted, and read back
+  predicate by predicate), so a step is about a dozen triples instead of thirty and reads
+  back with a third of the predicates.
+* **per field** (traces started before): each field of the kind's table (:data:`KIND_FIELDS`)
+  as its own predicate; a field the kind does not list, or a value its codec cannot hold
+  exactly, in ``rec.extra``. Appends to such a trace keep writing this layout, so a trace
+  is read one way.
+
+Reads of a packed trace's entries ask for :data:`PACKED_PREDICATES` only; reads of a per-field
+entry of a kind ask for that kind's predicates and ``rec.extra`` only
 (:data:`KIND_PREDICATES`; a node whose type names no kind is read with every predicate)
 and rebuild the record from them alone, so a raw DQL change of any predicate they read
 changes the rebuilt record and its hash, and a predicate they do not read is not part of
@@ -62,11 +67,14 @@ _DGRAPH_TYPE: dict[Codec, str] = {
 RECORD_FIELDS: dict[str, tuple[str, Codec]] = {
     key: (f"rec.{key}", codec) for codec, keys in _FIELD_CODECS.items() for key in keys
 }
-#: Fields outside the table, as one canonical JSON object.
+#: Fields outside the table, as one canonical JSON object (per-field layout).
 EXTRA = "rec.extra"
-RECORD_PREDICATES: tuple[str, ...] = (*(p for p, _ in RECORD_FIELDS.values()), EXTRA)
+#: The fields of a packed entry other than :data:`APART`, as one canonical JSON object.
+BODY = "rec.body"
+RECORD_PREDICATES: tuple[str, ...] = (*(p for p, _ in RECORD_FIELDS.values()), EXTRA, BODY)
 RECORD_SCHEMA = "\n".join(
-    [f"{p}: {_DGRAPH_TYPE[c]} ." for p, c in RECORD_FIELDS.values()] + [f"{EXTRA}: string ."]
+    [f"{p}: {_DGRAPH_TYPE[c]} ." for p, c in RECORD_FIELDS.values()]
+    + [f"{EXTRA}: string .", f"{BODY}: string ."]
 )
 _BY_PREDICATE: dict[str, tuple[str, Codec]] = {p: (k, c) for k, (p, c) in RECORD_FIELDS.items()}
 
@@ -100,13 +108,11 @@ KIND_PREDICATES: dict[str, tuple[str, ...]] = {
     kind: (*(RECORD_FIELDS[k][0] for k in sorted(keys)), EXTRA)
     for kind, keys in KIND_FIELDS.items()
 }
-#: Fields an append stores as their own predicates when the kind lists them: those DQL
-#: reads by name (``dql._END``, ``trace.start { rec.created_at }``: edge order).
+#: Fields a packed entry keeps as their own predicates: those DQL reads by name
+#: (``dql._END``, ``trace.start { rec.created_at }``: edge order).
 APART = frozenset({"created_at", "depends_on"})
-#: entry kind -> the record fields an append writes as their own predicates
-WRITE_FIELDS: dict[str, frozenset[str]] = {
-    kind: keys & APART for kind, keys in KIND_FIELDS.items()
-}
+#: The ``rec.*`` predicates a packed entry is read with, whatever its kind.
+PACKED_PREDICATES: tuple[str, ...] = (*(RECORD_FIELDS[k][0] for k in sorted(APART)), BODY)
 _INT64 = 2**63
 _SAFE = 2**53
 
@@ -128,30 +134,36 @@ def _fits(codec: Codec, value: Any) -> bool:
     return t is bool
 
 
-def encode_record(record: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
+def encode_record(record: dict[str, Any], kind: str | None = None, *,
+                  packed: bool = False) -> dict[str, Any]:
     """The ``rec.*`` predicates of a record of ``kind``, as values for a JSON mutation.
 
-    A record of a known kind keeps :data:`WRITE_FIELDS` apart and the rest in ``rec.extra``;
-    without a kind (or of an unknown one) every field of the table is kept apart.
+    Per field (the default): the fields of the kind's table apart (of every kind's without
+    a kind), the rest in ``rec.extra``. ``packed``: :data:`APART` apart, the rest in
+    ``rec.body`` (always there, ``{}`` at least).
 
     >>> encode_record({"step_id": "s1", "confidence": 0.5, "depends_on": ["s0"], "x": 1})
     {'rec.step_id': 's1', 'rec.confidence': 0.5, 'rec.depends_on': '["s0"]', 'rec.extra': '{"x":1}'}
-    >>> encode_record({"step_id": "s1", "created_at": "t", "goal": "g"}, "step")
-    {'rec.created_at': 't', 'rec.extra': '{"goal":"g","step_id":"s1"}'}
+    >>> encode_record({"step_id": "s1", "goal": "g"}, "step")
+    {'rec.step_id': 's1', 'rec.extra': '{"goal":"g"}'}
+    >>> encode_record({"step_id": "s1", "created_at": "t", "goal": "g"}, "step", packed=True)
+    {'rec.created_at': 't', 'rec.body': '{"goal":"g","step_id":"s1"}'}
     """
     out: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    own = WRITE_FIELDS.get(kind) if kind is not None else None
+    rest: dict[str, Any] = {}
+    own = APART if packed else KIND_FIELDS.get(kind) if kind is not None else None
     for key, value in record.items():
         spec = RECORD_FIELDS.get(key)
         if spec is None or (own is not None and key not in own) or not _fits(spec[1], value):
-            extra[key] = value
+            rest[key] = value
         elif spec[1] == "json":
             out[spec[0]] = _json_text(value)
         else:
             out[spec[0]] = value
-    if extra:
-        out[EXTRA] = _json_text(extra)
+    if packed:
+        out[BODY] = _json_text(rest)
+    elif rest:
+        out[EXTRA] = _json_text(rest)
     return out
 
 
@@ -174,9 +186,9 @@ def decode_record(node: dict[str, Any]) -> dict[str, Any]:
             out[key] = json_number(value)
         else:
             out[key] = value
-    extra = node.get(EXTRA)
-    if extra is not None:
-        out.update(orjson.loads(extra))
+    for rest in (EXTRA, BODY):
+        if rest in node:
+            out.update(orjson.loads(node[rest]))
     return out
 
 
@@ -203,7 +215,8 @@ def literal(value: str | int | float | bool) -> str:
     raise TypeError(f"no N-Quads literal for {t.__name__}")
 
 
-def record_literals(record: dict[str, Any], kind: str | None = None) -> list[tuple[str, str]]:
+def record_literals(record: dict[str, Any], kind: str | None = None, *,
+                    packed: bool = False) -> list[tuple[str, str]]:
     """``(predicate, N-Quads literal)`` of every ``rec.*`` predicate of a record.
 
     >>> for pred, lit in record_literals({"step_id": "s1", "duration_ms": 12, "tags": ["a"]}):
@@ -213,7 +226,7 @@ def record_literals(record: dict[str, Any], kind: str | None = None) -> list[tup
     rec.extra "{\\"tags\\":[\\"a\\"]}"
     """
     out: list[tuple[str, str]] = []
-    for pred, value in encode_record(record, kind).items():
+    for pred, value in encode_record(record, kind, packed=packed).items():
         spec = _BY_PREDICATE.get(pred)
         codec = spec[1] if spec else "str"
         if codec == "num":

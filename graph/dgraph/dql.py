@@ -15,6 +15,8 @@ Data model (see ``store.py`` for how an append writes it):
   created_at, models used) and its chain head (``trace.entry_count``,
   ``trace.step_count``, ``trace.head_hash``, ``trace.last_step``), which every append
   rewrites, so two concurrent appends to one trace write the same keys and one aborts.
+  ``trace.packed`` (true) marks a trace whose entries keep their record in the packed
+  layout (``codec.py``): every trace this code starts; traces without it are read per field.
 * ``Entry`` nodes, one per hash-chain entry: ``entry.key`` ("<trace_id>:<seq>", unique),
   ``entry.trace`` (to its Trace), ``entry.seq``, ``entry.kind``, ``entry.hash``,
   ``entry.prev_hash``, ``entry.version``, ``entry.tenant``, and the record's fields as
@@ -33,7 +35,7 @@ from collections.abc import Mapping, Sequence
 
 from tracegraph.graph.protocol import EdgeType
 
-from .codec import KIND_PREDICATES, RECORD_PREDICATES, RECORD_SCHEMA
+from .codec import BODY, KIND_PREDICATES, PACKED_PREDICATES, RECORD_PREDICATES, RECORD_SCHEMA
 
 #: stored edge type -> predicate. The predicate points from the stored edge's src to dst.
 EDGE_PREDICATES: dict[EdgeType, str] = {
@@ -78,6 +80,7 @@ trace.models: [string] @index(exact) .
 trace.entry_count: int .
 trace.step_count: int .
 trace.head_hash: string .
+trace.packed: bool .
 trace.last_step: uid .
 trace.start: uid .
 trace.end: uid .
@@ -121,6 +124,7 @@ type Trace {{
   trace.entry_count
   trace.step_count
   trace.head_hash
+  trace.packed
   trace.last_step
   trace.start
   trace.end
@@ -167,11 +171,13 @@ KIND_FIELDS = {kind: " ".join([_ENVELOPE, *preds]) for kind, preds in KIND_PREDI
 #: entry kind -> the one type its nodes have (other kinds' entries have the type ``Entry``).
 KIND_TYPES = {"step": "Step", "api_call": "ApiCall", "human_input": "HumanInput"}
 _UNTYPED = " AND ".join(f"NOT type({t})" for t in KIND_TYPES.values())
-#: What a trace row is read back with.
+#: What the entries of a packed trace are read back with, whatever their kind.
+PACKED_FIELDS = " ".join([_ENVELOPE, *PACKED_PREDICATES])
+#: What a trace row is read back with (its start and end entries in either layout).
 TRACE_FIELDS = (
     "uid trace.id trace.tenant trace.status trace.entry_count trace.head_hash "
-    f"trace.start {{ {KIND_FIELDS['trace_started']} }} "
-    f"trace.end {{ {KIND_FIELDS['trace_completed']} }}"
+    f"trace.start {{ {KIND_FIELDS['trace_started']} {BODY} }} "
+    f"trace.end {{ {KIND_FIELDS['trace_completed']} {BODY} }}"
 )
 
 # -- appends -------------------------------------------------------------------------------
@@ -186,6 +192,7 @@ query append($trace: string, $ids: [string], $refs: [string], $parent: string) {
     trace.entry_count
     trace.step_count
     trace.head_hash
+    trace.packed
     trace.last_step { uid node.id }
     trace.end { uid }
   }
@@ -214,16 +221,22 @@ query traces($tenant: string, $ids: [string]) {{
 }}
 """
 
-# Entries are read in one block per node type, each asking for its kind's predicates only
-# (a query pays for every predicate it names on every node); nodes of no kind's type (trace
-# start and completion, anything else linked to the trace) are read with every predicate.
+# A query pays for every predicate it names on every node, and for every filter on every
+# node it filters. The entries of a packed trace are read in one block with the few packed
+# predicates. Per-field traces are read in one block per node type, each asking for its
+# kind's predicates only; nodes of no kind's type (trace start and completion, anything
+# else linked to the trace) are read with every predicate.
 _ENTRIES_TYPED = {
     kind: f"e_{kind}: ~entry.trace @filter(type({t})) {{ {KIND_FIELDS[kind]} }}"
     for kind, t in KIND_TYPES.items()
 }
 _ENTRIES = """
 query entries($tenant: string, $ids: [string]) {{
-  t(func: eq(trace.id, $ids)) @filter(eq(trace.tenant, $tenant)) {{
+  p(func: eq(trace.id, $ids)) @filter(eq(trace.tenant, $tenant) AND has(trace.packed)) {{
+    trace.id
+    e_packed: ~entry.trace {{ {packed} }}
+  }}
+  t(func: eq(trace.id, $ids)) @filter(eq(trace.tenant, $tenant) AND NOT has(trace.packed)) {{
     trace.id
     {blocks}
     e_other: ~entry.trace @filter({untyped}) {{ {fields} }}
@@ -235,17 +248,21 @@ query entries($tenant: string, $ids: [string]) {{
 def entries_query(kinds: frozenset[str] | None) -> str:
     """The entries of traces, with only the typed blocks of ``kinds`` (all when ``None``)."""
     blocks = "\n    ".join(b for k, b in _ENTRIES_TYPED.items() if kinds is None or k in kinds)
-    return _ENTRIES.format(blocks=blocks, untyped=_UNTYPED, fields=ENTRY_FIELDS)
+    return _ENTRIES.format(packed=PACKED_FIELDS, blocks=blocks, untyped=_UNTYPED,
+                           fields=ENTRY_FIELDS)
 
 
 ENTRIES = entries_query(None)
 
+#: Entries by key: a packed entry is one with ``rec.body``.
 ENTRIES_AT = "query entries_at($keys: [string]) {{\n{blocks}\n}}".format(blocks="\n".join([
-    *(f"  e_{kind}(func: eq(entry.key, $keys)) @filter(type({t})) {{ entry.key "
-      f"entry.trace {{ trace.id trace.tenant }} {KIND_FIELDS[kind]} }}"
+    f"  e_packed(func: eq(entry.key, $keys)) @filter(has({BODY})) {{ entry.key "
+    f"entry.trace {{ trace.id trace.tenant }} {PACKED_FIELDS} }}",
+    *(f"  e_{kind}(func: eq(entry.key, $keys)) @filter(type({t}) AND NOT has({BODY})) "
+      f"{{ entry.key entry.trace {{ trace.id trace.tenant }} {KIND_FIELDS[kind]} }}"
       for kind, t in KIND_TYPES.items()),
-    f"  e_other(func: eq(entry.key, $keys)) @filter({_UNTYPED}) {{ entry.key "
-    f"entry.trace {{ trace.id trace.tenant }} {ENTRY_FIELDS} }}",
+    f"  e_other(func: eq(entry.key, $keys)) @filter({_UNTYPED} AND NOT has({BODY})) {{ "
+    f"entry.key entry.trace {{ trace.id trace.tenant }} {ENTRY_FIELDS} }}",
 ]))
 
 CHILDREN = """

@@ -39,9 +39,11 @@ class NQuads:
     def link(self, subject: str, predicate: str, obj: str) -> None:
         self.lines.append(f"{subject} <{predicate}> {obj} .")
 
-    def record(self, subject: str, record: dict[str, Any], kind: str) -> None:
-        """The ``rec.*`` predicates of a record of ``kind`` (see ``codec.py``)."""
-        self.lines.extend(f"{subject} <{p}> {lit} ." for p, lit in record_literals(record, kind))
+    def record(self, subject: str, record: dict[str, Any], kind: str, *, packed: bool) -> None:
+        """The ``rec.*`` predicates of a record of ``kind``, in the packed layout or per field
+        (see ``codec.py``)."""
+        self.lines.extend(f"{subject} <{p}> {lit} ."
+                          for p, lit in record_literals(record, kind, packed=packed))
 
     def text(self) -> bytes:
         return "\n".join(self.lines).encode("utf-8")

@@ -1,7 +1,7 @@
 """The Dgraph backend: hash-chain entries, their indexes and graph edges in Dgraph (gRPC, DQL).
 
 An append is one Dgraph transaction: a query reads the trace's chain head and what the
-batch's ids and edges refer to, the items are sealed, and one JSON mutation stores every
+batch's ids and edges refer to, the items are sealed, and one N-Quads mutation stores every
 entry, node and edge and rewrites the head (``trace.entry_count``, ``trace.head_hash``...)
 with ``commit_now``. Dgraph aborts the later of two transactions that write the same key,
 and every append to a trace writes that trace's head, so two appends can never both take
@@ -13,6 +13,10 @@ writers of one id conflict too.
 Dgraph has no way to refuse a mutation of stored data (no triggers, no immutable
 predicates), so sealed entries are protected by verification only: reads rebuild every
 entry from its stored predicates and ``verify_chain`` recomputes the hashes.
+
+Every trace this code starts is *packed* (``trace.packed``): its entries keep their record
+in a few predicates (``codec.py``), which the alpha writes and reads back in a fraction of
+the work of one predicate per field; traces started before keep their per-field layout.
 
 Queries live in ``dql.py``; record fields map to predicates in ``codec.py``.
 """
@@ -404,7 +408,7 @@ class DgraphStore:
         if not ids:
             return out
         got = self._read(dql.entries_query(kinds), {"tenant": tenant_id, "ids": ids})
-        for t in got.get("t", []):
+        for t in [*got.get("p", []), *got.get("t", [])]:
             trace_id = t["trace.id"]
             out[trace_id] = [
                 _entry(n, trace_id) for n in _merged_entries(t)
@@ -754,7 +758,9 @@ class _AppendPlan:
             entry_count, step_count, head_hash = 0, 0, GENESIS_PREV_HASH
             last_step: str | None = None
             trace = "_:trace"
+            packed = True
         else:
+            packed = bool(head.get("trace.packed"))
             entry_count = head.get("trace.entry_count", 0)
             step_count = head.get("trace.step_count", 0)
             head_hash = head.get("trace.head_hash", GENESIS_PREV_HASH)
@@ -792,7 +798,7 @@ class _AppendPlan:
             q.value(me, "entry.prev_hash", e.prev_hash)
             q.value(me, "entry.version", e.version)
             q.value(me, "entry.tenant", e.tenant_id)
-            q.record(me, r, e.kind)
+            q.record(me, r, e.kind, packed=packed)
             kind = EntryKind(e.kind)
             if kind == EntryKind.TRACE_STARTED:
                 q.value(me, "dgraph.type", "Entry")
@@ -802,6 +808,7 @@ class _AppendPlan:
                 q.value(trace, "trace.session", r["session_id"])
                 q.value(trace, "trace.status", "active")
                 q.value(trace, "trace.created_at", r["created_at"])
+                q.value(trace, "trace.packed", True)
                 q.link(trace, "trace.start", me)
                 if "agent_id" in r:
                     q.value(trace, "trace.agent", r["agent_id"])

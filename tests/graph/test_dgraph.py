@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pydgraph
 import pytest
 from tracegraph.graph.dgraph import DgraphStore
@@ -60,18 +61,19 @@ def test_mismatched_values_go_to_extra() -> None:
     assert set(stored) == {"rec.extra"}
 
 
-def test_an_entry_keeps_apart_only_the_fields_dql_reads() -> None:
-    """A step is a few triples: created_at and depends_on (edge order), the rest one JSON."""
+def test_a_packed_entry_keeps_apart_only_the_fields_dql_reads() -> None:
+    """A packed step is a few triples: created_at and depends_on (edge order) and one body."""
     record = {"step_id": "s1", "step_type": "A", "content": "c", "confidence": 0.5,
               "input_tokens": 3, "depends_on": ["s0"], "created_at": "2026-01-01T00:00:00Z",
-              "metadata": {"k": [1]}}
-    stored = encode_record(record, "step")
-    assert set(stored) == {"rec.created_at", "rec.depends_on", "rec.extra"}
+              "metadata": {"k": [1]}, "input_data": 1.5}
+    stored = encode_record(record, "step", packed=True)
+    assert set(stored) == {"rec.created_at", "rec.depends_on", "rec.body"}
     assert decode_record(stored) == record
-    assert set(encode_record(record, "api_call")) == {"rec.created_at", "rec.extra"}
-    # the layout of stores written before: every field of the kind's table apart
-    legacy = encode_record(record)
-    assert "rec.content" in legacy and decode_record(legacy) == record
+    assert encode_record({}, "api_call", packed=True) == {"rec.body": "{}"}
+    # per field (traces started before packing): every field of the kind's table apart
+    per_field = encode_record(record, "step")
+    assert "rec.content" in per_field and "rec.body" not in per_field
+    assert decode_record(per_field) == record
 
 
 def test_bind_expands_lists_into_variables_only() -> None:
@@ -465,30 +467,51 @@ def test_fields_of_other_kinds_and_unknown_fields_round_trip(dgraph: DgraphStore
     assert verify_chain(stored, tenant_id=tenant, trace_id=trace).valid
 
 
-def test_entries_written_in_the_previous_layout_are_read_and_extended(
+def test_a_trace_started_per_field_is_read_and_extended_per_field(
     dgraph: DgraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A store written when every field of a kind had its own predicate still reads, verifies
-    and takes appends (in the new layout) on the same chain."""
-    from tracegraph.graph.dgraph import codec
+    """A trace started before packing (every field its own predicate, no trace.packed) reads,
+    verifies and takes appends in its own layout; a new trace is packed."""
+    from tracegraph.graph.dgraph import codec, nquads
 
-    tenant, trace = f"l{uuid.uuid4().hex[:8]}", f"t{uuid.uuid4().hex[:8]}"
+    tenant, trace, packed = (f"l{uuid.uuid4().hex[:8]}", f"t{uuid.uuid4().hex[:8]}",
+                             f"p{uuid.uuid4().hex[:8]}")
+    start = {"session_id": "s", "goal": "g", "created_at": "2026-01-01T00:00:00Z"}
     step = {"step_type": "A", "content": "old", "confidence": 0.25, "input_tokens": 7,
             "created_at": "2026-01-01T00:00:00Z"}
-    with monkeypatch.context() as m:
-        m.setattr(codec, "WRITE_FIELDS", codec.KIND_FIELDS)
-        old = [*dgraph.append(tenant, trace, [("trace_started", {
-            "session_id": "s", "goal": "g", "created_at": "2026-01-01T00:00:00Z"})]),
+    raw = pydgraph.DgraphClient(dgraph._stub)
+
+    def node(query: str, value: str) -> dict[str, Any]:
+        got = raw.txn(read_only=True).query(query, variables={"$v": value})
+        found: list[dict[str, Any]] = orjson.loads(got.json)["n"]
+        assert len(found) == 1
+        return found[0]
+
+    with monkeypatch.context() as m:  # what the previous code wrote
+        m.setattr(nquads, "record_literals",
+                  lambda record, kind, packed: codec.record_literals(record, kind))
+        old = [*dgraph.append(tenant, trace, [("trace_started", start)]),
                *dgraph.append(tenant, trace, [("step", {**step, "step_id": f"{trace}-0"})])]
+    uid = node("query q($v: string) { n(func: eq(trace.id, $v)) { uid } }", trace)["uid"]
+    raw.txn().mutate(del_obj={"uid": uid, "trace.packed": None}, commit_now=True)
     new = dgraph.append(tenant, trace, [("step", {**step, "step_id": f"{trace}-1",
                                                   "depends_on": [f"{trace}-0"]})])
     stored = dgraph.entries(tenant, [trace])[trace]
     assert stored == [*old, *new]
     assert verify_chain(stored, tenant_id=tenant, trace_id=trace).valid
-    assert dgraph.entries_at(tenant, [(trace, 1)])[(trace, 1)] == old[1]
+    assert dgraph.entries_at(tenant, [(trace, 1), (trace, 2)]) == {(trace, 1): old[1],
+                                                                   (trace, 2): new[0]}
     assert dgraph.entries(tenant, [trace], frozenset({"step"}))[trace] == [old[1], *new]
     out = dgraph.edges(tenant, [f"{trace}-1"], "out")[f"{trace}-1"]
     assert [(e.type, e.dst) for e in out] == [("DEPENDS_ON", f"{trace}-0")]
+    by_id = "query q($v: string) { n(func: eq(node.id, $v)) { rec.content rec.body } }"
+    assert node(by_id, f"{trace}-1") == {"rec.content": "old"}  # still per field
+    # a new trace is packed, and both read together
+    fresh = [*dgraph.append(tenant, packed, [("trace_started", start)]),
+             *dgraph.append(tenant, packed, [("step", {**step, "step_id": f"{packed}-0"})])]
+    assert set(node(by_id, f"{packed}-0")) == {"rec.body"}
+    assert dgraph.entries(tenant, [trace, packed]) == {trace: stored, packed: fresh}
+    assert dgraph.get_traces(tenant, [packed])[packed].started == start
 
 
 def test_an_unreachable_alpha_is_backend_unavailable() -> None:

@@ -98,8 +98,9 @@ class DgraphHarness(Harness):
     def change_record_field(self, trace_id: str, seq: int, key: str, value: Any) -> None:
         node = self._entry_node(trace_id, seq)
         kind = node.get("entry.kind")  # stored as the backend stores a record of its kind
-        before = encode_record(decode_record(node), kind)
-        after = encode_record({**decode_record(node), key: value}, kind)
+        packed = "rec.body" in node  # and in the layout of its trace
+        before = encode_record(decode_record(node), kind, packed=packed)
+        after = encode_record({**decode_record(node), key: value}, kind, packed=packed)
         changed = {p: v for p, v in after.items() if before.get(p) != v}
         assert changed, "the tampering must change a stored predicate"
         self._mutate(set_obj={"uid": node["uid"], **changed})
@@ -118,7 +119,8 @@ class DgraphHarness(Harness):
             "entry.key": f"{entry.trace_id}:{entry.seq}", "entry.seq": entry.seq,
             "entry.kind": entry.kind, "entry.hash": entry.hash,
             "entry.prev_hash": entry.prev_hash, "entry.version": entry.version,
-            "entry.tenant": entry.tenant_id, **encode_record(entry.record, entry.kind),
+            "entry.tenant": entry.tenant_id,
+            **encode_record(entry.record, entry.kind, packed=True),
         }
         self._mutate(set_obj=forged)
 
