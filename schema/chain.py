@@ -16,11 +16,12 @@ hex. The leading byte separates entry hashes from every other hash tracegraph co
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import methodcaller
-from typing import Any
+from functools import lru_cache
+from itertools import chain, islice, repeat
+from operator import getitem
+from typing import Any, cast
 
 import orjson
 
@@ -30,8 +31,11 @@ FORMAT_VERSION = 1
 GENESIS_PREV_HASH = "0" * 64
 ENTRY_DOMAIN = b"\x00"
 TOMBSTONE_DOMAIN = b"\x01"
-_GENESIS_BYTES = GENESIS_PREV_HASH.encode()
-_HEXDIGEST = methodcaller("hexdigest")
+_RECORD = '","record":'
+_SEQ = ',"seq":'
+_SEQ_BLOCK = 1024
+#: ``body[cut]``, typed for bytes (``operator.getitem``, the fastest way to call it from map)
+_CUT = cast("Callable[[bytes, slice], bytes]", getitem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,32 +186,89 @@ def verify_encoded(
         return None
     if not n:
         return Verification(True, 0, None, None, trace_id, None)
-    # Column-wise, each check one pass in C (map, zip, all) rather than a Python loop: the
-    # loop cost as much as the SHA-256 of a 1.3 kB body.
+    # Column-wise, each check one pass in C (map, zip, join) rather than a Python loop: the
+    # loop cost as much as the SHA-256 of a 1.3 kB body. (Only the hashing loops per entry.)
     seqs, kinds, hashes, bodies = zip(*rows, strict=True)
     if (seqs != tuple(range(n)) or hashes[-1] != expected_head
-            or set(map(type, bodies)) != {bytes} or set(map(type, hashes)) != {str}):
+            or set(map(type, bodies)) != {bytes} or set(map(type, hashes)) != {str}
+            or not all(type(kind) is str for kind in set(kinds))):
         return None
-    heads: dict[str, bytes] = {}
-    for kind in set(kinds):
-        if type(kind) is not str:
-            return None
-        heads[kind] = b'{"kind":' + orjson.dumps(kind) + b',"prev_hash":"'
-    if list(map(_HEXDIGEST, map(hashlib.sha256, map(ENTRY_DOMAIN.__add__, bodies)))) != list(
-            hashes):
+    # first the hashes: from here on each stored hash is 64 ASCII characters
+    if _entry_hexdigests(bodies) != list(hashes):
         return None
-    # body i starts with its kind and the previous entry's hash, then the record
-    prevs = (_GENESIS_BYTES, *map(str.encode, hashes[:-1]))
-    prefixes = map(b"".join, zip(map(heads.__getitem__, kinds), prevs, repeat(b'","record":')))
-    if not all(map(bytes.startswith, bodies, prefixes)):
+    if not _links_match(kinds, hashes, bodies):
         return None
-    # ... and ends with seq i, the tenant, the trace and the format version
-    tail = (b',"tenant_id":' + orjson.dumps(tenant_id) + b',"trace_id":'
-            + orjson.dumps(trace_id) + b',"version":%d}' % FORMAT_VERSION)
-    suffix = b',"seq":%d' + tail.replace(b"%", b"%%")
-    if not all(map(bytes.endswith, bodies, map(suffix.__mod__, range(n)))):
+    if not _positions_match(bodies, tenant_id, trace_id):
         return None
     return Verification(True, n, None, None, trace_id, expected_head)
+
+
+def _entry_hexdigests(bodies: Sequence[bytes]) -> list[str]:
+    """The entry hash of each canonical body.
+
+    Each body is hashed by a copy of a hash that has taken the domain byte: no copy of
+    the body with the byte in front, and no new SHA-256 state set up per entry (together
+    a fifth of the cost of hashing a 1.3 kB body).
+    """
+    start = hashlib.sha256(ENTRY_DOMAIN)
+    digests: list[str] = []
+    append = digests.append
+    for body in bodies:
+        h = start.copy()
+        h.update(body)
+        append(h.hexdigest())
+    return digests
+
+
+def _links_match(kinds: Sequence[str], hashes: Sequence[str], bodies: Sequence[bytes]) -> bool:
+    """Body ``i`` starts with ``{"kind":<kind i>,"prev_hash":"<hash i-1>","record":``.
+
+    ``hashes`` must be 64 ASCII characters each. The beginning of each body, exactly as
+    long as its expected beginning (one length per kind), is joined into one string and
+    compared with the expected beginnings, joined: as no cut is longer than its expected
+    piece, equal joins mean every piece is equal.
+    """
+    heads = {k: '{"kind":' + orjson.dumps(k).decode() + ',"prev_hash":"' for k in set(kinds)}
+    cuts = {k: slice(len(h.encode()) + len(GENESIS_PREV_HASH) + len(_RECORD))
+            for k, h in heads.items()}
+    expected = [_RECORD] * (3 * len(kinds))
+    expected[0::3] = map(heads.__getitem__, kinds)
+    expected[1] = GENESIS_PREV_HASH
+    expected[4::3] = hashes[:-1]
+    got = b"".join(map(_CUT, bodies, map(cuts.__getitem__, kinds)))
+    return got == "".join(expected).encode()
+
+
+def _positions_match(bodies: Sequence[bytes], tenant_id: str, trace_id: str) -> bool:
+    """Body ``i`` ends with ``,"seq":i,"tenant_id":...,"trace_id":...,"version":1}``.
+
+    As in :func:`_links_match`, the ends (one length per number of digits of ``i``) are
+    joined and compared with the expected ends, joined.
+    """
+    tail = (',"tenant_id":' + orjson.dumps(tenant_id).decode() + ',"trace_id":'
+            + orjson.dumps(trace_id).decode() + f',"version":{FORMAT_VERSION}}}')
+    fixed = len(_SEQ) + len(tail.encode())
+    n = len(bodies)
+    cuts: list[slice] = []
+    digits = 1
+    while len(cuts) < n:  # seqs of 1 digit: 0-9, then 10-99, ...
+        count = 10 if digits == 1 else 9 * 10 ** (digits - 1)
+        cuts += repeat(slice(-(fixed + digits), None), count)
+        digits += 1
+    del cuts[n:]
+    got = b"".join(map(_CUT, bodies, cuts))
+    return got == (_SEQ + (tail + _SEQ).join(_seq_texts(n)) + tail).encode()
+
+
+def _seq_texts(n: int) -> Iterator[str]:
+    """``str(i)`` for ``i`` in ``range(n)``, from blocks kept converted."""
+    blocks = map(_seq_block, range(-(-n // _SEQ_BLOCK)))
+    return islice(chain.from_iterable(blocks), n)
+
+
+@lru_cache(maxsize=64)
+def _seq_block(block: int) -> tuple[str, ...]:
+    return tuple(map(str, range(block * _SEQ_BLOCK, (block + 1) * _SEQ_BLOCK)))
 
 
 def hash_matches(entry: ChainEntry) -> bool:
