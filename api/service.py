@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracegraph.graph.protocol import (
+    ChainHead,
     EncodedChainStore,
     GraphStore,
     TraceCursor,
@@ -460,7 +461,9 @@ class TraceService:
         entries = self.store.entries(tenant_id, [trace_id])[trace_id]
         return _verification(self._verify(tenant_id, row, entries))
 
-    def _verify_encoded(self, tenant_id: str, rows: Mapping[str, TraceRow]) -> dict[str, Any]:
+    def _verify_encoded(
+        self, tenant_id: str, rows: Mapping[str, ChainHead | TraceRow]
+    ) -> dict[str, Any]:
         """Chains that verify from their stored canonical bytes (stores that keep them).
 
         Only valid results come back; every other chain is verified from decoded entries,
@@ -478,7 +481,9 @@ class TraceService:
                 out[trace_id] = result
         return out
 
-    def _verify(self, tenant_id: str, row: TraceRow, entries: list[ChainEntry]) -> Any:
+    def _verify(
+        self, tenant_id: str, row: ChainHead | TraceRow, entries: list[ChainEntry]
+    ) -> Any:
         """Verify ``entries`` against the head recorded in ``row`` (read before them)."""
         length: int | None = row.entry_count
         head: str | None = row.head_hash
@@ -492,8 +497,17 @@ class TraceService:
         return verify_chain(entries, tenant_id=tenant_id, trace_id=row.trace_id,
                             expected_length=length, expected_head=head)
 
+    def _session_heads(
+        self, tenant_id: str, session_id: str
+    ) -> Sequence[ChainHead | TraceRow]:
+        """A session's traces with their recorded lengths and heads, oldest first (without
+        decoding their start and completion records, when the store can)."""
+        if self._encoded is not None:
+            return self._encoded.session_heads(tenant_id, session_id)
+        return self._session_rows(tenant_id, session_id)
+
     def verify_session(self, tenant_id: str, session_id: str) -> ChainVerification:
-        traces = self._session_rows(tenant_id, session_id)
+        traces = self._session_heads(tenant_id, session_id)
         removed = self.store.tombstones(tenant_id, session_id)
         if not traces and not removed:
             raise InvalidInput(f"sessionId: session {session_id} not found", field="sessionId")

@@ -42,6 +42,15 @@ class TraceRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ChainHead:
+    """A trace's chain as indexed: the entry count and head hash its last append recorded."""
+
+    trace_id: str
+    entry_count: int
+    head_hash: str
+
+
+@dataclass(frozen=True, slots=True)
 class TraceFilter:
     """Filters for listing traces; ``None`` means no filter on that field."""
 
@@ -308,4 +317,9 @@ class EncodedChainStore(Protocol):
         self, tenant_id: str, trace_ids: Sequence[str]
     ) -> Mapping[str, list[tuple[int, str, str, bytes]]]:
         """Each trace's ``(seq, kind, hash, body)`` rows in seq order, bodies as stored."""
+        ...
+
+    def session_heads(self, tenant_id: str, session_id: str) -> list[ChainHead]:
+        """The chain heads of a session's traces, oldest first (the order of
+        ``list_traces(..., ascending=True)``), without their start and completion records."""
         ...

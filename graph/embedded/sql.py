@@ -204,6 +204,11 @@ SELECT_EDGES_IN = "SELECT src, dst, type FROM edges WHERE dst = ? AND tenant_id 
 SELECT_EDGES_SINCE = """
 SELECT rowid, src, dst, type FROM edges WHERE tenant_id = ? AND rowid > ? ORDER BY rowid
 """
+# Verification of a session: each trace's recorded length and head, in listing order.
+SELECT_SESSION_HEADS = """
+SELECT trace_id, entry_count, head_hash FROM traces WHERE tenant_id = ? AND session_id = ?
+ORDER BY created_at, trace_id
+"""
 SELECT_TENANTS = "SELECT DISTINCT tenant_id FROM traces ORDER BY tenant_id"
 SELECT_TOMBSTONES = """
 SELECT tenant_id, trace_id, session_id, entry_count, final_hash, removed_at, hash

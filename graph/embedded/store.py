@@ -21,6 +21,7 @@ import orjson
 from tracegraph.graph import algorithms
 from tracegraph.graph.edges import edges_for
 from tracegraph.graph.protocol import (
+    ChainHead,
     Direction,
     Edge,
     LineageResult,
@@ -312,6 +313,10 @@ class EmbeddedStore:
         db = self._conn()
         return {t: db.execute(sql.SELECT_ENTRIES, (t, tenant_id)).fetchall()
                 for t in dict.fromkeys(trace_ids)}
+
+    def session_heads(self, tenant_id: str, session_id: str) -> list[ChainHead]:
+        rows = self._conn().execute(sql.SELECT_SESSION_HEADS, (tenant_id, session_id))
+        return [ChainHead(*r) for r in rows]
 
     def entries_at(
         self, tenant_id: str, refs: Sequence[tuple[str, int]]
