@@ -22,7 +22,7 @@ from tracegraph.graph.protocol import (
     TraceRow,
 )
 from tracegraph.schema import records
-from tracegraph.schema.chain import ChainEntry, tombstone_hash, verify_chain, verify_encoded
+from tracegraph.schema.chain import ChainEntry, chain_verified, tombstone_hash, verify_chain
 from tracegraph.schema.enums import STATUS_FOR_OUTCOME, EntryKind
 from tracegraph.schema.errors import (
     AlreadyExists,
@@ -471,15 +471,11 @@ class TraceService:
         """
         if self._encoded is None:
             return {}
-        out: dict[str, Any] = {}
-        for trace_id, chain in self._encoded.encoded_entries(tenant_id, list(rows)).items():
-            row = rows[trace_id]
-            result = verify_encoded(chain, tenant_id=tenant_id, trace_id=trace_id,
-                                    expected_length=row.entry_count,
-                                    expected_head=row.head_hash)
-            if result is not None:
-                out[trace_id] = result
-        return out
+        heads = [r if isinstance(r, ChainHead) else ChainHead(r.trace_id, r.entry_count,
+                                                                 r.head_hash)
+                 for r in rows.values()]
+        return {t: chain_verified(t, rows[t].entry_count, rows[t].head_hash)
+                for t in self._encoded.verified_chains(tenant_id, heads)}
 
     def _verify(
         self, tenant_id: str, row: ChainHead | TraceRow, entries: list[ChainEntry]

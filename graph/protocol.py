@@ -323,3 +323,9 @@ class EncodedChainStore(Protocol):
         """The chain heads of a session's traces, oldest first (the order of
         ``list_traces(..., ascending=True)``), without their start and completion records."""
         ...
+
+    def verified_chains(self, tenant_id: str, heads: Sequence[ChainHead]) -> list[str]:
+        """The traces among ``heads`` whose :meth:`encoded_entries` pass
+        :func:`~tracegraph.schema.chain.verify_encoded` against the recorded length and head;
+        the others are verified from decoded entries."""
+        ...

@@ -185,7 +185,7 @@ def verify_encoded(
     if n != expected_length:
         return None
     if not n:
-        return Verification(True, 0, None, None, trace_id, None)
+        return chain_verified(trace_id, 0, expected_head)
     # Column-wise, each check one pass in C (map, zip, join) rather than a Python loop: the
     # loop cost as much as the SHA-256 of a 1.3 kB body. (Only the hashing loops per entry.)
     seqs, kinds, hashes, bodies = zip(*rows, strict=True)
@@ -200,7 +200,12 @@ def verify_encoded(
         return None
     if not _positions_match(bodies, tenant_id, trace_id):
         return None
-    return Verification(True, n, None, None, trace_id, expected_head)
+    return chain_verified(trace_id, n, expected_head)
+
+
+def chain_verified(trace_id: str, length: int, head: str) -> Verification:
+    """The result for a chain of ``length`` entries, ending at ``head``, that verified."""
+    return Verification(True, length, None, None, trace_id, head if length else None)
 
 
 def _entry_hexdigests(bodies: Sequence[bytes]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+MMAP_PRAGMA = "PRAGMA mmap_size=2147418112"
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
@@ -17,7 +18,7 @@ PRAGMAS = (
     # verification and whole-run reads of a store larger than the 64 MB cache use a third
     # less CPU. Mapped pages are the file's own (clean, shared, given back under memory
     # pressure), though RSS counts those a process has touched.
-    "PRAGMA mmap_size=2147418112",
+    MMAP_PRAGMA,
 )
 
 SCHEMA = """

@@ -45,6 +45,7 @@ from tracegraph.schema.errors import (
 
 from . import sql, walks
 from .entry_cache import DEFAULT_BYTES, DecodedEntries, Row
+from .verify_helper import VerifyHelper, share, verified_chains
 
 _ID_FIELD = {
     EntryKind.STEP: "step_id",
@@ -104,6 +105,7 @@ class EmbeddedStore:
         self._all_lock = threading.Lock()
         self._conn().executescript(sql.SCHEMA)
         self._decoded = DecodedEntries(read_cache_bytes)
+        self._helper = VerifyHelper(self.path)  # (a process only once a verification is large)
 
     # -- connections ------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -129,6 +131,7 @@ class EmbeddedStore:
             self._all.clear()
         self._local = threading.local()
         self._decoded.clear()
+        self._helper.close()
 
     # -- writes -------------------------------------------------------------------------------
     def append(
@@ -317,6 +320,26 @@ class EmbeddedStore:
     def session_heads(self, tenant_id: str, session_id: str) -> list[ChainHead]:
         rows = self._conn().execute(sql.SELECT_SESSION_HEADS, (tenant_id, session_id))
         return [ChainHead(*r) for r in rows]
+
+    @property
+    def helper_cpu_seconds(self) -> float:
+        """CPU seconds the verify helper process has used, as of its last answer."""
+        return self._helper.cpu_seconds
+
+    def verified_chains(self, tenant_id: str, heads: Sequence[ChainHead]) -> list[str]:
+        """The chains among ``heads`` that verify from their stored bytes; a large request
+        is shared with the helper process (:mod:`.verify_helper`), which runs the same
+        check on the same rows."""
+        mine, theirs = share(heads)
+        sent = bool(theirs) and self._helper.send(tenant_id, theirs)
+        if not sent:
+            mine, theirs = list(heads), []
+        db = self._conn()
+        try:
+            ok = verified_chains(db, tenant_id, mine)
+        finally:
+            got = self._helper.receive() if sent else []
+        return ok + (verified_chains(db, tenant_id, theirs) if got is None else got)
 
     def entries_at(
         self, tenant_id: str, refs: Sequence[tuple[str, int]]
