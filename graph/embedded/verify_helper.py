@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,6 +32,10 @@ from . import sql
 READY = b"ready\n"
 PROCESS_MODULE = "tracegraph.graph.embedded.verify_process"
 MAX_STARTS = 3  # a helper that keeps failing to start is not started again
+#: When the store waited for an answer longer than its own part took, sharing did not pay
+#: (the helper had no core to itself: other work on the machine): requests are not shared
+#: for this long, then one is again to see
+REST_SECONDS = 1.0
 
 
 #: Entries a request must have in all, over two chains or more, before the helper takes part
@@ -78,11 +83,14 @@ class VerifyHelper:
         self._ready = threading.Event()
         self._owner = os.getpid()
         self._starts = 0
+        self._sent_at = 0.0
+        self._rest_until = 0.0
 
     def send(self, tenant_id: str, heads: Sequence[ChainHead]) -> bool:
         """Hand ``heads`` to the helper; then :meth:`receive` must be called. False when the
         helper is not ready (it is started then), busy or gone: verify them yourself."""
-        if os.getpid() != self._owner or not self._lock.acquire(blocking=False):
+        if (os.getpid() != self._owner or time.monotonic() < self._rest_until
+                or not self._lock.acquire(blocking=False)):
             return False
         try:
             proc = self._proc
@@ -96,17 +104,23 @@ class VerifyHelper:
             proc.stdin.write(orjson.dumps(
                 [tenant_id, [[h.trace_id, h.entry_count, h.head_hash] for h in heads]]) + b"\n")
             proc.stdin.flush()
+            self._sent_at = time.monotonic()
             return True
         except OSError:
             self._lock.release()
             return False
 
     def receive(self) -> list[str] | None:
-        """The traces the helper verified, of the request sent; None if it failed."""
+        """The traces the helper verified, of the request sent; None if it failed. Call it
+        once your own part is done: how long it then waits tells whether to share next time."""
         try:
             proc = self._proc
             assert proc is not None and proc.stdout is not None
+            asked = time.monotonic()
             cpu, ok = orjson.loads(proc.stdout.readline())
+            answered = time.monotonic()
+            if answered - asked > asked - self._sent_at:
+                self._rest_until = answered + REST_SECONDS
             self.cpu_seconds = float(cpu)
             self.answers += 1
             return None if ok is None else [str(t) for t in ok]
