@@ -36,8 +36,6 @@ MAX_STARTS = 3  # a helper that keeps failing to start is not started again
 #: (the helper had no core to itself: other work on the machine): requests are not shared
 #: for this long, then one is again to see
 REST_SECONDS = 1.0
-
-
 #: Entries a request must have in all, over two chains or more, before the helper takes part
 #: of it (its round trip costs about as much as verifying 50 entries)
 SHARE_MIN_ENTRIES = 400
