@@ -258,9 +258,8 @@ def _positions_match(bodies: Sequence[bytes], tenant_id: str, trace_id: str) -> 
     digits = 1
     while len(cuts) < n:  # seqs of 1 digit: 0-9, then 10-99, ...
         count = 10 if digits == 1 else 9 * 10 ** (digits - 1)
-        cuts += repeat(slice(-(fixed + digits), None), count)
+        cuts += repeat(slice(-(fixed + digits), None), min(count, n - len(cuts)))
         digits += 1
-    del cuts[n:]
     got = b"".join(map(_CUT, bodies, cuts))
     return got == (_SEQ + (tail + _SEQ).join(_seq_texts(n)) + tail).encode()
 
