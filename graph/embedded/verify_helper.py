@@ -33,8 +33,10 @@ READY = b"ready\n"
 PROCESS_MODULE = "tracegraph.graph.embedded.verify_process"
 MAX_STARTS = 3  # a helper that keeps failing to start is not started again
 #: When the store waited for an answer longer than its own part took, sharing did not pay
-#: (the helper had no core to itself: other work on the machine): requests are not shared
-#: for this long, then one is again to see
+#: (the helper had no core to itself: other work on the machine, or it had just started):
+#: after this many such answers in a row, requests are not shared for REST_SECONDS, then
+#: one is again to see
+SLOW_ANSWERS = 3
 REST_SECONDS = 1.0
 #: Entries a request must have in all, over two chains or more, before the helper takes part
 #: of it (its round trip costs about as much as verifying 50 entries)
@@ -82,6 +84,7 @@ class VerifyHelper:
         self._owner = os.getpid()
         self._starts = 0
         self._sent_at = 0.0
+        self._slow = 0  # answers in a row that kept the store waiting
         self._rest_until = 0.0
 
     def send(self, tenant_id: str, heads: Sequence[ChainHead]) -> bool:
@@ -117,8 +120,9 @@ class VerifyHelper:
             asked = time.monotonic()
             cpu, ok = orjson.loads(proc.stdout.readline())
             answered = time.monotonic()
-            if answered - asked > asked - self._sent_at:
-                self._rest_until = answered + REST_SECONDS
+            self._slow = self._slow + 1 if answered - asked > asked - self._sent_at else 0
+            if self._slow >= SLOW_ANSWERS:
+                self._slow, self._rest_until = 0, answered + REST_SECONDS
             self.cpu_seconds = float(cpu)
             self.answers += 1
             return None if ok is None else [str(t) for t in ok]
