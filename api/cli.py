@@ -206,7 +206,7 @@ def schema() -> None:
 @main.command()
 @click.option("--steps", "sizes", type=click.IntRange(700), multiple=True,
               help="Store size to grow to; repeat for several [default: 10000 and 100000]. "
-              "Add --steps 1000000 for the 1M-step row (about 10 minutes more).")
+              "Add --steps 1000000 for the 1M-step row (about 4 minutes more here).")
 @click.option("--http-steps", default=21_000, show_default=True, type=click.IntRange(700),
               help="Steps sent over HTTP, once as bulk NDJSON and once as GraphQL mutations.")
 @click.option("--fetch-rounds", default=50, show_default=True, type=click.IntRange(1),
