@@ -54,6 +54,10 @@ class ChainEntry:
     #: from_entry` keeps it here): an entry a store hands out again, as the embedded store's
     #: decoded-entry cache does, is not converted again. Not part of the entry's value.
     view: Any = field(default=None, init=False, repr=False, compare=False)
+    #: The position the store files the entry under, when it is not the hashed ``seq`` (a
+    #: store sets it: an index column or property changed behind its back). Not part of the
+    #: entry's value; :func:`verify_chain` reports it.
+    stored_seq: int | None = field(default=None, init=False, repr=False, compare=False)
 
     def hashed_object(self) -> dict[str, Any]:
         """The JSON object whose canonical form is hashed."""
@@ -310,7 +314,8 @@ def verify_chain(
 
     ``entries`` are what storage returns, ordered by their stored ``seq``. Reports the first
     broken seq and why: ``content changed``, ``link broken``, ``entry missing``,
-    ``entry inserted``, ``reordered``, ``wrong trace`` or ``unsupported version``.
+    ``entry inserted``, ``reordered``, ``renumbered`` (an intact entry the store files under
+    another seq, :attr:`ChainEntry.stored_seq`), ``wrong trace`` or ``unsupported version``.
     ``expected_length`` and ``expected_head`` (the entry count and head hash the store
     recorded) catch entries deleted from or appended to the end, and a re-hashed last entry.
 
@@ -353,6 +358,8 @@ def verify_chain(
             if nxt is not None and nxt.prev_hash != e.hash and nxt.prev_hash in later_hashes:
                 return broken("reordered: entry was moved from another position")
             return broken("content changed: stored hash does not match the entry")
+        if e.stored_seq is not None and e.stored_seq != e.seq:
+            return broken(f"renumbered: the store files entry {e.seq} as seq {e.stored_seq}")
         prev = e.hash
     n = len(entries)
     if expected_length is not None and n < expected_length:

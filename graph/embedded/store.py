@@ -60,15 +60,18 @@ def _entry(tenant_id: str, trace_id: str, row: tuple[Any, ...]) -> ChainEntry:
 
     The ``kind`` column indexes the body (reads filter by it). If it disagrees with the body,
     one of the two was altered behind the store's back; an intact body is then returned with
-    the kind the index shows, so verification fails either way. (The ``seq`` column orders
-    the rows; verification sees any disagreement with the body's seq through the order.)
+    the kind the index shows, so verification fails either way. The ``seq`` column orders
+    the rows; when it is not the body's seq the entry carries it as ``stored_seq``, and
+    verification reports the renumbering even where the order is unchanged.
     """
-    _seq, kind, hash_, body = row
+    seq, kind, hash_, body = row
     obj = orjson.loads(body)
     entry = ChainEntry(obj["tenant_id"], obj["trace_id"], obj["seq"], obj["prev_hash"],
                        obj["kind"], obj["record"], hash_, obj["version"])
     if kind != entry.kind and hash_matches(entry):
-        return dataclasses.replace(entry, kind=kind)
+        entry = dataclasses.replace(entry, kind=kind)
+    if seq != entry.seq:
+        object.__setattr__(entry, "stored_seq", seq)
     return entry
 
 

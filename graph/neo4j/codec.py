@@ -11,8 +11,9 @@ reports it; other properties (``node_id``) are indexes and are ignored.
 
 ``seq`` orders the chain (unique per trace: the constraint that makes a fork impossible);
 ``chain_seq`` is the seq inside the hashed entry. They differ only when entries were
-renumbered behind tracegraph's back, which verification reports as entries inserted,
-missing or reordered (like the embedded store's ``seq`` column beside the hashed body).
+renumbered behind tracegraph's back: the rebuilt entry then carries ``seq`` as its
+``stored_seq``, and verification reports entries inserted, missing, reordered or renumbered
+(like the embedded store's ``seq`` column beside the hashed body).
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def entry_from_properties(props: dict[str, Any]) -> ChainEntry:
     """
     seq = props.get("chain_seq")
     version = props.get("version")
-    return ChainEntry(
+    entry = ChainEntry(
         tenant_id=str(props.get("tenant_id", "")),
         trace_id=str(props.get("trace_id", "")),
         seq=seq if type(seq) is int else -1,
@@ -111,3 +112,7 @@ def entry_from_properties(props: dict[str, Any]) -> ChainEntry:
         hash=str(props.get("hash", "")),
         version=version if type(version) is int else 0,
     )
+    position = props.get("seq")
+    if type(position) is int and position != entry.seq:
+        object.__setattr__(entry, "stored_seq", position)  # verification reports it
+    return entry

@@ -63,6 +63,10 @@ class Harness(ABC):
     def swap_entries(self, trace_id: str, seq_a: int, seq_b: int) -> None:
         """Exchange the positions of two entries (their stored seq)."""
 
+    @abstractmethod
+    def renumber_entry(self, trace_id: str, seq: int, new_seq: int) -> None:
+        """File entry ``seq`` under ``new_seq`` (its stored position only, not its content)."""
+
     def refuses_update(self, trace_id: str, seq: int) -> bool | None:
         """True when the database itself refuses to change a sealed entry.
 

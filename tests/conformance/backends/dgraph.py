@@ -124,6 +124,11 @@ class DgraphHarness(Harness):
         }
         self._mutate(set_obj=forged)
 
+    def renumber_entry(self, trace_id: str, seq: int, new_seq: int) -> None:
+        node = self._entry_node(trace_id, seq)
+        self._mutate(set_obj=[{"uid": node["uid"], "entry.seq": new_seq,
+                               "entry.key": f"{trace_id}:{new_seq}"}])
+
     def swap_entries(self, trace_id: str, seq_a: int, seq_b: int) -> None:
         a, b = self._entry_node(trace_id, seq_a), self._entry_node(trace_id, seq_b)
         self._mutate(set_obj=[

@@ -81,6 +81,12 @@ class EmbeddedHarness(Harness):
         db.execute("UPDATE entries SET seq = ? WHERE trace_id = ? AND seq = -1", (seq_b, trace_id))
         db.close()
 
+    def renumber_entry(self, trace_id: str, seq: int, new_seq: int) -> None:
+        db = self._raw()
+        db.execute("UPDATE entries SET seq = ? WHERE trace_id = ? AND seq = ?",
+                   (new_seq, trace_id, seq))
+        db.close()
+
     def _refused(self, statement: str, params: tuple[Any, ...]) -> bool:
         db = sqlite3.connect(self.data_dir / "tracegraph.sqlite3", isolation_level=None)
         try:

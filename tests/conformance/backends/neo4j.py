@@ -128,6 +128,9 @@ class Neo4jHarness(Harness):
         self._cypher(SHIFT_BACK, trace_id=entry.trace_id)
         self._cypher(CREATE_FORGED, props=entry_properties(entry))
 
+    def renumber_entry(self, trace_id: str, seq: int, new_seq: int) -> None:
+        self._cypher(SET_SEQ, trace_id=trace_id, seq=seq, new_seq=new_seq)
+
     def swap_entries(self, trace_id: str, seq_a: int, seq_b: int) -> None:
         self._cypher(SET_SEQ, trace_id=trace_id, seq=seq_a, new_seq=-1)
         self._cypher(SET_SEQ, trace_id=trace_id, seq=seq_b, new_seq=seq_a)
