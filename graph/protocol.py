@@ -313,19 +313,13 @@ class EncodedChainStore(Protocol):
     hashed (the embedded store): verification hashes those bytes without decoding them
     (:func:`~tracegraph.schema.chain.verify_encoded`) and decodes only when they fail."""
 
-    def encoded_entries(
-        self, tenant_id: str, trace_ids: Sequence[str]
-    ) -> Mapping[str, list[tuple[int, str, str, bytes]]]:
-        """Each trace's ``(seq, kind, hash, body)`` rows in seq order, bodies as stored."""
-        ...
-
     def session_heads(self, tenant_id: str, session_id: str) -> list[ChainHead]:
         """The chain heads of a session's traces, oldest first (the order of
         ``list_traces(..., ascending=True)``), without their start and completion records."""
         ...
 
     def verified_chains(self, tenant_id: str, heads: Sequence[ChainHead]) -> list[str]:
-        """The traces among ``heads`` whose :meth:`encoded_entries` pass
+        """The traces among ``heads`` whose stored ``(seq, kind, hash, body)`` rows pass
         :func:`~tracegraph.schema.chain.verify_encoded` against the recorded length and head;
         the others are verified from decoded entries."""
         ...

@@ -310,16 +310,6 @@ class EmbeddedStore:
             ]
         return out
 
-    def encoded_entries(
-        self, tenant_id: str, trace_ids: Sequence[str]
-    ) -> Mapping[str, list[tuple[int, str, str, bytes]]]:
-        """Each trace's journal rows ``(seq, kind, hash, body)`` in seq order, bodies as
-        stored (the canonical bytes that were hashed): for
-        :func:`~tracegraph.schema.chain.verify_encoded`."""
-        db = self._conn()
-        return {t: db.execute(sql.SELECT_ENTRIES, (t, tenant_id)).fetchall()
-                for t in dict.fromkeys(trace_ids)}
-
     def session_heads(self, tenant_id: str, session_id: str) -> list[ChainHead]:
         rows = self._conn().execute(sql.SELECT_SESSION_HEADS, (tenant_id, session_id))
         return [ChainHead(*r) for r in rows]
