@@ -80,7 +80,7 @@ CREATE TABLE IF NOT EXISTS nodes (
   seq INTEGER
 ) WITHOUT ROWID;
 
--- Graph edges in insertion order (rowid), so an in-memory graph can sync incrementally.
+-- Graph edges; reads list a node's edges in insertion order (rowid).
 CREATE TABLE IF NOT EXISTS edges (
   tenant_id TEXT NOT NULL,
   src TEXT NOT NULL,
@@ -202,9 +202,6 @@ ORDER BY created_at, trace_id
 """
 SELECT_EDGES_OUT = "SELECT src, dst, type FROM edges WHERE src = ? AND tenant_id = ? ORDER BY rowid"
 SELECT_EDGES_IN = "SELECT src, dst, type FROM edges WHERE dst = ? AND tenant_id = ? ORDER BY rowid"
-SELECT_EDGES_SINCE = """
-SELECT rowid, src, dst, type FROM edges WHERE tenant_id = ? AND rowid > ? ORDER BY rowid
-"""
 # Verification of a session: each trace's recorded length and head, in listing order.
 SELECT_SESSION_HEADS = """
 SELECT trace_id, entry_count, head_hash FROM traces WHERE tenant_id = ? AND session_id = ?

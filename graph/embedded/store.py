@@ -375,10 +375,6 @@ class EmbeddedStore:
             for n in dict.fromkeys(node_ids)
         }
 
-    def edges_since(self, tenant_id: str, rowid: int) -> list[tuple[int, Edge]]:
-        """Edges added after ``rowid``: how an in-memory graph catches up with the journal."""
-        rows = self._conn().execute(sql.SELECT_EDGES_SINCE, (tenant_id, rowid)).fetchall()
-        return [(r[0], Edge(r[1], r[2], r[3])) for r in rows]
 
     # -- graph queries (protocol semantics: graph/protocol.py, docs/graph-queries.md) ------
     def paths(
