@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 MMAP_PRAGMA = "PRAGMA mmap_size=2147418112"
+#: Page size of a new database file (an existing file keeps the size it was made with, which
+#: SQLite records in its header; every statement runs on either). A step's journal row is
+#: about 1.4 KB: two fit in a 4 KB page with a quarter of it left empty, five in 8 KB with a
+#: tenth. 8 KB pages store the benchmark's nested workload in 10% fewer bytes per step
+#: (docs/performance.md); larger pages save little more and slow appends, whose random index
+#: inserts (edges_in) then rewrite larger pages into the WAL.
+PAGE_SIZE = 8192
 PRAGMAS = (
+    # Before journal_mode: a database in WAL mode can no longer change its page size.
+    f"PRAGMA page_size={PAGE_SIZE}",
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA temp_store=MEMORY",
