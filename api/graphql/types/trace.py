@@ -94,13 +94,17 @@ class Trace(Node):
         steps = await info.context.loaders.steps.load(root.trace_id)
         return list(dict.fromkeys(s.model_id for s in steps if s.model_id is not None))
 
-    @strawberry.field(graphql_type=TotalsType, description="Rollup of this trace alone.")
+    @strawberry.field(graphql_type=TotalsType, description=(
+        "Rollup of this trace alone (not its nested traces): sealed into its completion entry "
+        "when it completed, computed from its entries while active. Rules: the Totals type, "
+        "docs/rollups.md."))
     async def totals(self, root: strawberry.Parent[TraceView], info: Info) -> Totals:
         if root.totals is not None:
             return root.totals
         return await info.context.loaders.totals.load(root.trace_id)
 
-    @strawberry.field(graphql_type=TotalsType, description="Rollup of this trace and all its "
-                      "nested descendants.")
+    @strawberry.field(graphql_type=TotalsType, description=(
+        "This trace's own totals plus those of every nested descendant at any depth (each "
+        "counted once, by the rules of `totals`), computed at read time."))
     async def subtree_totals(self, root: strawberry.Parent[TraceView], info: Info) -> Totals:
         return await info.context.loaders.subtree_totals.load(root.trace_id)
