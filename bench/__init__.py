@@ -1,6 +1,6 @@
 """tracegraph's benchmark suite: ingest, fetch, verification, memory, disk, reopen and scale.
 
 Run it with ``tracegraph bench`` (a progress bar, then the table) or
-``python -m tracegraph.bench``; ``bench/README`` in the repository's README "Performance"
-section shows the latest figures. These are measuring scripts, not timed tests.
+``python -m tracegraph.bench``; docs/performance.md shows the latest figures and what
+each one measures. These are measuring scripts, not timed tests.
 """

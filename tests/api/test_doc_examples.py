@@ -1,29 +1,51 @@
-"""The README's GraphQL example works exactly as written: its ```graphql blocks run in order
-against a live server, each without errors."""
+"""The GraphQL examples of README.md and docs/ work exactly as written: each page's
+```graphql blocks run in order against a live server, each without errors, and answer what
+the page says."""
 
 from __future__ import annotations
 
 import asyncio
-import re
-from pathlib import Path
+import uuid
 
+from .doc_blocks import example_blocks, graphql_blocks
 from .live import LiveServer, new_tenant
 from .ws import subscriber
 
-README = Path(__file__).parents[2] / "README.md"
+
+def fresh_prefix() -> str:
+    return f"x{uuid.uuid4().hex[:12]}"
 
 
-def graphql_blocks(prefix: str = "demo", section: str = "GraphQL example") -> list[str]:
-    """The operations of a README section; ``prefix`` replaces the ``demo`` of their ids
-    (which are unique per server) so the example can run again on a server that ran it."""
-    text = README.read_text()
-    body = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```graphql\n(.*?)```", body, flags=re.DOTALL)
-    return [b.replace('"demo-', f'"{prefix}-') for b in blocks]
+def test_readme_first_trace_runs_in_order(server: LiveServer) -> None:
+    p = fresh_prefix()
+    blocks = graphql_blocks("README.md", "A first trace", "first", p)
+    assert len(blocks) == 4
+    tenant = new_tenant()
+    started, recorded, completed, read = [server.gql(b, tenant=tenant) for b in blocks]
+    assert started["startTrace"] == {"traceId": f"{p}-trace", "status": "ACTIVE"}
+    assert [s["stepIndex"] for s in recorded["recordSteps"]] == [0, 1]
+    assert completed["completeTrace"] == {"status": "COMPLETED",
+                                          "pathTaken": ["Reasoning", "FinalAnswer"]}
+    assert read["verifyTrace"] == {"valid": True, "entriesChecked": 4}
+    assert read["trace"]["steps"] == [
+        {"stepIndex": 0, "stepType": "Reasoning", "content": "The user said hello.",
+         "dependsOn": []},
+        {"stepIndex": 1, "stepType": "FinalAnswer", "content": "Hello!",
+         "dependsOn": [f"{p}-think"]}]
 
 
-def test_readme_example_runs_in_order(server: LiveServer) -> None:
-    blocks = graphql_blocks()
+def test_rollup_example_counts_what_the_page_says(server: LiveServer) -> None:
+    blocks = graphql_blocks("docs/rollups.md", "One trace: `totals`", "rollup", fresh_prefix())
+    assert len(blocks) == 4
+    tenant = new_tenant()
+    *_, completed = [server.gql(b, tenant=tenant) for b in blocks]
+    assert completed["completeTrace"]["totals"] == {
+        "inputTokens": 475, "outputTokens": 107, "costUsd": 0.0035, "stepCount": 2,
+        "apiCallCount": 3}
+
+
+def test_graphql_example_runs_in_order(server: LiveServer) -> None:
+    blocks = example_blocks("demo")
     assert len(blocks) == 6
     tenant = new_tenant()
     results = [server.gql(block, tenant=tenant) for block in blocks]
@@ -65,11 +87,11 @@ def test_readme_example_runs_in_order(server: LiveServer) -> None:
     assert [t["trace"]["traceId"] for t in explore["runTree"]["traces"]] == ["demo-trace"]
 
 
-def test_readme_subscription_replays_the_example_trace(server: LiveServer) -> None:
+def test_subscription_replays_the_example_trace(server: LiveServer) -> None:
     tenant = new_tenant()
-    for block in graphql_blocks(tenant)[:4]:  # start, steps, API call, complete
+    for block in example_blocks(tenant)[:4]:  # start, steps, API call, complete
         server.gql(block, tenant=tenant)
-    (follow,) = graphql_blocks(tenant, "Live subscriptions and global ids")
+    (follow,) = example_blocks(tenant, "Live subscriptions and global ids")
 
     async def replay() -> list[dict[str, object]]:
         async with subscriber(server.url, tenant) as sub:

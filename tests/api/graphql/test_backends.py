@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from tracegraph.api.service import TraceService
 
+from ..doc_blocks import example_blocks
 from ..live import LiveServer, new_tenant
-from ..test_readme import graphql_blocks
 from .test_lifecycle import GET_TRACE, SESSION, _run
 
 BACKENDS = ["embedded", "neo4j", "dgraph"]
@@ -53,9 +53,9 @@ def test_lifecycle_reads_and_verification(backend_server: LiveServer) -> None:
     assert replay["verifySession"]["valid"] is True
 
 
-def test_readme_example(backend_server: LiveServer) -> None:
+def test_graphql_doc_example(backend_server: LiveServer) -> None:
     tenant = new_tenant()
-    results = [backend_server.gql(block, tenant=tenant) for block in graphql_blocks(tenant)]
+    results = [backend_server.gql(block, tenant=tenant) for block in example_blocks(tenant)]
     read, explore = results[4], results[5]
     assert read["verifyTrace"]["valid"] is True
     assert [[n["nodeId"].removeprefix(tenant) for n in p["nodes"]] for p in explore["path"]] == [
