@@ -238,7 +238,7 @@ class EmbeddedStore:
             else:
                 node_rows.append((r[_ID_FIELD[EntryKind(kind)]], tenant_id, kind, trace_id,
                                   e.seq))
-            edge_rows.extend((tenant_id, edge.src, edge.dst, edge.type)
+            edge_rows.extend((tenant_id, edge.src, edge.dst, sql.stored_type(edge.type))
                              for edge in edges_for(e, last_step_id))
             if kind == EntryKind.STEP:
                 last_step_id = step_id
@@ -371,7 +371,7 @@ class EmbeddedStore:
         db = self._conn()
         stmt = sql.SELECT_EDGES_OUT if direction == "out" else sql.SELECT_EDGES_IN
         return {
-            n: [Edge(s, d, t) for s, d, t in db.execute(stmt, (n, tenant_id))]
+            n: [Edge(s, d, sql.type_name(t)) for s, d, t in db.execute(stmt, (n, tenant_id))]
             for n in dict.fromkeys(node_ids)
         }
 

@@ -27,39 +27,44 @@ from tracegraph.graph import algorithms
 from tracegraph.graph.protocol import (
     Direction,
     Edge,
+    EdgeType,
     LineageNode,
     LineageResult,
     PathMode,
     PathSearch,
 )
 
+from . import sql
+
 #: Longer than any path: what "no bound" walks to.
 UNBOUNDED = 2**31
 
 
-#: The edge types of the flow view, as SQL lists (a test checks them against
-#: :data:`~tracegraph.graph.algorithms.flow.FLOW_TYPES` and ``REVERSED_TYPES``).
-FORWARD_TYPES = frozenset({"ASKED", "CALLED", "CONSIDERED", "HAS_STEP", "NEXT", "SPAWNED"})
-BACKWARD_TYPES = frozenset({"CHILD_OF", "DEPENDS_ON"})
+#: The edge types of the flow view (a test checks them against
+#: :data:`~tracegraph.graph.algorithms.flow.FLOW_TYPES` and ``REVERSED_TYPES``); the SQL lists
+#: them in both stored spellings (:data:`.sql.EDGE_TYPE_CODES`).
+FORWARD_TYPES: frozenset[EdgeType] = frozenset(
+    {"ASKED", "CALLED", "CONSIDERED", "HAS_STEP", "NEXT", "SPAWNED"})
+BACKWARD_TYPES: frozenset[EdgeType] = frozenset({"CHILD_OF", "DEPENDS_ON"})
+_TYPES = {"forward": sql.stored_types(FORWARD_TYPES),
+          "backward": sql.stored_types(BACKWARD_TYPES)}
 #: Flow successors of the nodes of the JSON array ``:frontier``: forward types leaving them,
 #: reversed types (DEPENDS_ON, CHILD_OF) entering them.
 FLOW_SUCCESSORS = """
 SELECT e.dst FROM json_each(:frontier) AS f JOIN edges AS e ON e.src = f.value
-WHERE e.tenant_id = :tenant AND e.type IN
-  ('ASKED', 'CALLED', 'CONSIDERED', 'HAS_STEP', 'NEXT', 'SPAWNED')
+WHERE e.tenant_id = :tenant AND e.type IN {forward}
 UNION
 SELECT e.src FROM json_each(:frontier) AS f JOIN edges AS e ON e.dst = f.value
-WHERE e.tenant_id = :tenant AND e.type IN ('CHILD_OF', 'DEPENDS_ON')
-"""
+WHERE e.tenant_id = :tenant AND e.type IN {backward}
+""".format(**_TYPES)
 #: Flow predecessors of the nodes of ``:frontier`` (the same edges, the other way).
 FLOW_PREDECESSORS = """
 SELECT e.src FROM json_each(:frontier) AS f JOIN edges AS e ON e.dst = f.value
-WHERE e.tenant_id = :tenant AND e.type IN
-  ('ASKED', 'CALLED', 'CONSIDERED', 'HAS_STEP', 'NEXT', 'SPAWNED')
+WHERE e.tenant_id = :tenant AND e.type IN {forward}
 UNION
 SELECT e.dst FROM json_each(:frontier) AS f JOIN edges AS e ON e.src = f.value
-WHERE e.tenant_id = :tenant AND e.type IN ('CHILD_OF', 'DEPENDS_ON')
-"""
+WHERE e.tenant_id = :tenant AND e.type IN {backward}
+""".format(**_TYPES)
 #: Stored edges leaving the nodes of ``:ids`` (the caller keeps those ending in ``:ids``).
 EDGES_FROM = """
 SELECT e.src, e.dst, e.type FROM json_each(:ids) AS f JOIN edges AS e ON e.src = f.value
@@ -96,7 +101,8 @@ def flow_subgraph(db: sqlite3.Connection, tenant_id: str, node_ids: list[str]) -
     ids = set(node_ids)
     rows = db.execute(EDGES_FROM, {"tenant": tenant_id,
                                    "ids": orjson.dumps(sorted(ids)).decode()}).fetchall()
-    graph = algorithms.flow_graph(Edge(s, d, t) for s, d, t in rows if d in ids)
+    graph = algorithms.flow_graph(Edge(s, d, sql.type_name(t)) for s, d, t in rows
+                                  if d in ids)
     graph.add_nodes_from(ids)
     return graph
 

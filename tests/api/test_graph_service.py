@@ -26,7 +26,7 @@ import pytest
 from tracegraph.api.graph_service import GraphService, LineageView, PathsView
 from tracegraph.api.service import TraceService
 from tracegraph.graph.algorithms import flow_graph
-from tracegraph.graph.embedded import EmbeddedStore
+from tracegraph.graph.embedded import EmbeddedStore, sql
 from tracegraph.graph.protocol import Edge
 from tracegraph.schema.errors import InvalidInput, LimitExceeded, NotFound, TraceNotFound
 from tracegraph.schema.inputs import ApiCallInput, HumanInputInput, StartTraceInput, StepInput
@@ -290,7 +290,7 @@ def test_foreign_dependency_is_rejected_and_nothing_is_stored(
 
 def test_the_stored_flow_view_is_acyclic(graphs: GraphService, store: EmbeddedStore) -> None:
     db = sqlite3.connect(store.path)  # every stored edge of the tenant, read raw
-    edges = [Edge(*r) for r in db.execute(
+    edges = [Edge(s, d, sql.type_name(t)) for s, d, t in db.execute(
         "SELECT src, dst, type FROM edges WHERE tenant_id = ? ORDER BY rowid", (A,))]
     db.close()
     g = flow_graph(edges)
@@ -315,6 +315,7 @@ def test_lineage_sees_appends_of_a_second_store(graphs: GraphService, data_dir: 
 APPEND_IN_CHILD = """
 import sys
 from tracegraph.api.service import TraceService
+from tracegraph.graph.embedded import sql
 from tracegraph.graph.embedded import EmbeddedStore
 from tracegraph.schema.inputs import StartTraceInput, StepInput
 store = EmbeddedStore(sys.argv[1])
