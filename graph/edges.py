@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tracegraph.graph.algorithms.branches import alternative_id
 from tracegraph.graph.protocol import Edge
 from tracegraph.schema.chain import ChainEntry
 from tracegraph.schema.enums import EntryKind
@@ -29,7 +30,7 @@ def edges_for(e: ChainEntry, last_step_id: str | None) -> list[Edge]:
             out.append(Edge(last_step_id, step_id, "NEXT"))
         out.extend(Edge(step_id, dep, "DEPENDS_ON") for dep in r.get("depends_on", ()))
         out.extend(
-            Edge(step_id, f"{step_id}#alt{i}", "CONSIDERED")
+            Edge(step_id, alternative_id(step_id, i), "CONSIDERED")
             for i, _ in enumerate(r.get("alternatives_considered", ()))
         )
     elif e.kind == EntryKind.API_CALL and "step_id" in r:

@@ -118,7 +118,7 @@ def alternatives_of(step_id: str, texts: Iterable[str], selected: str | None
     for i, text in enumerate(texts):
         is_selected = not chosen and text == selected
         chosen = chosen or is_selected
-        alts.append(Alternative(f"{step_id}#alt{i}", step_id, i, text, is_selected))
+        alts.append(Alternative(alternative_id(step_id, i), step_id, i, text, is_selected))
     return alts
 
 

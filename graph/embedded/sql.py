@@ -194,6 +194,11 @@ INSERT OR IGNORE INTO trace_models (tenant_id, model_id, trace_id) VALUES (?, ?,
 INSERT_NODE = "INSERT INTO nodes (node_id, tenant_id, kind, trace_id, seq) VALUES (?, ?, ?, ?, ?)"
 INSERT_EDGE = "INSERT INTO edges (tenant_id, src, dst, type) VALUES (?, ?, ?, ?)"
 SELECT_NODE = "SELECT tenant_id, kind, trace_id, seq FROM nodes WHERE node_id = ?"
+#: Where each of a batch's ids (a JSON array) is stored, for the append plan.
+SELECT_NODES_IN = """
+SELECT node_id, tenant_id, trace_id, seq FROM nodes
+WHERE node_id IN (SELECT value FROM json_each(?))
+"""
 
 # A trace row: index columns plus the bodies of its start and completion entries.
 SELECT_TRACE = """

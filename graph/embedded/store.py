@@ -19,7 +19,14 @@ from typing import Any, Literal
 
 import orjson
 from tracegraph.graph import algorithms
-from tracegraph.graph.edges import edges_for
+from tracegraph.graph.append_plan import (
+    Replay,
+    SealedAppend,
+    StoredHead,
+    StoredId,
+    batch_ids,
+    plan_append,
+)
 from tracegraph.graph.protocol import (
     ChainHead,
     Direction,
@@ -33,25 +40,14 @@ from tracegraph.graph.protocol import (
     TraceFilter,
     TraceRow,
 )
-from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, hash_matches, seal_encoded
+from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, hash_matches
 from tracegraph.schema.enums import EntryKind
-from tracegraph.schema.errors import (
-    AlreadyExists,
-    ChainConflict,
-    InvalidInput,
-    TraceClosed,
-    TraceNotFound,
-)
+from tracegraph.schema.errors import InvalidInput, TraceNotFound
 
 from . import sql, walks
 from .entry_cache import DEFAULT_BYTES, DecodedEntries, Row
 from .verify_helper import VerifyHelper, share, verified_chains
 
-_ID_FIELD = {
-    EntryKind.STEP: "step_id",
-    EntryKind.API_CALL: "call_id",
-    EntryKind.HUMAN_INPUT: "input_id",
-}
 _SYNC = {"off": "OFF", "normal": "NORMAL", "full": "FULL"}
 
 
@@ -141,126 +137,65 @@ class EmbeddedStore:
         self, tenant_id: str, trace_id: str, items: Sequence[tuple[str, dict[str, Any]]],
         *, expected_seq: int | None = None,
     ) -> list[ChainEntry]:
+        """The append contract (:mod:`tracegraph.graph.append_plan`) in one ``BEGIN
+        IMMEDIATE`` transaction: read what the plan needs, write the rows it returns."""
         if not items:
             return []
         with self._tx() as db:
-            head = db.execute(sql.SELECT_HEAD, (trace_id,)).fetchone()
-            starting = items[0][0] == EntryKind.TRACE_STARTED
-            if head is None:
-                if not starting:
-                    raise TraceNotFound(f"trace {trace_id} not found")
-                if db.execute(sql.SELECT_TOMBSTONE_EXISTS, (trace_id,)).fetchone():
-                    raise AlreadyExists(f"trace {trace_id} existed and was removed by retention")
-                head = (tenant_id, 0, 0, GENESIS_PREV_HASH, None, None)
-            elif head[0] != tenant_id:
-                if starting:
-                    raise AlreadyExists(f"trace id {trace_id} is already taken")
-                raise TraceNotFound(f"trace {trace_id} not found")
-            elif starting:
-                stored = db.execute(sql.SELECT_ENTRY, (trace_id, 0, tenant_id)).fetchone()
-                if stored and orjson.loads(stored[3])["record"] == items[0][1] and len(items) == 1:
-                    return [self._entry(tenant_id, trace_id, stored)]  # idempotent retry
-                raise AlreadyExists(f"trace {trace_id} already exists")
-            _, entry_count, step_count, head_hash, last_step_id, completed_seq = head
-            if completed_seq is not None:
-                raise TraceClosed(f"trace {trace_id} is completed; its chain accepts no entries")
-            if expected_seq is not None and entry_count != expected_seq:
-                raise ChainConflict(f"trace {trace_id}: next seq is {entry_count}, "
-                                    f"not {expected_seq}")
-            replay = self._replayed(db, tenant_id, trace_id, items)
-            if replay is not None:
-                return replay
-            prepared: list[tuple[str, dict[str, Any]]] = []
-            for kind, record in items:
-                if kind == EntryKind.STEP:
-                    record = {**record, "step_index": step_count}
-                    step_count += 1
-                prepared.append((kind, record))
-            sealed = seal_encoded(tenant_id, trace_id, entry_count, head_hash, prepared)
-            last_step_id = self._store_entries(db, tenant_id, trace_id, sealed, last_step_id)
-            db.execute(sql.UPDATE_HEAD, (entry_count + len(sealed), step_count,
-                                         sealed[-1][0].hash, last_step_id, trace_id))
-        for e, body in sealed:  # committed: reads of these rows need not decode them
-            self._decoded.put(trace_id, (e.seq, e.kind, e.hash, body), e)
-        return [e for e, _ in sealed]
-
-    def _replayed(
-        self, db: sqlite3.Connection, tenant_id: str, trace_id: str,
-        items: Sequence[tuple[str, dict[str, Any]]],
-    ) -> list[ChainEntry] | None:
-        """Stored entries when every item's id is already in this trace (an idempotent retry)."""
-        found: list[ChainEntry] = []
-        for kind, record in items:
-            key = _ID_FIELD.get(EntryKind(kind))
-            if key is None:
-                return None
-            ref = db.execute(sql.SELECT_NODE, (record[key],)).fetchone()
-            if ref is None:
-                if found:
-                    raise AlreadyExists("some records of this batch are already stored, "
-                                        "others are not: retry with the same ids or new ones")
-                return None
-            if ref[0] != tenant_id or ref[2] != trace_id:
-                raise AlreadyExists(f"{key} {record[key]} is already taken")
-            row = db.execute(sql.SELECT_ENTRY, (trace_id, ref[3], tenant_id)).fetchone()
-            found.append(self._entry(tenant_id, trace_id, row))
-        return found
-
-    def _store_entries(
-        self, db: sqlite3.Connection, tenant_id: str, trace_id: str,
-        sealed: Sequence[tuple[ChainEntry, bytes]], last_step_id: str | None,
-    ) -> str | None:
-        """Insert sealed entries (their canonical bytes as the body) and every index row
-        they imply, one ``executemany`` per table. Returns the trace's last step id."""
-        entry_rows: list[tuple[Any, ...]] = []
-        node_rows: list[tuple[Any, ...]] = []
-        edge_rows: list[tuple[str, str, str, str]] = []
-        models: dict[str, None] = {}
-        for e, body in sealed:
-            entry_rows.append((trace_id, e.seq, tenant_id, e.kind, e.hash, body))
-            r = e.record
-            kind = e.kind
-            if kind == EntryKind.STEP:
-                step_id = r["step_id"]
-                node_rows.append((step_id, tenant_id, kind, trace_id, e.seq))
-                if "model_id" in r:
-                    models[r["model_id"]] = None
-                for i in range(len(r.get("alternatives_considered", ()))):
-                    node_rows.append((f"{step_id}#alt{i}", tenant_id, "alternative", trace_id,
-                                      e.seq))
-            elif kind == EntryKind.TRACE_STARTED:
-                db.execute(sql.INSERT_TRACE, (trace_id, tenant_id, r["session_id"],
-                                              r.get("agent_id"), r.get("parent_trace_id"),
-                                              r["created_at"], GENESIS_PREV_HASH))
-            elif kind == EntryKind.TRACE_COMPLETED:
-                db.execute(sql.UPDATE_COMPLETED, (r["status"], r.get("outcome"),
-                                                  r["completed_at"], e.seq, trace_id))
-            else:
-                node_rows.append((r[_ID_FIELD[EntryKind(kind)]], tenant_id, kind, trace_id,
-                                  e.seq))
-            edge_rows.extend((tenant_id, edge.src, edge.dst, sql.stored_type(edge.type))
-                             for edge in edges_for(e, last_step_id))
-            if kind == EntryKind.STEP:
-                last_step_id = step_id
-        db.executemany(sql.INSERT_ENTRY, entry_rows)
-        try:
-            db.executemany(sql.INSERT_NODE, node_rows)
-        except sqlite3.IntegrityError:
-            raise self._taken(db, node_rows) from None
-        if models:
-            db.executemany(sql.INSERT_MODEL, [(tenant_id, m, trace_id) for m in models])
-        db.executemany(sql.INSERT_EDGE, edge_rows)
-        return last_step_id
+            row = db.execute(sql.SELECT_HEAD, (trace_id,)).fetchone()
+            head = None
+            if row is not None:
+                owner, entry_count, step_count, head_hash, last_step_id, completed_seq = row
+                head = StoredHead(owner, entry_count, step_count, head_hash, last_step_id,
+                                  completed_seq is not None)
+            tombstoned = head is None and items[0][0] == EntryKind.TRACE_STARTED and (
+                db.execute(sql.SELECT_TOMBSTONE_EXISTS, (trace_id,)).fetchone() is not None)
+            ids = batch_ids(items)
+            stored = {r[0]: StoredId(*r[1:]) for r in db.execute(
+                sql.SELECT_NODES_IN, (orjson.dumps(ids).decode(),))} if ids else {}
+            plan = plan_append(tenant_id, trace_id, items, expected_seq, head=head,
+                               tombstoned=tombstoned, stored=stored)
+            if isinstance(plan, Replay):
+                rows = (db.execute(sql.SELECT_ENTRY, (trace_id, seq, tenant_id)).fetchone()
+                        for seq in plan.seqs)
+                return plan.entries({r[0]: self._entry(tenant_id, trace_id, r)
+                                     for r in rows if r is not None})
+            self._store_rows(db, plan)
+        for p in plan.entries:  # committed: reads of these rows need not decode them
+            e = p.entry
+            self._decoded.put(trace_id, (e.seq, e.kind, e.hash, p.body), e)
+        return plan.sealed()
 
     @staticmethod
-    def _taken(db: sqlite3.Connection, node_rows: Sequence[tuple[Any, ...]]) -> AlreadyExists:
-        """The error for the first id of ``node_rows`` stored before this append."""
-        for node_id, _tenant, kind, trace_id, seq in node_rows:
-            row = db.execute(sql.SELECT_NODE, (node_id,)).fetchone()
-            if row is not None and (row[2], row[3]) != (trace_id, seq):
-                key = next((v for k, v in _ID_FIELD.items() if k == kind), "id")
-                return AlreadyExists(f"{key} {node_id} is already taken")
-        return AlreadyExists("an id of this batch is already taken")
+    def _store_rows(db: sqlite3.Connection, plan: SealedAppend) -> None:
+        """Insert the planned entries (their canonical bytes as the body), nodes, edges and
+        trace index changes, one ``executemany`` per table, and move the head."""
+        tenant_id, trace_id = plan.tenant_id, plan.trace_id
+        entry_rows: list[tuple[Any, ...]] = []
+        node_rows: list[tuple[Any, ...]] = []
+        for e, body, node_id, alternatives, _ in plan.entries:
+            entry_rows.append((trace_id, e.seq, tenant_id, e.kind, e.hash, body))
+            if node_id is not None:
+                node_rows.append((node_id, tenant_id, e.kind, trace_id, e.seq))
+                node_rows.extend((a.node_id, tenant_id, "alternative", trace_id, e.seq)
+                                 for a in alternatives)
+        if plan.start is not None:
+            s = plan.start
+            db.execute(sql.INSERT_TRACE, (trace_id, tenant_id, s.session_id, s.agent_id,
+                                          s.parent_trace_id, s.created_at, GENESIS_PREV_HASH))
+        db.executemany(sql.INSERT_ENTRY, entry_rows)
+        db.executemany(sql.INSERT_NODE, node_rows)
+        if plan.models:
+            db.executemany(sql.INSERT_MODEL, [(tenant_id, m, trace_id) for m in plan.models])
+        db.executemany(sql.INSERT_EDGE, [(tenant_id, edge.src, edge.dst,
+                                         sql.stored_type(edge.type))
+                                        for edge in plan.edges()])
+        if plan.completion is not None:
+            c = plan.completion
+            db.execute(sql.UPDATE_COMPLETED, (c.status, c.outcome, c.completed_at, c.seq,
+                                              trace_id))
+        db.execute(sql.UPDATE_HEAD, (plan.entry_count, plan.step_count, plan.head_hash,
+                                     plan.last_step_id, trace_id))
 
     # -- reads ----------------------------------------------------------------------------------
     def _entry(self, tenant_id: str, trace_id: str, row: Row) -> ChainEntry:

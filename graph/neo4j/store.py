@@ -24,7 +24,14 @@ import neo4j
 from neo4j import GraphDatabase, ManagedTransaction, RoutingControl
 from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable
 from tracegraph.graph import algorithms
-from tracegraph.graph.edges import edges_for
+from tracegraph.graph.append_plan import (
+    Replay,
+    SealedAppend,
+    StoredHead,
+    StoredId,
+    batch_ids,
+    plan_append,
+)
 from tracegraph.graph.protocol import (
     Direction,
     Edge,
@@ -38,25 +45,14 @@ from tracegraph.graph.protocol import (
     TraceFilter,
     TraceRow,
 )
-from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, seal_many
+from tracegraph.schema.chain import ChainEntry
 from tracegraph.schema.enums import EntryKind
-from tracegraph.schema.errors import (
-    AlreadyExists,
-    BackendUnavailable,
-    ChainConflict,
-    TraceClosed,
-    TraceNotFound,
-)
+from tracegraph.schema.errors import BackendUnavailable, ChainConflict, TraceNotFound
 
 from . import cypher
 from .codec import entry_from_properties, entry_properties, record_from_properties
 
 DEFAULT_URI = "bolt://127.0.0.1:7687"
-_ID_FIELD = {
-    EntryKind.STEP.value: "step_id",
-    EntryKind.API_CALL.value: "call_id",
-    EntryKind.HUMAN_INPUT.value: "input_id",
-}
 #: The list of :data:`cypher.STORE_APPEND` each record kind's entries go to ...
 _RECORD_ROWS = {
     EntryKind.API_CALL.value: "api_calls",
@@ -428,145 +424,63 @@ def _append(
     tx: ManagedTransaction, tenant_id: str, trace_id: str,
     items: Sequence[tuple[str, dict[str, Any]]], expected_seq: int | None,
 ) -> list[ChainEntry]:
-    """One append, inside a write transaction (the embedded store's rules, step by step)."""
+    """One append inside a write transaction: :data:`cypher.BEGIN_APPEND` locks the trace
+    and reads what :func:`~tracegraph.graph.append_plan.plan_append` needs, and one
+    :data:`cypher.STORE_APPEND` writes what it returns."""
     starting = items[0][0] == EntryKind.TRACE_STARTED
-    keyed = [(record, _ID_FIELD.get(kind)) for kind, record in items]
-    head = tx.run(cypher.BEGIN_APPEND, trace_id=trace_id, starting=starting,
-                  ids=[record[key] for record, key in keyed if key is not None]
-                  ).single(strict=True)
-    if not head["exists"]:
-        if not starting:
-            raise TraceNotFound(f"trace {trace_id} not found")
-        if head["removed"]:
-            raise AlreadyExists(f"trace {trace_id} existed and was removed by retention")
-        entry_count, step_count, head_hash, last_step_id = 0, 0, GENESIS_PREV_HASH, None
-    elif head["tenant_id"] != tenant_id:
-        if starting:
-            raise AlreadyExists(f"trace id {trace_id} is already taken")
-        raise TraceNotFound(f"trace {trace_id} not found")
-    elif starting:
-        if head["first"] is not None and len(items) == 1:
-            first = entry_from_properties(head["first"])
-            if first.tenant_id == tenant_id and first.record == items[0][1]:
-                return [first]  # idempotent retry
-        raise AlreadyExists(f"trace {trace_id} already exists")
-    else:
-        if head["completed_seq"] is not None:
-            raise TraceClosed(f"trace {trace_id} is completed; its chain accepts no entries")
-        entry_count, step_count = head["entry_count"], head["step_count"]
-        head_hash, last_step_id = head["head_hash"], head["last_step_id"]
-        if expected_seq is not None and entry_count != expected_seq:
-            raise ChainConflict(f"trace {trace_id}: next seq is {entry_count}, "
-                                f"not {expected_seq}")
-
-    stored: dict[str, dict[str, Any]] = {node_id: props for node_id, props in head["stored"]}
-    replay = _replayed(tenant_id, trace_id, keyed, stored)
-    if replay is not None:
-        return replay
-    prepared: list[tuple[str, dict[str, Any]]] = []
-    for kind, record in items:
-        if kind == EntryKind.STEP:
-            record = {**record, "step_index": step_count}
-            step_count += 1
-        prepared.append((kind, record))
-    sealed = seal_many(tenant_id, trace_id, entry_count, head_hash, prepared)
-    params = _append_rows(sealed, last_step_id)
-    params.update(trace_id=trace_id, tenant=tenant_id, last_step_id=last_step_id,
-                  entry_count=entry_count + len(sealed), step_count=step_count,
-                  head_hash=sealed[-1].hash)
-    tx.run(cypher.STORE_APPEND, params).consume()
-    return sealed
+    got = tx.run(cypher.BEGIN_APPEND, trace_id=trace_id, starting=starting,
+                 ids=batch_ids(items)).single(strict=True)
+    head = None
+    if got["exists"]:
+        head = StoredHead(got["tenant_id"], got["entry_count"], got["step_count"],
+                          got["head_hash"], got["last_step_id"], got["completed_seq"] is not None)
+    found: dict[str, dict[str, Any]] = dict(got["stored"])
+    stored = {node_id: StoredId(p.get("tenant_id"), p.get("trace_id"), p.get("seq"))
+              for node_id, p in found.items()}
+    plan = plan_append(tenant_id, trace_id, items, expected_seq, head=head,
+                       tombstoned=got["removed"], stored=stored)
+    if isinstance(plan, Replay):
+        entries = [*(entry_from_properties(p) for p in found.values())]
+        if got["first"] is not None:
+            entries.append(entry_from_properties(got["first"]))
+        return plan.entries({e.seq if e.stored_seq is None else e.stored_seq: e
+                             for e in entries})
+    tx.run(cypher.STORE_APPEND, _append_params(plan)).consume()
+    return plan.sealed()
 
 
-def _replayed(
-    tenant_id: str, trace_id: str, keyed: list[tuple[dict[str, Any], str | None]],
-    stored: dict[str, dict[str, Any]],
-) -> list[ChainEntry] | None:
-    """Stored entries when every item's id is already in this trace (an idempotent retry).
-
-    Otherwise ``None``, or ``AlreadyExists`` when some ids are stored (in this trace or,
-    for any of them, anywhere else). ``stored``: the items' ids found, with their nodes'
-    properties.
-    """
-    if not stored:
-        return None
-    found: list[ChainEntry] = []
-    for record, key in keyed:
-        if key is None:
-            break
-        props = stored.get(record[key])
-        if props is None:
-            if found:
-                raise AlreadyExists("some records of this batch are already stored, "
-                                    "others are not: retry with the same ids or new ones")
-            break
-        if props.get("tenant_id") != tenant_id or props.get("trace_id") != trace_id:
-            raise AlreadyExists(f"{key} {record[key]} is already taken")
-        found.append(entry_from_properties(props))
-    else:
-        return found
-    for record, key in keyed:
-        if key is not None and record[key] in stored:
-            raise AlreadyExists(f"{key} {record[key]} is already taken")
-    return None
-
-
-def _append_rows(sealed: list[ChainEntry], last_step_id: str | None) -> dict[str, Any]:
-    """The parameters of :data:`cypher.STORE_APPEND` that carry the sealed entries.
-
-    Entries as node properties by kind, the edges :func:`tracegraph.graph.edges.edges_for`
-    lists (by type; HAS_STEP, NEXT and CONSIDERED are made with the steps), the trace's
-    last step after the batch, its completion and the models its steps used.
-    """
+def _append_params(plan: SealedAppend) -> dict[str, Any]:
+    """The parameters of :data:`cypher.STORE_APPEND`: the planned entries as node
+    properties by kind, the edges (by type; HAS_STEP, NEXT and CONSIDERED are made with the
+    steps), the trace's start, completion, models and new head."""
     rows: dict[str, Any] = {"start": [], "plain": [], "steps": [],
                             **{name: [] for name in _RECORD_ROWS.values()},
                             **{name: [] for name in _EDGE_ROWS.values()}}
-    models: dict[str, None] = {}
-    completed: ChainEntry | None = None
-    for e in sealed:
+    for e, _, node_id, alternatives, edges in plan.entries:
         props = entry_properties(e)
-        r = e.record
-        key = _ID_FIELD.get(e.kind)
-        if key is not None:
-            props["node_id"] = r[key]
-        if e.kind == EntryKind.STEP:
-            if "model_id" in r:
-                models[r["model_id"]] = None
-            rows["steps"].append({"props": props, "alternatives": _alternatives(r)})
-        elif key is not None:
-            rows[_RECORD_ROWS[e.kind]].append(props)
-        else:
+        if node_id is None:
             rows["plain"].append(props)
-            if e.kind == EntryKind.TRACE_STARTED:
-                rows["start"].append({
-                    "session_id": r["session_id"], "agent_id": r.get("agent_id"),
-                    "parent_trace_id": r.get("parent_trace_id"),
-                    "created_at": r["created_at"]})
-            elif e.kind == EntryKind.TRACE_COMPLETED:
-                completed = e
-        for edge in edges_for(e, last_step_id):
+        else:
+            props["node_id"] = node_id
+            if e.kind == EntryKind.STEP:
+                rows["steps"].append({"props": props, "alternatives": [
+                    [a.node_id, a.index, a.text, a.selected] for a in alternatives]})
+            else:
+                rows[_RECORD_ROWS[e.kind]].append(props)
+        for edge in edges:
             name = _EDGE_ROWS.get(edge.type)
             if name is not None:
                 rows[name].append([edge.src, edge.dst])
-        if e.kind == EntryKind.STEP:
-            last_step_id = r["step_id"]
-    rows["head_step_id"] = last_step_id
-    rows["models"] = list(models)
-    rows["completed"] = None
-    if completed is not None:
-        c = completed.record
-        rows["completed"] = {"status": c["status"], "outcome": c.get("outcome"),
-                             "completed_at": c["completed_at"], "seq": completed.seq}
+    if plan.start is not None:
+        s = plan.start
+        rows["start"].append({"session_id": s.session_id, "agent_id": s.agent_id,
+                              "parent_trace_id": s.parent_trace_id,
+                              "created_at": s.created_at})
+    c = plan.completion
+    rows["completed"] = None if c is None else {
+        "status": c.status, "outcome": c.outcome, "completed_at": c.completed_at, "seq": c.seq}
+    rows.update(trace_id=plan.trace_id, tenant=plan.tenant_id, models=plan.models,
+                last_step_id=plan.previous_step_id, head_step_id=plan.last_step_id,
+                entry_count=plan.entry_count, step_count=plan.step_count,
+                head_hash=plan.head_hash)
     return rows
-
-
-def _alternatives(step: dict[str, Any]) -> list[list[Any]]:
-    """``[node_id, index, text, selected]`` of a step's alternatives; the first one equal to
-    ``selected_alternative`` is the selected one."""
-    chosen = step.get("selected_alternative")
-    out: list[list[Any]] = []
-    for i, text in enumerate(step.get("alternatives_considered", ())):
-        out.append([algorithms.alternative_id(step["step_id"], i), i, text, text == chosen])
-        if text == chosen:
-            chosen = None
-    return out
