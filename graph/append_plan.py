@@ -263,7 +263,7 @@ def _sealed(tenant_id: str, trace_id: str, items: Items, head: StoredHead) -> Se
         if kind == _STEP:
             record = {**record, "step_index": step_count}
             step_count += 1
-        numbered.append((kind, record))
+        numbered.append((str(kind), record))  # (an EntryKind member as its plain value)
     sealed = seal_encoded(tenant_id, trace_id, head.entry_count, head.head_hash, numbered)
     last_step_id = head.last_step_id
     planned: list[PlannedEntry] = []
