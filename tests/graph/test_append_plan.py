@@ -49,16 +49,16 @@ def sealed(*args: Any, **kw: Any) -> SealedAppend:
 
 # -- the error ladder, rung by rung (and which rung wins when several apply) ----------------
 def test_no_trace() -> None:
-    with pytest.raises(TraceNotFound, match="^trace tr not found$"):
+    with pytest.raises(TraceNotFound, match=r"^trace tr not found$"):
         plan([step("a")], None, tombstoned=True)
-    with pytest.raises(AlreadyExists, match="^trace tr existed and was removed by retention$"):
+    with pytest.raises(AlreadyExists, match=r"^trace tr existed and was removed by retention$"):
         plan([START], None, tombstoned=True)
 
 
 def test_another_tenants_trace() -> None:
-    with pytest.raises(AlreadyExists, match="^trace id tr is already taken$"):
+    with pytest.raises(AlreadyExists, match=r"^trace id tr is already taken$"):
         plan([START], HEAD, tenant="other")
-    with pytest.raises(TraceNotFound, match="^trace tr not found$"):
+    with pytest.raises(TraceNotFound, match=r"^trace tr not found$"):
         plan([step("a")], StoredHead(T, 3, 2, "a" * 64, "s1", completed=True), tenant="other")
 
 
@@ -69,24 +69,24 @@ def test_a_start_of_a_stored_trace() -> None:
     assert replay.entries({0: first}) == [first]
     other = seal(T, TR, 0, GENESIS_PREV_HASH, START[0], {**START[1], "goal": "x"})
     for stored in ({0: other}, {}, {0: seal("x", TR, 0, GENESIS_PREV_HASH, *START)}):
-        with pytest.raises(AlreadyExists, match="^trace tr already exists$"):
+        with pytest.raises(AlreadyExists, match=r"^trace tr already exists$"):
             replay.entries(stored)
-    with pytest.raises(AlreadyExists, match="^trace tr already exists$"):
+    with pytest.raises(AlreadyExists, match=r"^trace tr already exists$"):
         plan([START, step("a")])
 
 
 def test_a_completed_trace_is_closed_before_any_seq_check() -> None:
     closed = StoredHead(T, 3, 2, "a" * 64, "s1", completed=True)
-    with pytest.raises(TraceClosed, match="^trace tr is completed; its chain accepts no "
-                       "entries$"):
+    with pytest.raises(TraceClosed,
+                       match=r"^trace tr is completed; its chain accepts no entries$"):
         plan([step("a")], closed, expected_seq=0)
 
 
 def test_expected_seq() -> None:
-    with pytest.raises(ChainConflict, match="^trace tr: next seq is 3, not 2$"):
+    with pytest.raises(ChainConflict, match=r"^trace tr: next seq is 3, not 2$"):
         plan([step("a")], expected_seq=2)
     assert sealed([step("a")], expected_seq=3).entries[0].entry.seq == 3
-    with pytest.raises(ChainConflict, match="next seq is 0, not 1"):  # a new trace too
+    with pytest.raises(ChainConflict, match=r"next seq is 0, not 1"):  # a new trace too
         plan([START], None, expected_seq=1)
 
 
@@ -104,28 +104,28 @@ def test_a_batch_stored_in_this_trace_is_replayed_in_batch_order() -> None:
 
 def test_half_a_retry_is_refused() -> None:
     stored = {"a": StoredId(T, TR, 3)}
-    with pytest.raises(AlreadyExists, match="^some records of this batch are already stored"):
+    with pytest.raises(AlreadyExists, match=r"^some records of this batch are already stored"):
         plan([step("a"), step("c")], stored=stored)
-    with pytest.raises(AlreadyExists, match="^step_id a is already taken$"):
+    with pytest.raises(AlreadyExists, match=r"^step_id a is already taken$"):
         plan([step("c"), step("a")], stored=stored)  # the first is new: a stored one is taken
-    with pytest.raises(AlreadyExists, match="^step_id a is already taken$"):
+    with pytest.raises(AlreadyExists, match=r"^step_id a is already taken$"):
         plan([("trace_completed", {"status": "completed"}), step("a")], stored=stored)
 
 
 @pytest.mark.parametrize("where", [StoredId(T, "elsewhere", 3), StoredId("x", TR, 3),
                                    StoredId(None, None, None), StoredId(T, TR, None)])
 def test_an_id_stored_elsewhere_is_taken(where: StoredId) -> None:
-    with pytest.raises(AlreadyExists, match="^step_id a is already taken$"):
+    with pytest.raises(AlreadyExists, match=r"^step_id a is already taken$"):
         plan([step("a")], stored={"a": where})
     call = ("api_call", {"call_id": "a"})
-    with pytest.raises(AlreadyExists, match="^call_id a is already taken$"):
+    with pytest.raises(AlreadyExists, match=r"^call_id a is already taken$"):
         plan([call], stored={"a": where})
 
 
 def test_an_id_twice_in_one_batch_is_taken() -> None:
-    with pytest.raises(AlreadyExists, match="^step_id a is already taken$"):
+    with pytest.raises(AlreadyExists, match=r"^step_id a is already taken$"):
         plan([step("a"), step("b"), step("a")])
-    with pytest.raises(AlreadyExists, match="^input_id a is already taken$"):
+    with pytest.raises(AlreadyExists, match=r"^input_id a is already taken$"):
         plan([step("a"), ("human_input", {"input_id": "a"})])
 
 
@@ -163,7 +163,7 @@ def test_a_batch_continues_the_head() -> None:
         7, 4, e[-1].hash, "b")
     assert got.completion == TraceCompletion(6, "completed", "success", "z")
     assert [p.node_id for p in got.entries] == ["a", "k", "b", None]
-    assert [p.body for p in got.entries][0].startswith(b'{"kind":"step","prev_hash":"aaaa')
+    assert got.entries[0].body.startswith(b'{"kind":"step","prev_hash":"aaaa')
 
 
 def test_a_batch_without_steps_keeps_the_last_step() -> None:
