@@ -22,7 +22,7 @@ from tracegraph.graph.protocol import (
     TraceRow,
 )
 from tracegraph.schema import records
-from tracegraph.schema.chain import ChainEntry, chain_verified, tombstone_hash, verify_chain
+from tracegraph.schema.chain import ChainEntry, Verification, tombstone_hash, verify_entries
 from tracegraph.schema.enums import STATUS_FOR_OUTCOME, EntryKind
 from tracegraph.schema.errors import (
     AlreadyExists,
@@ -455,13 +455,13 @@ class TraceService:
         row = self.store.get_traces(tenant_id, [trace_id]).get(trace_id)
         if row is None:
             raise TraceNotFound(f"trace {trace_id} not found")
-        fast = self._verify_encoded(tenant_id, {trace_id: row}).get(trace_id)
+        fast = self._verified_from_stored_bytes(tenant_id, {trace_id: row}).get(trace_id)
         if fast is not None:
             return _verification(fast)
         entries = self.store.entries(tenant_id, [trace_id])[trace_id]
         return _verification(self._verify(tenant_id, row, entries))
 
-    def _verify_encoded(
+    def _verified_from_stored_bytes(
         self, tenant_id: str, rows: Mapping[str, ChainHead | TraceRow]
     ) -> dict[str, Any]:
         """Chains that verify from their stored canonical bytes (stores that keep them).
@@ -474,8 +474,8 @@ class TraceService:
         heads = [r if isinstance(r, ChainHead) else ChainHead(r.trace_id, r.entry_count,
                                                                  r.head_hash)
                  for r in rows.values()]
-        return {t: chain_verified(t, rows[t].entry_count, rows[t].head_hash)
-                for t in self._encoded.verified_chains(tenant_id, heads)}
+        return {t: Verification.passed(t, rows[t].entry_count, rows[t].head_hash)
+                for t in self._encoded.chains_with_intact_bytes(tenant_id, heads)}
 
     def _verify(
         self, tenant_id: str, row: ChainHead | TraceRow, entries: list[ChainEntry]
@@ -490,8 +490,8 @@ class TraceService:
             if again is not None and again.entry_count >= len(entries):
                 length = len(entries)
                 head = again.head_hash if again.entry_count == len(entries) else None
-        return verify_chain(entries, tenant_id=tenant_id, trace_id=row.trace_id,
-                            expected_length=length, expected_head=head)
+        return verify_entries(entries, tenant_id=tenant_id, trace_id=row.trace_id,
+                              expected_length=length, expected_head=head)
 
     def _session_heads(
         self, tenant_id: str, session_id: str
@@ -510,7 +510,7 @@ class TraceService:
         # the listing's rows carry each trace's recorded length and head, read before its
         # entries (as get_traces would)
         rows = {t.trace_id: t for t in traces}
-        fast = self._verify_encoded(tenant_id, rows)
+        fast = self._verified_from_stored_bytes(tenant_id, rows)
         rest = [t.trace_id for t in traces if t.trace_id not in fast]
         entries = self.store.entries(tenant_id, rest) if rest else {}
         checked = 0

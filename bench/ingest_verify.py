@@ -11,7 +11,7 @@ with alternatives, a fifth with ``dependsOn``), into a fresh store with the defa
 durability. Rows say whether the pydantic validation of the wire dicts is inside the timing.
 Verification: ``TraceService.verify_trace`` over one 10,000-step trace (the stored-bytes fast
 path, and the decoding path a chain takes when the fast path rejects it), and
-``schema.chain.verify_chain`` on the same entries already in memory.
+``schema.chain.verify_entries`` on the same entries already in memory.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any
 
 from tracegraph.api.service import TraceService
 from tracegraph.graph.embedded import EmbeddedStore
-from tracegraph.schema.chain import verify_chain
+from tracegraph.schema.chain import verify_entries
 from tracegraph.schema.inputs import StartTraceInput, StepInput
 
 TENANT = "bench"
@@ -194,13 +194,13 @@ def main(argv: list[str] | None = None) -> int:
         rows = [
             rate_row("TraceService.verify_trace (stored bytes)", n,
                      timed(lambda: service.verify_trace(TENANT, trace_id), args.rounds)),
-            rate_row("store.entries + verify_chain (decoded)", n, timed(
-                lambda: verify_chain(store.entries(TENANT, [trace_id])[trace_id],
-                                     tenant_id=TENANT, trace_id=trace_id,
-                                     expected_length=n), args.rounds)),
-            rate_row("schema.chain.verify_chain (in memory)", n, timed(
-                lambda: verify_chain(entries, tenant_id=TENANT, trace_id=trace_id,
-                                     expected_length=n), args.rounds)),
+            rate_row("store.entries + verify_entries (decoded)", n, timed(
+                lambda: verify_entries(store.entries(TENANT, [trace_id])[trace_id],
+                                       tenant_id=TENANT, trace_id=trace_id,
+                                       expected_length=n), args.rounds)),
+            rate_row("schema.chain.verify_entries (in memory)", n, timed(
+                lambda: verify_entries(entries, tenant_id=TENANT, trace_id=trace_id,
+                                       expected_length=n), args.rounds)),
         ]
         print_table(f"Verification of one {n:,}-entry trace ({args.rounds} rounds)",
                     ("path", "entries", "entries/s median", "entries/s best",
@@ -215,9 +215,9 @@ def main(argv: list[str] | None = None) -> int:
             prof = cProfile.Profile()
             prof.enable()
             for _ in range(args.rounds):
-                verify_chain(entries, tenant_id=TENANT, trace_id=trace_id)
+                verify_entries(entries, tenant_id=TENANT, trace_id=trace_id)
             prof.disable()
-            profiles.append(("verify_chain in memory", prof))
+            profiles.append(("verify_entries in memory", prof))
         store.close()
     for title, prof in profiles:
         show_profile(title, prof)

@@ -311,15 +311,17 @@ class GraphStore(Protocol):
 class EncodedChainStore(Protocol):
     """Optional capability of a store that keeps every entry's canonical bytes as they were
     hashed (the embedded store): verification hashes those bytes without decoding them
-    (:func:`~tracegraph.schema.chain.verify_encoded`) and decodes only when they fail."""
+    (:func:`~tracegraph.schema.chain.stored_bytes_intact`) and decodes only the chains whose
+    bytes do not pass."""
 
     def session_heads(self, tenant_id: str, session_id: str) -> list[ChainHead]:
         """The chain heads of a session's traces, oldest first (the order of
         ``list_traces(..., ascending=True)``), without their start and completion records."""
         ...
 
-    def verified_chains(self, tenant_id: str, heads: Sequence[ChainHead]) -> list[str]:
+    def chains_with_intact_bytes(self, tenant_id: str, heads: Sequence[ChainHead]
+                                 ) -> list[str]:
         """The traces among ``heads`` whose stored ``(seq, kind, hash, body)`` rows pass
-        :func:`~tracegraph.schema.chain.verify_encoded` against the recorded length and head;
-        the others are verified from decoded entries."""
+        :func:`~tracegraph.schema.chain.stored_bytes_intact` against the recorded length and
+        head; the caller verifies the others from decoded entries."""
         ...

@@ -11,6 +11,10 @@ and its hash is ``SHA-256(0x00 || RFC 8785 canonical JSON of that object)`` in l
 hex. The leading byte separates entry hashes from every other hash tracegraph computes
 (``0x01`` is reserved for tombstones). The first entry's ``prev_hash`` is
 :data:`GENESIS_PREV_HASH`, 64 zeros. Records omit fields whose value is null.
+
+Two checks verify a chain: :func:`verify_entries` on decoded entries (it names the first
+break), and :func:`stored_bytes_intact` on the canonical bytes a store kept (a quick yes,
+or "cannot tell": then the entries are decoded and checked).
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ class ChainEntry:
     view: Any = field(default=None, init=False, repr=False, compare=False)
     #: The position the store files the entry under, when it is not the hashed ``seq`` (a
     #: store sets it: an index column or property changed behind its back). Not part of the
-    #: entry's value; :func:`verify_chain` reports it.
+    #: entry's value; :func:`verify_entries` reports it.
     stored_seq: int | None = field(default=None, init=False, repr=False, compare=False)
 
     def hashed_object(self) -> dict[str, Any]:
@@ -139,7 +143,7 @@ def seal_encoded(
 ) -> list[tuple[ChainEntry, bytes]]:
     """:func:`seal_many`, each entry with the canonical bytes that were hashed.
 
-    A store that keeps those bytes can hand them to :func:`verify_encoded`.
+    A store that keeps those bytes can check them with :func:`stored_bytes_intact`.
     """
     sealed: list[tuple[ChainEntry, bytes]] = []
     sha256 = hashlib.sha256
@@ -161,15 +165,15 @@ def seal_encoded(
     return sealed
 
 
-def verify_encoded(
+def stored_bytes_intact(
     rows: Sequence[tuple[int, str, str, bytes]],
     *,
     tenant_id: str,
     trace_id: str,
     expected_length: int,
     expected_head: str,
-) -> Verification | None:
-    """Verify a chain from its stored canonical bytes, without decoding them.
+) -> bool:
+    """True when a chain's stored canonical bytes are those of an intact chain (no decoding).
 
     ``rows`` are ``(seq, kind, hash, body)`` as stored, in seq order. Each body must be
     the canonical JSON of an entry (keys sorted: ``kind``, ``prev_hash``, ``record``,
@@ -178,38 +182,29 @@ def verify_encoded(
     trace and format version are the expected ones, and whose SHA-256 (after the domain
     byte) is the stored hash; the chain must have the recorded length and head.
 
-    Returns the valid result when all of that holds, else ``None``: the caller then runs
-    :func:`verify_chain` on the decoded entries, which finds and names the first problem
-    (and accepts a body that was stored in another byte form of the same content). Bytes
-    that hash to the stored hash are the bytes that were sealed, unless the whole chain
-    from that entry to the recorded head was forged, which no check of a chain without an
-    outside anchor can detect either way.
+    True means the chain verifies (:meth:`Verification.passed` is its result). False means
+    only that this quick check cannot tell: the caller then runs :func:`verify_entries` on
+    the decoded entries, which finds and names the first problem (and accepts a body that
+    was stored in another byte form of the same content). Bytes that hash to the stored
+    hash are the bytes that were sealed, unless the whole chain from that entry to the
+    recorded head was forged, which no check of a chain without an outside anchor can
+    detect either way.
     """
     n = len(rows)
     if n != expected_length:
-        return None
+        return False
     if not n:
-        return chain_verified(trace_id, 0, expected_head)
+        return True
     # Column-wise, each check one pass in C (map, zip, join) rather than a Python loop: the
     # loop cost as much as the SHA-256 of a 1.3 kB body. (Only the hashing loops per entry.)
     seqs, kinds, hashes, bodies = zip(*rows, strict=True)
     if (seqs != tuple(range(n)) or hashes[-1] != expected_head
             or set(map(type, bodies)) != {bytes} or set(map(type, hashes)) != {str}
             or not all(type(kind) is str for kind in set(kinds))):
-        return None
+        return False
     # first the hashes: from here on each stored hash is 64 ASCII characters
-    if _entry_hexdigests(bodies) != list(hashes):
-        return None
-    if not _links_match(kinds, hashes, bodies):
-        return None
-    if not _positions_match(bodies, tenant_id, trace_id):
-        return None
-    return chain_verified(trace_id, n, expected_head)
-
-
-def chain_verified(trace_id: str, length: int, head: str) -> Verification:
-    """The result for a chain of ``length`` entries, ending at ``head``, that verified."""
-    return Verification(True, length, None, None, trace_id, head if length else None)
+    return (_entry_hexdigests(bodies) == list(hashes) and _links_match(kinds, hashes, bodies)
+            and _positions_match(bodies, tenant_id, trace_id))
 
 
 def _entry_hexdigests(bodies: Sequence[bytes]) -> list[str]:
@@ -301,8 +296,13 @@ class Verification:
     head_hash: str | None = None
     details: list[str] = field(default_factory=list)
 
+    @classmethod
+    def passed(cls, trace_id: str, length: int, head: str) -> Verification:
+        """The result for a chain of ``length`` entries, ending at ``head``, that verified."""
+        return cls(True, length, None, None, trace_id, head if length else None)
 
-def verify_chain(
+
+def verify_entries(
     entries: Sequence[ChainEntry],
     *,
     tenant_id: str,
@@ -310,7 +310,8 @@ def verify_chain(
     expected_length: int | None = None,
     expected_head: str | None = None,
 ) -> Verification:
-    """Recompute every entry and link of one trace's chain.
+    """Verify one trace's chain from its decoded entries: recompute every hash and link,
+    and name the first break.
 
     ``entries`` are what storage returns, ordered by their stored ``seq``. Reports the first
     broken seq and why: ``content changed``, ``link broken``, ``entry missing``,
@@ -320,7 +321,7 @@ def verify_chain(
     recorded) catch entries deleted from or appended to the end, and a re-hashed last entry.
 
     >>> e0 = seal("t", "tr", 0, GENESIS_PREV_HASH, "trace_started", {"goal": "x"})
-    >>> verify_chain([e0], tenant_id="t", trace_id="tr").valid
+    >>> verify_entries([e0], tenant_id="t", trace_id="tr").valid
     True
     """
     later_hashes = {e.hash: i for i, e in enumerate(entries)}
@@ -372,4 +373,4 @@ def verify_chain(
     if expected_head is not None and n and prev != expected_head:
         return Verification(False, n - 1, n - 1, "content changed: the last entry's hash is "
                             "not the head hash the store recorded", trace_id)
-    return Verification(True, n, None, None, trace_id, prev if n else None)
+    return Verification.passed(trace_id, n, prev)

@@ -11,7 +11,7 @@ files in the repository are exactly what this script writes.
 Each file holds ``description``, ``tenant_id``, ``trace_id``, ``entries`` (every hashed
 object field, ``hash``, and ``canonical``: the exact RFC 8785 text that was hashed, after the
 domain byte 0x00) and ``expected`` ({valid, first_broken_seq, reason_prefix}) of
-``verify_chain(entries, tenant_id=..., trace_id=...)``. docs/hash-chain.md explains the rule.
+``verify_entries(entries, tenant_id=..., trace_id=...)``. docs/hash-chain.md explains the rule.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ writers of one id conflict too.
 
 Dgraph has no way to refuse a mutation of stored data (no triggers, no immutable
 predicates), so sealed entries are protected by verification only: reads rebuild every
-entry from its stored predicates and ``verify_chain`` recomputes the hashes.
+entry from its stored predicates and ``verify_entries`` recomputes the hashes.
 
 Every trace this code starts is *packed* (``trace.packed``): its entries keep their record
 in a few predicates (``codec.py``), which the alpha writes and reads back in a fraction of

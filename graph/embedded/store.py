@@ -46,7 +46,7 @@ from tracegraph.schema.errors import InvalidInput, TraceNotFound
 
 from . import sql, walks
 from .entry_cache import DEFAULT_BYTES, DecodedEntries, Row
-from .verify_helper import VerifyHelper, share, verified_chains
+from .verify_helper import VerifyHelper, chains_with_intact_bytes, share
 
 _SYNC = {"off": "OFF", "normal": "NORMAL", "full": "FULL"}
 
@@ -254,7 +254,8 @@ class EmbeddedStore:
         """CPU seconds the verify helper process has used, as of its last answer."""
         return self._helper.cpu_seconds
 
-    def verified_chains(self, tenant_id: str, heads: Sequence[ChainHead]) -> list[str]:
+    def chains_with_intact_bytes(self, tenant_id: str, heads: Sequence[ChainHead]
+                                 ) -> list[str]:
         """The chains among ``heads`` that verify from their stored bytes; a large request
         is shared with the helper process (:mod:`.verify_helper`), which runs the same
         check on the same rows."""
@@ -264,10 +265,10 @@ class EmbeddedStore:
             mine, theirs = list(heads), []
         db = self._conn()
         try:
-            ok = verified_chains(db, tenant_id, mine)
+            ok = chains_with_intact_bytes(db, tenant_id, mine)
         finally:
             got = self._helper.receive() if sent else []
-        return ok + (verified_chains(db, tenant_id, theirs) if got is None else got)
+        return ok + (chains_with_intact_bytes(db, tenant_id, theirs) if got is None else got)
 
     def entries_at(
         self, tenant_id: str, refs: Sequence[tuple[str, int]]

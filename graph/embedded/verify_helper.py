@@ -5,7 +5,8 @@ Hashing a 1.3 kB body does not release the GIL, so threads cannot share the work
 process can. :class:`VerifyHelper` starts :mod:`.verify_process` on first use and sends it
 part of a verification: the tenant and each chain's recorded length and head (read by the
 store before any of its entries). The helper reads those chains with its own read-only
-connection, runs the same check as the store does in-process (:func:`verified_chains`) and
+connection, runs the same check as the store does in-process
+(:func:`chains_with_intact_bytes`) and
 answers with the chains that verify. A chain it does not name goes through the decoding
 path, as in-process; if the helper is not ready yet, busy with another thread's request or
 gone, the store verifies everything itself.
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import orjson
 from tracegraph.graph.protocol import ChainHead
-from tracegraph.schema.chain import verify_encoded
+from tracegraph.schema.chain import stored_bytes_intact
 
 from . import sql
 
@@ -43,15 +44,15 @@ REST_SECONDS = 1.0
 SHARE_MIN_ENTRIES = 400
 
 
-def verified_chains(db: sqlite3.Connection, tenant_id: str,
-                    heads: Sequence[ChainHead]) -> list[str]:
+def chains_with_intact_bytes(db: sqlite3.Connection, tenant_id: str,
+                             heads: Sequence[ChainHead]) -> list[str]:
     """The traces among ``heads`` whose stored rows verify from their bytes against the
-    recorded length and head (:func:`~tracegraph.schema.chain.verify_encoded`)."""
+    recorded length and head (:func:`~tracegraph.schema.chain.stored_bytes_intact`)."""
     ok: list[str] = []
     for h in heads:
         rows = db.execute(sql.SELECT_ENTRIES, (h.trace_id, tenant_id)).fetchall()
-        if verify_encoded(rows, tenant_id=tenant_id, trace_id=h.trace_id,
-                          expected_length=h.entry_count, expected_head=h.head_hash) is not None:
+        if stored_bytes_intact(rows, tenant_id=tenant_id, trace_id=h.trace_id,
+                               expected_length=h.entry_count, expected_head=h.head_hash):
             ok.append(h.trace_id)
     return ok
 

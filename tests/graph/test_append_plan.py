@@ -21,7 +21,7 @@ from tracegraph.graph.append_plan import (
     plan_append,
 )
 from tracegraph.graph.protocol import Edge
-from tracegraph.schema.chain import GENESIS_PREV_HASH, seal, verify_chain
+from tracegraph.schema.chain import GENESIS_PREV_HASH, seal, verify_entries
 from tracegraph.schema.errors import AlreadyExists, ChainConflict, TraceClosed, TraceNotFound
 
 T, TR = "ten", "tr"
@@ -142,7 +142,7 @@ def test_a_new_trace_is_numbered_from_genesis() -> None:
     assert [p.entry.seq for p in got.entries] == [0, 1, 2, 3]
     assert [p.entry.record.get("step_index") for p in got.entries] == [None, 0, 1, 2]
     assert got.entries[0].entry.prev_hash == GENESIS_PREV_HASH
-    assert verify_chain(got.sealed(), tenant_id=T, trace_id=TR, expected_length=4,
+    assert verify_entries(got.sealed(), tenant_id=T, trace_id=TR, expected_length=4,
                         expected_head=got.head_hash).valid
     assert (got.entry_count, got.step_count, got.last_step_id, got.previous_step_id) == (
         4, 3, "c", None)

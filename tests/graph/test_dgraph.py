@@ -23,7 +23,7 @@ from tracegraph.graph.dgraph.codec import decode_record, encode_record
 from tracegraph.graph.dgraph.dql import bind
 from tracegraph.graph.embedded import EmbeddedStore
 from tracegraph.graph.protocol import GraphStore, Tombstone, TraceCursor, TraceFilter
-from tracegraph.schema.chain import tombstone_hash, verify_chain
+from tracegraph.schema.chain import tombstone_hash, verify_entries
 from tracegraph.schema.errors import (
     AlreadyExists,
     BackendUnavailable,
@@ -254,7 +254,7 @@ def test_reads_match_the_embedded_reference(
     for trace, tenant in w.tenant_of.items():
         entries = dg.entries(tenant, [trace])[trace]
         row = dg.get_traces(tenant, [trace])[trace]
-        assert verify_chain(entries, tenant_id=tenant, trace_id=trace,
+        assert verify_entries(entries, tenant_id=tenant, trace_id=trace,
                             expected_length=row.entry_count).valid
 
 
@@ -464,7 +464,7 @@ def test_fields_of_other_kinds_and_unknown_fields_round_trip(dgraph: DgraphStore
     assert stored[1] == sealed[0] and stored[1].record["goal"] == "not a step field"
     assert dgraph.entries_at(tenant, [(trace, 1)])[(trace, 1)] == sealed[0]
     assert dgraph.entries(tenant, [trace], frozenset({"step"}))[trace] == sealed
-    assert verify_chain(stored, tenant_id=tenant, trace_id=trace).valid
+    assert verify_entries(stored, tenant_id=tenant, trace_id=trace).valid
 
 
 def test_a_trace_started_per_field_is_read_and_extended_per_field(
@@ -498,7 +498,7 @@ def test_a_trace_started_per_field_is_read_and_extended_per_field(
                                                   "depends_on": [f"{trace}-0"]})])
     stored = dgraph.entries(tenant, [trace])[trace]
     assert stored == [*old, *new]
-    assert verify_chain(stored, tenant_id=tenant, trace_id=trace).valid
+    assert verify_entries(stored, tenant_id=tenant, trace_id=trace).valid
     assert dgraph.entries_at(tenant, [(trace, 1), (trace, 2)]) == {(trace, 1): old[1],
                                                                    (trace, 2): new[0]}
     assert dgraph.entries(tenant, [trace], frozenset({"step"}))[trace] == [old[1], *new]

@@ -31,7 +31,7 @@ class WithoutHeads:
         self._store = store
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("verified_chains", "session_heads"):
+        if name in ("chains_with_intact_bytes", "session_heads"):
             raise AttributeError(name)
         return getattr(self._store, name)
 

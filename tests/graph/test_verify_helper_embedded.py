@@ -57,7 +57,7 @@ def ready(store: EmbeddedStore) -> EmbeddedStore:
     """The store with its helper started and ready."""
     heads = store.session_heads(TENANT, SESSION)
     assert verify_helper.share(heads)[1], "the session is large enough to share"
-    store.verified_chains(TENANT, heads)  # starts the helper
+    store.chains_with_intact_bytes(TENANT, heads)  # starts the helper
     proc = store._helper._proc
     assert proc is not None
     assert store._helper._ready.wait(60), "the helper did not start"
@@ -71,8 +71,8 @@ def alone(store: EmbeddedStore) -> TraceService:
         def __getattr__(self, name: str) -> Any:
             return getattr(store, name)
 
-        def verified_chains(self, tenant_id: str, heads: list[ChainHead]) -> list[str]:
-            return verify_helper.verified_chains(store._conn(), tenant_id, heads)
+        def chains_with_intact_bytes(self, tenant_id: str, heads: list[ChainHead]) -> list[str]:
+            return verify_helper.chains_with_intact_bytes(store._conn(), tenant_id, heads)
 
     return TraceService(Alone())  # type: ignore[arg-type]
 
@@ -172,7 +172,7 @@ def test_close_stops_the_helper_and_small_requests_start_none(store: EmbeddedSto
     store.close()
     assert proc.poll() is not None
     heads = store.session_heads(TENANT, SESSION)
-    assert sorted(store.verified_chains(TENANT, heads[:1])) == [heads[0].trace_id]
+    assert sorted(store.chains_with_intact_bytes(TENANT, heads[:1])) == [heads[0].trace_id]
     assert store._helper._proc is None  # one chain: nothing to share
 
 

@@ -19,8 +19,8 @@ from tracegraph.schema.chain import (
     seal,
     seal_encoded,
     seal_many,
-    verify_chain,
-    verify_encoded,
+    stored_bytes_intact,
+    verify_entries,
 )
 
 T, TR = "tenant", "trace"
@@ -35,7 +35,7 @@ def chain(n: int) -> list[ChainEntry]:
 
 
 def verdict(entries: list[ChainEntry], **kw: object) -> tuple[bool, int | None, str]:
-    v = verify_chain(entries, tenant_id=T, trace_id=TR, **kw)  # type: ignore[arg-type]
+    v = verify_entries(entries, tenant_id=T, trace_id=TR, **kw)  # type: ignore[arg-type]
     return v.valid, v.first_broken_seq, (v.reason or "").split(":")[0]
 
 
@@ -74,9 +74,9 @@ def test_round_trip_through_json() -> None:
 
 def test_valid_chain_and_its_head() -> None:
     es = chain(6)
-    v = verify_chain(es, tenant_id=T, trace_id=TR, expected_length=6, expected_head=es[-1].hash)
+    v = verify_entries(es, tenant_id=T, trace_id=TR, expected_length=6, expected_head=es[-1].hash)
     assert (v.valid, v.entries_checked, v.head_hash) == (True, 6, es[-1].hash)
-    assert verify_chain([], tenant_id=T, trace_id=TR).valid
+    assert verify_entries([], tenant_id=T, trace_id=TR).valid
 
 
 def test_head_checks() -> None:
@@ -140,20 +140,18 @@ def encoded_verdict(rows: list[tuple[object, ...]], tenant: str = T, trace: str 
     """True when the fast path accepts the rows; then the decoded chain must verify too."""
     head = kw.pop("expected_head", rows[-1][2] if rows else None)
     length = kw.pop("expected_length", len(rows))
-    v = verify_encoded(rows, tenant_id=tenant, trace_id=trace,  # type: ignore[arg-type]
-                       expected_length=length, expected_head=head)  # type: ignore[arg-type]
-    if v is None:
+    if not stored_bytes_intact(rows, tenant_id=tenant, trace_id=trace,  # type: ignore[arg-type]
+                               expected_length=length, expected_head=head):  # type: ignore[arg-type]
         return False
-    assert v.valid and v.entries_checked == len(rows) and v.head_hash == (head if rows else None)
     decoded = [ChainEntry.from_json({**orjson.loads(b), "hash": h})  # type: ignore[arg-type]
                for _, _, h, b in rows]
-    assert verify_chain(decoded, tenant_id=tenant, trace_id=trace, expected_length=length,
+    assert verify_entries(decoded, tenant_id=tenant, trace_id=trace, expected_length=length,
                         expected_head=head).valid  # type: ignore[arg-type]
     return True
 
 
 @pytest.mark.parametrize(("tenant", "trace"), [(T, TR), ("t%d", "%s%%"), ("ü\"", "tr\\")])
-def test_verify_encoded_accepts_the_sealed_bytes(tenant: str, trace: str) -> None:
+def test_stored_bytes_intact_accepts_the_sealed_bytes(tenant: str, trace: str) -> None:
     rows = encoded_rows(tenant, trace)
     assert encoded_verdict(rows, tenant, trace)
     assert encoded_verdict([], tenant, trace, expected_head=GENESIS_PREV_HASH)
@@ -173,7 +171,7 @@ def _column_changes(value: object) -> list[object]:
             value.replace(b'"version":1', b'"version":2')]
 
 
-def test_verify_encoded_rejects_every_changed_column() -> None:
+def test_stored_bytes_intact_rejects_every_changed_column() -> None:
     """Any change to any column of any row (every byte of every body) leaves the fast path;
     the decoding path then names the break."""
     rows = encoded_rows()
@@ -187,7 +185,7 @@ def test_verify_encoded_rejects_every_changed_column() -> None:
                 assert not encoded_verdict(bad), (i, col, changed)
 
 
-def test_verify_encoded_rejects_missing_inserted_and_moved_rows() -> None:
+def test_stored_bytes_intact_rejects_missing_inserted_and_moved_rows() -> None:
     rows = encoded_rows()
     last = rows[-1][2]
     for i in range(len(rows)):

@@ -1,6 +1,6 @@
 """The stored-bytes fast path on long chains, against a one-entry-at-a-time reference.
 
-``verify_encoded`` checks whole columns at once: each body's beginning and end are cut
+``stored_bytes_intact`` checks whole columns at once: each body's beginning and end are cut
 (one length per kind, one per number of digits of the seq) and compared joined. These tests
 hold it to the plain rule, checked entry by entry (:func:`reference`), on chains long enough
 for seqs of one to four digits, with consistent forgeries (entries sealed with a wrong seq,
@@ -22,9 +22,10 @@ from tracegraph.schema.chain import (
     FORMAT_VERSION,
     GENESIS_PREV_HASH,
     ChainEntry,
+    Verification,
     seal_encoded,
-    verify_chain,
-    verify_encoded,
+    stored_bytes_intact,
+    verify_entries,
 )
 
 T, TR = "tenant", "trace"
@@ -87,14 +88,15 @@ def fast(rows: list[Row], tenant: str = T, trace: str = TR, length: int | None =
     """The fast path's answer, checked against the reference and the decoding path."""
     length = len(rows) if length is None else length
     head = (rows[-1][2] if rows else GENESIS_PREV_HASH) if head is None else head
-    v = verify_encoded(rows, tenant_id=tenant, trace_id=trace,  # type: ignore[arg-type]
-                       expected_length=length, expected_head=head)
-    assert (v is not None) == reference(rows, tenant, trace, length, head)
-    if v is None:
+    intact = stored_bytes_intact(rows, tenant_id=tenant, trace_id=trace,  # type: ignore[arg-type]
+                                 expected_length=length, expected_head=head)
+    assert intact == reference(rows, tenant, trace, length, head)
+    if not intact:
         return False
+    v = Verification.passed(trace, length, head)
     assert v.valid and v.entries_checked == length
     decoded = [ChainEntry.from_json({**orjson.loads(b), "hash": h}) for _, _, h, b in rows]
-    assert verify_chain(decoded, tenant_id=tenant, trace_id=trace, expected_length=length,
+    assert verify_entries(decoded, tenant_id=tenant, trace_id=trace, expected_length=length,
                         expected_head=head).valid
     return True
 

@@ -1,7 +1,7 @@
 """The published hash-chain vectors in tests/vectors/: canonical forms, hashes and verdicts.
 
 Every file is checked three ways: its ``canonical`` strings re-derive from the entries (with
-the reference RFC 8785 implementation, not only ours), ``verify_chain`` returns exactly its
+the reference RFC 8785 implementation, not only ours), ``verify_entries`` returns exactly its
 ``expected`` verdict, and the file is byte for byte what ``scripts/make_vectors.py`` writes.
 When Node.js is installed, the independent JavaScript checker in the same folder runs too.
 """
@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import rfc8785
 from tracegraph.schema.canonical import canonical_json
-from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, verify_chain
+from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, verify_entries
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "tests" / "vectors"
@@ -81,10 +81,10 @@ def test_valid_vectors_hash_their_canonical_text(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_verify_chain_gives_exactly_the_expected_verdict(name: str) -> None:
+def test_verify_entries_gives_exactly_the_expected_verdict(name: str) -> None:
     data = load(name)
     entries = [ChainEntry.from_json(e) for e in data["entries"]]
-    result = verify_chain(entries, tenant_id=data["tenant_id"], trace_id=data["trace_id"])
+    result = verify_entries(entries, tenant_id=data["tenant_id"], trace_id=data["trace_id"])
     expected = data["expected"]
     assert result.valid is expected["valid"]
     assert result.first_broken_seq == expected["first_broken_seq"]
