@@ -54,14 +54,20 @@ class ChainEntry:
     record: dict[str, Any]
     hash: str
     version: int = FORMAT_VERSION
-    #: The read model built from this entry (:meth:`~tracegraph.schema.views.StepView.
-    #: from_entry` keeps it here): an entry a store hands out again, as the embedded store's
-    #: decoded-entry cache does, is not converted again. Not part of the entry's value.
+    # Two side slots follow: neither is part of the entry's value (not hashed, not compared,
+    # not in repr, not in to_json).
+    #: The position the store files the entry under, when it is not the hashed ``seq`` (an
+    #: index column or property changed behind the store's back); given by the store that
+    #: rebuilds the entry, and reported by :func:`verify_entries`.
+    stored_seq: int | None = field(default=None, repr=False, compare=False, kw_only=True)
+    #: The read model built from this entry, kept by :meth:`keep_view` (as
+    #: :meth:`~tracegraph.schema.views.StepView.from_entry` does): an entry a store hands out
+    #: again, as the embedded store's decoded-entry cache does, is not converted again.
     view: Any = field(default=None, init=False, repr=False, compare=False)
-    #: The position the store files the entry under, when it is not the hashed ``seq`` (a
-    #: store sets it: an index column or property changed behind its back). Not part of the
-    #: entry's value; :func:`verify_entries` reports it.
-    stored_seq: int | None = field(default=None, init=False, repr=False, compare=False)
+
+    def keep_view(self, view: Any) -> None:
+        """Keep ``view``, the read model built from this entry, in its :attr:`view` slot."""
+        object.__setattr__(self, "view", view)  # (the one slot that changes after sealing)
 
     def hashed_object(self) -> dict[str, Any]:
         """The JSON object whose canonical form is hashed."""

@@ -56,7 +56,7 @@ class StepView(View):
         values.update(trace_id=e.trace_id, tenant_id=e.tenant_id, seq=e.seq, hash=e.hash,
                       prev_hash=e.prev_hash)
         view = _constructed(cls, values)
-        object.__setattr__(e, "view", view)
+        e.keep_view(view)
         return view
 
 

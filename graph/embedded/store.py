@@ -63,11 +63,10 @@ def _entry(tenant_id: str, trace_id: str, row: tuple[Any, ...]) -> ChainEntry:
     seq, kind, hash_, body = row
     obj = orjson.loads(body)
     entry = ChainEntry(obj["tenant_id"], obj["trace_id"], obj["seq"], obj["prev_hash"],
-                       obj["kind"], obj["record"], hash_, obj["version"])
+                       obj["kind"], obj["record"], hash_, obj["version"],
+                       stored_seq=seq if seq != obj["seq"] else None)
     if kind != entry.kind and hash_matches(entry):
         entry = dataclasses.replace(entry, kind=kind)
-    if seq != entry.seq:
-        object.__setattr__(entry, "stored_seq", seq)
     return entry
 
 

@@ -102,7 +102,8 @@ def entry_from_properties(props: dict[str, Any]) -> ChainEntry:
     """
     seq = props.get("chain_seq")
     version = props.get("version")
-    entry = ChainEntry(
+    position = props.get("seq")
+    return ChainEntry(
         tenant_id=str(props.get("tenant_id", "")),
         trace_id=str(props.get("trace_id", "")),
         seq=seq if type(seq) is int else -1,
@@ -111,8 +112,6 @@ def entry_from_properties(props: dict[str, Any]) -> ChainEntry:
         record=record_from_properties(props),
         hash=str(props.get("hash", "")),
         version=version if type(version) is int else 0,
+        # (verification reports an entry filed under another seq than its hashed one)
+        stored_seq=position if type(position) is int and position != seq else None,
     )
-    position = props.get("seq")
-    if type(position) is int and position != entry.seq:
-        object.__setattr__(entry, "stored_seq", position)  # verification reports it
-    return entry

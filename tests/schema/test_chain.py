@@ -72,6 +72,23 @@ def test_round_trip_through_json() -> None:
         assert ChainEntry.from_json(e.to_json()) == e
 
 
+def test_side_slots_are_not_part_of_the_entry() -> None:
+    """``stored_seq`` (given by a store) and ``view`` (kept by a read) leave the entry's
+    value alone: equality, repr, JSON and hash; a renumbered entry fails verification."""
+    es = chain(2)
+    moved = ChainEntry(*dataclasses.astuple(es[1])[:8], stored_seq=7)
+    assert moved == es[1] and moved.to_json() == es[1].to_json() and repr(moved) == repr(es[1])
+    assert hash_matches(moved) and moved.stored_seq == 7 and es[1].stored_seq is None
+    v = verify_entries([es[0], moved], tenant_id=T, trace_id=TR)
+    assert (v.valid, v.first_broken_seq, v.reason) == (
+        False, 1, "renumbered: the store files entry 1 as seq 7")
+    marker = object()
+    es[0].keep_view(marker)
+    fresh = chain(2)[0]
+    assert es[0].view is marker and fresh.view is None
+    assert es[0] == fresh and es[0].to_json() == fresh.to_json()
+
+
 def test_valid_chain_and_its_head() -> None:
     es = chain(6)
     v = verify_entries(es, tenant_id=T, trace_id=TR, expected_length=6, expected_head=es[-1].hash)
