@@ -118,10 +118,21 @@ class PlannedEntry(NamedTuple):
     body: bytes
     #: The record's id when it is a graph node (a step, API call or human input).
     node_id: str | None
-    #: A step's Alternative nodes (``[]`` for every other entry).
-    alternatives: list[Alternative]
     #: The edges :func:`~tracegraph.graph.edges.edges_for` derives from the entry.
     edge_list: list[Edge]
+
+    def alternative_ids(self) -> list[str]:
+        """Ids of the Alternative nodes a step adds: its CONSIDERED edges' ends (cheap)."""
+        return [edge.dst for edge in self.edge_list if edge.type == "CONSIDERED"]
+
+    def alternatives(self) -> list[Alternative]:
+        """The Alternative nodes a step adds, with their text and selection (``[]`` for
+        other entries), built on request: a store that keeps only ids need not build them."""
+        r = self.entry.record
+        if self.node_id is None or "alternatives_considered" not in r:
+            return []
+        return alternatives_of(self.node_id, r["alternatives_considered"],
+                               r.get("selected_alternative"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,47 +270,55 @@ def _sealed(tenant_id: str, trace_id: str, items: Items, head: StoredHead) -> Se
     """Number, seal and derive the rows of a batch that is new."""
     step_count = head.step_count
     numbered: list[tuple[str, dict[str, Any]]] = []
+    ids: list[str] = []
     for kind, record in items:
         if kind == _STEP:
+            ids.append(record["step_id"])
             record = {**record, "step_index": step_count}
             step_count += 1
+        elif kind in RECORD_ID_FIELD:
+            ids.append(record[RECORD_ID_FIELD[kind]])
         numbered.append((str(kind), record))  # (an EntryKind member as its plain value)
+    if len(set(ids)) != len(ids):
+        _refuse_repeated_id(items)
     sealed = seal_encoded(tenant_id, trace_id, head.entry_count, head.head_hash, numbered)
     last_step_id = head.last_step_id
     planned: list[PlannedEntry] = []
-    seen: set[str] = set()
     models: dict[str, None] = {}
     start: TraceStart | None = None
     completion: TraceCompletion | None = None
     for e, body in sealed:
         r = e.record
         kind = e.kind
-        key = RECORD_ID_FIELD.get(kind)
-        node_id: str | None = None
-        alternatives: list[Alternative] = []
-        if key is not None:
-            node_id = r[key]
-            if node_id in seen:
-                raise AlreadyExists(f"{key} {node_id} is already taken")
-            seen.add(node_id)
-            if kind == _STEP:
-                if "alternatives_considered" in r:
-                    alternatives = alternatives_of(node_id, r["alternatives_considered"],
-                                                   r.get("selected_alternative"))
-                if "model_id" in r:
-                    models[r["model_id"]] = None
-        elif kind == _STARTED:
+        if kind == _STEP:
+            node_id: str | None = r["step_id"]
+            if "model_id" in r:
+                models[r["model_id"]] = None
+            planned.append(PlannedEntry(e, body, node_id, edges_for(e, last_step_id)))
+            last_step_id = node_id
+            continue
+        node_id = r[RECORD_ID_FIELD[kind]] if kind in RECORD_ID_FIELD else None
+        if kind == _STARTED:
             start = TraceStart(r["session_id"], r["created_at"], r.get("agent_id"),
                                r.get("parent_trace_id"))
         elif kind == _COMPLETED:
             completion = TraceCompletion(e.seq, r["status"], r.get("outcome"),
                                          r.get("completed_at"))
-        planned.append(PlannedEntry(e, body, node_id, alternatives, edges_for(e, last_step_id)))
-        if kind == _STEP:
-            last_step_id = node_id
+        planned.append(PlannedEntry(e, body, node_id, edges_for(e, last_step_id)))
     return SealedAppend(
         tenant_id=tenant_id, trace_id=trace_id, entries=planned,
         previous_step_id=head.last_step_id, entry_count=head.entry_count + len(sealed),
         step_count=step_count, head_hash=sealed[-1][0].hash, last_step_id=last_step_id,
         start=start, completion=completion, models=list(models),
     )
+
+
+def _refuse_repeated_id(items: Items) -> None:
+    """``AlreadyExists`` for the first record id that ``items`` repeat."""
+    seen: set[str] = set()
+    for kind, record in items:
+        key = RECORD_ID_FIELD.get(kind)
+        if key is not None:
+            if record[key] in seen:
+                raise AlreadyExists(f"{key} {record[key]} is already taken")
+            seen.add(record[key])

@@ -152,7 +152,8 @@ def _nquads(plan: SealedAppend, head: dict[str, Any] | None, ctx: dict[str, Any]
                                    field="parentTraceId")
             q.value(trace, "trace.parent_id", s.parent_trace_id)
             traces[s.parent_trace_id] = node_ref(parent[0]["uid"])
-    for e, _, node_id, alternatives, edges in plan.entries:
+    for p in plan.entries:
+        e, node_id = p.entry, p.node_id
         me = f"_:e{e.seq}"
         q.value(me, "entry.key", f"{trace_id}:{e.seq}")
         q.link(me, "entry.trace", trace)
@@ -173,12 +174,12 @@ def _nquads(plan: SealedAppend, head: dict[str, Any] | None, ctx: dict[str, Any]
             q.link(trace, "trace.start", me)
         elif e.kind == EntryKind.TRACE_COMPLETED:
             q.link(trace, "trace.end", me)
-        for a in alternatives:
+        for a in p.alternatives():
             alt = f"_:a{e.seq}_{a.index}"
             q.value(alt, "dgraph.type", "Alternative")
             q.value(alt, "node.id", a.node_id)
             records[a.node_id] = alt
-        for edge in edges:
+        for edge in p.edge_list:
             src = traces[edge.src] if edge.type in _FROM_TRACE else record(edge.src)
             dst = traces[edge.dst] if edge.type in _TO_TRACE else record(edge.dst)
             q.link(src, dql.EDGE_PREDICATES[edge.type], dst)

@@ -172,12 +172,14 @@ class EmbeddedStore:
         tenant_id, trace_id = plan.tenant_id, plan.trace_id
         entry_rows: list[tuple[Any, ...]] = []
         node_rows: list[tuple[Any, ...]] = []
-        for e, body, node_id, alternatives, _ in plan.entries:
-            entry_rows.append((trace_id, e.seq, tenant_id, e.kind, e.hash, body))
-            if node_id is not None:
-                node_rows.append((node_id, tenant_id, e.kind, trace_id, e.seq))
-                node_rows.extend((a.node_id, tenant_id, "alternative", trace_id, e.seq)
-                                 for a in alternatives)
+        for p in plan.entries:
+            e = p.entry
+            entry_rows.append((trace_id, e.seq, tenant_id, e.kind, e.hash, p.body))
+            if p.node_id is not None:
+                node_rows.append((p.node_id, tenant_id, e.kind, trace_id, e.seq))
+                if "alternatives_considered" in e.record:
+                    node_rows.extend((alt, tenant_id, "alternative", trace_id, e.seq)
+                                     for alt in p.alternative_ids())
         if plan.start is not None:
             s = plan.start
             db.execute(sql.INSERT_TRACE, (trace_id, tenant_id, s.session_id, s.agent_id,

@@ -456,7 +456,8 @@ def _append_params(plan: SealedAppend) -> dict[str, Any]:
     rows: dict[str, Any] = {"start": [], "plain": [], "steps": [],
                             **{name: [] for name in _RECORD_ROWS.values()},
                             **{name: [] for name in _EDGE_ROWS.values()}}
-    for e, _, node_id, alternatives, edges in plan.entries:
+    for p in plan.entries:
+        e, node_id = p.entry, p.node_id
         props = entry_properties(e)
         if node_id is None:
             rows["plain"].append(props)
@@ -464,10 +465,10 @@ def _append_params(plan: SealedAppend) -> dict[str, Any]:
             props["node_id"] = node_id
             if e.kind == EntryKind.STEP:
                 rows["steps"].append({"props": props, "alternatives": [
-                    [a.node_id, a.index, a.text, a.selected] for a in alternatives]})
+                    [a.node_id, a.index, a.text, a.selected] for a in p.alternatives()]})
             else:
                 rows[_RECORD_ROWS[e.kind]].append(props)
-        for edge in edges:
+        for edge in p.edge_list:
             name = _EDGE_ROWS.get(edge.type)
             if name is not None:
                 rows[name].append([edge.src, edge.dst])

@@ -186,11 +186,13 @@ def test_edges_and_alternatives() -> None:
         Edge("b", "s0", "DEPENDS_ON"),
         Edge("a", "k", "CALLED"),
     ]
-    alts = got.entries[0].alternatives
+    alts = got.entries[0].alternatives()
     assert [(a.node_id, a.step_id, a.index, a.text, a.selected) for a in alts] == [
         ("a#alt0", "a", 0, "x", True), ("a#alt1", "a", 1, "y", False),
         ("a#alt2", "a", 2, "x", False)]
-    assert got.entries[1].alternatives == []
+    assert got.entries[0].alternative_ids() == ["a#alt0", "a#alt1", "a#alt2"]
+    assert got.entries[1].alternatives() == [] == got.entries[1].alternative_ids()
+    assert got.entries[-1].alternatives() == []
 
 
 def test_a_started_trace_links_to_its_parent_and_spawning_step() -> None:
