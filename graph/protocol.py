@@ -6,8 +6,10 @@ another tenant behaves exactly like an id that does not exist.
 
 Append contract (``append``): the backend, inside one atomic transaction, reads the
 trace's chain head, assigns consecutive ``seq`` numbers (and ``step_index`` to steps),
-seals each item with :func:`tracegraph.schema.chain.seal_many`, stores entries, indexes and
-edges, and moves the head; either every item is stored or none. Two appends can never get
+seals each item with :func:`tracegraph.schema.chain.seal_encoded`, stores entries, indexes
+and edges, and moves the head; either every item is stored or none. Every rule of it is
+written once, in :func:`tracegraph.graph.append_plan.plan_append`: a backend reads what the
+plan needs and writes the rows it returns. Two appends can never get
 the same seq. An item whose id (``step_id``, ``call_id``, ``input_id``) is already stored in
 the same trace makes the whole call idempotent when every item is already there (it returns
 the stored entries), and raises ``AlreadyExists`` otherwise.

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+_ALT = "#alt"  # (between a step id and the index: ids never contain "#")
+
 
 def alternative_id(step_id: str, index: int) -> str:
     """Node id of the ``index``-th alternative of a step.
@@ -21,7 +23,17 @@ def alternative_id(step_id: str, index: int) -> str:
     >>> alternative_id("s1", 2)
     's1#alt2'
     """
-    return f"{step_id}#alt{index}"
+    return f"{step_id}{_ALT}{index}"
+
+
+def alternative_index(node_id: str) -> int:
+    """Position of an alternative in its step, from its node id (0 when it names none).
+
+    >>> alternative_index("s1#alt2"), alternative_index("s1")
+    (2, 0)
+    """
+    _, marker, index = node_id.rpartition(_ALT)
+    return int(index) if marker and index.isdigit() else 0
 
 
 class Alternative(NamedTuple):

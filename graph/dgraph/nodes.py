@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from tracegraph.graph.algorithms.branches import alternative_index
 from tracegraph.graph.protocol import Edge, EdgeType, TraceRow
 from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry
 
@@ -107,5 +108,5 @@ def edge_order(edge: Edge, src: dict[str, Any], dst: dict[str, Any]) -> tuple[An
         deps = orjson.loads(src.get("rec.depends_on", "[]"))
         place = deps.index(edge.dst) if edge.dst in deps else len(deps)
     elif edge.type == "CONSIDERED":
-        place = int(edge.dst.rpartition("#alt")[2] or 0)
+        place = alternative_index(edge.dst)
     return (*_made_by(maker), _EDGE_RANK[edge.type], place, edge.src, edge.dst)
