@@ -170,11 +170,15 @@ class EmbeddedStore:
         """Insert the planned entries (their canonical bytes as the body), nodes, edges and
         trace index changes, one ``executemany`` per table, and move the head."""
         tenant_id, trace_id = plan.tenant_id, plan.trace_id
+        stored_type = sql.stored_type
         entry_rows: list[tuple[Any, ...]] = []
         node_rows: list[tuple[Any, ...]] = []
+        edge_rows: list[tuple[str, ...]] = []
         for p in plan.entries:
             e = p.entry
             entry_rows.append((trace_id, e.seq, tenant_id, e.kind, e.hash, p.body))
+            edge_rows.extend([(tenant_id, src, dst, stored_type(edge_type))
+                              for src, dst, edge_type in p.edge_list])
             if p.node_id is not None:
                 node_rows.append((p.node_id, tenant_id, e.kind, trace_id, e.seq))
                 if "alternatives_considered" in e.record:
@@ -188,9 +192,7 @@ class EmbeddedStore:
         db.executemany(sql.INSERT_NODE, node_rows)
         if plan.models:
             db.executemany(sql.INSERT_MODEL, [(tenant_id, m, trace_id) for m in plan.models])
-        db.executemany(sql.INSERT_EDGE, [(tenant_id, edge.src, edge.dst,
-                                         sql.stored_type(edge.type))
-                                        for edge in plan.edges()])
+        db.executemany(sql.INSERT_EDGE, edge_rows)
         if plan.completion is not None:
             c = plan.completion
             db.execute(sql.UPDATE_COMPLETED, (c.status, c.outcome, c.completed_at, c.seq,
