@@ -3,7 +3,7 @@
 Keys and per-tenant retention settings live in the control database
 (``control.sqlite3``) in the data directory, whatever backend holds the traces; ``serve``
 reads the same file. Retention runs on the chosen backend through
-:func:`tracegraph.api.retention.apply_retention`.
+:meth:`tracegraph.api.service.TraceService.apply_retention`.
 
 Registered on the ``tracegraph`` group by :mod:`tracegraph.api.cli` (import that module,
 not this one, to get the whole command line).
@@ -16,9 +16,9 @@ from pathlib import Path
 import click
 from tracegraph.schema.errors import TraceGraphError
 
-from .cli import _errors_as_click, default_data_dir, open_backend, store_options
+from .cli_options import default_data_dir, errors_as_click, open_backend, store_options
 from .keys import KeyStore
-from .retention import RetentionReport, apply_retention
+from .service import RetentionReport
 
 data_dir_option = click.option(
     "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -41,7 +41,7 @@ def keys() -> None:
 @click.option("--tenant", required=True, help="Tenant the key belongs to.")
 @click.option("--label", default=None, help="A note to recognise the key by (e.g. 'ci').")
 @data_dir_option
-@_errors_as_click
+@errors_as_click
 def keys_create(tenant: str, label: str | None, data_dir: Path | None) -> None:
     """Create a key for TENANT and print it (once: only its hash is stored)."""
     store = open_keys(data_dir)
@@ -57,7 +57,7 @@ def keys_create(tenant: str, label: str | None, data_dir: Path | None) -> None:
 @keys.command("list")
 @click.option("--tenant", default=None, help="Only this tenant's keys.")
 @data_dir_option
-@_errors_as_click
+@errors_as_click
 def keys_list(tenant: str | None, data_dir: Path | None) -> None:
     """List keys (id, tenant, label, created, revoked); never the keys themselves."""
     store = open_keys(data_dir)
@@ -80,7 +80,7 @@ def keys_list(tenant: str | None, data_dir: Path | None) -> None:
 @keys.command("revoke")
 @click.argument("key_id")
 @data_dir_option
-@_errors_as_click
+@errors_as_click
 def keys_revoke(key_id: str, data_dir: Path | None) -> None:
     """Revoke the key KEY_ID (as `keys list` shows it); it stops working at once."""
     store = open_keys(data_dir)
@@ -105,7 +105,7 @@ def retention() -> None:
 @click.option("--tenant", required=True, help="Tenant the policy applies to.")
 @click.option("--days", required=True, type=int, help="Keep traces this many days (1..36500).")
 @data_dir_option
-@_errors_as_click
+@errors_as_click
 def retention_set(tenant: str, days: int, data_dir: Path | None) -> None:
     """Set TENANT's retention period."""
     store = open_keys(data_dir)
@@ -123,7 +123,7 @@ def retention_set(tenant: str, days: int, data_dir: Path | None) -> None:
               "with a stored trace).")
 @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
 @store_options
-@_errors_as_click
+@errors_as_click
 def retention_apply(tenant: str | None, all_tenants: bool, dry_run: bool, backend: str,
                     data_dir: Path | None, neo4j_uri: str | None, neo4j_user: str | None,
                     neo4j_password: str | None, neo4j_database: str | None,
@@ -133,21 +133,21 @@ def retention_apply(tenant: str | None, all_tenants: bool, dry_run: bool, backen
     if (tenant is None) == (not all_tenants):
         raise click.UsageError("give exactly one of --tenant and --all-tenants")
     control = open_keys(data_dir)
-    store, location = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
-                                   neo4j_password, neo4j_database)
+    service, location = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
+                                     neo4j_password, neo4j_database)
     try:
-        tenants = store.tenants() if all_tenants else [tenant or ""]
+        tenants = service.tenants() if all_tenants else [tenant or ""]
         click.echo(f"tracegraph: {location}" + ("  (dry run: nothing is removed)"
                                                if dry_run else ""))
         total = 0
         for t in tenants:
-            report = apply_retention(store, t, control.retention_days(t), dry_run=dry_run)
+            report = service.apply_retention(t, control.retention_days(t), dry_run=dry_run)
             total += len(report.removed)
             _echo_report(report, control.retention_days(t), dry_run)
     except TraceGraphError as exc:
         raise click.ClickException(f"{exc.code}: {exc}") from None
     finally:
-        store.close()
+        service.close()
         control.close()
     verb = "would remove" if dry_run else "removed"
     click.echo(f"{verb} {total} trace(s) in {len(tenants)} tenant(s)")

@@ -35,12 +35,11 @@ from .auth_http import (
 )
 from .bulk import BULK_PATH, bulk_endpoint
 from .bulk import MAX_BODY_BYTES as MAX_INGEST_BYTES
-from .graph_service import GraphService
 from .graphql.context import LOCAL_MODE, TraceContext
-from .graphql.events import EventHub
+from .graphql.live_updates import LiveUpdates
 from .graphql.schema import build_schema
 from .limits_http import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware, parse_request_json
-from .service import TraceService
+from .service import GraphService, TraceService, backend_name
 
 GRAPHQL_PATH = "/graphql"
 
@@ -56,8 +55,9 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
         super().__init__(build_schema(debug=debug), graphql_ide="graphiql")
         self.service = service
         self.auth = auth
-        self.graph = GraphService(service.store)
-        self.events = EventHub()
+        self.graph = GraphService.beside(service)
+        self.events = LiveUpdates()
+        self.events.listen_to(service.events)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -98,7 +98,7 @@ def create_app(
     graphql_app = TraceGraphQL(service, debug=debug, auth=auth)
 
     async def healthz(_request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "backend": service.store.backend_name})
+        return JSONResponse({"status": "ok", "backend": backend_name(service)})
 
     return Starlette(
         debug=debug,
@@ -106,8 +106,7 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route(GRAPHQL_PATH, graphql_app, methods=["GET", "POST"]),
             WebSocketRoute(GRAPHQL_PATH, graphql_app),
-            Route(BULK_PATH, bulk_endpoint(service, auth, graphql_app.events.notify),
-                  methods=["POST"]),
+            Route(BULK_PATH, bulk_endpoint(service, auth), methods=["POST"]),
         ],
         middleware=[
             Middleware(TenantMiddleware, auth=auth or LOCAL_MODE),

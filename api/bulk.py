@@ -57,7 +57,7 @@ from tracegraph.schema.limits import MAX_BATCH_STEPS
 
 from .auth import Authenticator
 from .auth_http import request_tenant
-from .graphql.inputs.validated import field_path
+from .errors import error_response, validation_error
 from .service import TraceService
 
 BULK_PATH = "/v1/ingest"
@@ -65,7 +65,6 @@ BULK_PATH = "/v1/ingest"
 MAX_BODY_BYTES = 64 * 1024 * 1024
 #: Most lines in one request.
 MAX_LINES = 10_000
-MAX_REPORTED = 5
 
 OPS = ("start_trace", "record_steps", "record_api_call", "record_api_calls",
        "record_human_input", "complete_trace")
@@ -168,19 +167,8 @@ def parse_line(number: int, raw: bytes) -> Operation:
 
 
 def _line_error(number: int, op: str, exc: ValidationError) -> BulkLineError:
-    problems: list[str] = []
-    first = ""
-    errors = exc.errors(include_url=False, include_input=False)
-    for err in errors[:MAX_REPORTED]:
-        path = field_path([to_camel(p) if isinstance(p, str) else p
-                           for p in err["loc"]]) or "line"
-        first = first or path
-        cause = err.get("ctx", {}).get("error")
-        msg = str(cause) if err["type"] == "value_error" and cause is not None else err["msg"]
-        problems.append(f"{path}: {msg}")
-    if len(errors) > MAX_REPORTED:
-        problems.append(f"and {len(errors) - MAX_REPORTED} more")
-    return BulkLineError(number, f"{op}: " + "; ".join(problems), field=first or None)
+    invalid = validation_error(exc, rename=to_camel, prefix=f"{op}: ", whole="line")
+    return BulkLineError(number, str(invalid), field=invalid.field)
 
 
 @dataclass
@@ -249,65 +237,36 @@ def run(service: TraceService, tenant_id: str, ops: Sequence[Operation],
     return done
 
 
-def _error(status: int, error: TraceGraphError, *, line: int | None = None,
-           applied: Applied | None = None) -> Response:
-    message = str(error)
-    if line is not None and not message.startswith(f"line {line}:"):
-        message = f"line {line}: {message}"
-    payload: dict[str, Any] = {"code": error.code, "message": message}
-    field = getattr(error, "field", None)
-    if field:
-        payload["field"] = field
-    if line is not None:
-        payload["line"] = line
-    body: dict[str, Any] = {"error": payload}
-    if applied is not None:
-        body["stored"] = applied.as_json()
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
-
-
 def bulk_endpoint(
     service: TraceService, auth: Authenticator | None = None,
-    appended: Callable[[str, str], None] | None = None,
 ) -> Callable[[Request], Any]:
-    """The Starlette endpoint of ``POST /v1/ingest`` over one service.
-
-    ``appended(tenant_id, trace_id)`` is called (on the event loop) for every trace that
-    grew, so live GraphQL subscriptions see bulk appends at once.
-    """
+    """The Starlette endpoint of ``POST /v1/ingest`` over one service (which publishes
+    every append to its event stream, so live subscriptions see bulk appends at once)."""
 
     async def ingest(request: Request) -> Response:
         try:
             tenant_id = request_tenant(request, auth)
         except TraceGraphError as exc:
-            return _error(exc.http_status, exc)
+            return error_response(exc)
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return _error(413, LimitExceeded(
-                f"body: {length} bytes exceed the limit of {MAX_BODY_BYTES}", field="body"))
+            return error_response(LimitExceeded(
+                f"body: {length} bytes exceed the limit of {MAX_BODY_BYTES}", field="body"),
+                status=413)
         body = await request.body()
         try:
             ops = await run_in_threadpool(parse, body)
         except BulkLineError as exc:
-            return _error(exc.http_status, exc, line=exc.line, applied=Applied())
+            return error_response(exc, line=exc.line, stored=Applied().as_json())
         except TraceGraphError as exc:
-            return _error(exc.http_status, exc, applied=Applied())
+            return error_response(exc, stored=Applied().as_json())
         heads: dict[str, str] = {}
         try:
             done = await run_in_threadpool(run, service, tenant_id, ops, heads)
         except BulkRunError as exc:
-            _notify(appended, tenant_id, heads)
-            return _error(exc.error.http_status, exc.error, line=exc.op.line,
-                          applied=exc.applied)
-        _notify(appended, tenant_id, heads)
+            return error_response(exc.error, line=exc.op.line, stored=exc.applied.as_json())
         return Response(orjson.dumps({**done.as_json(), "heads": heads}),
                         media_type="application/json")
 
     return ingest
 
-
-def _notify(appended: Callable[[str, str], None] | None, tenant_id: str,
-            heads: dict[str, str]) -> None:
-    if appended is not None:
-        for trace_id in heads:
-            appended(tenant_id, trace_id)

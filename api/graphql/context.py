@@ -15,11 +15,10 @@ import strawberry
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 from tracegraph.api.auth import Authenticator
-from tracegraph.api.graph_service import GraphService
-from tracegraph.api.service import TraceService
+from tracegraph.api.service import GraphService, TraceService
 
 from .dataloaders.loaders import Loaders
-from .events import EventHub
+from .live_updates import LiveUpdates
 
 LOCAL_MODE = Authenticator(keys=None)
 
@@ -41,7 +40,7 @@ class TraceContext:
     graph: GraphService
     tenant_id: str
     loaders: Loaders
-    events: EventHub
+    events: LiveUpdates
     connection: HTTPConnection | None = None
     #: A WebSocket's connection_init payload (strawberry sets it); may carry credentials.
     connection_params: dict[str, Any] | None = None
@@ -49,19 +48,15 @@ class TraceContext:
     @classmethod
     def create(
         cls, service: TraceService, tenant_id: str, connection: HTTPConnection | None = None,
-        *, graph: GraphService | None = None, events: EventHub | None = None,
+        *, graph: GraphService | None = None, events: LiveUpdates | None = None,
     ) -> TraceContext:
-        return cls(service, graph or GraphService(service.store), tenant_id,
-                   Loaders.create(service, tenant_id), events or EventHub(), connection)
+        return cls(service, graph or GraphService.beside(service), tenant_id,
+                   Loaders.create(service, tenant_id), events or LiveUpdates(), connection)
 
     def use_tenant(self, tenant_id: str) -> None:
         """Settle the tenant (a WebSocket authenticated by its connection_init payload)."""
         self.tenant_id = tenant_id
         self.loaders = Loaders.create(self.service, tenant_id)
-
-    def appended(self, trace_id: str) -> None:
-        """Tell live subscribers that ``trace_id`` grew."""
-        self.events.notify(self.tenant_id, trace_id)
 
     async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a (blocking) service call in the thread pool, off the event loop."""

@@ -18,7 +18,8 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
-from tracegraph.schema.errors import InvalidInput, TraceGraphError
+from tracegraph.api.errors import error_fields
+from tracegraph.schema.errors import TraceGraphError
 
 log = logging.getLogger("tracegraph.api.graphql")
 
@@ -61,10 +62,9 @@ def error_code(error: GraphQLError) -> str:
 
 def map_error(error: GraphQLError, *, debug: bool) -> GraphQLError:
     """The error as clients see it (see the module docstring)."""
-    extensions: dict[str, Any] = {**(error.extensions or {}), "code": error_code(error)}
     typed = typed_error(error)
-    if isinstance(typed, InvalidInput) and typed.field:
-        extensions["field"] = typed.field
+    extensions: dict[str, Any] = {**(error.extensions or {}), "code": error_code(error),
+                                  **(error_fields(typed) if typed is not None else {})}
     message = error.message
     if is_unexpected(error):
         if debug:

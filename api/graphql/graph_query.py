@@ -1,14 +1,14 @@
 """GraphQL graph queries: paths, lineage, run trees and branches not taken.
 
-Each is one :class:`tracegraph.api.graph_service.GraphService` call; limits, tenant checks
+Each is one :class:`tracegraph.api.service.GraphService` call; limits, tenant checks
 and semantics are documented in docs/graph-queries.md.
 """
 
 from __future__ import annotations
 
 import strawberry
-from tracegraph.api.graph_service import MAX_PATHS, LineageView, PathView, RunTree
-from tracegraph.graph.algorithms.branches import BranchSummary
+from tracegraph.api.service.graph import MAX_PATHS
+from tracegraph.api.service.views import BranchSummaryView, LineageView, PathView, RunTree
 
 from .context import Info
 from .ids import checked_id
@@ -63,7 +63,7 @@ class GraphQuery:
                       "(subtree, the default) every trace nested under it.")
     async def branches(
         self, info: Info, trace_id: strawberry.ID, subtree: bool = True
-    ) -> BranchSummary:
+    ) -> BranchSummaryView:
         ctx = info.context
         return await ctx.call(ctx.graph.branches, ctx.tenant_id,
                               checked_id(trace_id, "traceId"), subtree=subtree)

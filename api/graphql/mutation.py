@@ -36,12 +36,10 @@ R = TypeVar("R")
 async def _append(info: Info, record: Callable[[str, str, P], R], trace_id: str,
                   payload: P) -> R:
     """One append of the service layer to the trace ``trace_id`` (checked first, named
-    ``traceId``) in the thread pool; live subscribers then hear that the trace grew."""
+    ``traceId``) in the thread pool (the service tells live subscribers)."""
     ctx = info.context
     checked = checked_id(trace_id, "traceId")
-    stored = await ctx.call(record, ctx.tenant_id, checked, payload)
-    ctx.appended(checked)
-    return stored
+    return await ctx.call(record, ctx.tenant_id, checked, payload)
 
 
 @strawberry.type(name="Mutation")
@@ -53,9 +51,7 @@ class Mutation:
         input: Annotated[StartTraceInput, strawberry.argument(graphql_type=StartTraceInputType)],
     ) -> TraceView:
         ctx = info.context
-        trace = await ctx.call(ctx.service.start_trace, ctx.tenant_id, input)
-        ctx.appended(trace.trace_id)
-        return trace
+        return await ctx.call(ctx.service.start_trace, ctx.tenant_id, input)
 
     @strawberry.mutation(graphql_type=list[Step], description="Append steps to an active "
                          "trace: all of the batch is stored or none of it.")
@@ -108,6 +104,4 @@ class Mutation:
         except ValidationError as exc:
             raise input_error(exc, ()) from None
         ctx = info.context
-        trace = await ctx.call(ctx.service.complete_trace, ctx.tenant_id, trace_id, inp)
-        ctx.appended(trace_id)
-        return trace
+        return await ctx.call(ctx.service.complete_trace, ctx.tenant_id, trace_id, inp)

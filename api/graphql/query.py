@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from tracegraph.api.service import SessionReplay
-from tracegraph.graph.protocol import TraceFilter
+from tracegraph.api.service.views import TraceQuery
 from tracegraph.schema.views import (
     ApiCallView,
     ChainVerification,
@@ -22,7 +22,7 @@ from .types.session import Session
 from .types.trace import Trace
 from .types.trace_connection import TraceConnection
 
-NodeView = TraceView | StepView | ApiCallView | HumanInputView
+RecordView = TraceView | StepView | ApiCallView | HumanInputView
 
 
 @strawberry.type(name="Query")
@@ -40,7 +40,7 @@ class Query:
         last: int | None = None, before: str | None = None,
     ) -> TraceConnection:
         ctx = info.context
-        flt = filter.to_filter() if filter is not None else TraceFilter()
+        flt = filter.to_query() if filter is not None else TraceQuery()
         page = await ctx.call(ctx.service.list_traces, ctx.tenant_id, flt, first=first,
                               after=after, last=last, before=before)
         return TraceConnection.from_page(page)
@@ -68,7 +68,7 @@ class Query:
 
     @strawberry.field(graphql_type=Node | None, description="A trace, step, API call or human "
                       "input by its global id (null when the caller's tenant has none).")
-    async def node(self, info: Info, id: strawberry.ID) -> NodeView | None:
+    async def node(self, info: Info, id: strawberry.ID) -> RecordView | None:
         type_name, trace_id, record_id = decode_global_id(id)
         loaders = info.context.loaders
         if type_name == "Trace":

@@ -1,8 +1,9 @@
 """GraphQL ``Subscription``: entries appended to a trace or a session, live and in order.
 
 A subscription first replays what is stored after ``afterSeq``, then delivers each new
-entry as it is appended (woken at once by this process's mutations, by polling otherwise),
-with the same tenant scoping as queries. Every event is resolved with fresh DataLoaders.
+entry as it is appended (woken at once by the service's event stream, by polling for
+appends of other processes), with the same tenant scoping as queries.
+Every event is resolved with fresh DataLoaders.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from tracegraph.api.graph_service import GraphService, LineageView, PathsView
 from tracegraph.api.service import TraceService
+from tracegraph.api.service.graph import GraphService, LineageView, PathsView
 from tracegraph.graph.algorithms import flow_graph
 from tracegraph.graph.embedded import EmbeddedStore, sql
 from tracegraph.graph.protocol import Edge

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from tracegraph.api.retention import apply_retention
 from tracegraph.api.service import TraceService
+from tracegraph.api.service.retention import apply_retention
 from tracegraph.graph.protocol import GraphStore, NodeRef
 from tracegraph.schema.errors import AlreadyExists, TraceClosed, TraceNotFound
 from tracegraph.schema.inputs import (

@@ -14,8 +14,8 @@ import random
 import time
 
 import pytest
-from tracegraph.api.graph_service import GraphService, LineageView, PathsView
 from tracegraph.api.service import TraceService
+from tracegraph.api.service.graph import GraphService, LineageView, PathsView
 from tracegraph.graph import algorithms
 from tracegraph.graph.protocol import Direction, Edge, GraphStore, PathMode
 from tracegraph.schema.errors import InvalidInput, NotFound, TraceNotFound

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from tracegraph.api.retention import apply_retention
 from tracegraph.api.service import TraceService
+from tracegraph.api.service.retention import apply_retention
 from tracegraph.graph.protocol import GraphStore, TraceFilter
 from tracegraph.schema.chain import tombstone_hash
 from tracegraph.schema.inputs import (

@@ -6,9 +6,9 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from tracegraph.api.graph_service import GraphService
-from tracegraph.api.retention import apply_retention
 from tracegraph.api.service import TraceService
+from tracegraph.api.service.graph import GraphService
+from tracegraph.api.service.retention import apply_retention
 from tracegraph.graph.embedded import EmbeddedStore
 from tracegraph.schema.chain import tombstone_hash
 from tracegraph.schema.inputs import CompleteTraceInput, StartTraceInput, StepInput

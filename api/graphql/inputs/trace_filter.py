@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-from tracegraph.graph.protocol import TraceFilter
+from tracegraph.api.service.views import TraceQuery
 
 from ..scalars import DateTime
 from ..types.enums import OutcomeEnum, TraceStatusEnum
@@ -26,8 +26,8 @@ class TraceFilterInput:
     created_before: DateTime | None = strawberry.field(default=None,
                                                        description="Created before.")
 
-    def to_filter(self) -> TraceFilter:
-        return TraceFilter(
+    def to_query(self) -> TraceQuery:
+        return TraceQuery(
             session_id=self.session_id, agent_id=self.agent_id,
             status=None if self.status is None else self.status.value,
             outcome=None if self.outcome is None else self.outcome.value,

@@ -19,37 +19,18 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from strawberry.types.arguments import InputContext
 from strawberry.types.base import get_object_definition
+from tracegraph.api.errors import validation_error
 from tracegraph.schema.errors import InvalidInput
 
 C = TypeVar("C", bound=type)
-MAX_REPORTED = 5
 
 #: The pydantic model of every input type decorated with :func:`validated_by`.
 MODELS: dict[type, type[BaseModel]] = {}
 
 
-def field_path(parts: Sequence[str | int]) -> str:
-    """``("steps", 3, "confidence")`` -> ``steps[3].confidence``."""
-    out = ""
-    for p in parts:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p)
-    return out
-
-
 def input_error(exc: ValidationError, where: Sequence[str | int]) -> InvalidInput:
     """One error naming every failing field path (the first few) and pydantic's reason."""
-    problems: list[str] = []
-    first_path = ""
-    errors = exc.errors(include_url=False, include_input=False)
-    for err in errors[:MAX_REPORTED]:
-        path = field_path([*where, *err["loc"]])
-        first_path = first_path or path
-        cause = err.get("ctx", {}).get("error")
-        msg = str(cause) if err["type"] == "value_error" and cause is not None else err["msg"]
-        problems.append(f"{path}: {msg}")
-    if len(errors) > MAX_REPORTED:
-        problems.append(f"and {len(errors) - MAX_REPORTED} more")
-    return InvalidInput("; ".join(problems), field=first_path or None)
+    return validation_error(exc, where)
 
 
 def validated_by(model: type[BaseModel]) -> Callable[[C], C]:

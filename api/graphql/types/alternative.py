@@ -1,6 +1,6 @@
 """GraphQL ``Alternative``: one option a step considered; the chosen one is ``selected``.
 
-Resolvers return :class:`tracegraph.graph.algorithms.branches.Alternative` values as they
+Resolvers return :class:`tracegraph.api.service.views.AlternativeView` values as they
 are (the fields below read its attributes), so a run's alternatives cost no conversion.
 """
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-from tracegraph.graph.protocol import Edge
+from tracegraph.api.service.views import EdgeView
 
 from .enums import EdgeTypeEnum
 
@@ -12,13 +12,13 @@ from .enums import EdgeTypeEnum
                  "DEPENDS_ON dependency, child CHILD_OF parent, trace HAS_STEP step...).")
 class GraphEdge:
     @strawberry.field
-    def src(self, root: strawberry.Parent[Edge]) -> strawberry.ID:
+    def src(self, root: strawberry.Parent[EdgeView]) -> strawberry.ID:
         return strawberry.ID(root.src)
 
     @strawberry.field
-    def dst(self, root: strawberry.Parent[Edge]) -> strawberry.ID:
+    def dst(self, root: strawberry.Parent[EdgeView]) -> strawberry.ID:
         return strawberry.ID(root.dst)
 
     @strawberry.field
-    def type(self, root: strawberry.Parent[Edge]) -> EdgeTypeEnum:
+    def type(self, root: strawberry.Parent[EdgeView]) -> EdgeTypeEnum:
         return EdgeTypeEnum(root.type)

@@ -4,8 +4,7 @@ dependsOn, and the stored edges among them."""
 from __future__ import annotations
 
 import strawberry
-from tracegraph.api.graph_service import LineageEntry, LineageView
-from tracegraph.graph.protocol import Edge, NodeRef
+from tracegraph.api.service.views import EdgeView, LineageEntry, LineageView, NodeView
 
 from .enums import DirectionEnum
 from .graph_edge import GraphEdge
@@ -17,7 +16,7 @@ from .lineage_node import LineageNode
                  "before DOWN; never the start node itself.")
 class Lineage:
     @strawberry.field(graphql_type=GraphNode, description="The start node.")
-    def node(self, root: strawberry.Parent[LineageView]) -> NodeRef:
+    def node(self, root: strawberry.Parent[LineageView]) -> NodeView:
         return root.node
 
     @strawberry.field
@@ -42,7 +41,7 @@ class Lineage:
 
     @strawberry.field(graphql_type=list[GraphEdge], description="Stored edges whose two ends "
                       "are the start node or listed nodes, by (src, dst, type).")
-    def edges(self, root: strawberry.Parent[LineageView]) -> list[Edge]:
+    def edges(self, root: strawberry.Parent[LineageView]) -> list[EdgeView]:
         return root.edges
 
     @strawberry.field(description="More nodes than the limit were within maxDepth.")

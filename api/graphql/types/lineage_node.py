@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-from tracegraph.api.graph_service import LineageEntry
-from tracegraph.graph.protocol import NodeRef
+from tracegraph.api.service.views import LineageEntry, NodeView
 
 from .enums import DirectionEnum
 from .graph_node import GraphNode
@@ -13,7 +12,7 @@ from .graph_node import GraphNode
 @strawberry.type(name="LineageNode", description="A node of a lineage answer.")
 class LineageNode:
     @strawberry.field(graphql_type=GraphNode)
-    def node(self, root: strawberry.Parent[LineageEntry]) -> NodeRef:
+    def node(self, root: strawberry.Parent[LineageEntry]) -> NodeView:
         return root.node
 
     @strawberry.field(description="Fewest hops from the start node in this direction.")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-from tracegraph.api.graph_service import PathView
-from tracegraph.graph.protocol import Edge, NodeRef
+from tracegraph.api.service.views import EdgeView, NodeView, PathView
 
 from .graph_edge import GraphEdge
 from .graph_node import GraphNode
@@ -14,11 +13,11 @@ from .graph_node import GraphNode
                  "the stored edge that joins them (DEPENDS_ON and CHILD_OF hops point back).")
 class Path:
     @strawberry.field(graphql_type=list[GraphNode])
-    def nodes(self, root: strawberry.Parent[PathView]) -> list[NodeRef]:
+    def nodes(self, root: strawberry.Parent[PathView]) -> list[NodeView]:
         return root.nodes
 
     @strawberry.field(graphql_type=list[GraphEdge])
-    def edges(self, root: strawberry.Parent[PathView]) -> list[Edge]:
+    def edges(self, root: strawberry.Parent[PathView]) -> list[EdgeView]:
         return root.edges
 
     @strawberry.field(description="Number of hops (edges).")

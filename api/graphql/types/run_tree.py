@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-from tracegraph.api.graph_service import RunTree, RunTreeNode
+from tracegraph.api.service.views import RunTree, RunTreeNode
 from tracegraph.schema.views import TraceView
 
 from .run_tree_node import RunTreeTrace

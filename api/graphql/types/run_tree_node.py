@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-from tracegraph.api.graph_service import RunTreeNode
+from tracegraph.api.service.views import RunTreeNode
 from tracegraph.schema.views import TraceView
 
 from .trace import Trace

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import strawberry
-from tracegraph.graph.algorithms.branches import Alternative as Branch
-from tracegraph.graph.algorithms.branches import alternatives_of
+from tracegraph.api.service import step_alternatives
+from tracegraph.api.service.views import AlternativeView
 from tracegraph.schema.views import ApiCallView, StepView
 
 from ..context import Info
@@ -54,7 +54,7 @@ class Step(Node):
 
     @strawberry.field(graphql_type=list[Alternative], description="The alternatives "
                       "considered, the selected one flagged.")
-    def alternatives(self, root: strawberry.Parent[StepView]) -> list[Branch]:
+    def alternatives(self, root: strawberry.Parent[StepView]) -> list[AlternativeView]:
         return step_alternatives(root)
 
     @strawberry.field(graphql_type=list[ApiCall], description="API calls tied to this step.")
@@ -62,10 +62,3 @@ class Step(Node):
         calls = await info.context.loaders.api_calls.load(root.trace_id)
         return [c for c in calls if c.step_id == root.step_id]
 
-
-def step_alternatives(step: StepView) -> list[Branch]:
-    """Alternative nodes of a step: the first one equal to the selection is selected."""
-    if not step.alternatives_considered:
-        return []
-    return alternatives_of(step.step_id, step.alternatives_considered,
-                           step.selected_alternative)

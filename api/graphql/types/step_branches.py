@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-from tracegraph.graph.algorithms.branches import Alternative as Branch
-from tracegraph.graph.algorithms.branches import StepBranches
+from tracegraph.api.service.views import AlternativeView, StepBranchesView
 
 from .alternative import Alternative
 
@@ -19,10 +18,10 @@ class StepBranchesType:
     selected: str | None
 
     @strawberry.field(graphql_type=list[Alternative])
-    def alternatives(self, root: strawberry.Parent[StepBranches]) -> list[Branch]:
+    def alternatives(self, root: strawberry.Parent[StepBranchesView]) -> list[AlternativeView]:
         return root.alternatives
 
     @strawberry.field(graphql_type=list[Alternative], description="Alternatives other than "
                       "the selected one (all of them when none was selected).")
-    def not_taken(self, root: strawberry.Parent[StepBranches]) -> list[Branch]:
+    def not_taken(self, root: strawberry.Parent[StepBranchesView]) -> list[AlternativeView]:
         return root.not_taken

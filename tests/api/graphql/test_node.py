@@ -3,6 +3,8 @@ fetches it again, only for its own tenant."""
 
 from __future__ import annotations
 
+from tracegraph.api.graphql.types.node import decode_global_id, global_id
+
 from ..live import LiveServer, new_tenant
 
 NODE = """query($id: ID!) { node(id: $id) {
@@ -48,10 +50,15 @@ def test_ids_are_stable_across_reads(server: LiveServer) -> None:
     tenant = new_tenant()
     tid = server.gql("mutation { startTrace(input: {}) { traceId } }",
                      tenant=tenant)["startTrace"]["traceId"]
-    server.gql('mutation($t: ID!) { recordSteps(traceId: $t, steps: [{stepType: "Action"}]) '
-               "{ id } }", {"t": tid}, tenant=tenant)
+    (step,) = server.gql('mutation($t: ID!) { recordSteps(traceId: $t, steps: [{stepType: '
+                         '"Action"}]) { id stepId } }', {"t": tid}, tenant=tenant)["recordSteps"]
     q = "query($t: ID!) { trace(traceId: $t) { id steps { id } } }"
-    assert server.gql(q, {"t": tid}, tenant=tenant) == server.gql(q, {"t": tid}, tenant=tenant)
+    expected = {"id": global_id("Trace", tid),
+                "steps": [{"id": global_id("Step", tid, step["stepId"])}]}
+    assert step["id"] == expected["steps"][0]["id"]  # the id a mutation returns is kept
+    for _ in range(2):  # and every later read gives the same ids
+        assert server.gql(q, {"t": tid}, tenant=tenant)["trace"] == expected
+    assert decode_global_id(expected["steps"][0]["id"]) == ("Step", tid, step["stepId"])
 
 
 def test_foreign_global_id_is_a_bad_user_input(server: LiveServer) -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from tracegraph.api.graphql import variables
 from tracegraph.api.graphql.context import TraceContext
-from tracegraph.api.graphql.events import EventHub
+from tracegraph.api.graphql.live_updates import LiveUpdates
 from tracegraph.api.graphql.schema import build_schema
 
 SCHEMA = build_schema()
@@ -44,7 +44,7 @@ class CapturingService:
 
 def _execute(query: str, variables_: dict[str, Any]) -> tuple[Any, list[Any]]:
     service = CapturingService()
-    ctx = TraceContext(service, None, "t", None, EventHub())  # type: ignore[arg-type]
+    ctx = TraceContext(service, None, "t", None, LiveUpdates())  # type: ignore[arg-type]
     result = asyncio.run(SCHEMA.execute(query, variables_, context_value=ctx))
     errors = [(e.message, e.path, (e.extensions or {}).get("code"),
                (e.extensions or {}).get("field")) for e in result.errors or []]

@@ -7,20 +7,13 @@ talks SQL, Cypher or DQL; the store never sees unvalidated input.
 
 from __future__ import annotations
 
-import base64
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tracegraph.graph.protocol import (
-    ChainHead,
-    EncodedChainStore,
-    GraphStore,
-    TraceCursor,
-    TraceFilter,
-    TraceRow,
-)
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+from tracegraph.graph.protocol import ChainHead, EncodedChainStore, GraphStore, TraceRow
 from tracegraph.schema import records
 from tracegraph.schema.chain import ChainEntry, Verification, tombstone_hash, verify_entries
 from tracegraph.schema.enums import STATUS_FOR_OUTCOME, EntryKind
@@ -50,6 +43,12 @@ from tracegraph.schema.views import (
     TraceView,
 )
 
+from .events import EntriesAppended, EventStream
+from .nesting import walk_nesting
+from .paging import TracePage, decode_cursor, encode_cursor, every_trace_row, store_filter
+from .retention import RetentionReport, apply_retention
+from .views import TraceQuery
+
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 #: Completion reads the chain, rolls it up and seals only if nothing was appended meanwhile.
@@ -68,48 +67,10 @@ _HUMAN = frozenset({EntryKind.HUMAN_INPUT.value})
 
 
 @dataclass(frozen=True)
-class TracePage:
-    """A page of traces, newest first, with the cursor of each trace.
-
-    ``has_next``: older traces follow the page; ``has_previous``: newer ones precede it.
-    Paging forward (first/after) the page knows ``has_next`` for sure and reports
-    ``has_previous`` when it started after a cursor; paging backward (last/before) the
-    reverse.
-    """
-
-    traces: list[TraceView]
-    cursors: list[str]
-    has_next: bool
-    has_previous: bool = False
-
-    @property
-    def start_cursor(self) -> str | None:
-        return self.cursors[0] if self.cursors else None
-
-    @property
-    def end_cursor(self) -> str | None:
-        return self.cursors[-1] if self.cursors else None
-
-
-@dataclass(frozen=True)
 class SessionReplay:
     session_id: str
     traces: list[TraceView]
     steps: list[StepView]
-
-
-def encode_cursor(view: TraceView) -> str:
-    raw = f"{view.created_at}|{view.trace_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def decode_cursor(cursor: str, field: str = "after") -> TraceCursor:
-    try:
-        created_at, trace_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput(f"{field}: {cursor[:64]!r} is not a cursor this server issued",
-                           field=field) from None
-    return TraceCursor(created_at, trace_id)
 
 
 def trace_view(row: TraceRow) -> TraceView:
@@ -133,9 +94,12 @@ def trace_view(row: TraceRow) -> TraceView:
 class TraceService:
     """Trace lifecycle, reads and verification over one :class:`GraphStore`."""
 
-    def __init__(self, store: GraphStore, policy: StoragePolicy = DEFAULT_POLICY) -> None:
+    def __init__(self, store: GraphStore, policy: StoragePolicy = DEFAULT_POLICY,
+                 events: EventStream | None = None) -> None:
         self.store = store
         self.policy = policy
+        #: Every append this service makes is published here (see :mod:`.events`).
+        self.events = events or EventStream()
         # (a runtime protocol check costs tens of microseconds: once, not per verification)
         self._encoded = store if isinstance(store, EncodedChainStore) else None
         # A trace's opt-out is part of its hashed start record, so it never changes and a
@@ -143,6 +107,19 @@ class TraceService:
         # store round trip (a transaction on Neo4j and Dgraph). Unknown traces still raise.
         self._includes_reasoning = functools.lru_cache(maxsize=REASONING_FLAGS)(
             self._read_includes_reasoning)
+
+    def close(self) -> None:
+        """Close the store under this service."""
+        self.store.close()
+
+    def tenants(self) -> list[str]:
+        """Every tenant with a stored trace."""
+        return list(self.store.tenants())
+
+    def apply_retention(self, tenant_id: str, days: int, *, dry_run: bool = False
+                        ) -> RetentionReport:
+        """Remove the tenant's expired traces, leaving tombstones (:mod:`.retention`)."""
+        return apply_retention(self.store, tenant_id, days, dry_run=dry_run)
 
     def _read_includes_reasoning(self, tenant_id: str, trace_id: str) -> bool:
         """False when the trace's agent opted out of storing step contents."""
@@ -175,8 +152,16 @@ class TraceService:
             inp.agent_id not in self.policy.agents_without_reasoning)
         record = records.trace_started_record(inp, session_id=session_id or trace_id,
                                               include_reasoning=include, policy=self.policy)
-        self.store.append(tenant_id, trace_id, [(EntryKind.TRACE_STARTED, record)])
+        (sealed,) = self.store.append(tenant_id, trace_id,
+                                      [(EntryKind.TRACE_STARTED, record)])
+        self._published(tenant_id, trace_id, [sealed])
         return self._one_trace(tenant_id, trace_id)
+
+    def _published(self, tenant_id: str, trace_id: str, sealed: Sequence[ChainEntry]) -> None:
+        """Tell the event stream's subscribers that ``sealed`` were appended."""
+        if sealed:
+            self.events.publish(EntriesAppended(tenant_id, trace_id, sealed[-1].hash,
+                                                len(sealed)))
 
     def record_steps(
         self, tenant_id: str, trace_id: str, steps: Sequence[StepInput]
@@ -288,6 +273,7 @@ class TraceService:
                 field, key = _ID_FIELDS[kind]
                 raise AlreadyExists(f"{field}: {record[key]} already names "
                                     f"{_KIND_NAMES.get(entry.kind, entry.kind)} of this trace")
+        self._published(tenant_id, trace_id, sealed)
         return sealed
 
     def _check_step_of_trace(self, tenant_id: str, trace_id: str, step_id: str | None) -> None:
@@ -302,27 +288,37 @@ class TraceService:
         self, tenant_id: str, trace_id: str, inp: CompleteTraceInput
     ) -> TraceView:
         status = (inp.status or STATUS_FOR_OUTCOME[inp.outcome]).value
-        for _ in range(COMPLETE_ATTEMPTS):
-            entries = self.store.entries(tenant_id, [trace_id]).get(trace_id, [])
-            if not entries:
-                raise TraceNotFound(f"trace {trace_id} not found")
-            totals, models, path = records.rollup(entries)
-            record = records.completion_record(inp, status=status, totals=totals,
-                                               models=models, path=path, policy=self.policy)
-            try:
-                # sealed only if nothing was appended since the read: the rollup is exact
-                (sealed,) = self.store.append(tenant_id, trace_id,
-                                              [(EntryKind.TRACE_COMPLETED.value, record)],
-                                              expected_seq=len(entries))
-            except ChainConflict:
-                continue
-            if entries[0].kind != EntryKind.TRACE_STARTED:
-                return self._one_trace(tenant_id, trace_id)
-            # a completed chain takes no more entries: the row is known without reading it
-            return trace_view(TraceRow(tenant_id, trace_id, status, sealed.seq + 1, sealed.hash,
-                                       entries[0].record, sealed.record))
+        retrying = Retrying(stop=stop_after_attempt(COMPLETE_ATTEMPTS),
+                            retry=retry_if_exception_type(ChainConflict), reraise=True)
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._complete_once(tenant_id, trace_id, inp, status)
+        except ChainConflict:
+            pass
         raise ChainConflict(f"trace {trace_id}: appends kept arriving while completing it; "
                             "retry")
+
+    def _complete_once(self, tenant_id: str, trace_id: str, inp: CompleteTraceInput,
+                       status: str) -> TraceView:
+        """Read the chain, roll it up and seal the completion only if nothing was appended
+        meanwhile (``ChainConflict`` otherwise: the caller reads again)."""
+        entries = self.store.entries(tenant_id, [trace_id]).get(trace_id, [])
+        if not entries:
+            raise TraceNotFound(f"trace {trace_id} not found")
+        totals, models, path = records.rollup(entries)
+        record = records.completion_record(inp, status=status, totals=totals,
+                                           models=models, path=path, policy=self.policy)
+        # sealed only if nothing was appended since the read: the rollup is exact
+        (sealed,) = self.store.append(tenant_id, trace_id,
+                                      [(EntryKind.TRACE_COMPLETED.value, record)],
+                                      expected_seq=len(entries))
+        self._published(tenant_id, trace_id, [sealed])
+        if entries[0].kind != EntryKind.TRACE_STARTED:
+            return self._one_trace(tenant_id, trace_id)
+        # a completed chain takes no more entries: the row is known without reading it
+        return trace_view(TraceRow(tenant_id, trace_id, status, sealed.seq + 1, sealed.hash,
+                                   entries[0].record, sealed.record))
 
     # -- reads --------------------------------------------------------------------------------
     def _one_trace(self, tenant_id: str, trace_id: str) -> TraceView:
@@ -351,7 +347,7 @@ class TraceService:
         return [got[w] for w in wanted if w in got]
 
     def list_traces(
-        self, tenant_id: str, flt: TraceFilter, first: int | None = None,
+        self, tenant_id: str, query: TraceQuery, first: int | None = None,
         after: str | None = None, last: int | None = None, before: str | None = None,
     ) -> TracePage:
         """A page of traces, newest first (Relay paging).
@@ -375,6 +371,7 @@ class TraceService:
             raise LimitExceeded(f"{arg}: {size} is outside 1..{MAX_PAGE}", field=arg)
         field = "after" if last is None else "before"
         cursor = decode_cursor(cursor_text, field) if cursor_text else None
+        flt = store_filter(query)
         if last is None:
             rows = self.store.list_traces(tenant_id, flt, size + 1, cursor)
             views = [trace_view(r) for r in rows[:size]]
@@ -409,19 +406,30 @@ class TraceService:
 
     def subtree_ids(self, tenant_id: str, trace_id: str) -> list[str]:
         """The trace and every nested descendant, breadth first: one store call per level."""
-        seen = [trace_id]
-        level = [trace_id]
-        while level:
-            kids = self.store.children(tenant_id, level)
-            level = [c for t in level for c in kids.get(t, [])]
-            seen.extend(level)
-        return seen
+        return self.subtrees(tenant_id, [trace_id])[trace_id]
+
+    def subtrees(self, tenant_id: str, roots: Sequence[str]) -> dict[str, list[str]]:
+        """Each root and its nested descendants, breadth first, walked together: one store
+        call per level of nesting, whatever the number of roots."""
+        walk = walk_nesting(lambda level: self.store.children(tenant_id, level), roots)
+        return {r: walk.subtree(r) for r in roots}
 
     def subtree_totals(self, tenant_id: str, trace_id: str) -> Totals:
-        total = Totals()
-        for t in self.totals(tenant_id, self.subtree_ids(tenant_id, trace_id)).values():
-            total = total + t
-        return total
+        return self.subtrees_totals(tenant_id, [trace_id])[trace_id]
+
+    def subtrees_totals(self, tenant_id: str, roots: Sequence[str]) -> dict[str, Totals]:
+        """Rollups of each root and all its nested descendants: the nesting of every root
+        walked together (one store call per level), then one read of every trace's totals."""
+        members = self.subtrees(tenant_id, roots)
+        own = self.totals(tenant_id, list(dict.fromkeys(t for ts in members.values()
+                                                        for t in ts)))
+        out: dict[str, Totals] = {}
+        for root, ts in members.items():
+            total = Totals()
+            for t in ts:
+                total = total + own.get(t, Totals())
+            out[root] = total
+        return out
 
     def session_traces(self, tenant_id: str, session_id: str) -> list[TraceView]:
         """Every trace of a session, oldest first."""
@@ -429,16 +437,7 @@ class TraceService:
 
     def _session_rows(self, tenant_id: str, session_id: str) -> list[TraceRow]:
         """The index rows of a session's traces, oldest first."""
-        flt = TraceFilter(session_id=session_id)
-        rows: list[TraceRow] = []
-        cursor: TraceCursor | None = None
-        while True:
-            page = self.store.list_traces(tenant_id, flt, 1000, cursor)
-            rows.extend(page)
-            if len(page) < 1000:
-                break
-            last = page[-1]
-            cursor = TraceCursor(last.started["created_at"], last.trace_id)
+        rows = every_trace_row(self.store, tenant_id, TraceQuery(session_id=session_id))
         rows.reverse()
         return rows
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from tracegraph.graph.protocol import GraphStore, Tombstone, TraceCursor, TraceFilter, TraceRow
+from tracegraph.graph.protocol import GraphStore, Tombstone, TraceRow
 from tracegraph.schema.chain import tombstone_hash
 from tracegraph.schema.inputs import utc_iso
+
+from .nesting import walk_nesting
+from .paging import every_trace_row
+from .views import TraceQuery
 
 PAGE = 500
 
@@ -37,16 +41,8 @@ def tombstone_for(row: TraceRow, removed_at: str) -> Tombstone:
 
 def expired(store: GraphStore, tenant_id: str, cutoff: str) -> list[TraceRow]:
     """Traces created before ``cutoff`` that are no longer active, newest first."""
-    out: list[TraceRow] = []
-    cursor: TraceCursor | None = None
-    flt = TraceFilter(created_before=cutoff)
-    while True:
-        page = store.list_traces(tenant_id, flt, PAGE, cursor)
-        out.extend(r for r in page if r.status not in ("active", "paused"))
-        if len(page) < PAGE:
-            return out
-        last = page[-1]
-        cursor = TraceCursor(str(last.started["created_at"]), last.trace_id)
+    rows = every_trace_row(store, tenant_id, TraceQuery(created_before=cutoff), PAGE)
+    return [r for r in rows if r.status not in ("active", "paused")]
 
 
 def apply_retention(
@@ -58,13 +54,14 @@ def apply_retention(
     cutoff = utc_iso(now - timedelta(days=days))
     report = RetentionReport(tenant_id, cutoff)
     candidates = expired(store, tenant_id, cutoff)
+    nesting = walk_nesting(lambda level: store.children(tenant_id, level),
+                           [r.trace_id for r in candidates]).children
     pending = list(candidates)
     removed_ids: set[str] = set()
     while pending:  # one pass per nesting level: a trace goes once its children are gone
-        kids = store.children(tenant_id, [r.trace_id for r in pending])
         waiting = []
         for row in pending:
-            if any(c not in removed_ids for c in kids.get(row.trace_id, [])):
+            if any(c not in removed_ids for c in nesting.get(row.trace_id, [])):
                 waiting.append(row)
                 continue
             stone = tombstone_for(row, utc_iso(now))

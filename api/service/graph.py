@@ -9,10 +9,7 @@ docs/graph-queries.md.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Literal
 
-from tracegraph.api.service import trace_view
 from tracegraph.graph.algorithms import (
     BranchSummary,
     StepBranches,
@@ -21,10 +18,30 @@ from tracegraph.graph.algorithms import (
     nest_traces,
     step_branches,
 )
-from tracegraph.graph.protocol import Direction, Edge, GraphStore, NodeRef, PathMode
+from tracegraph.graph.algorithms.branches import alternatives_of
+from tracegraph.graph.protocol import Edge, GraphStore, NodeRef
 from tracegraph.schema.enums import EntryKind
 from tracegraph.schema.errors import InvalidInput, LimitExceeded, NotFound, TraceNotFound
-from tracegraph.schema.views import StepView, TraceView
+from tracegraph.schema.views import StepView
+
+from .nesting import walk_nesting
+from .traces import TraceService, trace_view
+from .views import (
+    AlternativeView,
+    BranchSummaryView,
+    Direction,
+    EdgeView,
+    LineageEntry,
+    LineageView,
+    NodeView,
+    PathMode,
+    PathsView,
+    PathView,
+    RunTree,
+    RunTreeNode,
+    StepBranchesView,
+    TraceBranchCountsView,
+)
 
 MAX_PATH_LENGTH = 10  # edges per path; ALL_SIMPLE defaults to it, SHORTEST to no bound
 MAX_PATHS = 100  # paths per ALL_SIMPLE query
@@ -36,77 +53,34 @@ _MODES: tuple[PathMode, ...] = ("SHORTEST", "ALL_SIMPLE")
 _DIRECTIONS: tuple[Direction, ...] = ("UP", "DOWN", "BOTH")
 
 
-@dataclass(frozen=True)
-class PathView:
-    """One path: its nodes (with kind and trace) and the stored edge of each hop."""
-
-    nodes: list[NodeRef]
-    edges: list[Edge]
-
-    @property
-    def length(self) -> int:
-        return len(self.edges)
+def node_view(ref: NodeRef) -> NodeView:
+    return NodeView(ref.node_id, ref.kind, ref.trace_id, ref.seq)
 
 
-@dataclass(frozen=True)
-class PathsView:
-    """The answer to a path query."""
-
-    source: NodeRef
-    target: NodeRef
-    mode: PathMode
-    max_length: int | None
-    paths: list[PathView]
-    truncated: bool
+def edge_views(edges: Sequence[Edge]) -> list[EdgeView]:
+    return [EdgeView(e.src, e.dst, e.type) for e in edges]
 
 
-@dataclass(frozen=True)
-class LineageEntry:
-    """A node in a lineage answer, with its fewest hops from the start node."""
-
-    node: NodeRef
-    depth: int
-    direction: Literal["UP", "DOWN"]
-
-
-@dataclass(frozen=True)
-class LineageView:
-    """Ancestors and/or descendants of a node, and the stored edges among them."""
-
-    node: NodeRef
-    direction: Direction
-    max_depth: int
-    nodes: list[LineageEntry]
-    edges: list[Edge]
-    truncated: bool
-
-    @property
-    def ancestors(self) -> list[LineageEntry]:
-        return [n for n in self.nodes if n.direction == "UP"]
-
-    @property
-    def descendants(self) -> list[LineageEntry]:
-        return [n for n in self.nodes if n.direction == "DOWN"]
+def step_alternatives(step: StepView) -> list[AlternativeView]:
+    """Alternative nodes of a step: the first one equal to the selection is selected."""
+    if not step.alternatives_considered:
+        return []
+    return [AlternativeView._make(a) for a in alternatives_of(
+        step.step_id, step.alternatives_considered, step.selected_alternative)]
 
 
-@dataclass
-class RunTreeNode:
-    """A trace of a run tree, the step that spawned it, its steps and its nested traces."""
-
-    trace: TraceView
-    depth: int
-    children: list[RunTreeNode] = field(default_factory=list)
-    steps: list[StepView] = field(default_factory=list)
+def _branches_view(found: StepBranches) -> StepBranchesView:
+    return StepBranchesView(found.step_id, found.trace_id, found.step_index, found.step_type,
+                            [AlternativeView._make(a) for a in found.alternatives],
+                            found.selected)
 
 
-@dataclass(frozen=True)
-class RunTree:
-    """A trace and every trace nested under it, at any depth."""
-
-    root: RunTreeNode
-    traces: list[TraceView]  # breadth first, children oldest first
-    depth: int  # deepest level below the root (0: no nested traces)
-    truncated: bool  # more than MAX_TREE_TRACES traces: the deepest ones are left out
+def _summary_view(found: BranchSummary) -> BranchSummaryView:
+    return BranchSummaryView(
+        [_branches_view(b) for b in found.steps],
+        [TraceBranchCountsView(c.trace_id, c.steps_with_alternatives, c.alternatives,
+                               c.not_taken) for c in found.traces],
+        found.steps_with_alternatives, found.alternatives, found.not_taken)
 
 
 def _mode(mode: str) -> PathMode:
@@ -138,14 +112,19 @@ class GraphService:
     def __init__(self, store: GraphStore) -> None:
         self.store = store
 
+    @classmethod
+    def beside(cls, service: TraceService) -> GraphService:
+        """The graph queries over the same store as ``service``."""
+        return cls(service.store)
+
     # -- nodes --------------------------------------------------------------------------------
-    def _require(self, tenant_id: str, ids: dict[str, str]) -> dict[str, NodeRef]:
+    def _require(self, tenant_id: str, ids: dict[str, str]) -> dict[str, NodeView]:
         """Resolve ``{field: id}`` in one call; ``NotFound`` names the first missing one."""
         refs = self.store.resolve(tenant_id, list(ids.values()))
         for name, node_id in ids.items():
             if node_id not in refs:
                 raise NotFound(f"{name}: node {node_id} not found")
-        return {name: refs[node_id] for name, node_id in ids.items()}
+        return {name: node_view(refs[node_id]) for name, node_id in ids.items()}
 
     # -- paths --------------------------------------------------------------------------------
     def path(
@@ -174,7 +153,7 @@ class GraphService:
         found = self.store.paths(tenant_id, from_id, to_id, path_mode, max_length, limit)
         refs = self.store.resolve(tenant_id, sorted({n for p in found.paths for n in p.nodes}))
         paths = [
-            PathView([refs[n] for n in p.nodes], list(p.edges))
+            PathView([node_view(refs[n]) for n in p.nodes], edge_views(p.edges))
             for p in found.paths
             if all(n in refs for n in p.nodes)
         ]
@@ -201,11 +180,11 @@ class GraphService:
         found = self.store.lineage(tenant_id, node_id, way, depth, limit)
         refs = self.store.resolve(tenant_id, [n.node_id for n in found.nodes])
         nodes = [
-            LineageEntry(refs[n.node_id], n.depth, n.direction)
+            LineageEntry(node_view(refs[n.node_id]), n.depth, n.direction)
             for n in found.nodes
             if n.node_id in refs
         ]
-        return LineageView(start, way, depth, nodes, list(found.edges), found.truncated)
+        return LineageView(start, way, depth, nodes, edge_views(found.edges), found.truncated)
 
     # -- run trees ----------------------------------------------------------------------------
     def root_of(self, tenant_id: str, trace_id: str) -> str:
@@ -239,22 +218,9 @@ class GraphService:
         root = self.root_of(tenant_id, trace_id) if from_root else trace_id
         if root not in self.store.get_traces(tenant_id, [root]):
             raise TraceNotFound(f"trace {root} not found")
-        order = [root]
-        kids: dict[str, list[str]] = {}
-        level = [root]
-        truncated = False
-        while level and not truncated:
-            found = self.store.children(tenant_id, level)
-            nxt: list[str] = []
-            for t in level:
-                for child in found.get(t, []):
-                    if len(order) >= MAX_TREE_TRACES:
-                        truncated = True
-                        break
-                    kids.setdefault(t, []).append(child)
-                    order.append(child)
-                    nxt.append(child)
-            level = nxt
+        walk = walk_nesting(lambda level: self.store.children(tenant_id, level), [root],
+                            MAX_TREE_TRACES)
+        order, kids, truncated = walk.order, walk.children, walk.truncated
         rows = self.store.get_traces(tenant_id, order)
         views = {t: trace_view(r) for t, r in rows.items()}
         steps: dict[str, list[StepView]] = {}
@@ -275,7 +241,9 @@ class GraphService:
         return RunTree(top, [views[t] for t in order if t in views], depth, truncated)
 
     # -- alternatives -------------------------------------------------------------------------
-    def alternatives(self, tenant_id: str, step_ids: Sequence[str]) -> dict[str, StepBranches]:
+    def alternatives(
+        self, tenant_id: str, step_ids: Sequence[str]
+    ) -> dict[str, StepBranchesView]:
         """The branches of each step (all alternatives, the selected one flagged).
 
         Batched for DataLoaders: one ``resolve`` and one ``entries_at`` call. Ids that are
@@ -285,24 +253,26 @@ class GraphService:
         wanted = [(r.trace_id, r.seq) for r in refs.values()
                   if r.kind == "step" and r.seq is not None]
         got = self.store.entries_at(tenant_id, wanted)
-        out: dict[str, StepBranches] = {}
+        out: dict[str, StepBranchesView] = {}
         for step_id in step_ids:
             ref = refs.get(step_id)
             if ref is None or ref.kind != "step" or ref.seq is None:
                 continue
             entry = got.get((ref.trace_id, ref.seq))
             if entry is not None:
-                out[step_id] = step_branches(entry.trace_id, entry.record)
+                out[step_id] = _branches_view(step_branches(entry.trace_id, entry.record))
         return out
 
-    def step_branches(self, tenant_id: str, step_id: str) -> StepBranches:
+    def step_branches(self, tenant_id: str, step_id: str) -> StepBranchesView:
         """The branches of one step; ``NotFound`` when it is not a step of the tenant."""
         found = self.alternatives(tenant_id, [step_id]).get(step_id)
         if found is None:
             raise NotFound(f"stepId: step {step_id} not found")
         return found
 
-    def branches(self, tenant_id: str, trace_id: str, *, subtree: bool = True) -> BranchSummary:
+    def branches(
+        self, tenant_id: str, trace_id: str, *, subtree: bool = True
+    ) -> BranchSummaryView:
         """Branches not taken in a trace, or (``subtree``) in it and every nested trace.
 
         Per step: all alternatives and how many were not selected; per trace and in total:
@@ -315,7 +285,7 @@ class GraphService:
                 raise TraceNotFound(f"trace {trace_id} not found")
             traces = [trace_id]
         got = self.store.entries(tenant_id, traces, _STEP)
-        return branches_not_taken(
+        return _summary_view(branches_not_taken(
             (step_branches(t, e.record) for t in traces for e in got.get(t, [])), traces
-        )
+        ))
 
