@@ -9,7 +9,7 @@ import pytest
 from tracegraph.api.service import TraceService
 from tracegraph.graph.embedded import EmbeddedStore
 
-from .live import CountingStore, LiveServer, new_tenant
+from tests.helpers.live import CountingStore, LiveServer, new_tenant
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,8 @@ from tracegraph.graph.embedded import EmbeddedStore
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from .live import LiveServer
-from .test_cli import SCRIPT, _free_port
+from tests.helpers.live import LiveServer
+from tests.helpers.processes import SCRIPT, free_port
 
 
 @dataclass
@@ -334,7 +334,7 @@ def _serve(data_dir: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def test_serve_refuses_all_interfaces_without_keys(tmp_path: Path) -> None:
-    proc = _serve(tmp_path, "--host", "0.0.0.0", "--port", str(_free_port()))
+    proc = _serve(tmp_path, "--host", "0.0.0.0", "--port", str(free_port()))
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert "refusing to listen on 0.0.0.0 without API keys" in out
@@ -356,7 +356,7 @@ def _banner_until_ready(proc: subprocess.Popen[str], url: str) -> list[str]:
 
 
 def test_serve_modes(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     proc = _serve(tmp_path, "--port", str(port))
     try:
         banner = _banner_until_ready(proc, f"http://127.0.0.1:{port}")
@@ -369,7 +369,7 @@ def test_serve_modes(tmp_path: Path) -> None:
                               str(tmp_path)], capture_output=True, text=True, check=True)
     key = created.stdout.strip()
     assert key.startswith("tg_") and "shown only this once" in created.stderr
-    port = _free_port()
+    port = free_port()
     proc = _serve(tmp_path, "--host", "0.0.0.0", "--port", str(port))
     try:
         url = f"http://127.0.0.1:{port}"

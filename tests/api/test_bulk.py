@@ -9,7 +9,7 @@ import httpx
 import orjson
 import pytest
 
-from .live import LiveServer, new_tenant
+from tests.helpers.live import LiveServer, new_tenant
 
 RUN = """
 query Run($id: ID!) {

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,18 +19,12 @@ from tracegraph.api.service import TraceService
 from tracegraph.graph.embedded import EmbeddedStore
 from tracegraph.schema.inputs import StartTraceInput, StepInput
 
-SCRIPT = shutil.which("tracegraph", path=str(Path(sys.executable).parent)) or "tracegraph"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.helpers.processes import SCRIPT, free_port
 
 
 class Served:
     def __init__(self, data_dir: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [SCRIPT, "serve", "--port", str(self.port), "--data-dir", str(data_dir)],

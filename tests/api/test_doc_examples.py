@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from .doc_blocks import example_blocks, graphql_blocks
-from .live import LiveServer, new_tenant
-from .ws import subscriber
+from tests.helpers.doc_blocks import example_blocks, graphql_blocks
+from tests.helpers.live import LiveServer, new_tenant
+from tests.helpers.ws import subscriber
 
 
 def fresh_prefix() -> str:

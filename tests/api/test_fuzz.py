@@ -21,7 +21,7 @@ from tracegraph.api.service import TraceService
 from tracegraph.graph.embedded import EmbeddedStore
 from tracegraph.schema.inputs import StartTraceInput, StepInput
 
-from .live import LiveServer
+from tests.helpers.live import LiveServer
 
 TENANT = "fuzz"
 SCHEMA = sdl()

@@ -15,7 +15,7 @@ from tracegraph.api.limits_http import DEFAULT_MAX_BODY_BYTES
 from tracegraph.api.service import TraceService
 from tracegraph.graph.embedded import EmbeddedStore
 
-from tests.api.live import LiveServer
+from tests.helpers.live import LiveServer
 
 LIMIT = 64 * 1024
 INGEST_LIMIT = 256 * 1024

@@ -44,7 +44,7 @@ def test_other_agents_keep_content(store: EmbeddedStore) -> None:
 
 
 def test_opt_out_over_graphql(tmp_path: Path) -> None:
-    from tests.api.live import LiveServer
+    from tests.helpers.live import LiveServer
 
     store = EmbeddedStore(tmp_path)
     server = LiveServer(TraceService(store))
@@ -68,7 +68,7 @@ def test_opt_out_over_graphql(tmp_path: Path) -> None:
 def test_the_opt_out_is_read_once_per_trace(store: EmbeddedStore) -> None:
     """A trace's opt-out is in its hashed start record: later batches of the same trace do
     not read the trace again, and an unknown trace is still refused."""
-    from tests.api.live import CountingStore
+    from tests.helpers.live import CountingStore
 
     counting = CountingStore(store)
     svc = TraceService(counting)  # type: ignore[arg-type]

@@ -14,13 +14,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.test_cli import SCRIPT, _free_port
+from tests.helpers.processes import SCRIPT, free_port
 
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("serve-options")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [SCRIPT, "serve", "--port", str(port), "--data-dir", str(data),
          "--max-text-bytes", "1024", "--max-json-bytes", "2048", "--max-body-bytes", "65536",

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from tracegraph.api.service import TraceService
 
-from ..doc_blocks import example_blocks
-from ..live import LiveServer, new_tenant
-from .test_lifecycle import GET_TRACE, SESSION, _run
+from tests.helpers.doc_blocks import example_blocks
+from tests.helpers.lifecycle import GET_TRACE, SESSION, run_lifecycle
+from tests.helpers.live import LiveServer, new_tenant
 
 BACKENDS = ["embedded", "neo4j", "dgraph"]
 
@@ -35,7 +35,7 @@ def backend_server(request: pytest.FixtureRequest,
 def test_lifecycle_reads_and_verification(backend_server: LiveServer) -> None:
     tenant = new_tenant()
     p = f"{tenant}-"
-    run: dict[str, Any] = _run(backend_server, tenant, p)
+    run: dict[str, Any] = run_lifecycle(backend_server, tenant, p)
     rid, cid = run["root"]["traceId"], run["child"]["traceId"]
     data = backend_server.gql(GET_TRACE, {"traceId": rid}, tenant=tenant)
     t = data["trace"]

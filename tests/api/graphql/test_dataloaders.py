@@ -14,7 +14,7 @@ from tracegraph.schema.inputs import (
     StepInput,
 )
 
-from ..live import CountingStore, LiveServer
+from tests.helpers.live import CountingStore, LiveServer
 
 TOTALS = "stepCount apiCallCount inputTokens costUsd"
 TREE = f"""

@@ -12,7 +12,7 @@ import pytest
 from tracegraph.api.service import TraceService
 from tracegraph.graph.embedded import EmbeddedStore
 
-from ..live import LiveServer
+from tests.helpers.live import LiveServer
 
 START = "mutation($i: StartTraceInput!) { startTrace(input: $i) { traceId } }"
 STEPS = ("mutation($t: ID!, $s: [StepInput!]!) { recordSteps(traceId: $t, steps: $s) "

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ..live import LiveServer
+from tests.helpers.live import LiveServer
 
 START = "mutation($i: StartTraceInput!) { startTrace(input: $i) { traceId } }"
 STEPS = ("mutation($t: ID!, $s: [StepInput!]!) { recordSteps(traceId: $t, steps: $s) "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tracegraph.api.graphql.types.node import decode_global_id, global_id
 
-from ..live import LiveServer, new_tenant
+from tests.helpers.live import LiveServer, new_tenant
 
 NODE = """query($id: ID!) { node(id: $id) {
   __typename id

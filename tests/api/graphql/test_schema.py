@@ -9,7 +9,7 @@ import pytest
 from graphql import GraphQLSchema, get_introspection_query, get_named_type, is_enum_type
 from tracegraph.api.graphql.schema import build_schema, sdl
 
-from ..live import LiveServer
+from tests.helpers.live import LiveServer
 
 ROOT = Path(__file__).parents[3]
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from tracegraph.schema.inputs import StepInput
 
-from ..live import LiveServer, new_tenant
-from ..ws import subscriber
+from tests.helpers.live import LiveServer, new_tenant
+from tests.helpers.ws import subscriber
 
 TRACE_EVENTS = """
 subscription($t: ID!, $after: Int) {

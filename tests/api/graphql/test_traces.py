@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ..live import LiveServer
+from tests.helpers.live import LiveServer
 
 LIST = """
 query List($filter: TraceFilter, $first: Int, $after: String) {

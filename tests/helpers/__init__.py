@@ -1,0 +1,1 @@
+"""Helpers shared by test modules (servers, clients, example runs); no tests here."""
