@@ -21,7 +21,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from .errors import ErrorMapping, log_errors
-from .execution import FastLeafExecutor
+from .fast_path import FastLeafExecutor
 from .fresh_loaders import FreshLoaders
 from .graph_query import GraphQuery
 from .mutation import Mutation

@@ -5,16 +5,17 @@ paths."""
 from __future__ import annotations
 
 import asyncio
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pytest
 import strawberry
 from graphql import Undefined
+from packaging.version import Version
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from tracegraph.api.graphql import execution
 from tracegraph.api.graphql.context import TraceContext
-from tracegraph.api.graphql.execution import FastLeafExecutor
+from tracegraph.api.graphql.fast_path import PINNED, FastLeafExecutor, execution
 from tracegraph.api.graphql.schema import build_schema
 from tracegraph.api.service import TraceService
 from tracegraph.bench.suite import FETCH_QUERY, apply
@@ -46,6 +47,42 @@ QUERIES = [
     """query Q($id: ID!) { trace(traceId: $id) { steps { ... on Step { stepId hash } } } }""",
     """query Q($id: ID!) { trace(traceId: "missing") { traceId } other: trace(traceId: $id)
       { traceId } }""",
+    # listings, sessions, verification, node, and the graph queries
+    """query Q($id: ID!) { traces(first: 3) { edges { cursor node { traceId status } }
+      pageInfo { hasNextPage endCursor } }
+      runTree(traceId: $id) { root { traceId } traces { depth trace { traceId } } }
+      branches(traceId: $id) { alternatives notTaken stepsWithAlternatives
+        steps { stepId selected alternatives { alternativeId text index selected }
+                notTaken { alternativeId } }
+        traces { traceId notTaken } }
+      verifyTrace(traceId: $id) { valid entriesChecked headHash }
+      lineage(nodeId: $id, direction: DOWN, maxDepth: 2) { direction maxDepth truncated
+        node { nodeId kind traceId seq }
+        nodes { depth direction node { nodeId kind trace { traceId } } }
+        edges { src dst type } }
+      path(fromId: $id, toId: $id) { length nodes { nodeId } edges { type } } }""",
+    """query Q($id: ID!) { trace(traceId: $id) { sessionId } }""",
+]
+
+#: Mutations run on both executors against two fresh stores; the answers must match (ids
+#: and times differ between stores, so each mutation names its ids and the answer omits
+#: times and hashes).
+MUTATIONS = [
+    ("""mutation { startTrace(input: {traceId: "m1", sessionId: "ms", goal: "g"})
+       { traceId status goal entryCount } }""", {}),
+    ("""mutation($s: [StepInput!]!) { recordSteps(traceId: "m1", steps: $s)
+       { stepId stepIndex seq stepType content confidence dependsOn
+         alternatives { alternativeId text selected } } }""",
+     {"s": [{"stepId": "m1-a", "stepType": "reasoning", "content": "x",
+             "alternativesConsidered": ["p", "q"], "selectedAlternative": "q"},
+            {"stepId": "m1-b", "stepType": "Decision", "confidence": 0.5,
+             "dependsOn": ["m1-a"]}]}),
+    ("""mutation($s: [StepInput!]!) { recordSteps(traceId: "m1", steps: $s) { stepId } }""",
+     {"s": [{"stepType": "Action", "confidence": 2}]}),  # refused: the same error
+    ("""mutation { recordApiCall(traceId: "m1", call: {stepId: "m1-a", costUsd: 0.25})
+       { stepId costUsd } }""", {}),
+    ("""mutation { completeTrace(traceId: "m1", outcome: SUCCESS, finalAnswer: "done")
+       { status outcome finalAnswer entryCount totals { stepCount costUsd } } }""", {}),
 ]
 
 
@@ -83,6 +120,28 @@ def test_same_answers_as_the_generic_executor(service: TraceService, query: str,
     got = run(fast, service, query, variables)
     assert got == run(generic, service, query, variables)
     assert got[0] is not None
+
+
+def test_mutations_answer_as_the_generic_executor(tmp_path: Path) -> None:
+    answers = []
+    for name, executor in (("fast", None), ("generic", StrawberryGraphQLCoreExecutionContext)):
+        schema = build_schema()
+        if executor is not None:
+            schema.execution_context_class = executor
+        store = EmbeddedStore(tmp_path / name)
+        svc = TraceService(store)
+        answers.append([run(schema, svc, m, v) for m, v in MUTATIONS])
+        store.close()
+    assert answers[0] == answers[1]
+    assert answers[0][2][1] and not answers[0][1][1]  # the refused batch, the stored one
+
+
+def test_fast_path_pins() -> None:
+    """The installed strawberry-graphql and graphql-core are the versions the fast path was
+    checked against (pyproject.toml pins them): upgrading means re-checking it."""
+    for package, (low, high) in PINNED.items():
+        installed = Version(version(package))
+        assert Version(low) <= installed < Version(high), (package, str(installed))
 
 
 # -- values the fast path hands back to the generic one ---------------------------------------

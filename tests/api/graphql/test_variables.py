@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
-from tracegraph.api.graphql import variables
 from tracegraph.api.graphql.context import TraceContext
+from tracegraph.api.graphql.fast_path import variables
 from tracegraph.api.graphql.live_updates import LiveUpdates
 from tracegraph.api.graphql.schema import build_schema
 

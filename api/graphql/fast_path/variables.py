@@ -3,7 +3,7 @@
 A ``recordSteps`` batch arrives as a ``[StepInput!]!`` variable. graphql-core coerces it
 item by item and field by field (every field of the type looked up for every item, each
 value through its scalar, a depth walk first), strawberry converts the list item by item,
-and :func:`~.inputs.validated.validated_by`'s hook builds one pydantic model per item:
+and :func:`~..inputs.validated.validated_by`'s hook builds one pydantic model per item:
 tens of microseconds per step. :class:`PrevalidatingExecutor` takes such a variable
 (``[T!]`` or ``[T!]!``, ``T`` an input type with a pydantic model, its value a list of
 objects) before execution: each object's fields are coerced as graphql-core's
@@ -61,7 +61,7 @@ from graphql.utilities import coerce_input_value
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from .inputs.validated import MODELS
+from ..inputs.validated import MODELS
 
 
 class FieldPlan(NamedTuple):
