@@ -1,5 +1,5 @@
-"""``python -m tracegraph.bench``: the benchmark suite with a plain progress log."""
+"""``python -m tracegraph.bench``: the same command as ``tracegraph bench``."""
 
-from tracegraph.bench.suite import main
+from tracegraph.bench.cli import bench
 
-main()
+bench()

@@ -13,7 +13,8 @@ import click
 from tracegraph.api.cli_options import dgraph_addr_option, neo4j_uri_option
 from tracegraph.api.service import BACKEND_NAMES
 
-from .suite import Options, run_suite, write_json
+from .report import write_json
+from .suite import Options, run_suite
 
 
 @click.command()

@@ -7,6 +7,7 @@ import platform
 import shutil
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -21,10 +22,15 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q`` quantile (0..1) of ``values`` by the nearest-rank method."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q * len(ordered) + 0.5)))
-    return ordered[rank - 1]
+    """The ``q`` quantile (0.01..0.99, in whole percents) of ``values``, interpolated
+    between the nearest samples (:func:`statistics.quantiles`, inclusive method).
+
+    >>> percentile([10.0, 20.0, 30.0, 40.0], 0.5)
+    25.0
+    """
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
 
 
 def rss_bytes(pid: int | None = None) -> int:

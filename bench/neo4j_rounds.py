@@ -21,7 +21,7 @@ import os
 import time
 
 from tracegraph.api.service import TraceService
-from tracegraph.bench.suite import ingest_in_process
+from tracegraph.bench.timed_ingest import ingest_in_process
 from tracegraph.bench.workload import STEPS_PER_RUN
 from tracegraph.graph.registry import open_store
 

@@ -7,37 +7,37 @@ The same app ``tracegraph serve`` runs (GraphQL and the bulk route), without acc
 
 from __future__ import annotations
 
-import argparse
+from pathlib import Path
 from typing import Any
 
+import click
 import uvicorn
 from tracegraph.api.app import create_app
-from tracegraph.api.service import TraceService
-from tracegraph.graph.registry import open_store
+from tracegraph.api.service import BACKEND_NAMES, open_service
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--backend", default="embedded")
-    parser.add_argument("--data-dir", default=None)
-    # --uri and --addr: the store options' names, as measure.Server passes them
-    parser.add_argument("--neo4j-uri", "--uri", dest="neo4j_uri", default=None)
-    parser.add_argument("--dgraph-addr", "--addr", dest="dgraph_addr", default=None)
-    args = parser.parse_args(argv)
+@click.command(help=__doc__.split("\n")[0] if __doc__ else None)
+@click.option("--port", type=click.IntRange(0, 65535), required=True)
+@click.option("--backend", type=click.Choice(BACKEND_NAMES), default="embedded")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+# --uri and --addr: the store options' names, as measure.Server passes them
+@click.option("--neo4j-uri", "--uri", "neo4j_uri", default=None)
+@click.option("--dgraph-addr", "--addr", "dgraph_addr", default=None)
+def main(port: int, backend: str, data_dir: Path | None, neo4j_uri: str | None,
+         dgraph_addr: str | None) -> None:
     options: dict[str, Any] = {}
-    if args.backend == "embedded":
-        options["data_dir"] = args.data_dir
-    elif args.backend == "neo4j" and args.neo4j_uri:
-        options["uri"] = args.neo4j_uri
-    elif args.backend == "dgraph" and args.dgraph_addr:
-        options["addr"] = args.dgraph_addr
-    store = open_store(args.backend, **options)
+    if backend == "embedded":
+        options["data_dir"] = data_dir
+    elif backend == "neo4j" and neo4j_uri:
+        options["uri"] = neo4j_uri
+    elif backend == "dgraph" and dgraph_addr:
+        options["addr"] = dgraph_addr
+    service = open_service(backend, **options)
     try:
-        uvicorn.run(create_app(TraceService(store)), host="127.0.0.1", port=args.port,
+        uvicorn.run(create_app(service), host="127.0.0.1", port=port,
                     log_level="warning", access_log=False, lifespan="off")
     finally:
-        store.close()
+        service.close()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from tracegraph.api.cli import main
 from tracegraph.api.service import TraceService
-from tracegraph.bench.suite import apply, ndjson, run_entries
+from tracegraph.bench.timed_ingest import apply, ndjson, run_entries
 from tracegraph.bench.workload import STEPS_PER_RUN, as_inputs, make_run
 from tracegraph.graph.embedded import EmbeddedStore
 from tracegraph.schema.redaction import REDACTED

@@ -18,7 +18,8 @@ from tracegraph.api.graphql.context import TraceContext
 from tracegraph.api.graphql.fast_path import PINNED, FastLeafExecutor, execution
 from tracegraph.api.graphql.schema import build_schema
 from tracegraph.api.service import TraceService
-from tracegraph.bench.suite import FETCH_QUERY, apply
+from tracegraph.bench.queries import FETCH_QUERY
+from tracegraph.bench.timed_ingest import apply
 from tracegraph.bench.workload import as_inputs, make_run
 from tracegraph.graph.embedded import EmbeddedStore
 
