@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tracegraph.api.service import alternative_parts
 from tracegraph.schema.errors import InvalidInput
 from tracegraph.schema.ids import ID_MAX_LENGTH, is_valid_id
 
@@ -20,8 +21,8 @@ def checked_id(value: str, field: str, *, node: bool = False) -> str:
     """
     if is_valid_id(value):
         return value
-    step_id, sep, index = value.rpartition("#alt")
-    if node and sep and index.isdigit() and index.isascii() and is_valid_id(step_id):
+    parts = alternative_parts(value) if node else None
+    if parts is not None and is_valid_id(parts[0]):
         return value
     shown = repr(value[:SHOWN]) + ("..." if len(value) > SHOWN else "")
     raise InvalidInput(f"{field}: {shown} is not a valid id (1..{ID_MAX_LENGTH} letters, "

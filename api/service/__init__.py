@@ -10,7 +10,7 @@ and :mod:`tracegraph.schema.views`). It is the only part of ``tracegraph.api`` t
 from __future__ import annotations
 
 from .events import EntriesAppended, EventStream
-from .graph import GraphService, step_alternatives
+from .graph import GraphService, alternative_parts, step_alternatives
 from .paging import TracePage
 from .retention import RetentionReport
 from .stores import BACKEND_NAMES, backend_name, open_service
@@ -27,6 +27,7 @@ __all__ = [
     "TracePage",
     "TraceQuery",
     "TraceService",
+    "alternative_parts",
     "backend_name",
     "open_service",
     "step_alternatives",

@@ -49,6 +49,8 @@ MAX_LINEAGE_DEPTH = 50  # hops; also the default
 MAX_LINEAGE_NODES = 10_000  # nodes per lineage answer
 MAX_TREE_TRACES = 10_000  # traces per run tree
 _STEP = frozenset({EntryKind.STEP.value})
+#: What separates a step id from the index in an alternative node id.
+ALTERNATIVE_MARK = "#alt"
 _MODES: tuple[PathMode, ...] = ("SHORTEST", "ALL_SIMPLE")
 _DIRECTIONS: tuple[Direction, ...] = ("UP", "DOWN", "BOTH")
 
@@ -67,6 +69,19 @@ def step_alternatives(step: StepView) -> list[AlternativeView]:
         return []
     return [AlternativeView._make(a) for a in alternatives_of(
         step.step_id, step.alternatives_considered, step.selected_alternative)]
+
+
+def alternative_parts(node_id: str) -> tuple[str, int] | None:
+    """The step id and index of an alternative node id (``<step id>#alt<index>``, as the
+    storage layer's ``alternative_id`` makes them), or None when ``node_id`` is not one.
+
+    >>> alternative_parts("s#1#alt3"), alternative_parts("s1")
+    (('s#1', 3), None)
+    """
+    step_id, sep, index = node_id.rpartition(ALTERNATIVE_MARK)
+    if not (sep and step_id and index.isdigit() and index.isascii()):
+        return None
+    return step_id, int(index)
 
 
 def _branches_view(found: StepBranches) -> StepBranchesView:

@@ -11,8 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from tracegraph.api.service import TracePage, TraceService
-from tracegraph.graph.protocol import TraceFilter
+from tracegraph.api.service import TracePage, TraceQuery, TraceService
 from tracegraph.schema.errors import InvalidInput, LimitExceeded
 from tracegraph.schema.inputs import StartTraceInput
 
@@ -48,7 +47,7 @@ def _shorts(n: Names, page: TracePage) -> list[str]:
     return n.shorts(t.trace_id for t in page.traces)
 
 
-def _forward(service: TraceService, tenant: str, n: Names, flt: TraceFilter,
+def _forward(service: TraceService, tenant: str, n: Names, flt: TraceQuery,
              size: int) -> list[str]:
     seen: list[str] = []
     after: str | None = None
@@ -63,7 +62,7 @@ def _forward(service: TraceService, tenant: str, n: Names, flt: TraceFilter,
     return seen
 
 
-def _backward(service: TraceService, tenant: str, n: Names, flt: TraceFilter,
+def _backward(service: TraceService, tenant: str, n: Names, flt: TraceQuery,
               size: int) -> list[str]:
     seen: list[str] = []
     before: str | None = None
@@ -84,8 +83,8 @@ def _backward(service: TraceService, tenant: str, n: Names, flt: TraceFilter,
 def test_forward_and_backward_visit_the_same_sequence(service: TraceService, tenant: str,
                                                       names: Names, size: int) -> None:
     expected = _expected()
-    forward = _forward(service, tenant, names, TraceFilter(), size)
-    backward = _backward(service, tenant, names, TraceFilter(), size)
+    forward = _forward(service, tenant, names, TraceQuery(), size)
+    backward = _backward(service, tenant, names, TraceQuery(), size)
     assert forward == expected
     assert backward == expected
     assert len(set(backward)) == COUNT
@@ -93,7 +92,7 @@ def test_forward_and_backward_visit_the_same_sequence(service: TraceService, ten
 
 def test_filtered_paging_both_ways(service: TraceService, tenant: str, names: Names) -> None:
     for session in ("s-even", "s-odd"):
-        flt = TraceFilter(session_id=names(session))
+        flt = TraceQuery(session_id=names(session))
         expected = _expected(session)
         assert _forward(service, tenant, names, flt, 4) == expected
         assert _backward(service, tenant, names, flt, 4) == expected
@@ -101,10 +100,10 @@ def test_filtered_paging_both_ways(service: TraceService, tenant: str, names: Na
 
 def test_last_alone_is_the_oldest(service: TraceService, tenant: str, names: Names) -> None:
     expected = _expected()
-    page = service.list_traces(tenant, TraceFilter(), last=7)
+    page = service.list_traces(tenant, TraceQuery(), last=7)
     assert _shorts(names, page) == expected[-7:]
     assert page.has_previous and not page.has_next
-    everything = service.list_traces(tenant, TraceFilter(), last=100)
+    everything = service.list_traces(tenant, TraceQuery(), last=100)
     assert _shorts(names, everything) == expected
     assert not everything.has_previous and not everything.has_next
 
@@ -112,36 +111,36 @@ def test_last_alone_is_the_oldest(service: TraceService, tenant: str, names: Nam
 def test_before_a_cursor_is_immediately_newer(service: TraceService, tenant: str,
                                               names: Names) -> None:
     expected = _expected()
-    full = service.list_traces(tenant, TraceFilter(), first=100)
+    full = service.list_traces(tenant, TraceQuery(), first=100)
     for k in (0, 1, 4, 5, 6, 12, 24):
-        page = service.list_traces(tenant, TraceFilter(), last=3, before=full.cursors[k])
+        page = service.list_traces(tenant, TraceQuery(), last=3, before=full.cursors[k])
         assert _shorts(names, page) == expected[max(0, k - 3):k]
         assert page.has_previous == (k > 3)
         assert page.has_next
         # paging forward from the page's end cursor continues right at the cursor's trace
         if page.end_cursor is not None:
-            nxt = service.list_traces(tenant, TraceFilter(), first=2, after=page.end_cursor)
+            nxt = service.list_traces(tenant, TraceQuery(), first=2, after=page.end_cursor)
             assert _shorts(names, nxt) == expected[k:k + 2]
 
 
 def test_paging_arguments_are_checked(service: TraceService, tenant: str, names: Names
                                       ) -> None:
-    cursor = service.list_traces(tenant, TraceFilter(), first=1).cursors[0]
-    assert len(service.list_traces(tenant, TraceFilter()).traces) == 20
+    cursor = service.list_traces(tenant, TraceQuery(), first=1).cursors[0]
+    assert len(service.list_traces(tenant, TraceQuery()).traces) == 20
     for bad in (0, 101, -1):
         with pytest.raises(LimitExceeded, match=rf"last: {bad} is outside 1\.\.100"):
-            service.list_traces(tenant, TraceFilter(), last=bad)
+            service.list_traces(tenant, TraceQuery(), last=bad)
         with pytest.raises(LimitExceeded, match=rf"first: {bad} is outside 1\.\.100"):
-            service.list_traces(tenant, TraceFilter(), first=bad)
+            service.list_traces(tenant, TraceQuery(), first=bad)
     with pytest.raises(InvalidInput, match="first, last") as both:
-        service.list_traces(tenant, TraceFilter(), first=5, last=5)
+        service.list_traces(tenant, TraceQuery(), first=5, last=5)
     assert both.value.field == "last"
     with pytest.raises(InvalidInput, match=r"after: .* with first") as after:
-        service.list_traces(tenant, TraceFilter(), last=5, after=cursor)
+        service.list_traces(tenant, TraceQuery(), last=5, after=cursor)
     assert after.value.field == "after"
     with pytest.raises(InvalidInput, match=r"before: .* with last") as before:
-        service.list_traces(tenant, TraceFilter(), first=5, before=cursor)
+        service.list_traces(tenant, TraceQuery(), first=5, before=cursor)
     assert before.value.field == "before"
     with pytest.raises(InvalidInput, match="before") as bad_cursor:
-        service.list_traces(tenant, TraceFilter(), last=5, before="not a cursor")
+        service.list_traces(tenant, TraceQuery(), last=5, before="not a cursor")
     assert bad_cursor.value.field == "before"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-from tracegraph.api.service import step_alternatives
+from tracegraph.api.service import alternative_parts, step_alternatives
 from tracegraph.api.service.views import AlternativeView, NodeView
 from tracegraph.schema.views import ApiCallView, HumanInputView, StepView, TraceView
 
@@ -77,11 +77,8 @@ class GraphNode:
                      if a.node_id == root.node_id), None)
 
 
-def _step_of(alt_id: str) -> str:
-    """The step of an alternative node id.
 
-    >>> _step_of("s#1#alt3")
-    's#1'
-    """
-    step_id, _, _ = alt_id.rpartition("#alt")
-    return step_id
+def _step_of(alt_id: str) -> str:
+    """The step of an alternative node id."""
+    parts = alternative_parts(alt_id)
+    return parts[0] if parts is not None else alt_id
