@@ -22,11 +22,9 @@ grandchild), and times a ``runTree`` query that returns every trace with all its
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import socket
-import statistics
 import tempfile
 import threading
 import time
@@ -34,6 +32,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import click
 import httpx
 from tracegraph.api.service import TraceService
 from tracegraph.graph.protocol import GraphStore
@@ -45,6 +44,8 @@ from tracegraph.schema.inputs import (
     StartTraceInput,
     StepInput,
 )
+
+from . import measure
 
 FETCH_QUERY = """
 query Run($id: ID!) {
@@ -226,49 +227,54 @@ def fetch(service: TraceService, tenant: str, rounds: int) -> dict[str, Any]:
             if i >= 2:  # two warm-up rounds
                 times.append(took)
     times.sort()
-    return {"p50_ms": statistics.median(times) * 1000,
-            "p95_ms": times[min(len(times) - 1, int(len(times) * 0.95))] * 1000,
+    return {"p50_ms": measure.percentile(times, 0.5) * 1000,
+            "p95_ms": measure.percentile(times, 0.95) * 1000,
             "rounds": rounds}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend", default="dgraph", choices=["embedded", "neo4j", "dgraph"])
-    parser.add_argument("--dgraph-addr", default="127.0.0.1:9080")
-    parser.add_argument("--neo4j-uri", default="bolt://127.0.0.1:7687")
-    parser.add_argument("--data-dir", default=None, help="embedded: store folder (default: temp)")
-    parser.add_argument("--steps", type=int, default=20_000, help="steps to ingest")
-    parser.add_argument("--batch", type=int, nargs="+", default=[500, 1000],
-                        help="steps per recordSteps call (one or more sizes)")
-    parser.add_argument("--writers", type=int, nargs="+", default=[1],
-                        help="concurrent writers, each on its own runs (one or more counts)")
-    parser.add_argument("--server-pid", type=int, default=None,
-                        help="pid of a local server process: report its CPU per 1000 steps")
-    parser.add_argument("--fetch-rounds", type=int, default=20,
-                        help="timed GraphQL fetches of the 700-step run (0: skip)")
-    args = parser.parse_args()
+@click.command(help=__doc__.split("\n\n")[0] if __doc__ else None)
+@click.option("--backend", type=click.Choice(["embedded", "neo4j", "dgraph"]), default="dgraph",
+              show_default=True)
+@click.option("--dgraph-addr", default="127.0.0.1:9080", show_default=True)
+@click.option("--neo4j-uri", default="bolt://127.0.0.1:7687", show_default=True)
+@click.option("--data-dir", default=None, help="embedded: store folder (default: temp)")
+@click.option("--steps", type=click.IntRange(1), default=20_000, show_default=True,
+              help="steps to ingest")
+@click.option("--batch", "batches", type=click.IntRange(1, 1000), multiple=True,
+              default=[500, 1000], show_default=True,
+              help="steps per recordSteps call (repeat for several sizes)")
+@click.option("--writers", "writer_counts", type=click.IntRange(1), multiple=True,
+              default=[1], show_default=True,
+              help="concurrent writers, each on its own runs (repeat for several counts)")
+@click.option("--server-pid", type=int, default=None,
+              help="pid of a local server process: report its CPU per 1000 steps")
+@click.option("--fetch-rounds", type=click.IntRange(0), default=20, show_default=True,
+              help="timed GraphQL fetches of the 700-step run (0: skip)")
+def main(backend: str, dgraph_addr: str, neo4j_uri: str, data_dir: str | None, steps: int,
+         batches: tuple[int, ...], writer_counts: tuple[int, ...], server_pid: int | None,
+         fetch_rounds: int) -> None:
     options: dict[str, Any] = {}
-    if args.backend == "dgraph":
-        options["addr"] = args.dgraph_addr
-    elif args.backend == "neo4j":
-        options["uri"] = args.neo4j_uri
+    if backend == "dgraph":
+        options["addr"] = dgraph_addr
+    elif backend == "neo4j":
+        options["uri"] = neo4j_uri
     else:
-        options["data_dir"] = args.data_dir or tempfile.mkdtemp(prefix="tracegraph-bench-")
-    store: GraphStore = open_store(args.backend, **options)
+        options["data_dir"] = data_dir or tempfile.mkdtemp(prefix="tracegraph-bench-")
+    store: GraphStore = open_store(backend, **options)
     service = TraceService(store)
     tenant = f"bench{uuid.uuid4().hex[:8]}"
-    print(f"backend: {args.backend} ({', '.join(f'{k}={v}' for k, v in options.items())})")
+    print(f"backend: {backend} ({', '.join(f'{k}={v}' for k, v in options.items())})")
     print(f"{'steps':>8} {'batch':>6} {'writers':>7} {'traces':>7} {'seconds':>8} "
           f"{'steps/s':>9} {'client CPU ms/1k':>17} {'server CPU ms/1k':>17}")
-    for writers in args.writers:
-        for batch in args.batch:
-            row = ingest(service, tenant, args.steps, batch, writers, args.server_pid)
-            server = f"{row['server_ms']:>17,.0f}" if args.server_pid else f"{'-':>17}"
+    for writers in writer_counts:
+        for batch in batches:
+            row = ingest(service, tenant, steps, batch, writers, server_pid)
+            server = f"{row['server_ms']:>17,.0f}" if server_pid else f"{'-':>17}"
             print(f"{row['steps']:>8} {row['batch']:>6} {row['writers']:>7} {row['traces']:>7} "
                   f"{row['seconds']:>8.2f} {row['steps_per_s']:>9,.0f} "
                   f"{row['client_ms']:>17,.0f} {server}", flush=True)
-    if args.fetch_rounds:
-        f = fetch(service, tenant, args.fetch_rounds)
+    if fetch_rounds:
+        f = fetch(service, tenant, fetch_rounds)
         print(f"fetch 700-step nested run over GraphQL (runTree, all steps): "
               f"p50 {f['p50_ms']:.1f} ms, p95 {f['p95_ms']:.1f} ms ({f['rounds']} rounds)")
     store.close()

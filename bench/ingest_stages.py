@@ -22,7 +22,6 @@ microseconds of CPU per step, and the steps per second that stage alone would al
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import tempfile
@@ -31,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import click
 from tracegraph.api.service import TraceService
 from tracegraph.graph.embedded import EmbeddedStore
 from tracegraph.schema import records
@@ -59,12 +59,12 @@ def batches(runs: int) -> list[list[dict[str, Any]]]:
             if op.kind == "record_steps"]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--runs", type=int, default=3, help="workload runs (700 steps each)")
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args(argv)
-    wire = batches(args.runs)
+@click.command(help=__doc__.splitlines()[0] if __doc__ else None)
+@click.option("--runs", type=click.IntRange(1), default=3, show_default=True,
+              help="workload runs (700 steps each)")
+@click.option("--rounds", type=click.IntRange(1), default=5, show_default=True)
+def main(runs: int, rounds: int) -> int:
+    wire = batches(runs)
     steps = sum(len(b) for b in wire)
     models = [[StepInput.model_validate(d) for d in b] for b in wire]
     # dependsOn is checked by the service; the stages below take records as they are
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     items = [[("step", {**r, "step_index": i}) for i, r in enumerate(b)] for b in recs]
     sealed = [seal_encoded(TENANT, "t", 1, GENESIS_PREV_HASH, b) for b in items]
     unviewed = [[[dataclasses.replace(e) for e, _ in b] for b in sealed]
-                for _ in range(args.rounds)]
+                for _ in range(rounds)]
     with tempfile.TemporaryDirectory(prefix="tg-stages-") as tmp:
         store = EmbeddedStore(Path(tmp))
         service = TraceService(store)
@@ -95,20 +95,20 @@ def main(argv: list[str] | None = None) -> int:
 
         stages = {
             "validate": best_cpu(lambda _: [[StepInput.model_validate(d) for d in b]
-                                            for b in wire], args.rounds),
+                                            for b in wire], rounds),
             "record": best_cpu(lambda _: [[records.step_record(s, step_id="x") for s in b]
-                                          for b in models], args.rounds),
+                                          for b in models], rounds),
             "seal": best_cpu(lambda _: [seal_encoded(TENANT, "t", 1, GENESIS_PREV_HASH, b)
-                                        for b in items], args.rounds),
-            "append (seal + store)": best_cpu(append, args.rounds),
+                                        for b in items], rounds),
+            "append (seal + store)": best_cpu(append, rounds),
             # fresh entries each round: an entry keeps the view built from it
             "view": best_cpu(lambda r: [[StepView.from_entry(e) for e in b]
-                                        for b in unviewed[r]], args.rounds),
-            "record_steps": best_cpu(record_steps, args.rounds),
+                                        for b in unviewed[r]], rounds),
+            "record_steps": best_cpu(record_steps, rounds),
         }
         store.close()
     stages["store (append - seal)"] = stages["append (seal + store)"] - stages["seal"]
-    print(f"ingest stages: {steps:,} steps of the benchmark workload, best of {args.rounds} "
+    print(f"ingest stages: {steps:,} steps of the benchmark workload, best of {rounds} "
           f"rounds, CPU time; load average {os.getloadavg()[0]:.1f}")
     print(f"{'stage':<24}{'us/step':>9}{'steps/s alone':>15}")
     order = ["validate", "record", "seal", "store (append - seal)", "view", "record_steps"]

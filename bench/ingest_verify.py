@@ -16,7 +16,6 @@ path, and the decoding path a chain takes when the fast path rejects it), and
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import os
 import platform
@@ -31,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import click
 from tracegraph.api.service import TraceService
 from tracegraph.graph.embedded import EmbeddedStore
 from tracegraph.schema.chain import verify_entries
@@ -156,13 +156,14 @@ def show_profile(title: str, profile: cProfile.Profile, limit: int = 14) -> None
     stats.sort_stats("tottime").print_stats(limit)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--steps", type=int, default=20_000, help="steps per ingest row")
-    parser.add_argument("--verify-steps", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=5, help="verification rounds")
-    parser.add_argument("--profile", action="store_true", help="print cProfile top functions")
-    args = parser.parse_args(argv)
+@click.command(help=__doc__.splitlines()[0] if __doc__ else None)
+@click.option("--steps", type=click.IntRange(1), default=20_000, show_default=True,
+              help="steps per ingest row")
+@click.option("--verify-steps", type=click.IntRange(1), default=10_000, show_default=True)
+@click.option("--rounds", type=click.IntRange(1), default=5, show_default=True,
+              help="verification rounds")
+@click.option("--profile", is_flag=True, help="print cProfile top functions")
+def main(steps: int, verify_steps: int, rounds: int, profile: bool) -> int:
 
     print(f"tracegraph ingest/verify benchmark: Python {platform.python_version()}, "
           f"SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs, {platform.machine()}, "
@@ -175,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         profiles: list[tuple[str, cProfile.Profile]] = []
         for batch in (100, 1000):
             for validate_inside in (False, True):
-                prof = cProfile.Profile() if args.profile and batch == 1000 else None
-                rate, per_cpu, n = ingest(root, batch, args.steps,
+                prof = cProfile.Profile() if profile and batch == 1000 else None
+                rate, per_cpu, n = ingest(root, batch, steps,
                                           validate_inside=validate_inside, profile=prof)
                 what = "wire dicts, validation timed" if validate_inside else "validated models"
                 ingest_rows.append((f"record_steps, batch {batch}", what, f"{n:,}",
@@ -186,35 +187,35 @@ def main(argv: list[str] | None = None) -> int:
         print_table("In-process ingest (TraceService.record_steps, embedded store)",
                     ("path", "input", "steps", "steps/s", "steps/CPU-s"), ingest_rows)
 
-        service, trace_id = build_trace(root, args.verify_steps)
+        service, trace_id = build_trace(root, verify_steps)
         store = service.store
         entries = store.entries(TENANT, [trace_id])[trace_id]
         n = len(entries)
         assert service.verify_trace(TENANT, trace_id).valid
         rows = [
             rate_row("TraceService.verify_trace (stored bytes)", n,
-                     timed(lambda: service.verify_trace(TENANT, trace_id), args.rounds)),
+                     timed(lambda: service.verify_trace(TENANT, trace_id), rounds)),
             rate_row("store.entries + verify_entries (decoded)", n, timed(
                 lambda: verify_entries(store.entries(TENANT, [trace_id])[trace_id],
                                        tenant_id=TENANT, trace_id=trace_id,
-                                       expected_length=n), args.rounds)),
+                                       expected_length=n), rounds)),
             rate_row("schema.chain.verify_entries (in memory)", n, timed(
                 lambda: verify_entries(entries, tenant_id=TENANT, trace_id=trace_id,
-                                       expected_length=n), args.rounds)),
+                                       expected_length=n), rounds)),
         ]
-        print_table(f"Verification of one {n:,}-entry trace ({args.rounds} rounds)",
+        print_table(f"Verification of one {n:,}-entry trace ({rounds} rounds)",
                     ("path", "entries", "entries/s median", "entries/s best",
                      "entries/CPU-s"), rows)
-        if args.profile:
+        if profile:
             prof = cProfile.Profile()
             prof.enable()
-            for _ in range(args.rounds):
+            for _ in range(rounds):
                 service.verify_trace(TENANT, trace_id)
             prof.disable()
             profiles.append(("verify_trace", prof))
             prof = cProfile.Profile()
             prof.enable()
-            for _ in range(args.rounds):
+            for _ in range(rounds):
                 verify_entries(entries, tenant_id=TENANT, trace_id=trace_id)
             prof.disable()
             profiles.append(("verify_entries in memory", prof))

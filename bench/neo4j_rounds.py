@@ -16,10 +16,10 @@ do: at best (client + server + JIT) microseconds of CPU per step spread over bot
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
+import click
 from tracegraph.api.service import TraceService
 from tracegraph.bench.timed_ingest import ingest_in_process
 from tracegraph.bench.workload import STEPS_PER_RUN
@@ -46,26 +46,25 @@ def jvm_cpu(pid: int) -> tuple[float, float]:
     return work / hz, jit / hz
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--neo4j-uri", default="bolt://127.0.0.1:7687")
-    parser.add_argument("--server-pid", type=int, required=True,
-                        help="the Neo4j JVM's pid (scripts/neo4j's neo4j.pid)")
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--runs", type=int, default=10, help=f"runs of {STEPS_PER_RUN} steps "
-                        "per round")
-    args = parser.parse_args()
-    store = open_store("neo4j", uri=args.neo4j_uri)
+@click.command(help=__doc__.split("\n\n")[0] if __doc__ else None)
+@click.option("--neo4j-uri", default="bolt://127.0.0.1:7687", show_default=True)
+@click.option("--server-pid", type=int, required=True,
+              help="the Neo4j JVM's pid (scripts/neo4j's neo4j.pid)")
+@click.option("--rounds", type=click.IntRange(1), default=6, show_default=True)
+@click.option("--runs", type=click.IntRange(1), default=10, show_default=True,
+              help=f"runs of {STEPS_PER_RUN} steps per round")
+def main(neo4j_uri: str, server_pid: int, rounds: int, runs: int) -> None:
+    store = open_store("neo4j", uri=neo4j_uri)
     service = TraceService(store)
     tenant = f"rounds{int(time.time() * 1000)}"
     print(f"{'round':>5} {'steps':>6} {'steps/s':>8} {'client us/step':>15} "
           f"{'server us/step':>15} {'JIT us/step':>12} {'load':>5}")
     try:
-        for r in range(args.rounds):
-            work0, jit0 = jvm_cpu(args.server_pid)
-            got = ingest_in_process(service, tenant, range(r * args.runs, (r + 1) * args.runs),
+        for r in range(rounds):
+            work0, jit0 = jvm_cpu(server_pid)
+            got = ingest_in_process(service, tenant, range(r * runs, (r + 1) * runs),
                                     lambda _units, _label: None, namespace=tenant)
-            work1, jit1 = jvm_cpu(args.server_pid)
+            work1, jit1 = jvm_cpu(server_pid)
             per = 1e6 / got.steps
             print(f"{r:>5} {got.steps:>6} {got.rate:>8,.0f} {got.cpu_seconds * per:>15,.0f} "
                   f"{(work1 - work0) * per:>15,.0f} {max(0.0, jit1 - jit0) * per:>12,.0f} "
