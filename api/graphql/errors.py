@@ -1,4 +1,5 @@
-"""Errors to GraphQL errors: the one place codes are attached and unexpected errors masked.
+"""Errors to GraphQL errors: codes and fields from :mod:`tracegraph.api.errors` (the same as
+the HTTP routes give), unexpected errors masked.
 
 * A typed :class:`~tracegraph.schema.errors.TraceGraphError` keeps its message and gets
   ``extensions.code`` (``NOT_FOUND``, ``BAD_USER_INPUT``, ``LIMIT_EXCEEDED``,
