@@ -26,6 +26,10 @@ data_dir_option = click.option(
     "$TRACEGRAPH_DATA_DIR or ~/.local/share/tracegraph].")
 
 
+LOCAL_MODE_HINT = ("to serve without keys instead (local mode: loopback only, any tenant by "
+                   "X-Org-Id), run `tracegraph keys require --off`")
+
+
 def open_keys(data_dir: Path | None) -> KeyStore:
     """The control database of ``data_dir`` (or the default data folder)."""
     return KeyStore(data_dir or default_data_dir())
@@ -33,8 +37,9 @@ def open_keys(data_dir: Path | None) -> KeyStore:
 
 @click.group()
 def keys() -> None:
-    """API keys: each names one tenant. With at least one active key, `tracegraph serve`
-    requires `Authorization: Bearer <key>` on every request."""
+    """API keys: each names one tenant. Once a key has been created in a data folder,
+    `tracegraph serve` requires `Authorization: Bearer <key>` on every request, even after
+    every key is revoked, until `tracegraph keys require --off`."""
 
 
 @keys.command("create")
@@ -46,12 +51,16 @@ def keys_create(tenant: str, label: str | None, data_dir: Path | None) -> None:
     """Create a key for TENANT and print it (once: only its hash is stored)."""
     store = open_keys(data_dir)
     try:
+        was_required = store.keys_required()
         key = store.create(tenant, label)
     finally:
         store.close()
     click.echo(key)
     click.echo(f"tracegraph: key for tenant {tenant} created; it is shown only this once "
                "and cannot be shown again (only its hash is stored): keep it now.", err=True)
+    if not was_required:
+        click.echo("tracegraph: this data folder now requires API keys on every request, "
+                   f"even after its keys are revoked; {LOCAL_MODE_HINT}", err=True)
 
 
 @keys.command("list")
@@ -63,11 +72,13 @@ def keys_list(tenant: str | None, data_dir: Path | None) -> None:
     store = open_keys(data_dir)
     try:
         infos = store.list(tenant)
+        required = store.keys_required()
     finally:
         store.close()
     if not infos:
         click.echo(f"no API keys for tenant {tenant}" if tenant else
-                   "no API keys: the server runs in local mode (loopback only)")
+                   "no API keys: the server runs in local mode (loopback only)" if not required
+                   else "no API keys: the server refuses every request (keys are required)")
         return
     rows = [("KEY ID", "TENANT", "LABEL", "CREATED", "REVOKED")]
     rows += [(k.key_id, k.tenant_id, k.label or "-", k.created_at, k.revoked_at or "-")
@@ -91,8 +102,35 @@ def keys_revoke(key_id: str, data_dir: Path | None) -> None:
         store.close()
     click.echo(f"revoked key {key_id}")
     if not remaining:
-        click.echo("tracegraph: no active key is left: the server now runs in local mode "
-                   "(loopback only, no authentication)", err=True)
+        click.echo("tracegraph: no active key is left: the server refuses every request "
+                   "until a key is created (`tracegraph keys create --tenant <name>`); "
+                   f"{LOCAL_MODE_HINT}", err=True)
+
+
+@keys.command("require")
+@click.option("--on/--off", "required", default=None,
+              help="Require keys (--on), or serve in local mode without keys (--off).")
+@data_dir_option
+@_errors_as_click
+def keys_require(required: bool | None, data_dir: Path | None) -> None:
+    """Show or set whether `tracegraph serve` requires API keys in this data folder.
+
+    Creating a key turns the requirement on; it stays on after every key is revoked. Only
+    `--off` turns it off: a running server then serves in local mode (if it listens on
+    loopback), where anyone who can reach it reads and writes every tenant.
+    """
+    store = open_keys(data_dir)
+    try:
+        if required is not None:
+            store.require_keys(required)
+        now, active = store.keys_required(), store.has_keys()
+    finally:
+        store.close()
+    if now:
+        click.echo("API keys required" + ("" if active else
+                                          " (no active key: every request is refused)"))
+    else:
+        click.echo("API keys not required: local mode (loopback only, no authentication)")
 
 
 @click.group()

@@ -39,21 +39,22 @@ def is_loopback(host: str) -> bool:
 class Authenticator:
     """Resolves the tenant of a request from its headers.
 
-    With API keys (any active key in the key store) every request needs
-    ``Authorization: Bearer <key>``; the key names the tenant, and an ``X-Org-Id`` header
-    that names another tenant is refused (403). Without keys the server is in local mode
+    Once the data directory requires keys (a key was ever created there, see
+    :meth:`KeyStore.keys_required`) every request needs ``Authorization: Bearer <key>``,
+    even when every key is revoked; the key names the tenant, and an ``X-Org-Id`` header
+    that names another tenant is refused (403). Otherwise the server is in local mode
     (loopback only, see :func:`check_bind`): the tenant is ``X-Org-Id`` or ``default``.
     """
 
     keys: KeyStore | None
-    #: Never fall back to local mode, even when every key is revoked (a server listening
-    #: beyond loopback): without an active key every request is refused.
+    #: Never local mode, even if the operator turns the key requirement off while the
+    #: server runs (a server listening beyond loopback).
     require_keys: bool = False
 
     def local_mode(self) -> bool:
         if self.require_keys:
             return False
-        return self.keys is None or not self.keys.has_keys()
+        return self.keys is None or not self.keys.keys_required()
 
     def tenant(self, headers: Mapping[str, str]) -> str:
         org = headers.get("x-org-id")
@@ -78,7 +79,8 @@ def check_bind(host: str, auth: Authenticator) -> Authenticator:
     """Refuse to listen beyond loopback without API keys.
 
     Returns the authenticator to serve with: beyond loopback one that keeps requiring keys
-    even if every key is revoked later (it never falls back to local mode).
+    even if the operator turns the requirement off later (it never falls back to local
+    mode while it listens there).
     """
     if is_loopback(host):
         return auth

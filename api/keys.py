@@ -1,5 +1,10 @@
 """API keys per tenant, and per-tenant settings (retention), in a small control database.
 
+Once a key has been created the data directory requires keys (a persisted flag), even after
+every key is revoked: the server never falls back to local mode by itself. Only an explicit
+``tracegraph keys require --off`` clears the flag (creating a key sets it again). A control
+database from before the flag that holds any key, revoked or not, requires keys.
+
 A key is shown once, at creation: ``tg_<key id>_<secret>``. Only its SHA-256 is stored (keys
 carry 190 bits of randomness, so a fast hash is enough; nothing to brute-force). The
 control database is ``control.sqlite3`` in the server's data directory, whatever backend
@@ -16,6 +21,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from tracegraph.graph.private_files import private_dir, private_sqlite_file
 from tracegraph.schema.errors import InvalidInput, NotFound
 from tracegraph.schema.ids import is_valid_id
 from tracegraph.schema.inputs import utc_iso
@@ -36,12 +42,23 @@ CREATE TABLE IF NOT EXISTS tenant_settings (
   tenant_id TEXT PRIMARY KEY,
   retention_days INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS server_settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+INSERT OR IGNORE INTO server_settings (name, value)
+SELECT 'keys_required', '1' WHERE EXISTS (SELECT 1 FROM api_keys);
 """
 INSERT_KEY = """
 INSERT INTO api_keys (key_id, tenant_id, key_hash, label, created_at) VALUES (?, ?, ?, ?, ?)
 """
 SELECT_KEY = "SELECT tenant_id, key_hash, revoked_at FROM api_keys WHERE key_id = ?"
 COUNT_ACTIVE = "SELECT count(*) FROM api_keys WHERE revoked_at IS NULL"
+SELECT_KEYS_REQUIRED = "SELECT value FROM server_settings WHERE name = 'keys_required'"
+SET_KEYS_REQUIRED = """
+INSERT INTO server_settings (name, value) VALUES ('keys_required', ?)
+ON CONFLICT (name) DO UPDATE SET value = excluded.value
+"""
 LIST_KEYS = """
 SELECT key_id, tenant_id, label, created_at, revoked_at FROM api_keys
 WHERE (:tenant IS NULL OR tenant_id = :tenant) ORDER BY created_at
@@ -71,9 +88,8 @@ class KeyStore:
     """API keys and tenant settings in ``<data_dir>/control.sqlite3``."""
 
     def __init__(self, data_dir: str | Path) -> None:
-        path = Path(data_dir).expanduser()
-        path.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path / "control.sqlite3", timeout=30.0,
+        path = private_dir(data_dir)
+        self._db = sqlite3.connect(private_sqlite_file(path / "control.sqlite3"), timeout=30.0,
                                    isolation_level=None, check_same_thread=False)
         self._lock = threading.Lock()
         with self._lock:
@@ -91,7 +107,14 @@ class KeyStore:
         key_id = secrets.token_hex(6)
         key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(24)}"
         with self._lock:
-            self._db.execute(INSERT_KEY, (key_id, tenant_id, _digest(key), label, utc_iso()))
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(INSERT_KEY, (key_id, tenant_id, _digest(key), label, utc_iso()))
+                self._db.execute(SET_KEYS_REQUIRED, ("1",))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
         return key
 
     def authenticate(self, key: str) -> str | None:
@@ -106,8 +129,20 @@ class KeyStore:
         tenant_id, stored, _ = row
         return str(tenant_id) if hmac.compare_digest(stored, _digest(key)) else None
 
+    def keys_required(self) -> bool:
+        """True once a key has been created here, until :meth:`require_keys` turns it off:
+        the server then requires a key on every request, even with no active key left."""
+        with self._lock:
+            row = self._db.execute(SELECT_KEYS_REQUIRED).fetchone()
+        return row is not None and row[0] == "1"
+
+    def require_keys(self, required: bool) -> None:
+        """Turn the requirement on or off (off: local mode, loopback only, no keys)."""
+        with self._lock:
+            self._db.execute(SET_KEYS_REQUIRED, ("1" if required else "0",))
+
     def has_keys(self) -> bool:
-        """True when at least one active key exists (the server then requires keys)."""
+        """True when at least one active key exists."""
         with self._lock:
             (n,) = self._db.execute(COUNT_ACTIVE).fetchone()
         return bool(n)

@@ -14,7 +14,6 @@ import os
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import orjson
@@ -27,6 +26,7 @@ from tracegraph.graph.append_plan import (
     batch_ids,
     plan_append,
 )
+from tracegraph.graph.private_files import private_dir, private_sqlite_file
 from tracegraph.graph.protocol import (
     ChainHead,
     Direction,
@@ -94,9 +94,8 @@ class EmbeddedStore:
             raise InvalidInput(
                 f"durability: {durability!r} is not one of {sorted(_SYNC)}", field="durability"
             )
-        self.data_dir = Path(data_dir).expanduser()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.path = self.data_dir / "tracegraph.sqlite3"
+        self.data_dir = private_dir(data_dir)
+        self.path = private_sqlite_file(self.data_dir / "tracegraph.sqlite3")
         self._sync = _SYNC[durability]
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []

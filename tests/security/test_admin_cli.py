@@ -48,7 +48,8 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
 
     res = _run("keys", "revoke", key_id, "--data-dir", d)
     assert res.exit_code == 0 and f"revoked key {key_id}" in res.stdout
-    assert "local mode" in res.stderr  # no active key is left
+    assert "refuses every request until a key is created" in res.stderr  # none active left
+    assert "keys require --off" in res.stderr
     assert KeyStore(tmp_path).authenticate(key) is None
     res = _run("keys", "revoke", key_id, "--data-dir", d)
     assert res.exit_code == 1 and "not found or already revoked" in res.output
