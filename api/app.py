@@ -18,6 +18,7 @@ import orjson
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -33,6 +34,7 @@ from .auth_http import (
     authenticate_websocket,
     request_tenant,
 )
+from .browser_guard import BrowserGuardMiddleware, BrowserPolicy
 from .bulk import BULK_PATH, bulk_endpoint
 from .bulk import MAX_BODY_BYTES as MAX_INGEST_BYTES
 from .graphql.context import LOCAL_MODE, TraceContext
@@ -42,6 +44,10 @@ from .limits_http import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware, parse_requ
 from .service import GraphService, TraceService, backend_name
 
 GRAPHQL_PATH = "/graphql"
+#: The content type of each write path's body (anything else is 415, see :mod:`.browser_guard`).
+BODY_TYPES = {GRAPHQL_PATH: "application/json", BULK_PATH: "application/x-ndjson"}
+#: What browsers at ``--allowed-origin`` origins may send (CORS preflight answers).
+CORS_HEADERS = ("authorization", "content-type", "x-org-id")
 
 
 class TraceGraphQL(GraphQL[TraceContext, None]):
@@ -50,9 +56,12 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
     websocket_adapter_class = ClosingOnceWebSocketAdapter
 
     def __init__(
-        self, service: TraceService, *, debug: bool = False, auth: Authenticator | None = None
+        self, service: TraceService, *, debug: bool = False, auth: Authenticator | None = None,
+        allowed_origins: frozenset[str] = frozenset(),
     ) -> None:
-        super().__init__(build_schema(debug=debug), graphql_ide="graphiql")
+        # (strawberry refuses WebSocket handshakes from other origins by itself too)
+        super().__init__(build_schema(debug=debug), graphql_ide="graphiql",
+                         allowed_origins=sorted(allowed_origins))
         self.service = service
         self.auth = auth
         self.graph = GraphService.beside(service)
@@ -87,15 +96,24 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
 def create_app(
     service: TraceService, *, debug: bool = False, auth: Authenticator | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, max_ingest_bytes: int = MAX_INGEST_BYTES,
+    browser: BrowserPolicy | None = None,
 ) -> Starlette:
     """The tracegraph web app over one service (and so one store).
 
     ``auth`` resolves callers' tenants from API keys; without it the app is in local mode
     (tenant from ``X-Org-Id``, else ``default``). Every request's tenant is resolved once,
     by :class:`~tracegraph.api.auth_http.TenantMiddleware` (401/403 as JSON). Request bodies
-    over ``max_body_bytes`` (``max_ingest_bytes`` for bulk ingest) get 413.
+    over ``max_body_bytes`` (``max_ingest_bytes`` for bulk ingest) get 413. Before all of
+    that, :class:`~tracegraph.api.browser_guard.BrowserGuardMiddleware` refuses foreign
+    ``Host`` headers, foreign origins and writes of the wrong content type, by ``browser``
+    (default: a server on loopback that answers to loopback names and its own origin).
     """
-    graphql_app = TraceGraphQL(service, debug=debug, auth=auth)
+    browser = browser or BrowserPolicy.for_bind("127.0.0.1")
+    cors = ([Middleware(CORSMiddleware, allow_origins=sorted(browser.allowed_origins),
+                        allow_methods=["GET", "POST"], allow_headers=list(CORS_HEADERS))]
+            if browser.allowed_origins else [])
+    graphql_app = TraceGraphQL(service, debug=debug, auth=auth,
+                               allowed_origins=browser.allowed_origins)
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "backend": backend_name(service)})
@@ -109,6 +127,8 @@ def create_app(
             Route(BULK_PATH, bulk_endpoint(service, auth), methods=["POST"]),
         ],
         middleware=[
+            Middleware(BrowserGuardMiddleware, policy=browser, body_types=BODY_TYPES),
+            *cors,
             Middleware(TenantMiddleware, auth=auth or LOCAL_MODE),
             Middleware(BodyLimitMiddleware, max_bytes=max_body_bytes,
                        path_limits={BULK_PATH: max_ingest_bytes}),

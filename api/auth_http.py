@@ -88,26 +88,26 @@ class TenantMiddleware:
                     and "authorization" not in headers):
                 scope[TENANT_SCOPE_KEY] = None  # credentials may come with connection_init
             elif kind == "websocket":
-                await _deny_handshake(scope, receive, send, exc)
+                await deny_handshake(scope, receive, send, exc)
                 return
             else:
-                await _denial(scope["path"], exc)(scope, receive, send)
+                await deny_request(scope["path"], exc)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
 
-def _denial(path: str, exc: TraceGraphError) -> Response:
+def deny_request(path: str, exc: TraceGraphError) -> Response:
     extra = {"WWW-Authenticate": 'Bearer realm="tracegraph"'} if exc.http_status == 401 else {}
     return error_response(path, exc.http_status, exc.code, str(exc), extra)
 
 
-async def _deny_handshake(scope: Scope, receive: Receive, send: Send,
+async def deny_handshake(scope: Scope, receive: Receive, send: Send,
                           exc: TraceGraphError) -> None:
     """Refuse a WebSocket handshake: with the JSON answer when the server can send one,
     else by closing before accepting (the client sees 403)."""
     ws = WebSocket(scope, receive, send)
     if "websocket.http.response" in scope.get("extensions", {}):
-        await ws.send_denial_response(_denial(scope["path"], exc))
+        await ws.send_denial_response(deny_request(scope["path"], exc))
     else:
         await ws.close(code=WS_CLOSE.get(exc.http_status, 4403), reason=_reason(exc))
 

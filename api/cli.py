@@ -52,12 +52,20 @@ def main() -> None:
 @click.option("--agent-without-reasoning", "agents_without_reasoning", multiple=True,
               metavar="AGENT_ID", help="Never store step contents of this agent (repeat the "
               "option for more); its lifecycle and rollups are still recorded.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              envvar="TRACEGRAPH_ALLOWED_HOSTS", help="Also answer requests whose Host is "
+              "NAME ('*.example.com' a domain, '*' any; repeat for more) besides loopback "
+              "names and --host [default beyond loopback: any].")
+@click.option("--allowed-origin", "allowed_origins", multiple=True, metavar="ORIGIN",
+              envvar="TRACEGRAPH_ALLOWED_ORIGINS", help="Also serve web pages of ORIGIN "
+              "(e.g. https://ui.example.com; repeat for more) besides the server's own.")
 @errors_as_click
 def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: str | None,
           neo4j_user: str | None, neo4j_password: str | None, neo4j_database: str | None,
           dgraph_addr: str | None, debug: bool, max_body_bytes: int,
           max_ingest_bytes: int, max_text_bytes: int, max_json_bytes: int,
-          agents_without_reasoning: tuple[str, ...]) -> None:
+          agents_without_reasoning: tuple[str, ...], allowed_hosts: tuple[str, ...],
+          allowed_origins: tuple[str, ...]) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql) with uvicorn.
 
     With API keys (`tracegraph keys create`, kept in the data folder's control.sqlite3 for
@@ -68,6 +76,7 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
 
     from .app import GRAPHQL_PATH, create_app
     from .auth import Authenticator, check_bind
+    from .browser_guard import BrowserPolicy
     from .keys import KeyStore
 
     policy = StoragePolicy(max_text_bytes=max_text_bytes, max_json_bytes=max_json_bytes,
@@ -78,7 +87,9 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
                                      neo4j_password, neo4j_database, policy)
     try:
         app = create_app(service, debug=debug, auth=auth,
-                         max_body_bytes=max_body_bytes, max_ingest_bytes=max_ingest_bytes)
+                         max_body_bytes=max_body_bytes, max_ingest_bytes=max_ingest_bytes,
+                         browser=BrowserPolicy.for_bind(host, allowed_hosts=allowed_hosts,
+                                                        allowed_origins=allowed_origins))
         shown = f"[{host}]" if ":" in host else host
         click.echo(f"tracegraph: {location}")
         click.echo(f"tracegraph: GraphiQL at http://{shown}:{port}{GRAPHQL_PATH}"

@@ -125,12 +125,14 @@ def test_get_queries_and_bulk_need_a_key_too(keyed: Keyed) -> None:
     assert http.get("/graphql", headers={"Accept": "text/html"}).status_code == 200
     assert http.get("/healthz").status_code == 200
     line = b'{"op": "start_trace", "traceId": "bulk-auth-1"}\n'
-    r = http.post("/v1/ingest", content=line)
+    ndjson = {"Content-Type": "application/x-ndjson"}
+    r = http.post("/v1/ingest", content=line, headers=ndjson)
     assert r.status_code == 401 and r.json()["error"]["code"] == "UNAUTHENTICATED"
     r = http.post("/v1/ingest", content=line, headers={
-        "Authorization": f"Bearer {keyed.acme}", "X-Org-Id": "globex"})
+        **ndjson, "Authorization": f"Bearer {keyed.acme}", "X-Org-Id": "globex"})
     assert r.status_code == 403 and r.json()["error"]["code"] == "FORBIDDEN"
-    r = http.post("/v1/ingest", content=line, headers={"Authorization": f"Bearer {keyed.globex}"})
+    r = http.post("/v1/ingest", content=line, headers={
+        **ndjson, "Authorization": f"Bearer {keyed.globex}"})
     assert r.status_code == 200, r.text
     q = '{ trace(traceId: "bulk-auth-1") { tenantId } }'
     assert keyed.gql(q, key=keyed.globex)["trace"] == {"tenantId": "globex"}
@@ -391,3 +393,45 @@ def test_serve_modes(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+def _admin(*args: str) -> Any:
+    from click.testing import CliRunner
+    from tracegraph.api.cli import main
+
+    res = CliRunner().invoke(main, list(args))
+    assert res.exit_code == 0, res.output
+    return res
+
+
+def test_revoking_the_last_key_does_not_open_the_server(tmp_path: Path) -> None:
+    """On loopback too: once keys were created, the server keeps requiring one after the
+    last is revoked, until the operator runs `tracegraph keys require --off`."""
+    store, keys = EmbeddedStore(tmp_path), KeyStore(tmp_path)
+    server = LiveServer(TraceService(store), auth=Authenticator(keys))
+    d = str(tmp_path)
+    try:
+        assert server.post(WHO, tenant="acme").status_code == 200  # local mode
+        key = _admin("keys", "create", "--tenant", "acme", "--data-dir", d).stdout.strip()
+        assert server.post(WHO, tenant="acme").status_code == 401
+        key_id = _admin("keys", "list", "--data-dir", d).output.splitlines()[1].split()[0]
+        res = _admin("keys", "revoke", key_id, "--data-dir", d)
+        assert "refuses every request" in res.stderr
+        for headers in ({"X-Org-Id": "acme"}, {}, {"Authorization": f"Bearer {key}"}):
+            r = server.http.post("/graphql", json={"query": WHO}, headers=headers)
+            assert r.status_code == 401, r.text
+        line = b'{"op": "start_trace"}\n'
+        r = server.http.post("/v1/ingest", content=line, headers={
+            "X-Org-Id": "acme", "Content-Type": "application/x-ndjson"})
+        assert r.status_code == 401
+        assert "API keys required (no active key" in _admin(
+            "keys", "require", "--data-dir", d).output
+        assert "local mode" in _admin("keys", "require", "--off", "--data-dir", d).output
+        r = server.post(WHO, tenant="acme")
+        assert r.status_code == 200 and r.json()["data"]["startTrace"]["tenantId"] == "acme"
+        _admin("keys", "require", "--on", "--data-dir", d)
+        assert server.post(WHO, tenant="acme").status_code == 401
+    finally:
+        server.stop()
+        store.close()
+        keys.close()

@@ -44,7 +44,8 @@ def _entries(server: LiveServer, trace_id: str) -> int:
 
 
 def _raw(server: LiveServer, body: bytes, path: str = "/graphql") -> httpx.Response:
-    r = server.http.post(path, content=body, headers={"Content-Type": "application/json",
+    content_type = "application/x-ndjson" if path == BULK_PATH else "application/json"
+    r = server.http.post(path, content=body, headers={"Content-Type": content_type,
                                                      "X-Org-Id": TENANT})
     _never_internal(r)
     return r
