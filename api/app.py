@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError, parse
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -24,8 +25,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
+from strawberry.utils.operation import get_operation_type
 from tracegraph.schema.errors import TraceGraphError
+from tracegraph.schema.limits import parse_json_exact
 
 from .auth import Authenticator
 from .auth_http import (
@@ -82,6 +88,21 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
         """Credentials sent in the connection_init payload (see :mod:`.auth_http`)."""
         return await authenticate_websocket(context, self.auth or LOCAL_MODE)
 
+    async def execute_single(
+        self, request: Request, request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response, context: TraceContext, root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """One operation over plain HTTP; a subscription is 400 (it runs over WebSocket,
+        or over HTTP with ``Accept: multipart/mixed``), not an internal error."""
+        if is_subscription(request_data.query, request_data.operation_name):
+            raise HTTPException(400, "subscriptions are not served over plain HTTP "
+                                f"{request_adapter.method}: subscribe over WebSocket "
+                                f"(graphql-transport-ws) at {GRAPHQL_PATH}, or send "
+                                "Accept: multipart/mixed")
+        return await super().execute_single(request, request_adapter, sub_response, context,
+                                            root_value, request_data)
+
     def parse_json(self, data: str | bytes) -> object:
         """Request JSON; 400 naming the problem when it is not a JSON object."""
         return parse_request_json(data)
@@ -90,7 +111,18 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> Any:
-        return orjson.loads(data)
+        return parse_json_exact(data)
+
+
+def is_subscription(query: str | None, operation_name: str | None) -> bool:
+    """True when the operation to run is a subscription (parsed only when the text could
+    hold one; a document that does not parse is left to strawberry to report)."""
+    if not query or "subscription" not in query:
+        return False
+    try:
+        return get_operation_type(parse(query), operation_name) is OperationType.SUBSCRIPTION
+    except (GraphQLError, RuntimeError):
+        return False
 
 
 def create_app(

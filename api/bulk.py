@@ -53,7 +53,7 @@ from tracegraph.schema.inputs import (
     StartTraceInput,
     StepInput,
 )
-from tracegraph.schema.limits import MAX_BATCH_STEPS
+from tracegraph.schema.limits import MAX_BATCH_STEPS, parse_json_exact
 
 from .auth import Authenticator
 from .auth_http import request_tenant
@@ -150,7 +150,7 @@ def parse(body: bytes) -> list[Operation]:
 
 def parse_line(number: int, raw: bytes) -> Operation:
     try:
-        obj = orjson.loads(raw)
+        obj = parse_json_exact(raw)
     except orjson.JSONDecodeError as exc:
         raise BulkLineError(number, f"not valid JSON ({exc})") from None
     if type(obj) is not dict:

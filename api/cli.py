@@ -7,10 +7,12 @@ Every command goes through the service layer; none talks to a database directly.
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
+from tracegraph.schema.limits import ClockWindow
 from tracegraph.schema.policy import StoragePolicy
 
 from .admin_cli import keys, retention
@@ -59,13 +61,21 @@ def main() -> None:
 @click.option("--allowed-origin", "allowed_origins", multiple=True, metavar="ORIGIN",
               envvar="TRACEGRAPH_ALLOWED_ORIGINS", help="Also serve web pages of ORIGIN "
               "(e.g. https://ui.example.com; repeat for more) besides the server's own.")
+@click.option("--max-future-skew", type=click.IntRange(min=0), default=24 * 3600,
+              show_default=True, metavar="SECONDS", envvar="TRACEGRAPH_MAX_FUTURE_SKEW",
+              help="Refuse client-given times (createdAt, answeredAt) further ahead of the "
+              "server's clock.")
+@click.option("--max-past-skew", type=click.IntRange(min=0), default=None, metavar="SECONDS",
+              envvar="TRACEGRAPH_MAX_PAST_SKEW", help="Refuse client-given times further "
+              "behind the server's clock [default: no limit, old runs can be imported].")
 @errors_as_click
 def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: str | None,
           neo4j_user: str | None, neo4j_password: str | None, neo4j_database: str | None,
           dgraph_addr: str | None, debug: bool, max_body_bytes: int,
           max_ingest_bytes: int, max_text_bytes: int, max_json_bytes: int,
           agents_without_reasoning: tuple[str, ...], allowed_hosts: tuple[str, ...],
-          allowed_origins: tuple[str, ...]) -> None:
+          allowed_origins: tuple[str, ...], max_future_skew: int,
+          max_past_skew: int | None) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql) with uvicorn.
 
     With API keys (`tracegraph keys create`, kept in the data folder's control.sqlite3 for
@@ -80,7 +90,10 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
     from .keys import KeyStore
 
     policy = StoragePolicy(max_text_bytes=max_text_bytes, max_json_bytes=max_json_bytes,
-                           agents_without_reasoning=frozenset(agents_without_reasoning))
+                           agents_without_reasoning=frozenset(agents_without_reasoning),
+                           clock=ClockWindow(timedelta(seconds=max_future_skew),
+                                             None if max_past_skew is None
+                                             else timedelta(seconds=max_past_skew)))
     key_store = KeyStore(data_dir or default_data_dir())
     auth = check_bind(host, Authenticator(key_store))
     service, location = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,

@@ -25,6 +25,7 @@ from cross_web import HTTPException
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from tracegraph.schema.limits import parse_json_exact
 
 #: Default largest request body (GraphQL and every route without its own limit).
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -62,7 +63,7 @@ def parse_request_json(data: str | bytes) -> object:
     surrogate escape, bad UTF-8, a bare string...), instead of an error deeper down.
     """
     try:
-        value = orjson.loads(data)
+        value = parse_json_exact(data)
     except orjson.JSONDecodeError as exc:
         raw = data.encode("utf-8", "replace") if isinstance(data, str) else data
         near = raw[exc.pos:exc.pos + 24].decode("utf-8", "replace")

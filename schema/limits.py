@@ -1,11 +1,18 @@
-"""Input limits and the JSON payload check every free-form JSON field passes through."""
+"""Input limits, the JSON payload check every free-form JSON field passes through, and the
+JSON parser every interface reads request bodies with."""
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from .canonical import json_number
+from .errors import InvalidInput
 
 #: Largest text field accepted (content, goal, final answer...). Storage then truncates to
 #: the policy's ``max_text_bytes`` (64 KB by default), keeping size and hash in a marker.
@@ -19,8 +26,31 @@ MAX_TOKENS = 10**9
 MAX_DURATION_MS = 10.0**12
 MAX_COST_USD = 10.0**9
 MAX_SAFE_INT = 2**53 - 1
+#: How far ahead of the server's clock a client-given time (createdAt...) may be by default.
+DEFAULT_MAX_FUTURE_SKEW = timedelta(hours=24)
 
 JSONValue = Any
+#: Bytes to 0 for digits and space for the rest: a run of 19 zeros is a number of 19 or
+#: more digits, the only ones orjson may turn into floats (beyond 64 bits).
+_DIGIT_RUNS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+_LONG_NUMBER = b"0" * 19
+
+
+def parse_json_exact(data: bytes | str) -> Any:
+    """Parse JSON text like ``orjson.loads`` (same errors), except that every integer stays
+    exact: orjson reads an integer beyond 64 bits (2**64, -2**63 - 1) as a float, which
+    would then pass as a float instead of being refused as an integer beyond ±(2**53-1) by
+    :func:`check_json`. Text with a run of 19 or more digits is parsed again by the standard
+    library, which keeps integers exact (orjson has validated it already).
+
+    >>> parse_json_exact(b'{"n": 18446744073709551616, "f": 1e19}')
+    {'n': 18446744073709551616, 'f': 1e+19}
+    """
+    value = orjson.loads(data)
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if _LONG_NUMBER in raw.translate(_DIGIT_RUNS):
+        return json.loads(raw)
+    return value
 
 
 def check_json(value: Any, *, field: str) -> Any:
@@ -173,3 +203,57 @@ def check_text(s: str, *, field: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
     if size > max_bytes:
         raise ValueError(f"{field}: {size} bytes exceeds the limit of {max_bytes} bytes")
     return s
+
+
+@dataclass(frozen=True)
+class ClockWindow:
+    """How far a client-given time (``createdAt``, ``answeredAt``) may be from the server's
+    clock: at most ``max_future`` ahead (24 hours by default) and ``max_past`` behind (no
+    limit by default, so that old runs can be imported); ``None`` is no limit. A time
+    without a zone is UTC.
+
+    >>> now = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> ClockWindow().check(datetime(2026, 1, 1, 23), field="createdAt", now=now).hour
+    23
+    >>> try:
+    ...     ClockWindow().check(datetime(2026, 1, 3), field="createdAt", now=now)
+    ... except InvalidInput as exc:
+    ...     print(str(exc).split(" of ")[0])
+    createdAt: 2026-01-03T00:00:00Z is more than 24 hours ahead
+    """
+
+    max_future: timedelta | None = DEFAULT_MAX_FUTURE_SKEW
+    max_past: timedelta | None = None
+
+    def check(self, value: datetime, *, field: str, now: datetime | None = None) -> datetime:
+        """``value`` if it is inside the window, else :class:`InvalidInput` naming the field
+        and the limit."""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        now = now or datetime.now(UTC)
+        if self.max_future is not None and value - now > self.max_future:
+            raise InvalidInput(
+                f"{field}: {_shown(value)} is more than {_span(self.max_future)} ahead of the "
+                f"server's clock ({_shown(now)}); the limit is server option "
+                "--max-future-skew (seconds)", field=field)
+        if self.max_past is not None and now - value > self.max_past:
+            raise InvalidInput(
+                f"{field}: {_shown(value)} is more than {_span(self.max_past)} behind the server's "
+                f"clock ({_shown(now)}); the limit is server option --max-past-skew (seconds)",
+                field=field)
+        return value
+
+
+def _shown(dt: datetime) -> str:
+    try:
+        dt = dt.astimezone(UTC)
+    except OverflowError:
+        return dt.isoformat()
+    return dt.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def _span(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    if seconds and seconds % 3600 == 0:
+        return f"{seconds // 3600} hours"
+    return f"{seconds} seconds"

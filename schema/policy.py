@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
 
+from .inputs import utc_iso
+from .limits import ClockWindow
 from .redaction import Redactor
 from .truncation import truncate_json, truncate_text
 
@@ -27,6 +30,15 @@ class StoragePolicy:
     redactor: Redactor = field(default_factory=Redactor)
     #: Agents whose step contents are never stored (``include_reasoning_trace = false``).
     agents_without_reasoning: frozenset[str] = frozenset()
+    #: How far client-given times may be from the server's clock (``createdAt``...).
+    clock: ClockWindow = field(default_factory=ClockWindow)
+
+    def time(self, value: datetime | None, *, field: str = "createdAt") -> str:
+        """A client-given time as stored (ISO 8601 UTC), refused outside :attr:`clock`'s
+        window; the server's time when none is given."""
+        if value is None:
+            return utc_iso()
+        return utc_iso(self.clock.check(value, field=field))
 
     def text(self, s: str | None) -> str | None:
         if s is None:

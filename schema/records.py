@@ -57,7 +57,7 @@ def trace_started_record(
         "spawned_by_step_id": inp.spawned_by_step_id,
         "metadata": policy.json(inp.metadata),
         "include_reasoning_trace": None if include_reasoning else False,
-        "created_at": utc_iso(inp.created_at),
+        "created_at": policy.time(inp.created_at),
     })
 
 
@@ -105,7 +105,7 @@ def step_record(
         "thinking_tokens": inp.thinking_tokens,
         "depends_on": list(inp.depends_on),
         "metadata": metadata,
-        "created_at": utc_iso(inp.created_at),
+        "created_at": policy.time(inp.created_at),
     })
 
 
@@ -124,7 +124,7 @@ def api_call_record(
         "response_tokens": inp.response_tokens,
         "cost_usd": inp.cost_usd,
         "error": policy.text(inp.error),
-        "created_at": utc_iso(inp.created_at),
+        "created_at": policy.time(inp.created_at),
     })
 
 
@@ -138,7 +138,8 @@ def human_input_record(
         "question": policy.text(inp.question) if include_reasoning else None,
         "answer": policy.text(inp.answer) if include_reasoning else None,
         "answered_by": inp.answered_by,
-        "answered_at": utc_iso(inp.answered_at) if inp.answered_at else None,
+        "answered_at": policy.time(inp.answered_at, field="answeredAt") if inp.answered_at
+        else None,
         "created_at": utc_iso(),
     })
 

@@ -4,7 +4,9 @@ problem, never a 500 or an unmasked internal error, and a rejected batch stores 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -270,3 +272,121 @@ def test_over_limit_and_invalid_queries(server: LiveServer, query: str, named: s
     err = _error(r)
     assert named in err["message"], err
     assert err["extensions"]["code"] != "INTERNAL", err
+
+
+# -- numbers beyond ±(2**53-1), on every path ----------------------------------------------------
+BIG = [2**64, -(2**64), 2**63 + 1, -(2**63) - 1, 2**53, 10**30]
+I_JSON = "is outside ±(2**53-1), the I-JSON range"
+
+
+def _steps_body(trace_id: str, step: dict[str, Any]) -> bytes:
+    return _body(STEPS, {"t": trace_id, "s": [{"stepType": "Reasoning", **step}]})
+
+
+def _big_number_error(r: httpx.Response) -> str:
+    """The message of a refusal of a big integer, from GraphQL or bulk ingest."""
+    if r.status_code == 400:
+        message: str = r.json()["error"]["message"]
+        return message
+    return str(_error(r)["message"])
+
+
+@pytest.mark.parametrize("number", BIG)
+@pytest.mark.parametrize("field, place", [
+    ("inputData", lambda n: {"x": n}), ("outputData", lambda n: [1, {"y": [n]}]),
+    ("metadata", lambda n: {"deep": {"n": n}}), ("inputData", lambda n: n),
+])
+def test_big_integers_are_refused_the_same_way_on_every_path(
+        server: LiveServer, trace_id: str, number: int, field: str, place: Any) -> None:
+    value = place(number)
+    literal = re.sub(r'"(\w+)":', r"\1:", json.dumps(value))  # a GraphQL object literal
+    inline = (f'mutation {{ recordSteps(traceId: "{trace_id}", steps: [{{stepType: '
+              f'"Reasoning", {field}: {literal}}}]) {{ stepId }} }}')
+    line = json.dumps({"op": "record_steps", "traceId": trace_id,
+                       "steps": [{"stepType": "Reasoning", field: value}]}).encode()
+    answers = {
+        "variables": _raw(server, _steps_body(trace_id, {field: value})),
+        "inline literal": _raw(server, _body(inline)),
+        "bulk NDJSON": _raw(server, line + b"\n", BULK_PATH),
+    }
+    for path, r in answers.items():
+        message = _big_number_error(r)
+        assert f"steps[0].{field}" in message and I_JSON in message, (path, message)
+        assert str(number) in message, (path, message)  # exact: never a float
+    assert _entries(server, trace_id) == 1
+
+
+def test_largest_safe_integers_are_stored_exactly(server: LiveServer, trace_id: str) -> None:
+    edge = {"max": 2**53 - 1, "min": -(2**53 - 1), "digits": "12345678901234567890123"}
+    r = _raw(server, _steps_body(trace_id, {"inputData": edge}))
+    assert r.status_code == 200 and "errors" not in r.json(), r.text
+    assert r.json()["data"]["recordSteps"][0]["inputData"] == edge
+
+
+def test_big_integer_in_a_start_trace_line(server: LiveServer) -> None:
+    line = b'{"op": "start_trace", "traceId": "big-meta", "metadata": {"n": %d}}\n' % 2**64
+    r = _raw(server, line, BULK_PATH)
+    assert r.status_code == 400 and "metadata.n" in r.json()["error"]["message"]
+    assert I_JSON in r.json()["error"]["message"] and str(2**64) in r.text
+    assert not server.service.store.get_traces(TENANT, ["big-meta"])
+
+
+# -- client-given times -------------------------------------------------------------------------
+def _iso(delta: timedelta) -> str:
+    return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+FUTURE = [timedelta(hours=25), timedelta(days=365 * 900)]
+
+
+@pytest.mark.parametrize("ahead", FUTURE)
+def test_times_too_far_ahead_are_refused(server: LiveServer, trace_id: str,
+                                         ahead: timedelta) -> None:
+    when = _iso(ahead)
+    cases = [
+        ("mutation($t: DateTime!) { startTrace(input: {createdAt: $t}) { traceId } }",
+         {"t": when}, "createdAt"),
+        (STEPS, {"t": trace_id, "s": [{"stepType": "Reasoning", "createdAt": when}]},
+         "createdAt"),
+        ("mutation($t: ID!, $w: DateTime!) { recordApiCall(traceId: $t, "
+         "call: {createdAt: $w}) { callId } }", {"t": trace_id, "w": when}, "createdAt"),
+        ("mutation($t: ID!, $w: DateTime!) { recordHumanInput(traceId: $t, "
+         "input: {question: \"q\", answeredAt: $w}) { inputId } }", {"t": trace_id, "w": when},
+         "answeredAt"),
+    ]
+    for query, variables, field in cases:
+        err = _error(_raw(server, _body(query, variables)))
+        assert err["extensions"]["code"] == "BAD_USER_INPUT", err
+        assert f"{field}: " in err["message"] and "--max-future-skew" in err["message"], err
+        assert "24 hours ahead" in err["message"]
+    line = json.dumps({"op": "record_steps", "traceId": trace_id,
+                       "steps": [{"stepType": "Reasoning", "createdAt": when}]}).encode()
+    r = _raw(server, line + b"\n", BULK_PATH)
+    assert r.status_code == 400 and "--max-future-skew" in r.json()["error"]["message"]
+    assert _entries(server, trace_id) == 1
+
+
+def test_times_within_the_window_are_stored(server: LiveServer, trace_id: str) -> None:
+    for when in (_iso(timedelta(hours=23)), "1999-01-01T00:00:00Z"):  # the past: no limit
+        r = _raw(server, _steps_body(trace_id, {"createdAt": when}))
+        assert r.status_code == 200 and "errors" not in r.json(), r.text
+    assert _entries(server, trace_id) == 3
+
+
+# -- a subscription sent over plain HTTP ------------------------------------------------------
+SUB = "subscription($t: ID!) { traceEvents(traceId: $t) { seq } }"
+
+
+def test_subscription_over_http_is_400(server: LiveServer, trace_id: str) -> None:
+    r = _raw(server, _body(SUB, {"t": trace_id}))
+    assert r.status_code == 400 and "over WebSocket" in r.text
+    r = server.http.get("/graphql", params={"query": SUB, "variables": json.dumps(
+        {"t": trace_id})}, headers={"X-Org-Id": TENANT})
+    _never_internal(r)
+    assert r.status_code == 400 and "over WebSocket" in r.text
+    named = "query Q { __typename } subscription S($t: ID!) { traceEvents(traceId: $t) { seq } }"
+    r = _raw(server, json.dumps({"query": named, "operationName": "Q"}).encode())
+    assert r.status_code == 200 and r.json()["data"] == {"__typename": "Query"}, r.text
+    r = _raw(server, json.dumps({"query": named, "operationName": "S",
+                                 "variables": {"t": trace_id}}).encode())
+    assert r.status_code == 400
