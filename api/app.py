@@ -93,13 +93,12 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
         sub_response: Response, context: TraceContext, root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """One operation over plain HTTP; a subscription is 400 (it runs over WebSocket,
-        or over HTTP with ``Accept: multipart/mixed``), not an internal error."""
+        """One operation over plain HTTP; a subscription is 400 (it runs over WebSocket),
+        not an internal error."""
         if is_subscription(request_data.query, request_data.operation_name):
-            raise HTTPException(400, "subscriptions are not served over plain HTTP "
+            raise HTTPException(400, "subscriptions are not served over HTTP "
                                 f"{request_adapter.method}: subscribe over WebSocket "
-                                f"(graphql-transport-ws) at {GRAPHQL_PATH}, or send "
-                                "Accept: multipart/mixed")
+                                f"(graphql-transport-ws) at {GRAPHQL_PATH}")
         return await super().execute_single(request, request_adapter, sub_response, context,
                                             root_value, request_data)
 
