@@ -111,7 +111,7 @@ def keys_revoke(key_id: str, data_dir: Path | None) -> None:
 @click.option("--on/--off", "required", default=None,
               help="Require keys (--on), or serve in local mode without keys (--off).")
 @data_dir_option
-@_errors_as_click
+@errors_as_click
 def keys_require(required: bool | None, data_dir: Path | None) -> None:
     """Show or set whether `tracegraph serve` requires API keys in this data folder.
 

@@ -18,7 +18,7 @@ from tracegraph.graph.embedded import EmbeddedStore
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from tests.api.live import LiveServer, new_tenant
+from tests.helpers.live import LiveServer, new_tenant
 
 START = "mutation { startTrace(input: {}) { traceId } }"
 UI = "https://ui.example.com"
