@@ -274,8 +274,14 @@ _ALL_ANCHORS = {a for _, anchors, _, _ in CONTEXT_PATTERNS for a in anchors} | s
     ASSIGNMENT_ANCHORS)
 _MIN_ANCHORS = tuple(sorted(a for a in _ALL_ANCHORS
                             if not any(b != a and b in a for b in _ALL_ANCHORS)))
-#: Every shortest anchor in one pass (Aho-Corasick): of str, and of bytes.
-_ANCHOR_SCAN = AhoCorasick(list(_MIN_ANCHORS))
+#: Every anchor in one pass (Aho-Corasick, overlapping): which detectors have work to do.
+_ALL_ANCHOR_LIST = sorted(_ALL_ANCHORS)
+_ANCHOR_SCAN = AhoCorasick(_ALL_ANCHOR_LIST)
+#: For each context pattern and the assignment detector: the indexes of its anchors.
+_CONTEXT_ANCHORS = tuple(frozenset(_ALL_ANCHOR_LIST.index(a) for a in anchors)
+                         for anchors, _, _ in ((c[1], 0, 0) for c in CONTEXT_PATTERNS))
+_ASSIGNMENT_ANCHOR_IDS = frozenset(_ALL_ANCHOR_LIST.index(a) for a in ASSIGNMENT_ANCHORS)
+#: The shortest anchors in one pass, of bytes (for :meth:`Redactor.clean`).
 _ANCHOR_BYTES_SCAN = BytesAhoCorasick([a.encode() for a in _MIN_ANCHORS])
 
 
@@ -323,6 +329,14 @@ _RUN_BYTES = bytes(1 if chr(i).isascii() and (chr(i).isalnum() or chr(i) in "_-+
 _RUN_MIN = b"\x01" * 20
 #: ``name":"`` after ``","``: the next value of an object (see :func:`_joins_a_run`).
 _NEXT_KEY = re.compile(rb'[A-Za-z0-9_\-]{1,40}":"')
+#: bytes.translate table for :func:`_joins_a_run`'s first look: token characters to ``a``,
+#: quotes and commas as they are, anything else to a space.
+_JOINT_VIEW = bytes(ord("a") if _RUN_BYTES[i] else i if i in b'",' else ord(" ")
+                    for i in range(256))
+#: In that view: two whole strings of token characters joined (``","``, maybe ``name":"``),
+#: one of them ten or more long (``:`` is a token character: ``"a"`` is ``":"``).
+_JOINED_STRINGS = re.compile(
+    rb'"(?:a{10,}","(?:a{1,40}"a")?a+|a+","(?:a{1,40}"a")?a{10,})"(?:[^a]|$)')
 _JOINABLE_KEY = re.compile(r"[A-Za-z0-9_\-]{1,40}")
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-+/=.:~]+")
 #: The only characters whose lower case holds an ASCII letter (U+0130, U+212A), in UTF-8.
@@ -366,6 +380,8 @@ class Redactor:
     #: The literals as they appear inside JSON text; None when one cannot be encoded (then
     #: :meth:`clean` never vouches for a text).
     _escaped_literals: tuple[bytes, ...] | None = field(init=False, default=())
+    #: Object keys as stored (keys repeat from value to value; bounded, see :meth:`_key`).
+    _keys: dict[str, str] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         env = os.environ.get("TRACEGRAPH_SECRETS", "")
@@ -396,12 +412,13 @@ class Redactor:
         for lit in self._literals:
             if lit in s:
                 s = s.replace(lit, REDACTED)
-        lower = s.lower()
-        if _ANCHOR_SCAN.find_matches_as_indexes(lower):
-            for anchors, rx, group in _CONTEXT:
-                if any(a in lower for a in anchors) and rx.search(s):
+        hits = {i for i, _, _ in _ANCHOR_SCAN.find_matches_as_indexes(
+            s.lower(), overlapping=True)}
+        if hits:
+            for (_, rx, group), anchors in zip(_CONTEXT, _CONTEXT_ANCHORS, strict=True):
+                if not hits.isdisjoint(anchors) and rx.search(s):
                     s = rx.sub(partial(_mask, group=group), s)
-            if any(a in lower for a in ASSIGNMENT_ANCHORS):
+            if not hits.isdisjoint(_ASSIGNMENT_ANCHOR_IDS):
                 s = _replace_spans(s, _assignment_spans(s))
         # _RUN.search(s), faster: a run is ASCII, and every other character (as UTF-8
         # bytes >= 0x80) breaks a run in the bytes as it does in the string
@@ -452,15 +469,17 @@ class Redactor:
         return value
 
     def _object(self, value: dict[str, Any]) -> dict[str, Any]:
-        named = next((value[f] for f in _NAME_FIELDS if type(value.get(f)) is str), None)
-        named_secret = named is not None and is_secret_key(named)
+        named_secret = False
+        if "value" in value or "Value" in value:
+            named = next((value[f] for f in _NAME_FIELDS if type(value.get(f)) is str), None)
+            named_secret = named is not None and is_secret_key(named)
         pairs: list[tuple[str, str, Any]] = []
         for k, v in value.items():
             if not _holds_no_secret(v) and (is_secret_key(k) or (
                     named_secret and k in _VALUE_FIELDS)):
-                pairs.append((k, self.text(k), self._keyed(v)))
+                pairs.append((k, self._key(k), self._keyed(v)))
             else:
-                pairs.append((k, self.text(k), self._json(v)))
+                pairs.append((k, self._key(k), self._json(v)))
         if len(pairs) > 1:
             joinable = [v if type(v) is str and _TOKEN_CHARS.fullmatch(v)
                         and _JOINABLE_KEY.fullmatch(k) else None for k, v in value.items()]
@@ -468,6 +487,15 @@ class Redactor:
                 pairs[i] = (*pairs[i][:2], REDACTED)
                 pairs[j] = (*pairs[j][:2], REDACTED)
         return _without_collisions(pairs)
+
+    def _key(self, k: str) -> str:
+        """:meth:`text` of an object key, remembered."""
+        stored = self._keys.get(k)
+        if stored is None:
+            if len(self._keys) >= 4096:
+                self._keys.clear()
+            stored = self._keys[k] = self.text(k)
+        return stored
 
     def _keyed(self, v: Any) -> Any:
         """What is stored of ``v``, the value under a secret-like name."""
@@ -517,6 +545,8 @@ def _joins_a_run(encoded: bytes, runs: bytes) -> bool:
     """True when two consecutive strings of a list or object in the JSON text ``encoded``
     (``"a","b"`` or ``"a","name":"b"``) are all token characters, 20 or more together:
     where :func:`_split_secrets` looks. ``runs`` is ``encoded`` through ``_RUN_BYTES``."""
+    if not _JOINED_STRINGS.search(encoded.translate(_JOINT_VIEW)):
+        return False  # (a first look: one of the two would have ten or more characters)
     i = encoded.find(b'","')
     while i != -1:
         a = runs.rfind(b"\x00", 0, i) + 1
