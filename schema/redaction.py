@@ -135,8 +135,7 @@ TOKEN_PATTERNS: tuple[tuple[str, str], ...] = (
         r"[a-z0-9]{14}\.atlasv1\.[a-z0-9\-_=]{60,70}", r"GR1348941[\w-]{20}",
         r"(?:sc|ext|scauth|authress)_[a-z0-9]{5,30}\.[a-z0-9]{4,6}\.acc[_-][a-z0-9-]{10,32}"
         r"\.[a-z0-9+/_=-]{30,120}"))),
-    # 40 characters of base64, all three kinds of character (keep it last, after the
-    # prefixed tokens: see _GUARDED)
+    # 40 characters of base64, all three kinds of character (keep it last: _AWS_SECRET)
     ("AWS secret access key",
      r"(?<![A-Za-z0-9+/])(?=[A-Za-z0-9+/]{0,39}[A-Z])(?=[A-Za-z0-9+/]{0,39}[a-z])"
      r"(?=[A-Za-z0-9+/]{0,39}[0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/=])"),
@@ -301,23 +300,23 @@ _TOKEN_PREFIXES = AhoCorasick([
     "ops_eyJ", "AGE-SECRET-KEY-1", "LTAI", "sha256~", "v1.0-", "API-", "A3-", "sgp_", "fo1_",
     "fm1", "fm2_", "4b1d", "cmVmd", "pat", "sat.", ".atlasv1.", "GR1348941", "sc_", "ext_",
     "scauth_", "authress_"])
-#: Patterns without a literal start, each behind a cheap necessary condition instead of in
-#: the combined screen (an alternation with them costs several times more per run).
-_GUARDED: dict[int, Any] = {
-    _AWS_SECRET: lambda run: len(run) >= 40,
-    _AWS_SECRET - 1: lambda run: bool(_TOKEN_PREFIXES.find_matches_as_indexes(run)),
-    next(i for i, (n, _) in enumerate(TOKEN_PATTERNS) if n == "Azure AD client secret"):
-        lambda run: "Q~" in run,
-}
+#: Patterns without a literal start (or with dozens), each behind a cheap necessary
+#: condition in :func:`_any_token` instead of in the combined screen (an alternation with
+#: them costs several times more per run).
+_PREFIXED, _AZURE_AD = (next(i for i, (n, _) in enumerate(TOKEN_PATTERNS) if n == name)
+                         for name in ("prefixed API token", "Azure AD client secret"))
+_GUARDED = frozenset({_AWS_SECRET, _PREFIXED, _AZURE_AD})
 #: Matches a token run when one of the other :data:`_TOKENS` does (one search, not many).
 _ANY_TOKEN = re.compile("|".join(_scoped(p) for i, p in enumerate(_TOKENS) if i not in _GUARDED))
 
 
 def _any_token(run: str) -> bool:
     """True exactly when one of :data:`_TOKENS` matches in ``run``."""
-    if _ANY_TOKEN.search(run):
-        return True
-    return any(guard(run) and _TOKENS[i].search(run) for i, guard in _GUARDED.items())
+    return (_ANY_TOKEN.search(run) is not None
+            or (len(run) >= 40 and _TOKENS[_AWS_SECRET].search(run) is not None)
+            or ("Q~" in run and _TOKENS[_AZURE_AD].search(run) is not None)
+            or (bool(_TOKEN_PREFIXES.find_matches_as_indexes(run))
+                and _TOKENS[_PREFIXED].search(run) is not None))
 
 
 #: Secret-like names in lower-cased JSON text from which ``-``, ``_``, ``.`` and spaces
@@ -327,16 +326,13 @@ _SECRET_KEY = BytesAhoCorasick([k.encode() for k in KEY_ANCHORS])
 _RUN_BYTES = bytes(1 if chr(i).isascii() and (chr(i).isalnum() or chr(i) in "_-+/=.:~") else 0
                    for i in range(256))
 _RUN_MIN = b"\x01" * 20
-#: ``name":"`` after ``","``: the next value of an object (see :func:`_joins_a_run`).
-_NEXT_KEY = re.compile(rb'[A-Za-z0-9_\-]{1,40}":"')
 #: bytes.translate table for :func:`_joins_a_run`'s first look: token characters to ``a``,
 #: quotes and commas as they are, anything else to a space.
 _JOINT_VIEW = bytes(ord("a") if _RUN_BYTES[i] else i if i in b'",' else ord(" ")
                     for i in range(256))
-#: In that view: two whole strings of token characters joined (``","``, maybe ``name":"``),
-#: one of them ten or more long (``:`` is a token character: ``"a"`` is ``":"``).
-_JOINED_STRINGS = re.compile(
-    rb'"(?:a{10,}","(?:a{1,40}"a")?a+|a+","(?:a{1,40}"a")?a{10,})"(?:[^a]|$)')
+#: In that view: a joint (``","``, maybe ``name":"``) then a whole string of token
+#: characters (group 1; ``:`` is one too, so a key's closing quote is followed by ``a``).
+_JOINT_THEN_STRING = re.compile(rb'","(?:a{1,40}"a")?(a+)(?="(?:[^a]|$))')
 _JOINABLE_KEY = re.compile(r"[A-Za-z0-9_\-]{1,40}")
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-+/=.:~]+")
 #: The only characters whose lower case holds an ASCII letter (U+0130, U+212A), in UTF-8.
@@ -545,20 +541,11 @@ def _joins_a_run(encoded: bytes, runs: bytes) -> bool:
     """True when two consecutive strings of a list or object in the JSON text ``encoded``
     (``"a","b"`` or ``"a","name":"b"``) are all token characters, 20 or more together:
     where :func:`_split_secrets` looks. ``runs`` is ``encoded`` through ``_RUN_BYTES``."""
-    if not _JOINED_STRINGS.search(encoded.translate(_JOINT_VIEW)):
-        return False  # (a first look: one of the two would have ten or more characters)
-    i = encoded.find(b'","')
-    while i != -1:
-        a = runs.rfind(b"\x00", 0, i) + 1
-        start = i + 3
-        key = _NEXT_KEY.match(encoded, start)
-        if key is not None:
-            start = key.end()
-        end = runs.find(b"\x00", start)
-        if (a > 0 and encoded[a - 1:a] == b'"' and (i - a) + (end - start) >= 20
-                and encoded[end:end + 1] == b'"' and encoded[end + 1:end + 2] != b":"):
+    for m in _JOINT_THEN_STRING.finditer(encoded.translate(_JOINT_VIEW)):
+        i = m.start()
+        a = runs.rfind(b"\x00", 0, i) + 1  # where the string before the joint starts
+        if a > 0 and encoded[a - 1:a] == b'"' and (i - a) + len(m[1]) >= 20:
             return True
-        i = encoded.find(b'","', i + 1)
     return False
 
 
