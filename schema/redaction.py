@@ -196,16 +196,19 @@ _NAME_START = re.compile(
 #: The same words in one Aho-Corasick pass over lower-cased text (re's case-insensitive
 #: alternation tries every word at every position: several times slower).
 _NAME_SCAN = AhoCorasick(list(ASSIGNMENT_ANCHORS))
-#: Values that are no secret: references, placeholders, code.
+#: Values that are no secret: references and placeholders.
 _NOT_A_VALUE = re.compile(
     r"(?i)(?:\$\{?[A-Za-z_]|\{\{|%\(|<|orgconfig:|env[.\[(]|os\.environ|process\.env|"
     r"getenv|secrets\.|vault:|\[REDACTED\])"
     r"|(?:null|none|nil|true|false|undefined|required|optional|string|str|bytes|int|any|"
     r"secret|password|token|redacted|hidden|masked|bearer|basic|digest)$"
-    r"|(.)\1*$"  # one character repeated: ****, xxxx
-    r"|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?:\(.*)?$"  # settings.DB_PASSWORD, cfg.get(...)
+    r"|(.)\1*$")  # one character repeated: ****, xxxx
+#: Unquoted values that are code, not a literal.
+_WORD = r"(?:[a-z_][a-z0-9_]*|[A-Z_][A-Z0-9_]*|[A-Z][a-z0-9_]*)"  # not mIxEd like a token
+_EXPRESSION = re.compile(
+    f"{_WORD}(?:\\.{_WORD})+(?:\\(.*)?$"  # settings.DB_PASSWORD, cfg.get(...)
     r"|[A-Za-z_]\w*\(.*$"  # get_password()
-    r"|(?-i:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)$")  # an environment variable's name
+    r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")  # an environment variable's name
 #: A bare lower-case word followed by more words is prose ("Token: used for auth").
 _PROSE_AFTER = re.compile(r"[ \t]+[a-z]")
 
@@ -251,6 +254,8 @@ def _is_assigned_secret(name: str, op: str, value: str, bare: bool, around: str,
     """``around``: the character before the name and the quote after it (if any)."""
     if not is_secret_key(name) or not _plausible_value(value):
         return False
+    if bare and _EXPRESSION.match(value.strip()):
+        return False
     if op == ">" and around[:1] != "<":
         return False  # '>' only closes an XML tag: <apiToken>...</apiToken>
     if op == "(" and bare:
@@ -264,7 +269,7 @@ def _is_assigned_secret(name: str, op: str, value: str, bare: bool, around: str,
 
 def _plausible_value(value: str) -> bool:
     v = value.strip().rstrip(")]},;:")
-    if is_secret_key(v) and not any(c.isdigit() for c in v):
+    if is_secret_key(v) and not any(c.isdigit() for c in v) and v.isidentifier():
         return False  # api_key=api_key: a variable, not its value
     return (len(v) >= 4 and any(c.isalnum() for c in v)
             and _NOT_A_VALUE.match(v) is None)

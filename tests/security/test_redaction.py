@@ -101,3 +101,35 @@ def test_values_that_cannot_hold_a_secret_are_kept_under_secret_keys() -> None:
     assert r.json(kept) == kept
     hidden = {"password": 0, "pin": 1234, "otp": 1.5, "secrets": ["x"], "token": {"a": 1}}
     assert r.json(hidden) == dict.fromkeys(hidden, REDACTED)
+
+
+def test_keys_that_redact_alike_keep_both_values() -> None:
+    a, b = "ghp_" + "A1b2" * 9, "ghp_" + "C3d4" * 9
+    r = Redactor()
+    out = r.json({f"token {a}": 1, f"token {b}": 2, "token [REDACTED]": 3, "n": 4})
+    assert out == {"token [REDACTED]": 3, "token [REDACTED]#2": 1, "token [REDACTED]#3": 2,
+                   "n": 4}
+    assert r.json({f"token {a}": 1, f"token {b}": 2}) == {"token [REDACTED]": 1,
+                                                          "token [REDACTED]#2": 2}
+
+
+def test_orgconfig_references_stay_references() -> None:
+    r = Redactor()
+    kept = {"token": "orgconfig:github.ci", "api_key": "orgconfig:stripe_secret_key",
+            "note": "call with api_key=orgconfig:openai_prod"}
+    assert r.json(kept) == kept
+    # a reference is kept, not what a caller hides in it
+    assert r.json({"token": "orgconfig:ghp_" + "A1b2" * 9}) == {"token": "orgconfig:[REDACTED]"}
+    assert r.json({"token": "orgconfig: plus a real value"}) == {"token": REDACTED}
+
+
+def test_text_is_searched_in_its_normal_form() -> None:
+    r = Redactor()
+    token = "ghp_" + "A1b2" * 9
+    hidden = f"pass\u200bword=hunter22 and {token[:8]}\u200d{token[8:]}"
+    out = r.text(hidden)
+    assert "hunter22" not in out and token[8:] not in out
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in "AKIA") + "IOSFODNN7EXAMPLE"
+    assert "IOSFODNN7EXAMPLE" not in r.text(f"key id {wide}")
+    assert r.json({"pass\u200bword": "x", "\uff30\uff37\uff24": "y"}) == {
+        "pass\u200bword": REDACTED, "\uff30\uff37\uff24": REDACTED}

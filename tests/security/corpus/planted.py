@@ -6,6 +6,10 @@ under cmd/generate/config/rules/, whose sample contexts are :data:`GITLEAKS_CONT
 detect-secrets' plugin fixtures (keyword, basic auth, private key, IBM, SoftLayer, Cloudant,
 npm...). Every value is generated here from a fixed seed: none is a real credential.
 
+:func:`make_planted` makes a corpus from a seed: :data:`PLANTED` is the fixed one; a test
+that searches shared servers' files makes its own, so nothing written by an earlier run
+(whatever redacted it) can be mistaken for a leak of this one.
+
 Each :class:`Planted` has the ``secret`` that must never be stored (or several ``parts``
 when it is split in two), a ``carrier`` text that holds it, and for JSON-borne kinds a
 ``payload``; ``bare`` says whether the secret alone is recognisable (so it can be planted
@@ -347,15 +351,20 @@ def _obfuscated() -> list[Planted]:
     return out
 
 
-#: Secrets only the operator's configuration knows.
-LITERALS = ["opsLiteral-Zebra-4411", "corp-vault-7f3e91"]
-
-
-def _literals() -> list[Planted]:
+def _literals(literals: list[str]) -> list[Planted]:
     return [Planted("configured literal", s, f"the vault returned {s} for this run", bare=True)
-            for s in LITERALS]
+            for s in literals]
 
 
-PLANTED: list[Planted] = [*_tokens(), *_keyword_rules(), *_detect_secrets_keywords(),
-                          *_urls(), *_keys_and_headers(), *_keyed(), *_split(),
-                          *_obfuscated(), *_literals()]
+def make_planted(seed: int) -> tuple[list[Planted], list[str]]:
+    """The planted secrets drawn with ``seed``, and the literals an operator would configure
+    for the ones only configuration knows."""
+    global _RNG
+    _RNG = random.Random(seed)
+    literals = [f"opsLiteral-{r(ALNUM, 10)}", f"corp-vault-{r(HEX, 8)}"]
+    planted = [*_tokens(), *_keyword_rules(), *_detect_secrets_keywords(), *_urls(),
+               *_keys_and_headers(), *_keyed(), *_split(), *_obfuscated(), *_literals(literals)]
+    return planted, literals
+
+
+PLANTED, LITERALS = make_planted(20261204)
