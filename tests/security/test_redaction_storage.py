@@ -48,7 +48,9 @@ def _data_dirs(harness: Harness) -> list[Path]:
     if harness.name == "neo4j":
         port = os.environ.get("NEO4J_BOLT_PORT", "7687")
         return [CACHE / "neo4j" / f"port-{port}" / "data"]
-    return [CACHE / "dgraph" / "data" / "p", CACHE / "dgraph" / "data" / "w"]
+    port = os.environ.get("DGRAPH_GRPC_PORT", "9080")
+    data = CACHE / "dgraph" / ("data" if port == "9080" else f"data-port-{port}")
+    return [data / "p", data / "w"]
 
 
 @pytest.fixture(scope="module", params=["embedded", "neo4j", "dgraph"])
