@@ -32,10 +32,23 @@ from .limits import (
     check_json,
     check_text,
 )
+from .redaction import Redactor
 
-Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+#: Finds secrets in ids and step type names, which are stored as given (never redacted).
+_SECRET_FINDER = Redactor()
+
+
+def _not_a_secret(value: str) -> str:
+    if _SECRET_FINDER.holds_secret(value):
+        raise ValueError("looks like a secret (it matches a secret pattern); ids and step "
+                         "types are stored as given, so it is refused")
+    return value
+
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN), AfterValidator(_not_a_secret)]
 StepTypeName = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.:\-]{0,63}$")
+    str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.:\-]{0,63}$"),
+    AfterValidator(_not_a_secret),
 ]
 Tokens = Annotated[int, Field(ge=0, le=MAX_TOKENS)]
 DurationMs = Annotated[float, Field(ge=0, le=MAX_DURATION_MS, allow_inf_nan=False)]

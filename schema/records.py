@@ -73,19 +73,20 @@ def step_record(
     """
     given = (inp.content, inp.input_data, inp.output_data, inp.input_summary,
              inp.output_summary, inp.alternatives_considered, inp.selected_alternative,
-             inp.metadata)
+             inp.metadata, inp.model_id)
     stored: tuple[Any, ...]
     if not include_reasoning:
-        stored = (None,) * len(given)
+        stored = (None,) * (len(given) - 1) + (policy.text(inp.model_id),)
     elif policy.untouched(given):  # the common case: nothing to redact or truncate
         stored = (*given[:5], list(inp.alternatives_considered), *given[6:])
     else:
         stored = (policy.text(inp.content), policy.json(inp.input_data),
                   policy.json(inp.output_data), policy.text(inp.input_summary),
                   policy.text(inp.output_summary), policy.texts(list(inp.alternatives_considered)),
-                  policy.text(inp.selected_alternative), policy.json(inp.metadata))
+                  policy.text(inp.selected_alternative), policy.json(inp.metadata),
+                  policy.text(inp.model_id))
     content, input_data, output_data, input_summary, output_summary, alternatives, selected, \
-        metadata = stored
+        metadata, model_id = stored
     return _compact({
         "step_id": step_id,
         "step_type": inp.step_type,
@@ -99,7 +100,7 @@ def step_record(
         "selected_alternative": selected,
         "confidence": inp.confidence,
         "duration_ms": inp.duration_ms,
-        "model_id": inp.model_id,
+        "model_id": model_id,
         "input_tokens": inp.input_tokens,
         "output_tokens": inp.output_tokens,
         "thinking_tokens": inp.thinking_tokens,
@@ -115,9 +116,9 @@ def api_call_record(
     return _compact({
         "call_id": call_id,
         "step_id": inp.step_id,
-        "api_type": inp.api_type,
+        "api_type": policy.text(inp.api_type),
         "endpoint": policy.text(inp.endpoint),
-        "method": inp.method,
+        "method": policy.text(inp.method),
         "status_code": inp.status_code,
         "latency_ms": inp.latency_ms,
         "request_tokens": inp.request_tokens,
@@ -137,7 +138,7 @@ def human_input_record(
         "step_id": inp.step_id,
         "question": policy.text(inp.question) if include_reasoning else None,
         "answer": policy.text(inp.answer) if include_reasoning else None,
-        "answered_by": inp.answered_by,
+        "answered_by": policy.text(inp.answered_by),
         "answered_at": policy.time(inp.answered_at, field="answeredAt") if inp.answered_at
         else None,
         "created_at": utc_iso(),

@@ -1,25 +1,34 @@
 """Secret redaction at storage time, before hashing: nothing secret is ever stored.
 
-Three detectors run over every text field and every string, key and value of JSON
-payloads, at any depth:
+These detectors run over every text field and every string, key and value of JSON
+payloads, at any depth, after normalisation (:func:`~.redaction_keys.normalise`: zero
+width and other format characters removed, compatibility forms folded):
 
-* **secret-like keys**: a JSON value under a key such as ``password``, ``api_key``,
-  ``authorization`` or ``refresh_token`` is replaced whole, whatever it is;
-* **patterns**: bearer/basic credentials, JWTs, private key blocks, passwords inside
-  connection strings, ``key=value`` assignments in free text, and the token formats of
-  common cloud and SaaS providers — ours below, plus the regex detectors of Yelp's
-  ``detect-secrets`` (a maintained library) for the formats it knows;
+* **secret-like names** (:mod:`.redaction_keys`): a JSON value under a key such as
+  ``db_password``, ``secretToken`` or ``STRIPE_SECRET_KEY`` is replaced whole, and so is
+  the value of a header given as a ``[name, value]`` pair or a ``{"name": ..., "value":
+  ...}`` object; in free text, the value after such a name and ``=``, ``:``, ``:=``,
+  ``=>``... (``db_password: hunter2``, ``twitterToken := "..."``);
+* **patterns**: bearer/basic credentials, JWTs, private key blocks (with or without their
+  END line), credentials in URLs of any scheme, bare AWS secret access keys (40 characters
+  of high entropy), and the token formats of cloud and SaaS providers — ours below, plus
+  the regex detectors of Yelp's ``detect-secrets`` (a maintained library);
+* **split secrets**: a provider token cut in two consecutive strings of a list or object;
 * **literal secrets** the operator configures (``TRACEGRAPH_SECRETS`` or
   :class:`Redactor` ``literals``).
 
-Each secret becomes :data:`REDACTED`. A cheap pre-check (substring anchors) skips the
-regexes for the common text that holds no candidate at all.
+Each secret becomes :data:`REDACTED`. References to the organisation's configuration
+(``orgconfig:stripe_key``, seed 003) stay references. Two keys that redact to the same
+text both keep their value (the later one suffixed ``#2``, ``#3``...). A cheap pre-check
+(:meth:`Redactor.clean`) skips all of it for the common text that holds no candidate.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -28,41 +37,45 @@ from typing import Any
 import orjson
 from ahocorasick_rs import AhoCorasick, BytesAhoCorasick
 
+from .redaction_keys import KEY_ANCHORS, SECRET_KEYS, is_normal, is_secret_key, normalise
+
+__all__ = ["REDACTED", "SECRET_KEYS", "Redactor", "is_secret_key"]
+
 REDACTED = "[REDACTED]"
 
-#: Keys whose values are secrets (compared after lower-casing and removing ``-``/``_``).
-SECRET_KEYS = frozenset({
-    "password", "passwd", "pwd", "pass", "passphrase", "secret", "secrets", "clientsecret",
-    "token", "accesstoken", "refreshtoken", "idtoken", "sessiontoken", "authtoken",
-    "bearertoken", "apitoken", "oauthtoken", "csrftoken", "xsrftoken",
-    "apikey", "xapikey", "apisecret", "secretkey", "accesskey", "accesskeyid",
-    "secretaccesskey", "privatekey", "signingkey", "encryptionkey", "masterkey",
-    "authorization", "proxyauthorization", "auth", "credential", "credentials",
-    "cookie", "setcookie", "connectionstring", "dsn", "databaseurl", "webhooksecret",
-    "awssecretaccesskey", "awssessiontoken", "clientkey", "sharedsecret", "pin", "otp",
-})
-
-_KEYWORD = (r"(?:pass(?:word|wd|phrase)?|pwd|secret|client[_-]?secret|api[_-]?key|"
-            r"(?:secret|signing|encryption|master)[_-]?key|(?:session|id)[_-]?token|"
-            r"api[_-]?token|access[_-]?token|refresh[_-]?token|auth[_-]?token|"
-            r"access[_-]?key(?:[_-]?id)?|secret[_-]?access[_-]?key|private[_-]?key|token)")
+#: A reference to a secret the organisation keeps in its configuration (seed 003): kept
+#: as it is under a secret-like key or after ``key=``, since it names the secret without
+#: holding it (token patterns still apply to the name).
+ORGCONFIG_REFERENCE = re.compile(r"orgconfig:[A-Za-z0-9_.\-/]{1,128}")
 
 #: Context patterns: (name, anchors, pattern, group to redact; 0 = the whole match). A
 #: pattern only runs when one of its anchors occurs in the lower-cased text.
 CONTEXT_PATTERNS: tuple[tuple[str, tuple[str, ...], str, int], ...] = (
     ("private key block", ("-----begin",),
-     r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY"
-     r"(?: BLOCK)?-----", 0),
+     r"-----BEGIN[A-Z0-9 _-]*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END[A-Z0-9 _-]*"
+     r"PRIVATE KEY(?: BLOCK)?-----|[\s\S]*)", 0),  # no END line: all that follows
     ("bearer or basic credential", ("bearer", "basic", "token"),
-     r"(?i)\b(?:bearer|basic|token)\s+([A-Za-z0-9\-._~+/]{8,}=*)", 1),
-    ("password in a URL or connection string", ("://",),
-     r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]+:([^\s@'\"/]+)@", 1),
-    ("key=value secret", ("pass", "pwd", "secret", "key", "token"),
-     r"(?i)(?<![A-Za-z0-9])[\"']?" + _KEYWORD + r"[\"']?\s*(?:=|:|=>)\s*[\"']?"
-     r"([^\s\"',;&]{4,})", 1),
+     # (a credential has a digit, a capital or a base64 sign: "Basic arithmetic" is none)
+     r"\b(?i:bearer|basic|token)\s+(?=[A-Za-z0-9\-._~+/]*[0-9A-Z+/])([A-Za-z0-9\-._~+/]{8,}=*)",
+     1),
+    # any scheme, an empty user, '/' or '@' in the password; not a port and path
+    ("credential in a URL", ("://",),
+     r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:@/'\"]*:(?!\d+(?:[/?#\s'\"]|$))"
+     r"([^\s'\"]+?)@(?=[^\s'\"@/]*(?:[/?#\s'\"]|$))", 1),
     ("connection string Password=", ("password=", "pwd=", "accountkey=", "sharedaccesskey="),
      r"(?i)\b(?:password|pwd|accountkey|sharedaccesskey)=([^;\s\"']+)", 1),
-    ("Slack webhook", ("hooks.slack",), r"https://hooks\.slack\.com/services/[A-Za-z0-9_/]+", 0),
+    ("Slack webhook", ("hooks.slack",),
+     r"(?:https?://)?hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_+/]+", 0),
+    ("Microsoft Teams webhook", ("webhook.office",),
+     r"https://[A-Za-z0-9]+\.webhook\.office\.com/webhookb2/\S+", 0),
+    ("secret-named setting of an XML file", ("key=",),
+     r"(?i)\bkey\s*=\s*\"[^\"]{0,40}?(?:pass|pwd|secret|token|api_?key|credential)[^\"]{0,40}\""
+     r"\s+value\s*=\s*\"([^\"]+)\"", 1),
+    ("value of a command-line option", ("--",),
+     r"(?i)(?:^|\s)--[a-z0-9\-]{0,40}(?:pass(?:word)?|secret|token|api-?key|credentials?)"
+     r"(?:=|[ \t]+)[\"']?([^\s\"'-][^\s\"']{3,})", 1),
+    ("password of curl -u", ("curl",),
+     r"\bcurl\b[^\n]*?\s(?:-u|--user)(?:=|\s+)[\"']?[^\s:\"']*:([^\s\"']+)", 1),
 )
 
 #: Token formats of cloud and SaaS providers, checked against each long unbroken run of
@@ -71,28 +84,70 @@ TOKEN_PATTERNS: tuple[tuple[str, str], ...] = (
     ("JWT", r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_\-+/=]{5,}"),
     ("AWS access key id", r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"),
     ("GitHub token", r"(?:gh[pousr]_[A-Za-z0-9_]{30,}|github_pat_[A-Za-z0-9_]{22,})"),
-    ("GitLab token", r"gl(?:pat|dt|ft|soat|rt|cbt|ptt|oas)-[A-Za-z0-9_\-]{20,}"),
+    ("GitLab token", r"gl(?:pat|dt|ft|soat|rt|cbt|ptt|oas|imt|agent|ffct)-[A-Za-z0-9_\-]{20,}"),
     ("Slack token", r"xox[abposre]-[A-Za-z0-9\-]{10,}"),
-    ("Stripe key", r"(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,}"),
-    ("OpenAI or Anthropic key", r"sk-(?:proj-|ant-(?:api\d\d-)?|svcacct-)?[A-Za-z0-9_\-]{20,}"),
+    ("Slack app token", r"xapp-\d-[A-Za-z0-9\-]{10,}"),
+    ("Stripe key", r"(?:sk|rk|pk)_(?:live|test|prod)_[0-9A-Za-z]{10,}"),
+    ("OpenAI or Anthropic key",
+     r"sk-(?:proj-|ant-(?:api\d\d-|admin\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
     ("Google API key", r"AIza[0-9A-Za-z_\-]{35}"),
     ("Google OAuth token", r"ya29\.[0-9A-Za-z_\-]{20,}"),
     ("SendGrid key", r"SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}"),
-    ("Twilio key", r"(?<![0-9a-zA-Z])(?:SK|AC)[0-9a-f]{32}(?![0-9a-zA-Z])"),
-    ("Hugging Face token", r"hf_[A-Za-z0-9]{30,}"),
+    ("Twilio key", r"(?<![0-9a-zA-Z])(?:SK|AC)[0-9a-fA-F]{32}(?![0-9a-zA-Z])"),
+    ("Hugging Face token", r"(?:hf_|api_org_)[A-Za-z0-9]{30,}"),
     ("npm token", r"npm_[A-Za-z0-9]{36}"),
     ("PyPI token", r"pypi-AgE[A-Za-z0-9_\-]{50,}"),
     ("Azure storage key", r"(?<=AccountKey=)[A-Za-z0-9+/=]{40,}"),
+    ("Azure AD client secret", r"(?<![A-Za-z0-9_~.])[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}"),
     ("Mailchimp key", r"[0-9a-f]{32}-us\d{1,2}"),
-    ("Square token", r"sq0(?:csp|atp)-[0-9A-Za-z_\-]{22,}"),
+    ("Square token", r"(?:sq0(?:csp|atp)-|EAAA)[0-9A-Za-z_\-]{22,}"),
     ("Shopify token", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"),
     ("DigitalOcean token", r"do[opr]_v1_[a-f0-9]{64}"),
     ("Telegram bot token", r"\d{8,10}:AA[0-9A-Za-z_\-]{33}"),
     ("Discord bot token", r"[MNO][A-Za-z\d_\-]{23,25}\.[A-Za-z\d_\-]{6}\.[A-Za-z\d_\-]{27,}"),
+    ("Grafana key", r"eyJrIjoi[A-Za-z0-9]{70,}"),
+    ("Facebook page token", r"EAA[MC][A-Za-z0-9]{100,}"),
+    ("GitLab session cookie", r"_gitlab_session=[0-9a-z]{32}"),
+    # the token formats of gitleaks' rules that a unique prefix identifies
+    ("prefixed API token", "|".join((
+        r"dapi[a-f0-9]{32}", r"pplx-[a-zA-Z0-9]{48}", r"pnu_[a-zA-Z0-9]{36}",
+        r"pul-[a-f0-9]{40}", r"rdme_[a-z0-9]{70}", r"rubygems_[a-f0-9]{48}",
+        r"sntryu_[a-f0-9]{64}", r"sntrys_eyJ[a-zA-Z0-9+/=_]{30,}", r"dp\.pt\.[a-zA-Z0-9]{43}",
+        r"dt0c01\.[a-zA-Z0-9]{24}\.[a-zA-Z0-9]{64}", r"lin_api_[a-zA-Z0-9]{40}",
+        r"ntn_[0-9]{11}[A-Za-z0-9]{35}", r"glc_[A-Za-z0-9+/]{32,}",
+        r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}", r"hv[sb]\.[\w-]{90,}",
+        r"fio-u-[a-zA-Z0-9\-_=]{64}", r"duffel_(?:test|live)_[a-zA-Z0-9_\-=]{43}",
+        r"shippo_(?:live|test)_[a-fA-F0-9]{40}", r"pscale_(?:tkn|oauth|pw)_[\w=.\-]{32,64}",
+        r"PMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}", r"xkeysib-[a-f0-9]{64}-[a-zA-Z0-9]{16}",
+        r"AKCp[A-Za-z0-9]{69}", r"ico-[a-zA-Z0-9]{32}",
+        r"FLW(?:SECK|PUBK)_TEST-[a-hA-H0-9]{12,32}(?:-X)?", r"EZ[AT]K[a-zA-Z0-9]{54}",
+        r"CLOJARS_[a-zA-Z0-9]{60}", r"HRKU-AA[0-9a-zA-Z_\-]{58}", r"ABSK[A-Za-z0-9+/]{109,}",
+        r"tk-us-[\w-]{48}", r"sm_[aps]at_[a-zA-Z0-9]{16}",
+        r"dnkey-[a-z0-9=_\-]{26}-[a-z0-9=_\-]{52}", r"ops_eyJ[a-zA-Z0-9+/]{250,}",
+        r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}", r"LTAI[a-zA-Z0-9]{20}",
+        r"sha256~[\w-]{43}", r"v1\.0-[a-f0-9]{24}-[a-f0-9]{146}", r"API-[A-Z0-9]{26}",
+        r"A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}"
+        r"-[A-Z0-9]{5}",
+        r"sgp_(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}", r"fo1_[\w-]{43}",
+        r"fm(?:1[ar]|2)_[a-zA-Z0-9+/]{100,}", r"4b1d[A-Za-z0-9]{38}", r"cmVmd[A-Za-z0-9]{59}",
+        r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}",
+        r"(?:pat|sat)\.[a-zA-Z0-9_-]{22}\.[a-zA-Z0-9]{24}\.[a-zA-Z0-9]{20}",
+        r"[a-z0-9]{14}\.atlasv1\.[a-z0-9\-_=]{60,70}", r"GR1348941[\w-]{20}",
+        r"(?:sc|ext|scauth|authress)_[a-z0-9]{5,30}\.[a-z0-9]{4,6}\.acc[_-][a-z0-9-]{10,32}"
+        r"\.[a-z0-9+/_=-]{30,120}"))),
+    # 40 characters of base64, all three kinds of character (keep it last: _AWS_SECRET)
+    ("AWS secret access key",
+     r"(?<![A-Za-z0-9+/])(?=[A-Za-z0-9+/]{0,39}[A-Z])(?=[A-Za-z0-9+/]{0,39}[a-z])"
+     r"(?=[A-Za-z0-9+/]{0,39}[0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/=])"),
 )
 
+#: Entropy (bits per character) a bare 40-character AWS secret access key must reach: a
+#: random one has about 4.9 and nearly never under 4.3; words and repeated text are lower.
+AWS_SECRET_MIN_ENTROPY = 4.0
+_AWS_SECRET = len(TOKEN_PATTERNS) - 1
+
 #: A run of token characters long enough to hold any token format above.
-_RUN = re.compile(r"[A-Za-z0-9_\-+/=.:]{20,}")
+_RUN = re.compile(r"[A-Za-z0-9_\-+/=.:~]{20,}")
 
 
 def _detect_secrets_patterns() -> list[re.Pattern[str]]:
@@ -120,17 +175,126 @@ def _detect_secrets_patterns() -> list[re.Pattern[str]]:
     return patterns
 
 
+#: ``name = value`` in free text: the name (checked by :func:`is_secret_key`) ends at the
+#: operator; the value is quoted (then it may hold spaces) or runs to a space or quote.
+_ASSIGNMENT = re.compile(
+    r"(?P<name>[A-Za-z0-9_.\-$@]{1,80})(?P<close>[\"'`\]]?)"
+    r"(?:[ \t]+(?:string|String|str|bytes|char\*?|\[\]byte))?"  # var apiToken string = "..."
+    r"[ \t]{0,3}(?:\[\d*\])?[ \t]{0,3}"
+    r"(?P<op>=>|={1,3}|!==?|:{1,3}=|\?=|\.=|:|,|>|\()"
+    r"[ \t]{0,3}(?:\r?\n[ \t]{0,8})?@?"
+    r"(?:\"(?P<dq>[^\"\n]{1,256})\"|'(?P<sq>[^'\n]{1,256})'|`(?P<bq>[^`\n]{1,256})`"
+    r"|(?P<bare>[^\s\"'`,;&<]{1,256}))")
+#: ``"value" == name`` (a comparison with the literal first).
+_COMPARED = re.compile(r"(?P<q>[\"'`])(?P<value>[^\"'`\n]{1,256})(?P=q)\s*[!=]==?\s*"
+                       r"(?P<name>[A-Za-z0-9_.\-$@]{1,80})")
+#: Words after which a name starts: the assignment detector runs from each.
+ASSIGNMENT_ANCHORS = ("pass", "pw", "secret", "token", "key", "auth", "credential", "creds",
+                      "cookie", "dsn", "connection")
+_NAME_START = re.compile(
+    r"(?i)pass|pw|secret|token|key|auth|credential|creds|cookie|dsn|connection")
+#: The same words in one Aho-Corasick pass over lower-cased text (re's case-insensitive
+#: alternation tries every word at every position: several times slower).
+_NAME_SCAN = AhoCorasick(list(ASSIGNMENT_ANCHORS))
+#: Values that are no secret: references and placeholders.
+_NOT_A_VALUE = re.compile(
+    r"(?i)(?:\$\{?[A-Za-z_]|\{\{|%\(|<|orgconfig:|env[.\[(]|os\.environ|process\.env|"
+    r"getenv|secrets\.|vault:|\[REDACTED\])"
+    r"|(?:null|none|nil|true|false|undefined|required|optional|string|str|bytes|int|any|"
+    r"secret|password|token|redacted|hidden|masked|bearer|basic|digest)$"
+    r"|(.)\1*$")  # one character repeated: ****, xxxx
+#: Unquoted values that are code, not a literal.
+_WORD = r"(?:[a-z_][a-z0-9_]*|[A-Z_][A-Z0-9_]*|[A-Z][a-z0-9_]*)"  # not mIxEd like a token
+_EXPRESSION = re.compile(
+    f"{_WORD}(?:\\.{_WORD})+(?:\\(.*)?$"  # settings.DB_PASSWORD, cfg.get(...)
+    r"|[A-Za-z_]\w*\(.*$"  # get_password()
+    r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")  # an environment variable's name
+#: A bare lower-case word followed by more words is prose ("Token: used for auth").
+_PROSE_AFTER = re.compile(r"[ \t]+[a-z]")
+
+
+def _assignment_spans(s: str) -> list[tuple[int, int]]:
+    """Spans of the values assigned to secret-like names in ``s``."""
+    spans: list[tuple[int, int]] = []
+    done = 0
+    lower = s.lower()
+    if len(lower) == len(s):
+        hits = [(b, e) for _, b, e in _NAME_SCAN.find_matches_as_indexes(lower)]
+    else:  # (lower case changed the length: positions would not match)
+        hits = [m.span() for m in _NAME_START.finditer(s)]
+    for hit_start, hit_end in hits:
+        if hit_start < done:
+            continue
+        start = hit_start
+        while start > 0 and start > hit_start - 80 and (
+                s[start - 1].isalnum() or s[start - 1] in "_.-$@"):
+            start -= 1
+        m = _ASSIGNMENT.match(s, start)
+        if m is None:
+            continue
+        done = m.end()
+        name = m.group("name").lstrip("$@.-")
+        group = next(g for g in ("dq", "sq", "bq", "bare") if m.group(g) is not None)
+        value = m.group(group)
+        before = s[start - 1] if start else ""
+        if not _is_assigned_secret(name, m.group("op"), value, group == "bare",
+                                   before + m.group("close"), s, m.end()):
+            done = hit_end
+            continue
+        spans.append(m.span(group))
+    if "==" in s:
+        for m in _COMPARED.finditer(s):
+            if is_secret_key(m.group("name")) and _plausible_value(m.group("value")):
+                spans.append(m.span("value"))
+    return spans
+
+
+def _is_assigned_secret(name: str, op: str, value: str, bare: bool, around: str, s: str,
+                        end: int) -> bool:
+    """``around``: the character before the name and the quote after it (if any)."""
+    if not is_secret_key(name) or not _plausible_value(value):
+        return False
+    if bare and _EXPRESSION.match(value.strip()):
+        return False
+    if op == ">" and around[:1] != "<":
+        return False  # '>' only closes an XML tag: <apiToken>...</apiToken>
+    if op == "(" and bare:
+        return False  # a call's argument: only a quoted literal counts
+    if op == "," and (bare or around[1:] not in ("\"", "'")):
+        return False  # setProperty("API_TOKEN", "..."): a quoted name, then the literal
+    # "Password: must be 12 characters" is prose, "db_password: hunter2" is not
+    return not (bare and op == ":" and value.isalpha() and value.islower()
+                and _PROSE_AFTER.match(s, end) is not None)
+
+
+def _plausible_value(value: str) -> bool:
+    v = value.strip().rstrip(")]},;:")
+    if is_secret_key(v) and not any(c.isdigit() for c in v) and v.isidentifier():
+        return False  # api_key=api_key: a variable, not its value
+    return (len(v) >= 4 and any(c.isalnum() for c in v)
+            and _NOT_A_VALUE.match(v) is None)
+
+
 _CONTEXT = tuple((anchors, re.compile(p), g) for _, anchors, p, g in CONTEXT_PATTERNS)
 _TOKENS = tuple(re.compile(p) for _, p in TOKEN_PATTERNS) + tuple(_detect_secrets_patterns())
+#: The token formats that can be recognised across two strings (a prefix says what it is).
+_SPLIT_TOKENS = tuple(rx for i, rx in enumerate(_TOKENS) if i != _AWS_SECRET)
 
-#: The shortest anchors: every anchor of :data:`CONTEXT_PATTERNS` contains one of them.
-_MIN_ANCHORS = tuple(sorted(
-    a for a in {a for _, anchors, _, _ in CONTEXT_PATTERNS for a in anchors}
-    if not any(b != a and b in a for _, anchors, _, _ in CONTEXT_PATTERNS for b in anchors)))
-_MIN_ANCHOR_BYTES = tuple(a.encode() for a in _MIN_ANCHORS)
-#: Every shortest anchor in one pass (Aho-Corasick): of str, and of bytes.
-_ANCHOR_SCAN = AhoCorasick(list(_MIN_ANCHORS))
-_ANCHOR_BYTES_SCAN = BytesAhoCorasick(list(_MIN_ANCHOR_BYTES))
+#: The shortest anchors: every anchor of :data:`CONTEXT_PATTERNS` and of the assignment
+#: detector contains one of them.
+_ALL_ANCHORS = {a for _, anchors, _, _ in CONTEXT_PATTERNS for a in anchors} | set(
+    ASSIGNMENT_ANCHORS)
+_MIN_ANCHORS = tuple(sorted(a for a in _ALL_ANCHORS
+                            if not any(b != a and b in a for b in _ALL_ANCHORS)))
+#: Every anchor in one pass (Aho-Corasick, overlapping): which detectors have work to do.
+_ALL_ANCHOR_LIST = sorted(_ALL_ANCHORS)
+_ANCHOR_SCAN = AhoCorasick(_ALL_ANCHOR_LIST)
+#: For each context pattern and the assignment detector: the indexes of its anchors.
+_CONTEXT_ANCHORS = tuple(frozenset(_ALL_ANCHOR_LIST.index(a) for a in anchors)
+                         for anchors, _, _ in ((c[1], 0, 0) for c in CONTEXT_PATTERNS))
+_ASSIGNMENT_ANCHOR_IDS = frozenset(_ALL_ANCHOR_LIST.index(a) for a in ASSIGNMENT_ANCHORS)
+#: The shortest anchors in one pass, of bytes (for :meth:`Redactor.clean`).
+_ANCHOR_BYTES_SCAN = BytesAhoCorasick([a.encode() for a in _MIN_ANCHORS])
 
 
 def _scoped(p: re.Pattern[str]) -> str:
@@ -140,20 +304,55 @@ def _scoped(p: re.Pattern[str]) -> str:
     return f"(?{flags}:{p.pattern})" if flags else f"(?:{p.pattern})"
 
 
-#: Matches a token run exactly when one of :data:`_TOKENS` does (one search instead of many).
-_ANY_TOKEN = re.compile("|".join(_scoped(p) for p in _TOKENS))
+#: Literal parts of the "prefixed API token" pattern: every branch holds one of them.
+_TOKEN_PREFIXES = AhoCorasick([
+    "dapi", "pplx-", "pnu_", "pul-", "rdme_", "rubygems_", "sntryu_", "sntrys_", "dp.pt.",
+    "dt0c01.", "lin_api_", "ntn_", "glc_", "glsa_", "hvs.", "hvb.", "fio-u-", "duffel_",
+    "shippo_", "pscale_", "PMAK-", "xkeysib-", "AKCp", "ico-", "FLWSECK_TEST-",
+    "FLWPUBK_TEST-", "EZAK", "EZTK", "CLOJARS_", "HRKU-AA", "ABSK", "tk-us-", "sm_", "dnkey-",
+    "ops_eyJ", "AGE-SECRET-KEY-1", "LTAI", "sha256~", "v1.0-", "API-", "A3-", "sgp_", "fo1_",
+    "fm1", "fm2_", "4b1d", "cmVmd", "pat", "sat.", ".atlasv1.", "GR1348941", "sc_", "ext_",
+    "scauth_", "authress_"])
+#: Patterns without a literal start (or with dozens), each behind a cheap necessary
+#: condition in :func:`_any_token` instead of in the combined screen (an alternation with
+#: them costs several times more per run).
+_PREFIXED, _AZURE_AD = (next(i for i, (n, _) in enumerate(TOKEN_PATTERNS) if n == name)
+                         for name in ("prefixed API token", "Azure AD client secret"))
+_GUARDED = frozenset({_AWS_SECRET, _PREFIXED, _AZURE_AD})
+#: Matches a token run when one of the other :data:`_TOKENS` does (one search, not many).
+_ANY_TOKEN = re.compile("|".join(_scoped(p) for i, p in enumerate(_TOKENS) if i not in _GUARDED))
 
 
-#: ``"key":`` in lower-cased JSON text from which ``-``, ``_`` and spaces were deleted, for
-#: every key whose normal form (:func:`_normal_key`) is one of :data:`SECRET_KEYS` (one pass
-#: of an Aho-Corasick automaton for all of them).
-_SECRET_KEY = BytesAhoCorasick([b'"' + k.encode() + b'":' for k in sorted(SECRET_KEYS)])
+def _any_token(run: str) -> bool:
+    """True exactly when one of :data:`_TOKENS` matches in ``run``."""
+    return (_ANY_TOKEN.search(run) is not None
+            or (len(run) >= 40 and _TOKENS[_AWS_SECRET].search(run) is not None)
+            or ("Q~" in run and _TOKENS[_AZURE_AD].search(run) is not None)
+            or (bool(_TOKEN_PREFIXES.find_matches_as_indexes(run))
+                and _TOKENS[_PREFIXED].search(run) is not None))
+
+
+#: Secret-like names in lower-cased JSON text from which ``-``, ``_``, ``.`` and spaces
+#: were deleted (:data:`~.redaction_keys.KEY_ANCHORS`, one Aho-Corasick pass).
+_SECRET_KEY = BytesAhoCorasick([k.encode() for k in KEY_ANCHORS])
 #: bytes.translate table: token-run characters (:data:`_RUN`) to 1, every other byte to 0.
-_RUN_BYTES = bytes(1 if chr(i).isascii() and (chr(i).isalnum() or chr(i) in "_-+/=.:") else 0
+_RUN_BYTES = bytes(1 if chr(i).isascii() and (chr(i).isalnum() or chr(i) in "_-+/=.:~") else 0
                    for i in range(256))
 _RUN_MIN = b"\x01" * 20
+#: bytes.translate table for :func:`_joins_a_run`'s first look: token characters to ``a``,
+#: quotes and commas as they are, anything else to a space.
+_JOINT_VIEW = bytes(ord("a") if _RUN_BYTES[i] else i if i in b'",' else ord(" ")
+                    for i in range(256))
+#: In that view: a joint (``","``, maybe ``name":"``) then a whole string of token
+#: characters (group 1; ``:`` is one too, so a key's closing quote is followed by ``a``).
+_JOINT_THEN_STRING = re.compile(rb'","(?:a{1,40}"a")?(a+)(?="(?:[^a]|$))')
+_JOINABLE_KEY = re.compile(r"[A-Za-z0-9_\-]{1,40}")
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-+/=.:~]+")
 #: The only characters whose lower case holds an ASCII letter (U+0130, U+212A), in UTF-8.
 _LOWERS_TO_ASCII = ("\u0130".encode(), "\u212a".encode())
+#: Object fields that name the header or setting whose value sits beside them.
+_NAME_FIELDS = ("name", "key", "header", "field", "Name", "Key", "Header")
+_VALUE_FIELDS = ("value", "Value")
 
 
 def _holds_no_secret(v: Any) -> bool:
@@ -163,7 +362,15 @@ def _holds_no_secret(v: Any) -> bool:
 
 
 def _normal_key(key: str) -> str:
-    return key.lower().replace("-", "").replace("_", "").replace(" ", "")
+    """(Kept for callers of the former name.)"""
+    from .redaction_keys import normal_key
+
+    return normal_key(key)
+
+
+def _entropy(s: str) -> float:
+    n = len(s)
+    return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
 
 
 @dataclass
@@ -182,6 +389,8 @@ class Redactor:
     #: The literals as they appear inside JSON text; None when one cannot be encoded (then
     #: :meth:`clean` never vouches for a text).
     _escaped_literals: tuple[bytes, ...] | None = field(init=False, default=())
+    #: Object keys as stored (keys repeat from value to value; bounded, see :meth:`_key`).
+    _keys: dict[str, str] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         env = os.environ.get("TRACEGRAPH_SECRETS", "")
@@ -195,20 +404,45 @@ class Redactor:
             self._escaped_literals = None
 
     def text(self, s: str) -> str:
-        """``s`` with every secret replaced."""
+        """``s`` with every secret replaced.
+
+        Text that normalisation changes (zero width characters inside a token, fullwidth
+        letters) is searched in its normal form too; when that finds a secret, the normal
+        form with the secret replaced is what is returned.
+        """
+        if not is_normal(s):
+            n = normalise(s)
+            redacted = self._text(n)
+            if redacted != n:
+                return redacted
+        return self._text(s)
+
+    def _text(self, s: str) -> str:
         for lit in self._literals:
             if lit in s:
                 s = s.replace(lit, REDACTED)
-        lower = s.lower()
-        if _ANCHOR_SCAN.find_matches_as_indexes(lower):
-            for anchors, rx, group in _CONTEXT:
-                if any(a in lower for a in anchors) and rx.search(s):
+        hits = {i for i, _, _ in _ANCHOR_SCAN.find_matches_as_indexes(
+            s.lower(), overlapping=True)}
+        if hits:
+            for (_, rx, group), anchors in zip(_CONTEXT, _CONTEXT_ANCHORS, strict=True):
+                if not hits.isdisjoint(anchors) and rx.search(s):
                     s = rx.sub(partial(_mask, group=group), s)
+            if not hits.isdisjoint(_ASSIGNMENT_ANCHOR_IDS):
+                s = _replace_spans(s, _assignment_spans(s))
         # _RUN.search(s), faster: a run is ASCII, and every other character (as UTF-8
         # bytes >= 0x80) breaks a run in the bytes as it does in the string
         if _RUN_MIN in s.encode("utf-8", "surrogatepass").translate(_RUN_BYTES):
             s = _RUN.sub(_mask_tokens, s)
         return s
+
+    def holds_secret(self, s: str) -> bool:
+        """True when :meth:`text` would change ``s`` (a secret in an id, say)."""
+        try:
+            if self.clean(orjson.dumps(s)):
+                return False
+        except orjson.JSONEncodeError:
+            pass
+        return self.text(s) != s
 
     def json(self, value: Any) -> Any:
         """A JSON value with secret-keyed values and secrets in strings replaced.
@@ -231,17 +465,52 @@ class Redactor:
         if t is str:
             return self.text(value)
         if t is dict:
-            out: dict[str, Any] = {}
-            for k, v in value.items():
-                # null, "" and booleans hold no secret ({"token": false} says there is none)
-                if _normal_key(k) in SECRET_KEYS and not _holds_no_secret(v):
-                    out[self.text(k)] = REDACTED
-                else:
-                    out[self.text(k)] = self._json(v)
-            return out
+            return self._object(value)
         if t is list:
-            return [self._json(v) for v in value]
+            if (len(value) == 2 and type(value[0]) is str and is_secret_key(value[0])
+                    and not _holds_no_secret(value[1])):  # a [name, value] header pair
+                return [self.text(value[0]), self._keyed(value[1])]
+            items = [self._json(v) for v in value]
+            for i, j in _split_secrets([v if type(v) is str and _TOKEN_CHARS.fullmatch(v)
+                                        else None for v in value]):
+                items[i] = items[j] = REDACTED
+            return items
         return value
+
+    def _object(self, value: dict[str, Any]) -> dict[str, Any]:
+        named_secret = False
+        if "value" in value or "Value" in value:
+            named = next((value[f] for f in _NAME_FIELDS if type(value.get(f)) is str), None)
+            named_secret = named is not None and is_secret_key(named)
+        pairs: list[tuple[str, str, Any]] = []
+        for k, v in value.items():
+            if not _holds_no_secret(v) and (is_secret_key(k) or (
+                    named_secret and k in _VALUE_FIELDS)):
+                pairs.append((k, self._key(k), self._keyed(v)))
+            else:
+                pairs.append((k, self._key(k), self._json(v)))
+        if len(pairs) > 1:
+            joinable = [v if type(v) is str and _TOKEN_CHARS.fullmatch(v)
+                        and _JOINABLE_KEY.fullmatch(k) else None for k, v in value.items()]
+            for i, j in _split_secrets(joinable):
+                pairs[i] = (*pairs[i][:2], REDACTED)
+                pairs[j] = (*pairs[j][:2], REDACTED)
+        return _without_collisions(pairs)
+
+    def _key(self, k: str) -> str:
+        """:meth:`text` of an object key, remembered."""
+        stored = self._keys.get(k)
+        if stored is None:
+            if len(self._keys) >= 4096:
+                self._keys.clear()
+            stored = self._keys[k] = self.text(k)
+        return stored
+
+    def _keyed(self, v: Any) -> Any:
+        """What is stored of ``v``, the value under a secret-like name."""
+        if type(v) is str and ORGCONFIG_REFERENCE.fullmatch(v):
+            return self.text(v)  # a reference to the secret, not the secret
+        return REDACTED
 
     def clean(self, encoded: bytes) -> bool:
         """True when the JSON text ``encoded`` (``orjson.dumps`` of some values) holds no
@@ -250,27 +519,111 @@ class Redactor:
 
         Why a scan of the encoded text is enough. JSON escapes a string character by
         character, and only ``"``, ``\\`` and control characters, none of which is part of
-        an anchor, a token run or a secret key. So a configured literal inside a string
-        shows as its escaped form; a run of token characters shows unchanged; an anchor in
-        a string's ``str.lower()`` shows in the buffer's ASCII lower case (only U+0130 and
-        U+212A lower-case to ASCII letters: a buffer holding either is never vouched for);
-        and a key whose normal form is a secret key shows as ``"key":``, which deleting
-        ``-``, ``_`` and spaces from the lower-cased buffer turns into ``"secretkey":``. Any
-        hit sends the caller down the exact path.
+        an anchor, a token run or a secret-like name. So a configured literal inside a
+        string shows as its escaped form; a run of token characters shows unchanged (and a
+        run cut in two strings shows once the joint ``","`` or ``","name":"`` is deleted);
+        an anchor in a string's ``str.lower()`` shows in the buffer's ASCII lower case (only
+        U+0130 and U+212A lower-case to ASCII letters: a buffer holding either is never
+        vouched for); text that normalisation would change is never vouched for; and a
+        secret-like name shows as one of :data:`~.redaction_keys.KEY_ANCHORS` once ``-``,
+        ``_``, ``.`` and spaces are deleted from the lower-cased buffer. Any hit sends the
+        caller down the exact path.
         """
         if self._escaped_literals is None or type(self) is not Redactor:
             return False  # (a subclass may redact more than this scan looks for)
         for lit in self._escaped_literals:
             if lit in encoded:
                 return False
-        if not encoded.isascii() and any(c in encoded for c in _LOWERS_TO_ASCII):
-            return False
+        if not encoded.isascii():
+            if any(c in encoded for c in _LOWERS_TO_ASCII):
+                return False
+            if not is_normal(encoded.decode("utf-8", "surrogatepass")):
+                return False
         lower = encoded.lower()
         if _ANCHOR_BYTES_SCAN.find_matches_as_indexes(lower):
             return False
-        if _RUN_MIN in encoded.translate(_RUN_BYTES):
+        runs = encoded.translate(_RUN_BYTES)
+        if _RUN_MIN in runs:
             return False
-        return not _SECRET_KEY.find_matches_as_indexes(lower.translate(None, b"-_ "))
+        if b'","' in encoded and _joins_a_run(encoded, runs):
+            return False
+        return not _SECRET_KEY.find_matches_as_indexes(lower.translate(None, b"-_. "))
+
+
+def _joins_a_run(encoded: bytes, runs: bytes) -> bool:
+    """True when two consecutive strings of a list or object in the JSON text ``encoded``
+    (``"a","b"`` or ``"a","name":"b"``) are all token characters, 20 or more together:
+    where :func:`_split_secrets` looks. ``runs`` is ``encoded`` through ``_RUN_BYTES``."""
+    for m in _JOINT_THEN_STRING.finditer(encoded.translate(_JOINT_VIEW)):
+        i = m.start()
+        a = runs.rfind(b"\x00", 0, i) + 1  # where the string before the joint starts
+        if a > 0 and encoded[a - 1:a] == b'"' and (i - a) + len(m[1]) >= 20:
+            return True
+    return False
+
+
+def _without_collisions(pairs: list[tuple[str, str, Any]]) -> dict[str, Any]:
+    """The object of (original key, stored key, stored value) triples, keeping every value:
+    a stored key that redaction made equal to another gets ``#2``, ``#3``... (keys left as
+    they were keep theirs)."""
+    out = {stored: v for _, stored, v in pairs}
+    if len(out) == len(pairs):
+        return out
+    out = {}
+    taken = {k for k, stored, _ in pairs if k == stored}
+    for k, stored, v in pairs:
+        if k != stored:
+            if stored in taken:
+                n = 2
+                while f"{stored}#{n}" in taken:
+                    n += 1
+                stored = f"{stored}#{n}"
+            taken.add(stored)
+        out[stored] = v
+    return out
+
+
+def _split_secrets(strings: list[str | None]) -> list[tuple[int, int]]:
+    """Index pairs of consecutive strings of token characters (None: another value) that
+    hold a token only together: the end of one and the start of the next."""
+    found: list[tuple[int, int]] = []
+    for i in range(len(strings) - 1):
+        a, b = strings[i], strings[i + 1]
+        if not a or not b:
+            continue
+        head, tail = a[-120:], b[:120]
+        joined = head + tail
+        if _RUN_MIN not in joined.encode("utf-8", "surrogatepass").translate(_RUN_BYTES):
+            continue
+        cut = len(head)
+        for run in _RUN.finditer(joined):
+            if not run.start() < cut < run.end() or not _any_token(run.group()):
+                continue
+            if any(run.start() + m.start() < cut < run.start() + m.end()
+                   for rx in _SPLIT_TOKENS for m in rx.finditer(run.group())):
+                found.append((i, i + 1))
+                break
+    return found
+
+
+def _replace_spans(s: str, spans: list[tuple[int, int]]) -> str:
+    """``s`` with each of ``spans`` (merged where they overlap) replaced by REDACTED."""
+    if not spans:
+        return s
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    parts: list[str] = []
+    at = 0
+    for start, end in merged:
+        parts.append(s[at:start])
+        parts.append(s[start:end] if s[start:end] == REDACTED else REDACTED)
+        at = end
+    parts.append(s[at:])
+    return "".join(parts)
 
 
 def _mask(m: re.Match[str], group: int) -> str:
@@ -284,9 +637,14 @@ def _mask(m: re.Match[str], group: int) -> str:
 
 def _mask_tokens(m: re.Match[str]) -> str:
     run = m.group(0)
-    if not _ANY_TOKEN.search(run):
+    if not _any_token(run):
         return run
-    for rx in _TOKENS:
+    for i, rx in enumerate(_TOKENS):
         if rx.search(run):
-            run = rx.sub(REDACTED, run)
+            run = rx.sub(_mask_aws_secret if i == _AWS_SECRET else REDACTED, run)
     return run
+
+
+def _mask_aws_secret(m: re.Match[str]) -> str:
+    s = m.group(0)
+    return REDACTED if _entropy(s) >= AWS_SECRET_MIN_ENTROPY else s

@@ -1,0 +1,1 @@
+"""The redaction corpus: planted secrets (:mod:`.planted`) and ordinary agent text."""
