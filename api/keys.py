@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracegraph.graph.private_files import private_dir, private_sqlite_file
+from tracegraph.schema.private_files import private_dir, private_sqlite_file
 from tracegraph.schema.errors import InvalidInput, NotFound
 from tracegraph.schema.ids import is_valid_id
 from tracegraph.schema.inputs import utc_iso

@@ -26,7 +26,7 @@ from tracegraph.graph.append_plan import (
     batch_ids,
     plan_append,
 )
-from tracegraph.graph.private_files import private_dir, private_sqlite_file
+from tracegraph.schema.private_files import private_dir, private_sqlite_file
 from tracegraph.graph.protocol import (
     ChainHead,
     Direction,
