@@ -89,7 +89,7 @@ class Batcher:
     """One bounded queue and its worker thread over one transport (see module doc)."""
 
     def __init__(self, transport: Transport, *, max_queue: int = DEFAULT_QUEUE,
-                 max_batch: int = DEFAULT_BATCH, block_timeout: float = 0.5,
+                 max_batch: int = DEFAULT_BATCH, block_timeout: float = 5.0,
                  backoff: tuple[float, float] = (0.05, 2.0)) -> None:
         self.transport = transport
         self.max_batch = max_batch
@@ -288,7 +288,8 @@ class Batcher:
         rest = lines
         for attempt in Retrying(
             retry=retry_if_exception_type(Unavailable), reraise=True,
-            wait=wait_exponential_jitter(initial=self._backoff[0], max=self._backoff[1]),
+            wait=wait_exponential_jitter(multiplier=self._backoff[0], max=self._backoff[1],
+                                        jitter=self._backoff[0]),
             stop=lambda _state: self._abandon.is_set(), sleep=self._backoff_sleep,
             before_sleep=self._note_retry,
         ):

@@ -248,7 +248,7 @@ class Client:
     """
 
     def __init__(self, transport: Transport, *, max_queue: int = DEFAULT_QUEUE,
-                 max_batch: int = DEFAULT_BATCH, block_timeout: float = 0.5,
+                 max_batch: int = DEFAULT_BATCH, block_timeout: float = 5.0,
                  close_timeout: float = 5.0,
                  backoff: tuple[float, float] = (0.05, 2.0)) -> None:
         self.transport = transport

@@ -109,7 +109,8 @@ class HttpTransport:
                        stored=offset + stored, failed=failed)
 
     # -- reads ----------------------------------------------------------------------------
-    def _query(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    def query(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """The data of a GraphQL query, with this transport's credentials."""
         r = self._reads.post(GRAPHQL_PATH, json={"query": query, "variables": variables})
         if r.status_code != 200:
             raise GraphQLError(f"{r.status_code}: {r.text[:300]}")
@@ -120,7 +121,7 @@ class HttpTransport:
         return data
 
     def get_trace(self, trace_id: str) -> TraceView | None:
-        got = self._query(GET_TRACE, {"t": trace_id})["trace"]
+        got = self.query(GET_TRACE, {"t": trace_id})["trace"]
         return None if got is None else _trace_view(got)
 
     def list_traces(self, query: TraceQuery, first: int, after: str | None) -> TracePage:
@@ -130,13 +131,13 @@ class HttpTransport:
             "outcome": query.outcome.upper() if query.outcome else None,
             "modelId": query.model_id, "parentTraceId": query.parent_trace_id,
         }.items() if v is not None}
-        got = self._query(LIST_TRACES, {"f": flt, "n": first, "a": after})["traces"]
+        got = self.query(LIST_TRACES, {"f": flt, "n": first, "a": after})["traces"]
         info = got["pageInfo"]
         return TracePage([_trace_view(e["node"]) for e in got["edges"]], info["endCursor"],
                          info["hasNextPage"])
 
     def session(self, session_id: str) -> SessionSteps | None:
-        got = self._query(SESSION, {"s": session_id})["session"]
+        got = self.query(SESSION, {"s": session_id})["session"]
         if got is None:
             return None
         traces = [_trace_view(t) for t in got["traces"]]
@@ -145,16 +146,16 @@ class HttpTransport:
 
     def get_step(self, trace_id: str, step_id: str) -> StepView | None:
         node = base64.urlsafe_b64encode(f"Step:{trace_id}/{step_id}".encode()).decode()
-        got = self._query(GET_STEP, {"t": trace_id, "n": node})
+        got = self.query(GET_STEP, {"t": trace_id, "n": node})
         if got["trace"] is None or not got["node"]:
             return None
         return _step_view(got["node"], got["trace"]["tenantId"])
 
     def verify_trace(self, trace_id: str) -> ChainVerification:
-        return _verification(self._query(VERIFY_TRACE, {"t": trace_id})["verifyTrace"])
+        return _verification(self.query(VERIFY_TRACE, {"t": trace_id})["verifyTrace"])
 
     def verify_session(self, session_id: str) -> ChainVerification:
-        return _verification(self._query(VERIFY_SESSION, {"s": session_id})["verifySession"])
+        return _verification(self.query(VERIFY_SESSION, {"s": session_id})["verifySession"])
 
     def close(self) -> None:
         self._writes.close()
