@@ -54,7 +54,7 @@ class AsyncActiveTrace:
                    step_id: str | None = None, **fields: Unpack[StepFields]) -> str:
         op = self.inner.step_op(step_type, content, step_id=step_id, **fields)
         await self.inner.client.batcher.aput(op)
-        return self.inner.last_step_id or ""
+        return str(getattr(op.payload, "step_id", ""))
 
     async def api_call(self, api_type: str = "llm", *, step_id: str | None = None,
                        attach: bool = True, call_id: str | None = None,

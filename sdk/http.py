@@ -86,11 +86,11 @@ class HttpTransport:
                 raise Rejected(f"line of {size} bytes exceeds the request limit of "
                                f"{self.max_request_bytes}", code="LIMIT_EXCEEDED",
                                stored=start, failed=start)
-            self._post(b"\n".join(encoded[start:end]), start)
+            self._post(b"\n".join(encoded[start:end]), start, end - start)
             start = end
         return [None] * len(lines)
 
-    def _post(self, body: bytes, offset: int) -> None:
+    def _post(self, body: bytes, offset: int, count: int) -> None:
         try:
             r = self._writes.post(INGEST_PATH, content=body,
                                   headers={"Content-Type": "application/x-ndjson"})
@@ -98,6 +98,10 @@ class HttpTransport:
             raise Unavailable(f"{type(exc).__name__}: {exc}", stored=offset) from exc
         if r.status_code == 200:
             return
+        if r.status_code == 413 and count > 1:  # the server takes less: send smaller requests
+            self.max_request_bytes = max(1, len(body) // 2)
+            raise Unavailable(f"413: {len(body)} bytes is too large for this server",
+                              stored=offset)
         error, stored = _error_body(r)
         code = str(error.get("code", f"HTTP_{r.status_code}"))
         message = str(error.get("message", r.text[:200]))
@@ -105,6 +109,8 @@ class HttpTransport:
             raise Unavailable(f"{r.status_code} {code}: {message}", stored=offset + stored)
         line = error.get("line")
         failed = offset + int(line) - 1 if isinstance(line, int) else None
+        if r.status_code == 413:  # one line, too large for this server
+            failed = offset
         raise Rejected(f"{r.status_code} {code}: {message}", code=code,
                        stored=offset + stored, failed=failed)
 

@@ -13,7 +13,7 @@ from .serve import ServeProcess, create_key
 TENANT = "acme"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServeProcess, str]]:
     """A real ``tracegraph serve`` with API keys, and a key of tenant ``acme``."""
     data = Path(tmp_path_factory.mktemp("sdk-serve"))

@@ -28,15 +28,17 @@ def create_key(data_dir: Path, tenant: str) -> str:
 class ServeProcess:
     """``tracegraph serve`` on a fixed port over one data folder."""
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, *options: str) -> None:
         self.data_dir = data_dir
+        self.options = list(options)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServeProcess:
         self.proc = subprocess.Popen(
-            [SCRIPT, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+            [SCRIPT, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
+             *self.options],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while True:

@@ -159,6 +159,24 @@ def test_when_the_server_comes_back_a_flush_delivers_everything_once(tmp_path: P
         server.stop()
 
 
+def test_requests_shrink_to_what_the_server_accepts(tmp_path: Path) -> None:
+    data = tmp_path / "server"
+    key = create_key(data, TENANT)
+    server = ServeProcess(data, None, "--max-ingest-bytes", "20000").start()
+    client = Client.http(server.url, api_key=key, backoff=(0.001, 0.01))
+    try:
+        with client.trace(goal="large steps") as t:
+            ids = [t.step("Reasoning", f"{i} " + "x" * 1000) for i in range(50)]
+            t.step("Reasoning", "y" * 30_000)  # larger than any request the server takes
+        assert client.flush(60)
+        assert [s.step_id for s in client.session(t.session_id).steps] == ids
+        assert client.stats.dropped == client.stats.dropped_by_reason["rejected"] == 1
+        assert client.transport.max_request_bytes < 20_000  # type: ignore[attr-defined]
+    finally:
+        client.close()
+        server.stop()
+
+
 def test_a_refused_record_is_dropped_alone_and_counted(any_client: Client) -> None:
     gated = Gated(any_client.transport)
     client = Client(gated)  # type: ignore[arg-type]
