@@ -70,7 +70,7 @@ def enqueue_cost(data_dir: Path, steps: int, rounds: int = 5) -> dict[str, float
     clock mean of the best round, p50 and p99 of every call."""
     inner = Client.local(data_dir)
     gated = GatedTransport(inner.transport)
-    client = Client(gated, max_queue=steps + 10)  # type: ignore[arg-type]
+    client = Client(gated, max_queue=steps + 10)
     trace = client.trace(goal="enqueue cost")
     took: list[float] = []
     cpu: list[float] = []

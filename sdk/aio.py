@@ -27,7 +27,14 @@ from tracegraph.api.service import TraceService
 from tracegraph.schema.views import ChainVerification, StepView, TraceView
 
 from .batcher import SdkStats
-from .client import ActiveTrace, ApiCallFields, Client, StepFields, TraceFields
+from .client import (
+    ActiveTrace,
+    ApiCallFields,
+    Client,
+    StepFields,
+    TraceFields,
+    record_id,
+)
 from .inprocess import LOCAL_TENANT
 from .transport import SessionSteps
 
@@ -54,7 +61,7 @@ class AsyncActiveTrace:
                    step_id: str | None = None, **fields: Unpack[StepFields]) -> str:
         op = self.inner.step_op(step_type, content, step_id=step_id, **fields)
         await self.inner.client.batcher.aput(op)
-        return str(getattr(op.payload, "step_id", ""))
+        return record_id(op)
 
     async def api_call(self, api_type: str = "llm", *, step_id: str | None = None,
                        attach: bool = True, call_id: str | None = None,
@@ -62,7 +69,7 @@ class AsyncActiveTrace:
         op = self.inner.api_call_op(api_type, step_id=step_id, attach=attach, call_id=call_id,
                                     **fields)
         await self.inner.client.batcher.aput(op)
-        return str(getattr(op.payload, "call_id", ""))
+        return record_id(op)
 
     async def human_input(self, question: str, answer: str | None = None, *,
                           answered_by: str | None = None, answered_at: datetime | None = None,
@@ -72,7 +79,7 @@ class AsyncActiveTrace:
                                        answered_at=answered_at, step_id=step_id,
                                        attach=attach, input_id=input_id)
         await self.inner.client.batcher.aput(op)
-        return str(getattr(op.payload, "input_id", ""))
+        return record_id(op)
 
     async def complete(self, outcome: str = "success", *, final_answer: str | None = None,
                        confidence: float | None = None, error_details: str | None = None,

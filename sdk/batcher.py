@@ -305,6 +305,7 @@ class Batcher:
                     rest = rest[u.stored:]
                     raise Unavailable(str(u), stored=len(done), results=done) from u
                 except Rejected as r:
+                    self._healthy = True  # it answered
                     raise Rejected(str(r), code=r.code, stored=len(done) + r.stored,
                                    failed=None if r.failed is None else len(done) + r.failed,
                                    results=done + r.results) from r

@@ -106,6 +106,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def record_id(op: Op) -> str:
+    """The id the SDK chose for the step, API call or human input of ``op``."""
+    p = op.payload
+    record_id = (p.step_id if isinstance(p, StepInput) else
+                 p.call_id if isinstance(p, ApiCallInput) else
+                 p.input_id if isinstance(p, HumanInputInput) else None)
+    assert record_id is not None
+    return record_id
+
+
 class ActiveTrace:
     """A trace being recorded: add steps, API calls, human inputs; complete it.
 
@@ -130,7 +140,9 @@ class ActiveTrace:
     def step(self, step_type: str, content: str | None = None, *, step_id: str | None = None,
              **fields: Unpack[StepFields]) -> str:
         """Queue a step (one of the 12 ledger types or a custom one); returns its id."""
-        return self._put(self.step_op(step_type, content, step_id=step_id, **fields))
+        op = self.step_op(step_type, content, step_id=step_id, **fields)
+        self.client.batcher.put(op)
+        return record_id(op)
 
     def step_op(self, step_type: str, content: str | None = None, *,
                 step_id: str | None = None, done: Future[Any] | None = None,
@@ -146,8 +158,10 @@ class ActiveTrace:
                  **fields: Unpack[ApiCallFields]) -> str:
         """Queue an API call, tied to ``step_id`` (default: the current step unless
         ``attach=False``); returns its id."""
-        return self._put(self.api_call_op(api_type, step_id=step_id, attach=attach,
-                                          call_id=call_id, **fields))
+        op = self.api_call_op(api_type, step_id=step_id, attach=attach, call_id=call_id,
+                              **fields)
+        self.client.batcher.put(op)
+        return record_id(op)
 
     def api_call_op(self, api_type: str = "llm", *, step_id: str | None = None,
                     attach: bool = True, call_id: str | None = None,
@@ -163,9 +177,11 @@ class ActiveTrace:
                     step_id: str | None = None, attach: bool = True,
                     input_id: str | None = None) -> str:
         """Queue a human-in-the-loop exchange (tied to the current step by default)."""
-        return self._put(self.human_input_op(question, answer, answered_by=answered_by,
-                                             answered_at=answered_at, step_id=step_id,
-                                             attach=attach, input_id=input_id))
+        op = self.human_input_op(question, answer, answered_by=answered_by,
+                                 answered_at=answered_at, step_id=step_id, attach=attach,
+                                 input_id=input_id)
+        self.client.batcher.put(op)
+        return record_id(op)
 
     def human_input_op(self, question: str, answer: str | None = None, *,
                        answered_by: str | None = None, answered_at: datetime | None = None,
@@ -183,8 +199,9 @@ class ActiveTrace:
                  confidence: float | None = None, error_details: str | None = None,
                  status: str | None = None) -> None:
         """Queue the completion (outcome ``success``, ``partial`` or ``failure``)."""
-        self._put(self.complete_op(outcome, final_answer=final_answer, confidence=confidence,
-                                   error_details=error_details, status=status))
+        self.client.batcher.put(self.complete_op(
+            outcome, final_answer=final_answer, confidence=confidence,
+            error_details=error_details, status=status))
 
     def complete_op(self, outcome: str = "success", *, final_answer: str | None = None,
                     confidence: float | None = None, error_details: str | None = None,
@@ -201,13 +218,6 @@ class ActiveTrace:
               **fields: Unpack[TraceFields]) -> ActiveTrace:
         """Start a trace nested under this one (spawned by its current step)."""
         return self.client.trace(goal, trace_id=trace_id, parent=self, **fields)
-
-    def _put(self, op: Op) -> str:
-        self.client.batcher.put(op)
-        payload = op.payload
-        return str(getattr(payload, "step_id", None) if op.kind == "step" else
-                   getattr(payload, "call_id", None) or getattr(payload, "input_id", None)
-                   or self.trace_id)
 
     # -- context --------------------------------------------------------------------------
     def activate(self) -> None:

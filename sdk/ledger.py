@@ -24,7 +24,7 @@ from typing import Any, Literal, TypedDict, Unpack, cast
 from tracegraph.schema.inputs import StepInput
 from tracegraph.schema.views import StepView
 
-from .batcher import Dropped
+from .batcher import Dropped, log
 from .client import ActiveTrace, Client, StepExtras, StepFields
 
 
@@ -91,12 +91,19 @@ class Ledger:
         self._lock = threading.Lock()
 
     def session_trace(self, session_id: str) -> ActiveTrace:
-        """The trace this ledger appends the session's steps to."""
+        """The trace this ledger appends the session's steps to (a new one when the store
+        cannot be asked for the session's active trace)."""
         with self._lock:
             trace = self._traces.get(session_id)
             if trace is None:
-                found = self.client.list_traces(session_id=session_id, agent_id=self.agent_id,
-                                                status="active", limit=1)
+                try:
+                    found = self.client.list_traces(session_id=session_id,
+                                                    agent_id=self.agent_id, status="active",
+                                                    limit=1)
+                except Exception as exc:  # the store is down: a new trace of the session
+                    log.warning("tracegraph sdk: cannot look up session %s (%s); starting a "
+                                "new trace for it", session_id, exc)
+                    found = []
                 if found:
                     trace = self.client.attach(found[0].trace_id, session_id)
                 elif self.agent_id is not None:

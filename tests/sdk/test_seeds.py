@@ -77,7 +77,6 @@ def test_a_step_the_store_refuses_raises_from_log_reasoning_step(local_client: C
 def test_log_reasoning_step_returns_pending_when_the_server_is_down() -> None:
     client = Client.http(f"http://127.0.0.1:{free_port()}", backoff=(0.01, 0.05))
     ledger = Ledger(client, agent_id="analyst", wait=0.2)
-    ledger._traces["s-down"] = client.trace(None, session_id="s-down")  # no lookup possible
     logged = ledger.log_reasoning_step("s-down", "Observation", "offline")
     assert logged["status"] == "pending" and logged["step_index"] is None
     assert client.stats.pending == 2
