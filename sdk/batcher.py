@@ -7,7 +7,9 @@ The agent's thread only validates a record and puts it on a bounded :class:`queu
 - **Retries**: when the store cannot be reached (:class:`~.transport.Unavailable`) the
   batch is resent with exponential backoff and jitter (tenacity) until it is stored or the
   client is closed; lines the store confirmed are not resent, the others are resent with the
-  same ids, so the store's idempotent append never stores an entry twice.
+  same ids, so the store's idempotent append never stores an entry twice. A store that does
+  answer, but with an unexpected error (HTTP 500), gets :data:`MAX_ANSWERED_ERRORS` tries,
+  then the batch counts as refused.
 - **Backpressure**: when the queue is full and the store keeps up, ``put`` waits up to
   ``block_timeout``; when the store is down (the worker is retrying) it does not wait. What
   cannot be queued is dropped, counted in :class:`SdkStats` and logged (at most every few
@@ -44,6 +46,10 @@ DEFAULT_BATCH = 1_000
 LOG_EVERY = 5.0
 #: Trace ids remembered as lost (their start never got stored).
 MAX_LOST = 65_536
+#: A batch the store keeps answering with an unexpected error (HTTP 500, an exception in
+#: process) is retried this many times, then treated as refused (and split to find the op).
+MAX_ANSWERED_ERRORS = 5
+STORE_ERROR = "STORE_ERROR"
 #: Seconds between two tries of a coroutine waiting for room in the queue.
 ASYNC_POLL = 0.002
 #: Seconds ``close`` gives the worker to drop what it holds once the deadline passed.
@@ -264,13 +270,19 @@ class Batcher:
         if lost:
             self._drop(lost, "trace_lost", "their trace was never stored")
             ops = [o for o in ops if o.trace_id not in self._lost]
-        lines = group(ops, self.max_batch)
+        self._deliver_lines(group(ops, self.max_batch))
+
+    def _deliver_lines(self, lines: list[Line]) -> None:
         retried = [False]
         while lines:
             try:
                 results = self._send(lines, retried)
             except Rejected as r:
                 self._delivered(lines[:r.stored], r.results)
+                if r.code == STORE_ERROR and len(lines) - r.stored > 1:
+                    for line in lines[r.stored:]:  # which line fails? each on its own
+                        self._deliver_lines([line])
+                    return
                 lines = self._after_refusal(lines, r, retried[0])
             except Unavailable as u:  # only once the client gave up at close
                 self._delivered(lines[:u.stored], u.results)
@@ -286,6 +298,7 @@ class Batcher:
         positions in ``lines``."""
         done: list[Any] = []
         rest = lines
+        errors = 0
         for attempt in Retrying(
             retry=retry_if_exception_type(Unavailable), reraise=True,
             wait=wait_exponential_jitter(multiplier=self._backoff[0], max=self._backoff[1],
@@ -299,10 +312,15 @@ class Batcher:
                 try:
                     done.extend(self.transport.send(rest))
                 except Unavailable as u:
-                    self._healthy = False
                     retried[0] = True
                     done.extend(u.results)
                     rest = rest[u.stored:]
+                    errors = errors + 1 if u.answered else 0
+                    if errors >= MAX_ANSWERED_ERRORS:  # not down: this batch may be at fault
+                        self._healthy = True
+                        raise Rejected(str(u), code=STORE_ERROR, stored=len(done),
+                                       failed=len(done), results=done) from u
+                    self._healthy = False
                     raise Unavailable(str(u), stored=len(done), results=done) from u
                 except Rejected as r:
                     self._healthy = True  # it answered

@@ -106,7 +106,8 @@ class HttpTransport:
         code = str(error.get("code", f"HTTP_{r.status_code}"))
         message = str(error.get("message", r.text[:200]))
         if r.status_code in RETRY_STATUSES or code in TRANSIENT_CODES:
-            raise Unavailable(f"{r.status_code} {code}: {message}", stored=offset + stored)
+            raise Unavailable(f"{r.status_code} {code}: {message}", stored=offset + stored,
+                              answered=r.status_code == 500)
         line = error.get("line")
         failed = offset + int(line) - 1 if isinstance(line, int) else None
         if r.status_code == 413:  # one line, too large for this server

@@ -67,9 +67,9 @@ class InProcessTransport:
                     raise Unavailable(f"{exc.code}: {exc}", stored=i, results=results) from exc
                 raise Rejected(str(exc), code=exc.code, stored=i, failed=i,
                                results=results) from exc
-            except Exception as exc:  # the store itself failed (disk, lock): try again later
+            except Exception as exc:  # the store failed (disk, lock) or a bug: a few retries
                 raise Unavailable(f"{type(exc).__name__}: {exc}", stored=i,
-                                  results=results) from exc
+                                  results=results, answered=True) from exc
         return results
 
     def _run(self, line: Line) -> Any:

@@ -27,12 +27,16 @@ TRANSIENT_CODES = frozenset({"CHAIN_CONFLICT", "BACKEND_UNAVAILABLE"})
 
 
 class Unavailable(Exception):
-    """The store did not answer (connection refused, timeout, 5xx): retry later."""
+    """The store did not answer (connection refused, timeout, 5xx): retry later.
+
+    ``answered``: it did answer, with an unexpected error (HTTP 500, an exception in
+    process) that may be this batch's fault; the batcher retries it a few times only."""
 
     def __init__(self, message: str, *, stored: int = 0,
-                 results: list[Any] | None = None) -> None:
+                 results: list[Any] | None = None, answered: bool = False) -> None:
         super().__init__(message)
         self.stored = stored
+        self.answered = answered
         self.results = results if results is not None else [None] * stored
 
 

@@ -159,6 +159,36 @@ def test_when_the_server_comes_back_a_flush_delivers_everything_once(tmp_path: P
         server.stop()
 
 
+class ErrsOnPoison:
+    """A real transport that answers like a server bug (HTTP 500) to any batch holding a
+    step whose content is ``poison``."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+        self.tenant_id = inner.tenant_id
+
+    def send(self, lines: Sequence[Line]) -> list[Any]:
+        if any(getattr(o.payload, "content", None) == "poison" for x in lines for o in x.ops):
+            raise Unavailable("500 INTERNAL: server bug", answered=True)
+        return self.inner.send(lines)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_batch_the_store_keeps_failing_on_is_isolated(local_client: Client) -> None:
+    gated = Gated(ErrsOnPoison(local_client.transport))  # type: ignore[arg-type]
+    client = Client(gated, backoff=(0.001, 0.01))  # type: ignore[arg-type]
+    with client.trace(goal="one poisoned step") as t:
+        kept = [t.step("Reasoning", "fine"), t.step("Reasoning", "poison"),
+                t.step("Reasoning", "fine too")]
+    gated.gate.set()
+    assert client.flush(30)
+    assert [s.step_id for s in client.session(t.session_id).steps] == [kept[0], kept[2]]
+    assert client.stats.dropped == client.stats.dropped_by_reason["rejected"] == 1
+    assert client.stats.retries >= 2 * 4  # the whole line, then the poisoned step alone
+
+
 def test_requests_shrink_to_what_the_server_accepts(tmp_path: Path) -> None:
     data = tmp_path / "server"
     key = create_key(data, TENANT)
