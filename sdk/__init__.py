@@ -27,13 +27,14 @@ import logging
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, Unpack, overload
 
+from tracegraph.api.service import SessionReplay
+
 from .aio import AsyncActiveTrace, AsyncClient
 from .batcher import Dropped, SdkStats
 from .client import ActiveTrace, ApiCallFields, Client, StepFields, TraceFields, traced_function
 from .context import configure, current_trace, default_client, in_context
 from .ledger import Ledger
 from .thinking import ThinkingStep, ThinkingTraces, TokenUsage
-from .transport import SessionSteps
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,7 +42,7 @@ log = logging.getLogger("tracegraph.sdk")
 
 __all__ = [
     "ActiveTrace", "ApiCallFields", "AsyncActiveTrace", "AsyncClient", "Client", "Dropped",
-    "Ledger", "SdkStats", "SessionSteps", "StepFields", "ThinkingStep", "ThinkingTraces",
+    "Ledger", "SdkStats", "SessionReplay", "StepFields", "ThinkingStep", "ThinkingTraces",
     "TokenUsage", "TraceFields", "configure", "current_trace", "in_context", "trace", "traced",
 ]
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Unpack
 
-from tracegraph.api.service import TraceService
+from tracegraph.api.service import SessionReplay, TraceService
 from tracegraph.schema.views import ChainVerification, StepView, TraceView
 
 from .batcher import SdkStats
@@ -36,7 +36,6 @@ from .client import (
     record_id,
 )
 from .inprocess import LOCAL_TENANT
-from .transport import SessionSteps
 
 
 class AsyncActiveTrace:
@@ -165,7 +164,7 @@ class AsyncClient:
         """As :meth:`Client.list_traces`."""
         return await asyncio.to_thread(lambda: self.sync.list_traces(**filters))
 
-    async def session(self, session_id: str) -> SessionSteps:
+    async def session(self, session_id: str) -> SessionReplay:
         return await asyncio.to_thread(self.sync.session, session_id)
 
     async def get_step(self, trace_id: str, step_id: str) -> StepView | None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, ParamSpec, TypedDict, TypeVar, Unpack, cast, overload
 
-from tracegraph.api.service import TraceService
+from tracegraph.api.service import SessionReplay, TraceService
 from tracegraph.schema.errors import TraceClosed
 from tracegraph.schema.ids import new_id
 from tracegraph.schema.inputs import (
@@ -48,7 +48,7 @@ from .batcher import DEFAULT_BATCH, DEFAULT_QUEUE, Batcher, SdkStats
 from .http import HttpTransport
 from .inprocess import LOCAL_TENANT, InProcessTransport, open_embedded_service
 from .ops import Op
-from .transport import SessionSteps, TraceQuery, Transport
+from .transport import TraceQuery, Transport
 
 log = logging.getLogger("tracegraph.sdk")
 P = ParamSpec("P")
@@ -400,10 +400,10 @@ class Client:
             after = page.end_cursor
         return out[:limit]
 
-    def session(self, session_id: str) -> SessionSteps:
+    def session(self, session_id: str) -> SessionReplay:
         """A session replayed (its traces oldest first, their steps in order); empty when
         the session is unknown."""
-        return self.transport.session(session_id) or SessionSteps(session_id, [], [])
+        return self.transport.session(session_id) or SessionReplay(session_id, [], [])
 
     def get_step(self, trace_id: str, step_id: str) -> StepView | None:
         return self.transport.get_step(trace_id, step_id)

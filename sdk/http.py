@@ -17,10 +17,11 @@ from typing import Any
 import httpx
 import orjson
 from pydantic.alias_generators import to_snake
+from tracegraph.api.service import SessionReplay, TracePage
 from tracegraph.schema.views import ChainVerification, StepView, TraceView
 
 from .ops import Line
-from .transport import TRANSIENT_CODES, Rejected, SessionSteps, TracePage, TraceQuery, Unavailable
+from .transport import TRANSIENT_CODES, Rejected, TraceQuery, Unavailable
 
 INGEST_PATH = "/v1/ingest"
 GRAPHQL_PATH = "/graphql"
@@ -39,8 +40,8 @@ STEP_FIELDS = """stepId traceId stepIndex seq stepType content reasoningHash inp
 VERIFY_FIELDS = "valid entriesChecked firstBrokenSeq reason traceId tracesChecked headHash"
 GET_TRACE = f"query($t: ID!) {{ trace(traceId: $t) {{ {TRACE_FIELDS} }} }}"
 LIST_TRACES = (f"query($f: TraceFilter, $n: Int, $a: String) {{ traces(filter: $f, first: $n, "
-               f"after: $a) {{ edges {{ node {{ {TRACE_FIELDS} }} }} "
-               "pageInfo { hasNextPage endCursor } } }")
+               f"after: $a) {{ edges {{ cursor node {{ {TRACE_FIELDS} }} }} "
+               "pageInfo { hasNextPage hasPreviousPage } } }")
 SESSION = (f"query($s: ID!) {{ session(sessionId: $s) {{ traces {{ {TRACE_FIELDS} }} "
            f"steps {{ {STEP_FIELDS} }} }} }}")
 GET_STEP = (f"query($t: ID!, $n: ID!) {{ trace(traceId: $t) {{ tenantId }} "
@@ -140,16 +141,17 @@ class HttpTransport:
         }.items() if v is not None}
         got = self.query(LIST_TRACES, {"f": flt, "n": first, "a": after})["traces"]
         info = got["pageInfo"]
-        return TracePage([_trace_view(e["node"]) for e in got["edges"]], info["endCursor"],
-                         info["hasNextPage"])
+        return TracePage([_trace_view(e["node"]) for e in got["edges"]],
+                         [e["cursor"] for e in got["edges"]], info["hasNextPage"],
+                         info["hasPreviousPage"])
 
-    def session(self, session_id: str) -> SessionSteps | None:
+    def session(self, session_id: str) -> SessionReplay | None:
         got = self.query(SESSION, {"s": session_id})["session"]
         if got is None:
             return None
         traces = [_trace_view(t) for t in got["traces"]]
         tenant = traces[0].tenant_id if traces else ""
-        return SessionSteps(session_id, traces, [_step_view(s, tenant) for s in got["steps"]])
+        return SessionReplay(session_id, traces, [_step_view(s, tenant) for s in got["steps"]])
 
     def get_step(self, trace_id: str, step_id: str) -> StepView | None:
         node = base64.urlsafe_b64encode(f"Step:{trace_id}/{step_id}".encode()).decode()

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tracegraph.api.service import TraceService
+from tracegraph.api.service import SessionReplay, TracePage, TraceService
 from tracegraph.schema.errors import TraceGraphError
 from tracegraph.schema.inputs import (
     ApiCallInput,
@@ -24,7 +24,7 @@ from tracegraph.schema.inputs import (
 from tracegraph.schema.views import ChainVerification, StepView, TraceView
 
 from .ops import Line
-from .transport import TRANSIENT_CODES, Rejected, SessionSteps, TracePage, TraceQuery, Unavailable
+from .transport import TRANSIENT_CODES, Rejected, TraceQuery, Unavailable
 
 LOCAL_TENANT = "default"
 T = TypeVar("T")
@@ -92,17 +92,11 @@ class InProcessTransport:
         return self.service.get_trace(self._tenant, trace_id)
 
     def list_traces(self, query: TraceQuery, first: int, after: str | None) -> TracePage:
-        page = self.service.list_traces(self._tenant, trace_filter(query), first=first,
+        return self.service.list_traces(self._tenant, trace_filter(query), first=first,
                                         after=after)
-        return TracePage(page.traces, page.end_cursor, page.has_next)
 
-    def session(self, session_id: str) -> SessionSteps | None:
-        traces = self.service.session_traces(self._tenant, session_id)
-        if not traces:
-            return None
-        steps = self.service.steps(self._tenant, [v.trace_id for v in traces])
-        return SessionSteps(session_id, traces,
-                            [s for v in traces for s in steps.get(v.trace_id, [])])
+    def session(self, session_id: str) -> SessionReplay | None:
+        return self.service.replay_session(self._tenant, session_id)
 
     def get_step(self, trace_id: str, step_id: str) -> StepView | None:
         steps = self.service.steps(self._tenant, [trace_id]).get(trace_id, [])

@@ -1,5 +1,8 @@
 """The transport contract: how the SDK stores lines and reads traces, in process or over HTTP.
 
+Reads return the service layer's own results (:class:`TracePage`, :class:`SessionReplay`
+and the views of :mod:`tracegraph.schema.views`) on both transports.
+
 Both transports (:mod:`.inprocess`, :mod:`.http`) store a batch of lines in order, each line
 atomic, and report how far they got:
 
@@ -18,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from tracegraph.api.service import SessionReplay, TracePage
 from tracegraph.schema.views import ChainVerification, StepView, TraceView
 
 from .ops import Line
@@ -64,22 +68,6 @@ class TraceQuery:
     parent_trace_id: str | None = None
 
 
-@dataclass(frozen=True)
-class TracePage:
-    traces: list[TraceView]
-    end_cursor: str | None
-    has_next: bool
-
-
-@dataclass(frozen=True)
-class SessionSteps:
-    """A session replayed: its traces oldest first, their steps trace by trace in order."""
-
-    session_id: str
-    traces: list[TraceView]
-    steps: list[StepView]
-
-
 class Transport(Protocol):
     """Where the SDK's records go and where its reads come from."""
 
@@ -96,7 +84,9 @@ class Transport(Protocol):
         """Newest first, ``first`` (1..100) traces after the cursor ``after``."""
         ...
 
-    def session(self, session_id: str) -> SessionSteps | None: ...
+    def session(self, session_id: str) -> SessionReplay | None:
+        """The session's traces oldest first, their steps trace by trace in order."""
+        ...
 
     def get_step(self, trace_id: str, step_id: str) -> StepView | None: ...
 

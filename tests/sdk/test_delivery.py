@@ -89,13 +89,16 @@ def test_a_server_that_is_down_never_blocks_the_agent(caplog: pytest.LogCaptureF
     client = Client.http(url, api_key="tg_unused", max_queue=100, block_timeout=0.5,
                          backoff=(0.01, 0.05))
     with caplog.at_level(logging.WARNING, logger="tracegraph.sdk"):
-        started = time.perf_counter()
         t = client.trace(goal="offline")
+        longest, begun = 0.0, time.perf_counter()
         for i in range(2000):
+            started = time.perf_counter()
             t.step("Reasoning", f"step {i}")
+            longest = max(longest, time.perf_counter() - started)
         t.complete()
-        spent = time.perf_counter() - started
-    assert spent < 1.5  # at most one block_timeout while the worker found the server down
+    # no write waited beyond one block_timeout (while the worker found the server down),
+    # and once it was found down none waited at all (2000 waits would take 1000 s)
+    assert longest < 0.5 + 0.5 and time.perf_counter() - begun < 30
     stats = client.stats
     # the buffer: the queue, plus the batch the worker took from it before the first failure
     assert stats.enqueued <= 2 * 100
@@ -121,18 +124,19 @@ def test_async_writes_never_block_the_event_loop_when_the_server_is_down() -> No
                 await asyncio.sleep(0.001)
 
         tick = asyncio.create_task(ticker())
-        started = time.perf_counter()
+        longest = 0.0
         async with client.trace(goal="offline") as t:
             for i in range(500):
+                started = time.perf_counter()
                 await t.step("Reasoning", f"{i}")
-        spent = time.perf_counter() - started
+                longest = max(longest, time.perf_counter() - started)
         tick.cancel()
         await client.close(timeout=0.2)
         assert client.stats.dropped_by_reason["queue_full"] >= 480
-        return spent, ticks
+        return longest, ticks
 
-    spent, ticks = asyncio.run(main())
-    assert spent < 1.0 and ticks >= 1
+    longest, ticks = asyncio.run(main())
+    assert longest < 0.2 + 0.5 and ticks >= 1  # the loop kept running meanwhile
 
 
 def test_when_the_server_comes_back_a_flush_delivers_everything_once(tmp_path: Path) -> None:
