@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.api.test_cli import SCRIPT
+from tests.helpers.processes import SCRIPT, free_port
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["ServeProcess", "create_key", "free_port"]
 
 
 def create_key(data_dir: Path, tenant: str) -> str:
