@@ -21,10 +21,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracegraph.schema.private_files import private_dir, private_sqlite_file
 from tracegraph.schema.errors import InvalidInput, NotFound
 from tracegraph.schema.ids import is_valid_id
 from tracegraph.schema.inputs import utc_iso
+from tracegraph.schema.private_files import private_dir, private_sqlite_file
 
 DEFAULT_RETENTION_DAYS = 90
 KEY_PREFIX = "tg_"

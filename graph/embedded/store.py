@@ -26,7 +26,6 @@ from tracegraph.graph.append_plan import (
     batch_ids,
     plan_append,
 )
-from tracegraph.schema.private_files import private_dir, private_sqlite_file
 from tracegraph.graph.protocol import (
     ChainHead,
     Direction,
@@ -43,6 +42,7 @@ from tracegraph.graph.protocol import (
 from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, hash_matches
 from tracegraph.schema.enums import EntryKind
 from tracegraph.schema.errors import InvalidInput, TraceNotFound
+from tracegraph.schema.private_files import private_dir, private_sqlite_file
 
 from . import sql, walks
 from .entry_cache import DEFAULT_BYTES, DecodedEntries, Row
