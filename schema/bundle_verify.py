@@ -30,7 +30,7 @@ problem with a stable ``code`` and where it is (line, trace, seq, leaf index):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -334,6 +334,8 @@ class _Verifier:
 
     def finish(self) -> BundleReport:
         self.close_trace()
+        self.report.traces = [replace(t, tombstoned=t.trace_id in self.tombstones)
+                              for t in self.report.traces]
         for trace_id, (number, line) in self.tombstones.items():
             t = line.tombstone
             chain = self.chains.get(trace_id)
