@@ -5,10 +5,11 @@ One JSON object per line (docs/audit-bundle.md is the contract), in this order:
 1. a ``bundle`` header: format, tenant, scope (``trace``, ``session`` or ``tenant``) and id;
 2. one ``key`` line per public key (the active one and retired ones);
 3. one ``checkpoint`` line: the C2SP signed note of the tenant's log;
-4. ``entry`` and ``tombstone`` lines: each chain entry (every hashed member and its hash)
-   or retention tombstone, its leaf index in the log and its inclusion proof (hex hashes)
-   in the tree of the checkpoint's size. The entries of one trace are consecutive, in seq
-   order.
+4. ``entry``, ``tombstone`` and ``removed_entry`` lines: each chain entry (every hashed
+   member and its hash), retention tombstone, or log record of an entry that retention
+   removed, with its leaf index in the log and its inclusion proof (hex hashes) in the tree
+   of the checkpoint's size. The entries of one trace are consecutive, in seq order. A
+   ``tenant`` bundle holds every leaf of the signed tree, so it proves the log complete.
 
 The models below are what :func:`tracegraph.schema.bundle_verify.verify_bundle` accepts
 (strict: no coercion, no unknown members); :func:`bundle_lines` writes them.
@@ -24,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from .chain import ChainEntry
 from .checkpoint import CheckpointKey, b64
-from .merkle_leaf import TombstoneLeaf
+from .merkle_leaf import EntryLeaf, TombstoneLeaf
 
 BUNDLE_FORMAT = "tracegraph-audit-bundle"
 BUNDLE_VERSION = 1
@@ -102,8 +103,30 @@ class TombstoneLine(_Line):
     proof: list[Annotated[str, Field(pattern=_HEX64)]]
 
 
-BundleLine = Annotated[HeaderLine | KeyLine | CheckpointLine | EntryLine | TombstoneLine,
-                       Field(discriminator="type")]
+class RemovedEntryBody(_Line):
+    """The log record of an entry that retention removed (:class:`EntryLeaf` members)."""
+
+    tenant_id: str
+    session_id: str
+    trace_id: str
+    seq: int
+    kind: str
+    entry_hash: str
+
+    def leaf(self) -> EntryLeaf:
+        return EntryLeaf(self.tenant_id, self.session_id, self.trace_id, self.seq, self.kind,
+                         self.entry_hash)
+
+
+class RemovedEntryLine(_Line):
+    type: Literal["removed_entry"]
+    leaf_index: int = Field(ge=0)
+    leaf: RemovedEntryBody
+    proof: list[Annotated[str, Field(pattern=_HEX64)]]
+
+
+BundleLine = Annotated[HeaderLine | KeyLine | CheckpointLine | EntryLine | TombstoneLine
+                       | RemovedEntryLine, Field(discriminator="type")]
 BUNDLE_LINE: TypeAdapter[BundleLine] = TypeAdapter(BundleLine)
 
 
@@ -131,6 +154,14 @@ def tombstone_line(leaf: TombstoneLeaf, leaf_index: int,
             "final_hash": leaf.final_hash, "removed_at": leaf.removed_at,
             "hash": leaf.tombstone_hash}
     return {"type": "tombstone", "leaf_index": leaf_index, "tombstone": body,
+            "proof": [p.hex() for p in proof]}
+
+
+def removed_entry_line(leaf: EntryLeaf, leaf_index: int,
+                       proof: Sequence[bytes]) -> dict[str, Any]:
+    body = leaf.record()
+    del body["leaf"]
+    return {"type": "removed_entry", "leaf_index": leaf_index, "leaf": body,
             "proof": [p.hex() for p in proof]}
 
 

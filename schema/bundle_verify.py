@@ -24,6 +24,8 @@ problem with a stable ``code`` and where it is (line, trace, seq, leaf index):
 ``bad_tombstone_hash``      a tombstone's hash is not the hash of its fields
 ``tombstone_mismatch``      a tombstone's count or final hash disagrees with the chain
 ``missing_trace``           a trace bundle holds neither the trace nor its tombstone
+``missing_leaf``            a tenant bundle lacks leaves of the signed log (deleted records)
+``entry_missing``           also: a removed entry's log record that no tombstone covers
 =========================== =============================================================
 """
 
@@ -41,6 +43,7 @@ from .bundle import (
     EntryLine,
     HeaderLine,
     KeyLine,
+    RemovedEntryLine,
     TombstoneLine,
 )
 from .chain import ChainEntry, verify_entries
@@ -148,6 +151,7 @@ class _Verifier:
         self.done_traces: set[str] = set()
         self.tombstones: dict[str, tuple[int, TombstoneLine]] = {}
         self.chains: dict[str, tuple[int, str | None]] = {}  # trace -> (count, head)
+        self.removed: dict[str, list[tuple[int, RemovedEntryLine]]] = {}
 
     def problem(self, code: str, message: str, line: int | None = None, *,
                 trace_id: str | None = None, seq: int | None = None,
@@ -185,6 +189,8 @@ class _Verifier:
             self.entry(number, line)
         elif isinstance(line, TombstoneLine):
             self.tombstone(number, line)
+        elif isinstance(line, RemovedEntryLine):
+            self.removed_entry(number, line)
         else:
             self.problem("malformed", "a second bundle header", number)
         return True
@@ -332,10 +338,51 @@ class _Verifier:
                   f"tombstone of trace {t.trace_id}")
         self.tombstones[t.trace_id] = (number, line)
 
+    def removed_entry(self, number: int, line: RemovedEntryLine) -> None:
+        self.close_trace()
+        r = line.leaf
+        self.in_scope(number, r.tenant_id, r.session_id, r.trace_id, r.seq)
+        self.leaf(number, line.leaf_index, r.leaf().hash(), line.proof, r.trace_id, r.seq,
+                  f"removed entry of trace {r.trace_id} seq {r.seq}")
+        self.removed.setdefault(r.trace_id, []).append((number, line))
+
+    def check_removed(self) -> None:
+        """Each removed entry's trace has a tombstone for exactly the entries logged."""
+        for trace_id, items in self.removed.items():
+            number, first = min(items, key=lambda x: x[1].leaf.seq)
+            if trace_id not in self.tombstones:
+                self.problem("entry_missing", f"trace {trace_id} seq {first.leaf.seq} is in "
+                             f"the log (leaf {first.leaf_index}) but neither it nor a "
+                             "tombstone is in the bundle", number, trace_id=trace_id,
+                             seq=first.leaf.seq, leaf_index=first.leaf_index)
+                continue
+            last = max(items, key=lambda x: x[1].leaf.seq)[1].leaf
+            self.chains.setdefault(trace_id, (len(items), last.entry_hash))
+
+    def check_complete(self) -> None:
+        """A tenant bundle claims every leaf of the signed tree; name each gap."""
+        cp = self.checkpoint
+        if cp is None or self.header is None or self.header.scope != "tenant":
+            return
+        seen, index = self.leaves_seen, 0
+        while index < cp.size:
+            if seen[index >> 3] >> (index & 7) & 1:
+                index += 1
+                continue
+            start = index
+            while index < cp.size and not seen[index >> 3] >> (index & 7) & 1:
+                index += 1
+            span = (f"leaf {start} of the signed log is" if index == start + 1
+                    else f"leaves {start}-{index - 1} of the signed log are")
+            self.problem("missing_leaf", f"{span} not in the bundle: a record was deleted",
+                         leaf_index=start)
+
     def finish(self) -> BundleReport:
         self.close_trace()
         self.report.traces = [replace(t, tombstoned=t.trace_id in self.tombstones)
                               for t in self.report.traces]
+        self.check_removed()
+        self.check_complete()
         for trace_id, (number, line) in self.tombstones.items():
             t = line.tombstone
             chain = self.chains.get(trace_id)

@@ -18,7 +18,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .bundle import Scope, bundle_lines, entry_line, header_line, tombstone_line
+from .bundle import (
+    Scope,
+    bundle_lines,
+    entry_line,
+    header_line,
+    removed_entry_line,
+    tombstone_line,
+)
 from .chain import ChainEntry
 from .checkpoint import Checkpoint, CheckpointKey, CheckpointSigner, log_origin
 from .merkle_leaf import EntryLeaf, LogLeaf, TombstoneLeaf
@@ -82,7 +89,12 @@ class TenantLog:
                 items.append(entry_line(e, session_id, index,
                                         self.tree.inclusion_proof(index, size)))
         for index, leaf in enumerate(self.leaves):
-            if isinstance(leaf, TombstoneLeaf) and wanted(leaf.session_id, leaf.trace_id):
+            if not wanted(leaf.session_id, leaf.trace_id):
+                continue
+            if isinstance(leaf, TombstoneLeaf):
                 items.append(tombstone_line(leaf, index, self.tree.inclusion_proof(index, size)))
+            elif index not in self.entries:  # removed by retention: its record stays
+                items.append(removed_entry_line(leaf, index,
+                                                self.tree.inclusion_proof(index, size)))
         header = header_line(self.tenant_id, scope, scope_id, created_at)
         return bundle_lines(header, keys, note, items)

@@ -10,8 +10,8 @@ repository are exactly what this writes (tests/schema/test_merkle_vectors.py che
 * ``checkpoint.json``: a signed checkpoint of that log, the key that signed it, notes that
   must fail (changed text, another key), and Go's ``sumdb/note`` example note, which our
   signer reproduces byte for byte;
-* ``bundles/*.jsonl`` with ``bundles/expected.json``: a valid audit bundle and tampered
-  copies, each with the problems ``verify_bundle`` must report.
+* ``bundles/*.jsonl`` with ``bundles/expected.json``: a valid session bundle and a valid
+  tenant bundle, and tampered copies, each with the problems ``verify_bundle`` must report.
 
     .venv/bin/python scripts/make_merkle_vectors.py [OUT_DIR]
 """
@@ -155,6 +155,20 @@ def bundles(log: TenantLog) -> dict[str, list[dict[str, Any]]]:
     changed("unknown_key.jsonl", lambda ls: ls[1].update(
         key_id=other.key_id, public_key=b64(other.key.public_key)))
     changed("bad_key_id.jsonl", lambda ls: ls[1].update(key_id="0" * 16))
+
+    # a tenant bundle holds every leaf: deletions show as leaves missing from it
+    tenant = list(log.bundle(signer, [signer.key], "tenant", None, T.format(40)))
+    out["valid_tenant.jsonl"] = tenant
+
+    def without(name: str, drop: Any) -> None:
+        out[name] = [x for x in json.loads(json.dumps(tenant)) if not drop(x)]
+
+    def of_trace(x: dict[str, Any], trace: str) -> bool:
+        return x["type"] == "entry" and x["entry"]["trace_id"] == trace
+
+    without("tenant_deleted_trace.jsonl", lambda x: of_trace(x, "trace-b"))
+    without("tenant_cut_tail.jsonl", lambda x: of_trace(x, "trace-b") and x["entry"]["seq"] == 2)
+    without("tenant_tombstone_deleted.jsonl", lambda x: x["type"] == "tombstone")
     return out
 
 

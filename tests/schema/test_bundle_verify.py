@@ -95,8 +95,12 @@ def test_header_and_checkpoint_are_required_first(drop: int, message: str) -> No
 
 def test_empty_bundle_and_bundle_without_items() -> None:
     assert [p.message for p in check([]).problems] == ["the bundle is empty"]
-    lines = lines_of(make_log())[:3]
-    assert check(lines).valid  # a checkpoint alone: nothing to prove, nothing wrong
+    lines = lines_of(make_log(), "session", "s0")[:3]
+    assert check(lines).valid  # a session bundle proves what it holds: here nothing
+    lines = lines_of(make_log())[:3]  # a tenant bundle must hold every leaf
+    assert [(p.code, p.message) for p in check(lines).problems] == [
+        ("missing_leaf", "leaves 0-9 of the signed log are not in the bundle: a record was "
+                         "deleted")]
 
 
 def test_a_trace_bundle_without_its_trace_is_missing_trace() -> None:

@@ -113,11 +113,14 @@ MUST_FIND = {
     "bad_checkpoint_signature.jsonl": ("bad_checkpoint_signature", None, None),
     "unknown_key.jsonl": ("unknown_key_id", None, None),
     "bad_key_id.jsonl": ("bad_key_id", None, None),
+    "tenant_deleted_trace.jsonl": ("missing_leaf", None, None),
+    "tenant_cut_tail.jsonl": ("missing_leaf", None, None),
+    "tenant_tombstone_deleted.jsonl": ("entry_missing", "trace-c", 0),
 }
 
 
 def test_every_tampered_bundle_is_listed() -> None:
-    assert set(MUST_FIND) == set(EXPECTED) - {"valid_session.jsonl"}
+    assert set(MUST_FIND) == set(EXPECTED) - {"valid_session.jsonl", "valid_tenant.jsonl"}
 
 
 @pytest.mark.parametrize("name", sorted(MUST_FIND))
@@ -137,6 +140,18 @@ def test_valid_bundle_report() -> None:
                                                                 "trace-b": False}
     assert report.checkpoint is not None and report.checkpoint.size == 12
     assert not report.key_trusted
+
+
+def test_a_tenant_bundle_holds_every_leaf_and_names_the_gaps() -> None:
+    report = verify_bundle(MERKLE / "bundles" / "valid_tenant.jsonl")
+    assert report.valid and report.checkpoint is not None
+    assert report.entries_checked + report.tombstones_checked + 3 == report.checkpoint.size
+    cut = verify_bundle(MERKLE / "bundles" / "tenant_cut_tail.jsonl")
+    # trace-b is active: its chain alone cannot show the cut, the signed log does
+    assert [(p.code, p.leaf_index) for p in cut.problems] == [("missing_leaf", 7)]
+    assert "leaf 7 of the signed log is not in the bundle" in cut.problems[0].message
+    gone = verify_bundle(MERKLE / "bundles" / "tenant_deleted_trace.jsonl")
+    assert "leaves 5-7" in gone.problems[0].message
 
 
 def test_a_trusted_key_other_than_the_bundles_is_unknown() -> None:

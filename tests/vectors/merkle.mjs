@@ -104,7 +104,12 @@ function verifyBundle(path) {
     if ((header.scope === "trace" && trace !== header.scope_id)
         || (header.scope === "session" && session !== header.scope_id)) add("out_of_scope", trace, seq);
   };
-  const traces = new Map();
+  const traces = new Map(), removed = new Map(), tombstoned = new Set(), tombs = new Map();
+  const logged = new Map(); // trace -> [count, hash of the highest seq, that seq]
+  const log = (trace, seq, hash) => {
+    const [n, h, s] = logged.get(trace) ?? [0, null, -1];
+    logged.set(trace, [n + 1, seq > s ? hash : h, Math.max(seq, s)]);
+  };
   for (const l of rest) {
     if (l.type === "entry") {
       const e = l.entry;
@@ -112,6 +117,7 @@ function verifyBundle(path) {
       leaf(l.leaf_index, { leaf: "entry", tenant_id: e.tenant_id, session_id: l.session_id,
         trace_id: e.trace_id, seq: e.seq, kind: e.kind, entry_hash: e.hash }, l.proof, e.trace_id, e.seq);
       if (!traces.has(e.trace_id)) traces.set(e.trace_id, []);
+      log(e.trace_id, e.seq, e.hash);
       traces.get(e.trace_id).push(l);
     } else if (l.type === "tombstone") {
       const t = l.tombstone;
@@ -122,6 +128,24 @@ function verifyBundle(path) {
       if (h !== t.hash) add("bad_tombstone_hash", trace_id);
       leaf(l.leaf_index, { leaf: "tombstone", tenant_id, session_id, trace_id, entry_count,
         final_hash, removed_at, tombstone_hash: t.hash }, l.proof, trace_id, null);
+      tombstoned.add(trace_id);
+      tombs.set(trace_id, t);
+    } else if (l.type === "removed_entry") {
+      const r = l.leaf;
+      scope(r.session_id, r.trace_id, r.seq);
+      leaf(l.leaf_index, { leaf: "entry", ...r }, l.proof, r.trace_id, r.seq);
+      removed.set(r.trace_id, Math.min(removed.get(r.trace_id) ?? Infinity, r.seq));
+      log(r.trace_id, r.seq, r.entry_hash);
+    }
+  }
+  for (const [trace, seq] of removed) if (!tombstoned.has(trace)) add("chain", trace, seq);
+  for (const [trace, t] of tombs) {
+    const got = logged.get(trace);
+    if (got && (got[0] !== t.entry_count || got[1] !== t.final_hash)) add("tombstone_mismatch", trace);
+  }
+  if (header.scope === "tenant") {
+    for (let i = 0; i < cp.size; i++) {
+      if (!seen.has(i) && (i === 0 || seen.has(i - 1))) add("missing_leaf");
     }
   }
   for (const [trace, group] of traces) {
