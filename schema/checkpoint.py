@@ -39,6 +39,8 @@ from .merkle import HASH_SIZE
 
 ED25519_SIGNATURE_TYPE = b"\x01"
 TIMESTAMP_PREFIX = "timestamp "
+#: Signature lines read from one note (the signed-note spec asks verifiers to accept 16).
+MAX_SIGNATURES = 64
 _SIG_PREFIX = "\u2014 "  # em dash, space
 _TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 _SIZE_RE = re.compile(r"^(0|[1-9][0-9]*)$")
@@ -212,7 +214,11 @@ def split_note(note: str) -> tuple[str, list[tuple[str, bytes]]]:
     if not tail.endswith("\n"):
         raise MalformedCheckpoint("signature lines must end in a newline")
     sigs: list[tuple[str, bytes]] = []
-    for line in tail[:-1].split("\n"):
+    lines = tail[:-1].split("\n")
+    if len(lines) > MAX_SIGNATURES:
+        raise MalformedCheckpoint(f"signed note has {len(lines)} signatures, at most "
+                                  f"{MAX_SIGNATURES} are read")
+    for line in lines:
         if not line.startswith(_SIG_PREFIX) or line.count(" ") != 2:
             raise MalformedCheckpoint(f"signature line {line[:60]!r}: expected "
                                       "'\u2014 <key name> <base64>'")

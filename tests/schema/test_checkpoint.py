@@ -68,6 +68,8 @@ def test_signature_verifies_and_any_change_breaks_it() -> None:
     assert open_checkpoint(note + extra, [signer.key]).key == signer.key
     with pytest.raises(MalformedCheckpoint, match="blank line"):
         open_checkpoint(checkpoint().text(), [signer.key])
+    with pytest.raises(MalformedCheckpoint, match="at most 64"):
+        open_checkpoint(note + extra * 64, [signer.key])
 
 
 def test_key_file_is_created_private_outside_the_data_directory(tmp_path: Path) -> None:
