@@ -131,11 +131,10 @@ class KeyManager:
                                      f"{SIGNING_KEY_ENV} is not set")
             return cls._create(where)
         _check_private(where)
+        _finish_rotation(where)
         _check_private(private)
-        key = load_pem_private_key(private.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise KeyConfigError(f"{private} is not an Ed25519 private key")
-        manager = cls(CheckpointSigner(key), _read_records(where / PUBLIC_KEYS_FILE), where)
+        manager = cls(CheckpointSigner(_read_private(private)),
+                      _read_records(where / PUBLIC_KEYS_FILE), where)
         if manager.signer.key_id not in _recorded_ids(where / PUBLIC_KEYS_FILE):
             manager._write_records()  # a key put in place by hand, or a rotation cut short
         return manager
@@ -213,6 +212,26 @@ def _write_private(path: Path, key: Ed25519PrivateKey) -> None:
         f.write(pem)
         f.flush()
         os.fsync(f.fileno())
+
+
+def _read_private(path: Path) -> Ed25519PrivateKey:
+    key = load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyConfigError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def _finish_rotation(where: Path) -> None:
+    """Complete a rotation cut short: a new key whose public half was recorded becomes
+    active; one that was never recorded (it signed nothing) is dropped."""
+    fresh = where / (PRIVATE_KEY_FILE + ".new")
+    if not fresh.exists():
+        return
+    key_id = CheckpointSigner(_read_private(fresh)).key_id
+    if key_id in _recorded_ids(where / PUBLIC_KEYS_FILE):
+        os.replace(fresh, where / PRIVATE_KEY_FILE)
+    else:
+        fresh.unlink()
 
 
 def _read_records(path: Path) -> list[KeyRecord]:

@@ -7,6 +7,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from tracegraph.schema.checkpoint import (
     BadSignature,
     Checkpoint,
@@ -120,6 +122,34 @@ def test_rotation_keeps_old_public_keys_and_signs_with_the_new(tmp_path: Path) -
     assert "BEGIN PUBLIC KEY" in exported[0]["pem"]
     assert (tmp_path / "keys" / PUBLIC_KEYS_FILE).exists()
     assert not (tmp_path / "keys" / (PRIVATE_KEY_FILE + ".new")).exists()
+
+
+def test_a_rotation_cut_short_is_finished_or_dropped(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = tmp_path / "keys"
+    manager = KeyManager.load(keys, environ={})
+    old_id = manager.signer.key_id
+    import tracegraph.schema.checkpoint_keys as module
+
+    def crash(src: object, dst: object) -> None:
+        if str(src).endswith(".new"):
+            raise OSError("power cut")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    real_replace = module.os.replace
+    monkeypatch.setattr(module.os, "replace", crash)
+    with pytest.raises(OSError):
+        manager.rotate()  # the new key was recorded, the key file not yet replaced
+    monkeypatch.setattr(module.os, "replace", real_replace)
+    new_id = manager.signer.key_id
+    assert KeyManager.load(keys, environ={}).signer.key_id == new_id != old_id
+    # a new key file whose public key was never recorded signed nothing: dropped
+    stray = Ed25519PrivateKey.from_private_bytes(bytes([9]) * 32)
+    pending = keys / (PRIVATE_KEY_FILE + ".new")
+    pending.write_bytes(stray.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    reloaded = KeyManager.load(keys, environ={})
+    assert reloaded.signer.key_id == new_id and not pending.exists()
+    assert CheckpointSigner(stray).key_id not in {k.key_id for k in reloaded.verification_keys}
 
 
 def test_key_from_the_environment_with_retired_public_keys(tmp_path: Path) -> None:
