@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tracegraph.schema.bundle import write_bundle
 from tracegraph.schema.bundle_verify import BundleReport, verify_bundle, verify_bundle_lines
 from tracegraph.schema.chain import GENESIS_PREV_HASH, seal_many
@@ -170,3 +172,44 @@ def test_bundle_lines_are_plain_json_lines() -> None:
     write_bundle(buf, lines_of(make_log()))
     text = buf.getvalue().decode()
     assert text.endswith("\n") and all(json.loads(line) for line in text.splitlines())
+
+
+MUTATIONS = ["record", "seq", "prev_hash", "hash", "kind", "session", "leaf_index", "proof",
+             "delete", "duplicate", "swap_in_trace"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(MUTATIONS), st.data())
+def test_any_change_to_a_tenant_bundle_is_found(mutation: str, data: st.DataObject) -> None:
+    log = make_log(traces=3, steps=4, completed=data.draw(st.booleans()))
+    lines = lines_of(log)
+    entries = [i for i, x in enumerate(lines) if x["type"] == "entry"]
+    at = data.draw(st.sampled_from(entries))
+    x = lines[at]
+    e = x["entry"]
+    if mutation == "record":
+        e["record"]["tampered"] = True
+    elif mutation == "seq":
+        e["seq"] += 1
+    elif mutation == "prev_hash":
+        e["prev_hash"] = "f" * 64
+    elif mutation == "hash":
+        e["hash"] = "e" * 64
+    elif mutation == "kind":
+        e["kind"] = "human_input" if e["kind"] != "human_input" else "step"
+    elif mutation == "session":
+        x["session_id"] = "elsewhere"
+    elif mutation == "leaf_index":
+        x["leaf_index"] = (x["leaf_index"] + 1) % log.tree.size
+    elif mutation == "proof":
+        x["proof"][0] = x["proof"][0][:-1] + ("0" if x["proof"][0][-1] != "0" else "1")
+    elif mutation == "delete":
+        del lines[at]
+    elif mutation == "duplicate":
+        lines.insert(at, json.loads(json.dumps(x)))
+    else:
+        partner = at + 1 if at + 1 in entries and lines[at + 1]["entry"]["trace_id"] == \
+            e["trace_id"] else at - 1
+        lines[at], lines[partner] = lines[partner], lines[at]
+    report = check(lines)
+    assert not report.valid, mutation
