@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tracegraph.schema.bundle import write_bundle
 from tracegraph.schema.bundle_verify import verify_bundle
@@ -79,7 +80,7 @@ def bundle_figures(entries: int) -> None:
     log = TenantLog("tenant", "tracegraph")
     per_trace = 50
     for t in range(entries // per_trace):
-        items = [("trace_started", {"session_id": "s",
+        items: list[tuple[str, dict[str, Any]]] = [("trace_started", {"session_id": "s",
                                     "created_at": "2026-01-01T00:00:00.000000Z"})]
         items += [("step", {"step_id": f"{t}-{i}", "step_type": "Observation", "step_index": i,
                             "content": "x" * 300, "created_at": "2026-01-01T00:00:01.000000Z"})
