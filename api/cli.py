@@ -1,5 +1,5 @@
 """The ``tracegraph`` command line: ``serve``, ``verify``, ``schema`` and ``bench`` (plus the
-operator commands ``keys`` and ``retention``).
+operator commands ``keys`` and ``retention``, and the offline ``verify-bundle``).
 
 Every command goes through the service layer; none talks to a database directly.
 """
@@ -16,6 +16,7 @@ from tracegraph.schema.limits import ClockWindow
 from tracegraph.schema.policy import StoragePolicy
 
 from .admin_cli import keys, retention
+from .bundle_cli import verify_bundle_command
 from .cli_options import (
     default_data_dir,
     echo_json,
@@ -153,6 +154,7 @@ def schema() -> None:
 
 main.add_command(keys)
 main.add_command(retention)
+main.add_command(verify_bundle_command)
 
 
 def _add_plugin_commands() -> None:

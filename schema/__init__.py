@@ -1,1 +1,2 @@
-"""Trace data model, canonical JSON, hash chain and input limits for tracegraph."""
+"""Trace data model, canonical JSON, hash chain, Merkle log, checkpoints, audit bundles and input
+limits for tracegraph."""

@@ -1,9 +1,11 @@
 // An independent check of tracegraph's hash-chain vectors: Node.js, no dependencies.
 // RFC 8785 is JSON.stringify's own number and string output with keys sorted by UTF-16 code
 // units (JavaScript's default sort), so the canonicalizer is four lines.
+// It also checks the Merkle log vectors in DIR/merkle (merkle.mjs beside this file): RFC 6962
+// proofs (transparency-dev's and ours), a signed checkpoint and every audit bundle.
 // Usage: node tests/vectors/check_vectors.mjs [DIR]   (exit status 1 when a vector disagrees)
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -39,5 +41,12 @@ for (const name of readdirSync(dir).filter((n) => n.endsWith(".json")).sort()) {
     && got.first_broken_seq === v.expected.first_broken_seq;
   failures += same ? 0 : 1;
   console.log(`${same ? "ok  " : "FAIL"} ${name}: valid=${got.valid} first_broken_seq=${got.first_broken_seq}`);
+}
+if (existsSync(join(dir, "merkle"))) {
+  const { checkMerkleVectors } = await import("./merkle.mjs");
+  for (const [name, ok, detail] of checkMerkleVectors(join(dir, "merkle"))) {
+    failures += ok ? 0 : 1;
+    console.log(`${ok ? "ok  " : "FAIL"} merkle/${name}${detail ? `: ${detail}` : ""}`);
+  }
 }
 process.exit(failures ? 1 : 0);
