@@ -1,13 +1,14 @@
 """The ASGI app: GraphQL (and GraphiQL) at ``/graphql`` over HTTP and WebSocket
 (graphql-transport-ws subscriptions), bulk NDJSON ingest at ``/v1/ingest``
-(:mod:`tracegraph.api.bulk`), a health check at ``/healthz``.
+(:mod:`tracegraph.api.bulk`), OTLP/HTTP trace export at ``/v1/traces``
+(:mod:`tracegraph.api.otlp`), a health check at ``/healthz``.
 
 >>> import tempfile
 >>> from tracegraph.api.service import TraceService
 >>> from tracegraph.graph import open_store
 >>> app = create_app(TraceService(open_store("embedded", data_dir=tempfile.mkdtemp())))
 >>> [r.path for r in app.routes]
-['/healthz', '/graphql', '/graphql', '/v1/ingest']
+['/healthz', '/graphql', '/graphql', '/v1/ingest', '/v1/traces']
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ from .graphql.context import LOCAL_MODE, TraceContext
 from .graphql.live_updates import LiveUpdates
 from .graphql.schema import build_schema
 from .limits_http import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware, parse_request_json
+from .otlp import OtlpIngestor
+from .otlp.http import OTLP_TRACES_PATH, otlp_traces_endpoint
 from .service import GraphService, TraceService, backend_name
 
 GRAPHQL_PATH = "/graphql"
@@ -156,12 +159,15 @@ def create_app(
             Route(GRAPHQL_PATH, graphql_app, methods=["GET", "POST"]),
             WebSocketRoute(GRAPHQL_PATH, graphql_app),
             Route(BULK_PATH, bulk_endpoint(service, auth), methods=["POST"]),
+            Route(OTLP_TRACES_PATH, otlp_traces_endpoint(OtlpIngestor(service), auth),
+                  methods=["POST"]),
         ],
         middleware=[
             Middleware(BrowserGuardMiddleware, policy=browser, body_types=BODY_TYPES),
             *cors,
             Middleware(TenantMiddleware, auth=auth or LOCAL_MODE),
             Middleware(BodyLimitMiddleware, max_bytes=max_body_bytes,
-                       path_limits={BULK_PATH: max_ingest_bytes}),
+                       path_limits={BULK_PATH: max_ingest_bytes,
+                                    OTLP_TRACES_PATH: max_ingest_bytes}),
         ],
     )

@@ -334,6 +334,12 @@ class TraceService:
         rows = self.store.get_traces(tenant_id, trace_ids)
         return {t: trace_view(r) for t, r in rows.items()}
 
+    def locate(self, tenant_id: str, node_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """``(kind, trace id)`` of each stored id (trace, step, api_call, ...); absent ids
+        are left out."""
+        found = self.store.resolve(tenant_id, node_ids) if node_ids else {}
+        return {i: (ref.kind, ref.trace_id) for i, ref in found.items()}
+
     def entries_from(self, tenant_id: str, trace_id: str, seq: int) -> list[ChainEntry]:
         """A trace's chain entries from ``seq`` on, in order: how live subscriptions catch up
         (two store calls, and only one when nothing is new)."""

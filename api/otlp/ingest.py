@@ -1,0 +1,246 @@
+"""Placing OTLP spans: agent and root spans become traces, the others steps of the trace
+of their nearest agent ancestor; children that arrive before their parents wait.
+
+Ids are derived from the OTLP trace and span ids (:mod:`.mapping`), so a re-sent span is
+found stored and skipped, and a span tree split over many export requests becomes one
+run. Spans whose parent is not placed yet are held in memory by the
+:class:`OtlpIngestor` (one per server process: they survive across requests, not a
+restart; at most :data:`MAX_PENDING` spans) and placed when the parent arrives. Whether a
+parent is placed is looked up in the store, so a child arriving after a restart still
+finds a parent stored before it.
+
+A request is placed in span start order, then stored in few appends: each trace's new
+steps in one ``record_steps`` (flushed early when a nested trace is spawned by one of
+them), its API calls in one ``record_api_calls``, then the completions of the agent spans
+placed (an agent span is exported once it ended). A span that cannot be stored (a value
+over a limit, a child arriving after its trace completed) is rejected with the reason;
+the rest are stored.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+from tracegraph.schema.errors import TraceGraphError
+from tracegraph.schema.inputs import ApiCallInput, CompleteTraceInput, StepInput
+from tracegraph.schema.limits import MAX_BATCH_STEPS
+
+from ..service import TraceService
+from . import mapping
+from .decode import Span
+
+#: Most spans held waiting for their parents, over all tenants.
+MAX_PENDING = 100_000
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a placed span lives: its trace, and its step (``None`` for an agent span)."""
+
+    trace_id: str
+    step_id: str | None
+
+
+@dataclass
+class IngestResult:
+    """What one export request did."""
+
+    stored: int = 0
+    duplicates: int = 0
+    pending: int = 0
+    rejected: list[str] = field(default_factory=list)
+
+    @property
+    def rejected_count(self) -> int:
+        return len(self.rejected)
+
+
+@dataclass
+class _Plan:
+    """Appends of one request, in order of need."""
+
+    steps: dict[str, list[tuple[StepInput, Span]]] = field(
+        default_factory=lambda: defaultdict(list))
+    calls: dict[str, list[tuple[ApiCallInput, Span]]] = field(
+        default_factory=lambda: defaultdict(list))
+    completions: list[tuple[str, CompleteTraceInput, Span]] = field(default_factory=list)
+    failed_traces: set[str] = field(default_factory=set)
+
+
+class OtlpIngestor:
+    """Places spans into one service's store; holds children until their parents arrive."""
+
+    def __init__(self, service: TraceService) -> None:
+        self.service = service
+        self._lock = threading.Lock()
+        #: (tenant, OTLP trace id) -> span id -> span waiting for its parent.
+        self._pending: dict[tuple[str, str], dict[str, Span]] = {}
+        self._pending_count = 0
+
+    def pending_count(self) -> int:
+        with self._lock:
+            return self._pending_count
+
+    def ingest(self, tenant_id: str, spans: Sequence[Span]) -> IngestResult:
+        """Store what ``spans`` become (blocking; one request at a time)."""
+        with self._lock:
+            return self._ingest(tenant_id, spans)
+
+    def _ingest(self, tenant_id: str, spans: Sequence[Span]) -> IngestResult:
+        result = IngestResult()
+        pools: dict[str, dict[str, Span]] = defaultdict(dict)
+        for s in spans:
+            pools[s.trace_id][s.span_id] = s
+        for otel_trace, new in pools.items():
+            held = self._pending.pop((tenant_id, otel_trace), {})
+            self._pending_count -= len(held)
+            pool = {**held, **new}
+            waiting = self._place_pool(tenant_id, pool, result)
+            if waiting:
+                room = MAX_PENDING - self._pending_count
+                kept = dict(list(waiting.items())[:max(room, 0)])
+                for s in list(waiting.values())[len(kept):]:
+                    result.rejected.append(f"span {s.span_id}: more than {MAX_PENDING} spans "
+                                           "wait for their parents")
+                self._pending[(tenant_id, otel_trace)] = kept
+                self._pending_count += len(kept)
+        result.pending = self._pending_count
+        return result
+
+    def _place_pool(self, tenant_id: str, pool: dict[str, Span],
+                    result: IngestResult) -> dict[str, Span]:
+        """Place what can be placed of one OTLP trace's spans; returns those still waiting."""
+        ids = {s.span_id: (mapping.trace_id_of(s), mapping.step_id_of(s)) for s in pool.values()}
+        parents = {s.parent_id for s in pool.values() if s.parent_id and s.parent_id not in pool}
+        any_span = next(iter(pool.values()))
+        for p in parents:
+            ids[p] = (f"otel-{any_span.trace_id}-{p}", f"otel-{any_span.trace_id}-{p}.step")
+        stored = self.service.locate(tenant_id, [i for pair in ids.values() for i in pair])
+        placed: dict[str, Placement] = {}
+        for span_id, (tid, sid) in ids.items():
+            if sid in stored:
+                placed[span_id] = Placement(stored[sid][1], sid)
+            elif tid in stored:
+                placed[span_id] = Placement(tid, None)
+        todo = []
+        for s in pool.values():
+            if s.span_id in placed:
+                result.duplicates += 1
+            else:
+                todo.append(s)
+        todo.sort(key=lambda s: s.start_ns)
+        plan = _Plan()
+        progress = True
+        while todo and progress:
+            progress = False
+            later = []
+            for s in todo:
+                parent = placed.get(s.parent_id) if s.parent_id else None
+                if s.parent_id and parent is None:
+                    later.append(s)
+                    continue
+                progress = True
+                where = self._place(tenant_id, s, parent, plan, result)
+                if where is not None:
+                    placed[s.span_id] = where
+            todo = later
+        self._run(tenant_id, plan, result)
+        return {s.span_id: s for s in todo}
+
+    def _place(self, tenant_id: str, span: Span, parent: Placement | None, plan: _Plan,
+               result: IngestResult) -> Placement | None:
+        try:
+            if mapping.is_agent(span):
+                inp = mapping.start_input(
+                    span, parent_trace_id=parent.trace_id if parent else None,
+                    spawned_by_step_id=parent.step_id if parent else None)
+                trace_id = mapping.trace_id_of(span)
+                complete = mapping.complete_input(span)
+            else:
+                assert parent is not None
+                step = mapping.step_input(span, depends_on=parent.step_id)
+                call = mapping.call_input(span)
+        except ValidationError as exc:
+            result.rejected.append(f"span {span.span_id}: {_first_error(exc)}")
+            return None
+        if mapping.is_agent(span):
+            if parent is not None and parent.step_id is not None:
+                self._flush_steps(tenant_id, parent.trace_id, plan, result)
+            if parent is not None and parent.trace_id in plan.failed_traces:
+                return self._reject(span, f"parent trace {parent.trace_id} was not stored",
+                                    plan, result, trace_id)
+            try:
+                self.service.start_trace(tenant_id, inp)
+            except TraceGraphError as exc:
+                return self._reject(span, str(exc), plan, result, trace_id)
+            result.stored += 1
+            plan.completions.append((trace_id, complete, span))
+            return Placement(trace_id, None)
+        assert parent is not None
+        plan.steps[parent.trace_id].append((step, span))
+        if call is not None:
+            plan.calls[parent.trace_id].append((call, span))
+        return Placement(parent.trace_id, step.step_id)
+
+    @staticmethod
+    def _reject(span: Span, reason: str, plan: _Plan, result: IngestResult,
+                trace_id: str) -> None:
+        plan.failed_traces.add(trace_id)
+        result.rejected.append(f"span {span.span_id}: {reason}")
+
+    def _flush_steps(self, tenant_id: str, trace_id: str, plan: _Plan,
+                     result: IngestResult) -> None:
+        batch = plan.steps.pop(trace_id, [])
+        failed = _store_batches(
+            batch, lambda items: self.service.record_steps(tenant_id, trace_id, items))
+        result.stored += len(batch) - len(failed)
+        for span, reason in failed:
+            plan.calls[trace_id] = [(c, s) for c, s in plan.calls.get(trace_id, [])
+                                    if s.span_id != span.span_id]
+            result.rejected.append(f"span {span.span_id}: {reason}")
+
+    def _run(self, tenant_id: str, plan: _Plan, result: IngestResult) -> None:
+        for trace_id in list(plan.steps):
+            self._flush_steps(tenant_id, trace_id, plan, result)
+        for trace_id, calls in plan.calls.items():
+            failed = _store_batches(
+                calls, functools.partial(self.service.record_api_calls, tenant_id, trace_id))
+            for span, reason in failed:
+                result.rejected.append(f"span {span.span_id} (API call): {reason}")
+        for trace_id, complete, span in plan.completions:
+            try:
+                self.service.complete_trace(tenant_id, trace_id, complete)
+            except TraceGraphError as exc:
+                result.rejected.append(f"span {span.span_id} (completion): {exc}")
+
+
+def _store_batches(batch: list[tuple[T, Span]], store: Callable[[list[T]], Any]
+                   ) -> list[tuple[Span, str]]:
+    """Store ``batch`` in chunks; a chunk that fails is retried item by item, so only the
+    items that fail alone are reported (with their reasons)."""
+    failed: list[tuple[Span, str]] = []
+    for i in range(0, len(batch), MAX_BATCH_STEPS):
+        chunk = batch[i:i + MAX_BATCH_STEPS]
+        try:
+            store([item for item, _ in chunk])
+        except TraceGraphError:
+            for item, span in chunk:
+                try:
+                    store([item])
+                except TraceGraphError as exc:
+                    failed.append((span, str(exc)))
+    return failed
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    return f"{where}: {err['msg']}" if where else str(err["msg"])
