@@ -10,11 +10,15 @@ with the same names (camelCase or snake_case) and the same pydantic models
     {"op": "record_api_call", "traceId": "run-1", "call": {"stepId": "s-0", "apiType": "llm"}}
     {"op": "record_api_calls", "traceId": "run-1", "calls": [{"stepId": "s-0"}, ...]}
     {"op": "record_human_input", "traceId": "run-1", "input": {"question": "...", "answer": "..."}}
+    {"op": "record_iterations", "traceId": "run-1", "iterations": [{"iteration": 1, ...}]}
     {"op": "complete_trace", "traceId": "run-1", "outcome": "success", "finalAnswer": "..."}
 
 ``start_trace`` takes the fields of ``StartTraceInput`` (``traceId`` chooses the id, so
 later lines can name it), ``complete_trace`` those of ``CompleteTraceInput``;
-``record_api_calls`` stores several calls of a trace as one all-or-nothing batch. Blank lines
+``record_api_calls`` stores several calls of a trace as one all-or-nothing batch;
+``record_iterations`` stores seed 003's iterations (``{iteration, timestamp, thought,
+action, action_input, observation, success}``) as the steps of
+:mod:`tracegraph.schema.iteration`, read back losslessly by GraphQL ``Trace.iterations``. Blank lines
 are skipped. The tenant comes from the same resolver as GraphQL (API key, or ``X-Org-Id``
 in local mode).
 
@@ -53,6 +57,7 @@ from tracegraph.schema.inputs import (
     StartTraceInput,
     StepInput,
 )
+from tracegraph.schema.iteration import Iteration, steps_from_iterations
 from tracegraph.schema.limits import MAX_BATCH_STEPS, parse_json_exact
 
 from .auth import Authenticator
@@ -66,8 +71,8 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 #: Most lines in one request.
 MAX_LINES = 10_000
 
-OPS = ("start_trace", "record_steps", "record_api_call", "record_api_calls",
-       "record_human_input", "complete_trace")
+OPS = ("start_trace", "record_steps", "record_iterations", "record_api_call",
+       "record_api_calls", "record_human_input", "complete_trace")
 
 
 class _Line(BaseModel):
@@ -78,6 +83,19 @@ class _Line(BaseModel):
 class RecordStepsLine(_Line):
     trace_id: Id
     steps: Annotated[list[StepInput], Field(min_length=1, max_length=MAX_BATCH_STEPS)]
+
+
+class RecordIterationsLine(BaseModel):
+    # Iteration's own field names (seed 003's snake_case), not camelCase aliases
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True)
+
+    trace_id: Id = Field(alias="traceId")
+    #: Each iteration is up to three steps, stored as one all-or-nothing batch.
+    iterations: Annotated[list[Iteration], Field(min_length=1,
+                                                 max_length=MAX_BATCH_STEPS // 3)]
+
+    def steps(self) -> list[StepInput]:
+        return steps_from_iterations(self.iterations)
 
 
 class RecordApiCallLine(_Line):
@@ -102,6 +120,7 @@ class CompleteTraceLine(CompleteTraceInput):
 _MODELS: dict[str, type[BaseModel]] = {
     "start_trace": StartTraceInput,
     "record_steps": RecordStepsLine,
+    "record_iterations": RecordIterationsLine,
     "record_api_call": RecordApiCallLine,
     "record_api_calls": RecordApiCallsLine,
     "record_human_input": RecordHumanInputLine,
@@ -211,6 +230,10 @@ def run(service: TraceService, tenant_id: str, ops: Sequence[Operation],
                 done.traces += 1
             elif isinstance(m, RecordStepsLine):
                 steps = service.record_steps(tenant_id, m.trace_id, m.steps)
+                heads[m.trace_id] = steps[-1].hash
+                done.steps += len(steps)
+            elif isinstance(m, RecordIterationsLine):
+                steps = service.record_steps(tenant_id, m.trace_id, m.steps())
                 heads[m.trace_id] = steps[-1].hash
                 done.steps += len(steps)
             elif isinstance(m, RecordApiCallLine):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from tracegraph.schema.iteration import Iteration, iterations_from_steps
 from tracegraph.schema.records import Totals
 from tracegraph.schema.views import ApiCallView, HumanInputView, StepView, TraceView
 
@@ -11,6 +12,7 @@ from ..scalars import JSON, DateTime
 from .api_call import ApiCall
 from .enums import OutcomeEnum, TraceStatusEnum
 from .human_input import HumanInput
+from .iteration import IterationType
 from .node import Node, global_id
 from .step import Step
 from .totals import TotalsType
@@ -53,6 +55,13 @@ class Trace(Node):
     @strawberry.field(graphql_type=list[Step], description="Steps in order.")
     async def steps(self, root: strawberry.Parent[TraceView], info: Info) -> list[StepView]:
         return await info.context.loaders.steps.load(root.trace_id)
+
+    @strawberry.field(graphql_type=list[IterationType], description="The trace's steps as "
+                      "iterations (think-act-observe rounds), for steps recorded as "
+                      "iterations; steps without metadata.iteration are left out.")
+    async def iterations(self, root: strawberry.Parent[TraceView], info: Info
+                         ) -> list[Iteration]:
+        return iterations_from_steps(await info.context.loaders.steps.load(root.trace_id))
 
     @strawberry.field(graphql_type=list[ApiCall], description="API calls in order.")
     async def api_calls(
