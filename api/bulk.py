@@ -18,8 +18,8 @@ later lines can name it), ``complete_trace`` those of ``CompleteTraceInput``;
 ``record_api_calls`` stores several calls of a trace as one all-or-nothing batch;
 ``record_iterations`` stores seed 003's iterations (``{iteration, timestamp, thought,
 action, action_input, observation, success}``) as the steps of
-:mod:`tracegraph.schema.iteration`, read back losslessly by GraphQL ``Trace.iterations``. Blank lines
-are skipped. The tenant comes from the same resolver as GraphQL (API key, or ``X-Org-Id``
+:mod:`tracegraph.schema.iteration`, read back losslessly by GraphQL ``Trace.iterations``.
+Blank lines are skipped. The tenant comes from the same resolver as GraphQL (API key, or ``X-Org-Id``
 in local mode).
 
 **All or nothing.** The whole body is parsed and validated before anything is stored: a
