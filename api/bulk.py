@@ -19,8 +19,8 @@ later lines can name it), ``complete_trace`` those of ``CompleteTraceInput``;
 ``record_iterations`` stores seed 003's iterations (``{iteration, timestamp, thought,
 action, action_input, observation, success}``) as the steps of
 :mod:`tracegraph.schema.iteration`, read back losslessly by GraphQL ``Trace.iterations``.
-Blank lines are skipped. The tenant comes from the same resolver as GraphQL (API key, or ``X-Org-Id``
-in local mode).
+Blank lines are skipped. The tenant comes from the same resolver as GraphQL (API key, or
+``X-Org-Id`` in local mode).
 
 **All or nothing.** The whole body is parsed and validated before anything is stored: a
 line that is not JSON, names an unknown op or breaks a model's rule is answered with 400
