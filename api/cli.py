@@ -1,5 +1,5 @@
-"""The ``tracegraph`` command line: ``serve``, ``verify``, ``schema`` and ``bench`` (plus the
-operator commands ``keys`` and ``retention``, and the offline ``verify-bundle``).
+"""The ``tracegraph`` command line: ``serve``, ``verify``, ``schema``, ``ingest`` and ``bench``
+(plus the operator commands ``keys`` and ``retention``, and the offline ``verify-bundle``).
 
 Every command goes through the service layer; none talks to a database directly.
 """
@@ -24,6 +24,7 @@ from .cli_options import (
     open_backend,
     store_options,
 )
+from .ingest_cli import ingest
 
 #: Entry-point group of commands other packages add to ``tracegraph`` (``bench``).
 COMMAND_PLUGINS = "tracegraph.commands"
@@ -152,6 +153,7 @@ def schema() -> None:
     click.echo(sdl(), nl=False)
 
 
+main.add_command(ingest)
 main.add_command(keys)
 main.add_command(retention)
 main.add_command(verify_bundle_command)
