@@ -31,7 +31,7 @@ COMPLETION = {
 
 
 class _ChatStub(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length", 0)))
         body = json.dumps(COMPLETION).encode()
         self.send_response(200)
