@@ -1,14 +1,15 @@
 """The ASGI app: GraphQL (and GraphiQL) at ``/graphql`` over HTTP and WebSocket
 (graphql-transport-ws subscriptions), bulk NDJSON ingest at ``/v1/ingest``
 (:mod:`tracegraph.api.bulk`), OTLP/HTTP trace export at ``/v1/traces``
-(:mod:`tracegraph.api.otlp`), a health check at ``/healthz``.
+(:mod:`tracegraph.api.otlp`), a health check at ``/healthz``, the web UI at ``/``
+(:mod:`tracegraph.api.web_ui`).
 
 >>> import tempfile
 >>> from tracegraph.api.service import TraceService
 >>> from tracegraph.graph import open_store
 >>> app = create_app(TraceService(open_store("embedded", data_dir=tempfile.mkdtemp())))
 >>> [r.path for r in app.routes]
-['/healthz', '/graphql', '/graphql', '/v1/ingest', '/v1/traces']
+['/healthz', '/graphql', '/graphql', '/v1/ingest', '/v1/traces', '/', '/assets']
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from .limits_http import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware, parse_requ
 from .otlp import OtlpIngestor
 from .otlp.http import OTLP_TRACES_PATH, otlp_traces_endpoint
 from .service import GraphService, TraceService, backend_name
+from .web_ui import graphiql_page, ui_routes
 
 GRAPHQL_PATH = "/graphql"
 #: The content type of each write path's body (anything else is 415, see :mod:`.browser_guard`).
@@ -76,6 +78,10 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
         self.graph = GraphService.beside(service)
         self.events = LiveUpdates()
         self.events.listen_to(service.events)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the package's own assets (strawberry's page loads it from a CDN)."""
+        return graphiql_page()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -161,6 +167,7 @@ def create_app(
             Route(BULK_PATH, bulk_endpoint(service, auth), methods=["POST"]),
             Route(OTLP_TRACES_PATH, otlp_traces_endpoint(OtlpIngestor(service), auth),
                   methods=["POST"]),
+            *ui_routes(),
         ],
         middleware=[
             Middleware(BrowserGuardMiddleware, policy=browser, body_types=BODY_TYPES),

@@ -13,7 +13,8 @@ clients that cannot set headers, in the ``connection_init`` payload
 :func:`authenticate_websocket` then resolves it, or closes the socket with 4401/4403 and
 the reason before any operation runs.
 
-Open without a key: ``/healthz`` and the GraphiQL page itself (``GET /graphql`` without a
+Open without a key: ``/healthz``, the web UI's page and files (``/``, ``/assets/``) and
+the GraphiQL page itself (``GET /graphql`` without a
 query); every GraphQL operation needs one.
 """
 
@@ -36,6 +37,7 @@ from tracegraph.schema.errors import Forbidden, TraceGraphError
 
 from .auth import Authenticator, Unauthenticated
 from .limits_http import GRAPHQL_PATH, error_response
+from .web_ui import UI_OPEN_PATHS, UI_OPEN_PREFIX
 
 if TYPE_CHECKING:
     from .graphql.context import TraceContext
@@ -46,7 +48,7 @@ TENANT_SCOPE_KEY = "tracegraph.tenant"
 #: The tenant of a WebSocket before its connection_init names one: not a valid id, so no
 #: stored node can ever belong to it (and strawberry runs no operation before the ack).
 PENDING_TENANT = ""
-OPEN_PATHS = frozenset({"/healthz"})
+OPEN_PATHS = frozenset({"/healthz"}) | UI_OPEN_PATHS
 #: The credentials a connection_init payload may carry, as header names.
 CREDENTIAL_HEADERS = ("authorization", "x-org-id")
 #: WebSocket close codes (graphql-transport-ws uses 44xx like HTTP statuses).
@@ -54,6 +56,11 @@ WS_CLOSE = {401: 4401, 403: 4403}
 MAX_CLOSE_REASON = 120  # bytes; a close frame's reason is at most 123
 #: What ``on_ws_connect`` returns to acknowledge a connection without a payload.
 NO_ACK_PAYLOAD: UnsetType = UNSET
+
+
+def _is_open(path: str) -> bool:
+    """Paths that hold no data: the health check, the web UI's page and its files."""
+    return path in OPEN_PATHS or path.startswith(UI_OPEN_PREFIX)
 
 
 def _is_ide_page(scope: Scope) -> bool:
@@ -73,7 +80,7 @@ class TenantMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind not in ("http", "websocket") or scope["path"] in OPEN_PATHS:
+        if kind not in ("http", "websocket") or _is_open(scope["path"]):
             await self.app(scope, receive, send)
             return
         if kind == "http" and _is_ide_page(scope):

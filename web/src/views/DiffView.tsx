@@ -1,0 +1,3 @@
+export function DiffView(_: { a: string; b: string }) {
+  return <p>diff</p>;
+}
