@@ -45,11 +45,13 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedProcess]:
-    """A server seeded with two nested runs that differ in one decision and one tool."""
+    """A server seeded with three nested runs: run-a and run-b differ in one decision and one
+    tool; run-t is the one a test tampers with."""
     server = ServedProcess(tmp_path_factory.mktemp("ui-store"))
     try:
         seed_run(server, "run-a", choice="search", tool="flights-api", tokens=100)
         seed_run(server, "run-b", choice="ask-user", tool="trains-api", tokens=250)
+        seed_run(server, "run-t", choice="search", tool="flights-api", tokens=100)
         yield server
     finally:
         server.stop()

@@ -1,0 +1,84 @@
+"""The run view in a real browser: tree, DAG, step panel, lineage and path, tampering."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from playwright.sync_api import expect
+
+from .served import ServedProcess
+
+
+def test_run_view_shows_the_nested_tree_and_the_dag_with_branches_not_taken(page: Any) -> None:
+    page.goto("/#/run/run-a")
+    tree = page.get_by_test_id("tree")
+    for trace in ("run-a", "run-a-research", "run-a-fetch"):
+        expect(tree.locator(f"[data-row='{trace}']")).to_be_visible()
+    dag = page.get_by_test_id("dag")
+    expect(dag.locator("[data-node='run-a-answer']")).to_be_visible()
+    expect(dag.locator("g.node.alt")).to_have_count(2)  # ask-user and guess, not taken
+    expect(dag.locator("path.edge.dep")).not_to_have_count(0)
+    expect(dag.locator("path.edge.spawn")).to_have_count(2)
+    expect(page.get_by_test_id("trace-panel").get_by_test_id("verify-ok")).to_be_visible()
+
+
+def test_clicking_a_step_opens_its_panel(page: Any, served: ServedProcess) -> None:
+    page.goto("/#/run/run-a")
+    page.get_by_test_id("dag").locator("[data-node='run-a-decide']").click()
+    panel = page.get_by_test_id("step-panel")
+    expect(panel).to_contain_text("Decision")
+    expect(panel).to_contain_text("search (chosen)")
+    expect(panel).to_contain_text("gpt-4o")
+    expect(panel).to_contain_text("openai")
+    hashes = served.gql('{ trace(traceId: "run-a") { steps { stepId hash } } }')
+    decide = next(s for s in hashes["trace"]["steps"] if s["stepId"] == "run-a-decide")
+    expect(panel.get_by_test_id("step-hash")).to_have_text(decide["hash"])
+    page.get_by_test_id("tree").locator("[data-row='run-a-fetch-get']").click()
+    expect(page.get_by_test_id("step-panel")).to_contain_text("Economy?")
+
+
+def test_tree_works_from_the_keyboard(page: Any) -> None:
+    page.goto("/#/run/run-a")
+    tree = page.get_by_test_id("tree")
+    tree.focus()
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_test_id("step-panel")).to_contain_text("Observation")
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowLeft")  # collapse the root trace
+    expect(tree.locator("[role='treeitem']")).to_have_count(1)
+    page.keyboard.press("ArrowRight")
+    expect(tree.locator("[role='treeitem']")).not_to_have_count(1)
+
+
+def test_lineage_and_path_highlight_the_answer(page: Any) -> None:
+    page.goto("/#/run/run-a?step=run-a-answer")
+    page.get_by_role("button", name="Use as from").click()
+    page.get_by_label("Direction").select_option("UP")
+    page.get_by_role("button", name="Show lineage").click()
+    expect(page.get_by_test_id("explore-answer")).to_contain_text("ancestors of run-a-answer")
+    dag = page.get_by_test_id("dag")
+    expect(dag.locator("[data-node='run-a-research-result']")).to_have_class("node step hl")
+    page.get_by_label("From node").fill("run-a-observe")
+    page.get_by_label("To node").fill("run-a-answer")
+    page.get_by_role("button", name="Find path").click()
+    expect(page.get_by_test_id("explore-answer")).to_contain_text("Path of")
+    expect(dag.locator("g.node.hl")).not_to_have_count(0)
+
+
+def test_a_trace_tampered_in_the_store_shows_the_broken_badge(
+        page: Any, served: ServedProcess) -> None:
+    db = sqlite3.connect(served.database, isolation_level=None)
+    db.execute("DROP TRIGGER IF EXISTS entries_no_update")
+    db.execute("UPDATE entries SET hash = ? WHERE trace_id = ? AND seq = ?",
+               ("f" * 64, "run-t-research", 1))
+    db.close()
+    page.goto("/#/?sessionId=run-t-session")
+    broken = page.locator("tr[data-trace='run-t-research']").get_by_test_id("verify-broken")
+    expect(broken).to_contain_text("seq 1")
+    expect(page.locator("tr[data-trace='run-t']").get_by_test_id("verify-ok")).to_be_visible()
+    page.goto("/#/run/run-t")
+    session = page.get_by_text("session broken")
+    expect(session).to_contain_text("run-t-research")
+    expect(page.get_by_test_id("tree").locator("[data-row='run-t-research'] .badge.broken")
+           ).to_be_visible()
