@@ -1,4 +1,5 @@
-"""The ``tracegraph`` command line: ``serve``, ``verify``, ``schema``, ``ingest`` and ``bench``
+"""The ``tracegraph`` command line: ``serve``, ``verify``, ``diff``, ``schema``, ``ingest`` and
+``bench``
 (plus the operator commands ``keys`` and ``retention``, and the offline ``verify-bundle``).
 
 Every command goes through the service layer; none talks to a database directly.
@@ -143,6 +144,28 @@ def verify(trace_id: str | None, session_id: str | None, tenant: str, backend: s
     echo_json(result.model_dump(by_alias=False))
     if not result.valid:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--tenant", default="default", show_default=True, help="Tenant the runs belong to.")
+@store_options
+@_errors_as_click
+def diff(a: str, b: str, tenant: str, backend: str, data_dir: Path | None,
+         neo4j_uri: str | None, neo4j_user: str | None, neo4j_password: str | None,
+         neo4j_database: str | None, dgraph_addr: str | None) -> None:
+    """Diff run A against run B (traces with everything nested under them); prints JSON, the
+    same answer as the GraphQL query diffRuns."""
+    from .run_diff import diff_stored_runs
+
+    store, _ = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
+                            neo4j_password, neo4j_database)
+    try:
+        result = diff_stored_runs(TraceService(store), tenant, a, b)
+    finally:
+        store.close()
+    _echo_json(result.model_dump())
 
 
 @main.command()

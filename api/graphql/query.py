@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import strawberry
+from tracegraph.api.run_diff import diff_stored_runs
 from tracegraph.api.service import SessionReplay
 from tracegraph.api.service.views import TraceQuery
+from tracegraph.schema.run_diff import RunDiff
 from tracegraph.schema.views import (
     ApiCallView,
     ChainVerification,
@@ -18,6 +20,7 @@ from .ids import checked_id
 from .inputs.trace_filter import TraceFilterInput
 from .types.chain_verification import ChainVerificationType
 from .types.node import Node, decode_global_id
+from .types.run_diff import RunDiffType
 from .types.session import Session
 from .types.trace import Trace
 from .types.trace_connection import TraceConnection
@@ -79,3 +82,11 @@ class Query:
         if type_name == "ApiCall":
             return await loaders.api_call(trace_id, record_id)
         return await loaders.human_input(trace_id, record_id)
+
+    @strawberry.field(graphql_type=RunDiffType, description="Diff of two runs (each the trace "
+                      "and every trace nested under it): steps aligned, decisions that chose "
+                      "differently, tool calls added or removed, token and cost deltas.")
+    async def diff_runs(self, info: Info, a: strawberry.ID, b: strawberry.ID) -> RunDiff:
+        ctx = info.context
+        return await ctx.call(diff_stored_runs, ctx.service, ctx.tenant_id,
+                              checked_id(a, "a"), checked_id(b, "b"))
