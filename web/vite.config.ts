@@ -15,6 +15,10 @@ export default defineConfig({
     chunkSizeWarningLimit: 4096,
     modulePreload: { polyfill: false },
     rollupOptions: {
+      onwarn(warning, warn) {
+        // GraphiQL's React dependencies carry "use client" markers, meaningless in a bundle
+        if (warning.code !== "MODULE_LEVEL_DIRECTIVE") warn(warning);
+      },
       input: {
         index: resolve(import.meta.dirname, "index.html"),
         graphiql: resolve(import.meta.dirname, "graphiql.html"),

@@ -82,3 +82,18 @@ def test_a_trace_tampered_in_the_store_shows_the_broken_badge(
     expect(session).to_contain_text("run-t-research")
     expect(page.get_by_test_id("tree").locator("[data-row='run-t-research'] .badge.broken")
            ).to_be_visible()
+
+
+def test_diff_shows_the_changed_decision_tool_calls_and_deltas(page: Any) -> None:
+    page.goto("/#/diff?a=run-a")
+    page.get_by_label("Run B (trace id)").fill("run-b")
+    page.get_by_role("button", name="Compare").click()
+    decisions = page.get_by_test_id("diff-decisions")
+    expect(decisions).to_contain_text("A chose search, B chose ask-user")
+    tools = page.get_by_test_id("diff-tools")
+    expect(tools).to_contain_text("trains-api: 1 call(s), only in B")
+    expect(tools).to_contain_text("flights-api: 1 call(s), only in A")
+    expect(page.get_by_test_id("diff")).to_contain_text("+150")  # input tokens 100 -> 250
+    expect(page.get_by_test_id("diff-steps").locator("tr.diff-changed")).not_to_have_count(0)
+    page.get_by_test_id("diff-decisions").get_by_role("link", name="run-b-decide").click()
+    expect(page.get_by_test_id("step-panel")).to_contain_text("ask-user (chosen)")
