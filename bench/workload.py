@@ -164,8 +164,10 @@ def _step(rng: random.Random, step_id: str, k: int, earlier: list[str]) -> dict[
 
 
 def make_run(index: int, *, seed: int = SEED, batch: int = 500,
-             namespace: str | None = None) -> Run:
+             namespace: str | None = None,
+             shape: tuple[tuple[str, str | None, str, int], ...] = RUN_SHAPE) -> Run:
     """Run number ``index`` of the workload with ``seed``; steps in batches of ``batch``.
+    ``shape`` lists its traces as (key, parent key, agent, steps), parents first.
 
     Ids start with ``namespace`` (default ``b<seed>``): a server that keeps earlier
     benchmarks' traces (Neo4j, Dgraph) gets new ids for the same content.
@@ -176,7 +178,7 @@ def make_run(index: int, *, seed: int = SEED, batch: int = 500,
     steps_of: dict[str, list[str]] = {}
     session = f"{prefix}-session"
     k = index * STEPS_PER_RUN
-    for key, parent, agent, n in RUN_SHAPE:
+    for key, parent, agent, n in shape:
         trace_id = f"{prefix}-{key}"
         start: dict[str, Any] = {"traceId": trace_id, "sessionId": session, "agentId": agent,
                                  "goal": _sentence(rng),
@@ -214,7 +216,7 @@ def make_run(index: int, *, seed: int = SEED, batch: int = 500,
             "stepId": mine[-1], "question": "Share these figures with the finance channel?",
             "answer": rng.choice(("yes", "no, only the summary")), "answeredBy": "analyst"}}))
         steps_of[trace_id] = mine
-    for key, *_ in reversed(RUN_SHAPE):
+    for key, *_ in reversed(shape):
         trace_id = f"{prefix}-{key}"
         run.ops.append(Op("complete_trace", trace_id, {
             "traceId": trace_id, "outcome": "success",

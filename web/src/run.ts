@@ -15,7 +15,7 @@ export function buildRun(entries: RunTreeEntry[]): Run {
   const steps = new Map<string, StepRow>();
   for (const e of entries) {
     map.set(e.trace.traceId, e);
-    for (const s of e.trace.steps) steps.set(s.stepId, s);
+    for (const s of e.trace.steps) steps.set(s.stepId, { ...s, traceId: e.trace.traceId });
   }
   return { rootId: entries[0].trace.traceId, entries: map, order: entries.map((e) => e.trace.traceId),
     steps, stepCount: steps.size };
@@ -41,6 +41,7 @@ export interface TreeRow {
   level: number;
   label: string;
   expandable: boolean;
+  collapsed: boolean;
 }
 
 export function treeRows(run: Run, expanded: Set<string>): TreeRow[] {
@@ -50,7 +51,7 @@ export function treeRows(run: Run, expanded: Set<string>): TreeRow[] {
     if (!e) return;
     const t = e.trace;
     rows.push({ kind: "trace", id, traceId: id, level, expandable: true,
-      label: `${t.agentId ?? "agent?"} · ${id} (${t.steps.length} steps)` });
+      collapsed: !expanded.has(id), label: `${t.agentId ?? "agent?"} · ${id} (${t.steps.length} steps)` });
     if (!expanded.has(id)) return;
     const spawnedBy = new Map<string, string[]>();
     const unattached: string[] = [];
@@ -61,6 +62,7 @@ export function treeRows(run: Run, expanded: Set<string>): TreeRow[] {
     }
     for (const s of t.steps) {
       rows.push({ kind: "step", id: s.stepId, traceId: id, level: level + 1, expandable: false,
+        collapsed: false,
         label: `${s.stepIndex}. ${s.stepType}${s.selectedAlternative ? ` → ${s.selectedAlternative}` : ""}` });
       for (const c of spawnedBy.get(s.stepId) ?? []) visit(c, level + 2);
     }
@@ -73,38 +75,36 @@ export function treeRows(run: Run, expanded: Set<string>): TreeRow[] {
 export interface DagNode { id: string; kind: "step" | "trace" | "alt"; label: string; traceId: string }
 export interface DagEdge { src: string; dst: string; kind: "next" | "dep" | "spawn" | "alt" }
 
-/** Nodes and edges of the expanded traces; a collapsed trace is one node. */
-export function dagOf(run: Run, expanded: Set<string>, maxNodes: number):
-  { nodes: DagNode[]; edges: DagEdge[]; clipped: boolean } {
+/** The DAG of one page of the tree's rows (``rows[first, first + size)``): the steps shown,
+ * each collapsed trace as one node, the alternatives not taken apart, and every edge
+ * between them (dependsOn across traces, the step that spawned a trace, step order). */
+export function dagOf(run: Run, rows: TreeRow[], first: number, size: number):
+  { nodes: DagNode[]; edges: DagEdge[] } {
   const nodes: DagNode[] = [];
   const edges: DagEdge[] = [];
   const where = new Map<string, string>();  // step id -> node id it is drawn as
-  const visible = new Set<string>();  // traces drawn (expanded or as a node)
-  let clipped = false;
-  const stack = [run.rootId];
-  while (stack.length) {
-    const id = stack.shift()!;
-    const e = run.entries.get(id);
-    if (!e) continue;
-    visible.add(id);
-    if (!expanded.has(id) || nodes.length + e.trace.steps.length > maxNodes) {
-      if (expanded.has(id)) clipped = true;
-      nodes.push({ id: `trace:${id}`, kind: "trace", traceId: id,
-        label: `▸ ${e.trace.agentId ?? id} (${e.trace.steps.length})` });
-      for (const s of collectSteps(run, id)) where.set(s, `trace:${id}`);
+  const firstOf = new Map<string, string>();  // trace id -> node of its first step
+  for (const r of rows.slice(first, first + size)) {
+    const t = run.entries.get(r.traceId)!.trace;
+    if (r.kind === "trace") {
+      if (r.expandable && r.collapsed) {
+        nodes.push({ id: `trace:${r.id}`, kind: "trace", traceId: r.id,
+          label: `▸ ${t.agentId ?? r.id} (${t.steps.length})` });
+        for (const s of collectSteps(run, r.id)) where.set(s, `trace:${r.id}`);
+        firstOf.set(r.id, `trace:${r.id}`);
+      }
       continue;
     }
-    for (const s of e.trace.steps) {
-      nodes.push({ id: s.stepId, kind: "step", traceId: id, label: `${s.stepType}` });
-      where.set(s.stepId, s.stepId);
-      const notTaken = s.alternativesConsidered.filter((a) => a !== s.selectedAlternative);
-      for (const a of notTaken) {
-        const altId = `${s.stepId}#alt${s.alternativesConsidered.indexOf(a)}`;
-        nodes.push({ id: altId, kind: "alt", traceId: id, label: `✗ ${a}` });
-        edges.push({ src: s.stepId, dst: altId, kind: "alt" });
-      }
-    }
-    stack.push(...e.childIds);
+    const s = run.steps.get(r.id)!;
+    nodes.push({ id: s.stepId, kind: "step", traceId: r.traceId, label: s.stepType });
+    where.set(s.stepId, s.stepId);
+    if (s.stepIndex === 0) firstOf.set(r.traceId, s.stepId);
+    s.alternativesConsidered.forEach((a, i) => {
+      if (a === s.selectedAlternative) return;
+      const altId = `${s.stepId}#alt${i}`;
+      nodes.push({ id: altId, kind: "alt", traceId: r.traceId, label: `✗ ${a}` });
+      edges.push({ src: s.stepId, dst: altId, kind: "alt" });
+    });
   }
   const seen = new Set<string>();
   const add = (src: string | undefined, dst: string | undefined, kind: DagEdge["kind"]) => {
@@ -114,22 +114,18 @@ export function dagOf(run: Run, expanded: Set<string>, maxNodes: number):
     seen.add(key);
     edges.push({ src, dst, kind });
   };
-  for (const id of visible) {
-    const t = run.entries.get(id)!.trace;
-    if (t.parentTraceId && t.spawnedByStepId) {
-      const first = t.steps[0]?.stepId;
-      add(where.get(t.spawnedByStepId), first ? where.get(first) : `trace:${id}`, "spawn");
-    } else if (t.parentTraceId) {
-      const parentLast = run.entries.get(t.parentTraceId)?.trace.steps[0]?.stepId;
-      add(parentLast ? where.get(parentLast) : undefined, where.get(t.steps[0]?.stepId ?? "") ?? `trace:${id}`, "spawn");
-    }
-    if (!expanded.has(id)) continue;
-    t.steps.forEach((s, i) => {
-      for (const d of s.dependsOn) add(where.get(d), where.get(s.stepId), "dep");
-      if (i > 0 && !s.dependsOn.length) add(where.get(t.steps[i - 1].stepId), where.get(s.stepId), "next");
-    });
+  for (const [traceId, node] of firstOf) {
+    const t = run.entries.get(traceId)!.trace;
+    if (t.spawnedByStepId) add(where.get(t.spawnedByStepId), node, "spawn");
   }
-  return { nodes, edges, clipped };
+  for (const n of nodes) {
+    if (n.kind !== "step") continue;
+    const s = run.steps.get(n.id)!;
+    for (const d of s.dependsOn) add(where.get(d), n.id, "dep");
+    const t = run.entries.get(s.traceId)!.trace;
+    if (s.stepIndex > 0 && !s.dependsOn.length) add(where.get(t.steps[s.stepIndex - 1]?.stepId), n.id, "next");
+  }
+  return { nodes, edges };
 }
 
 function collectSteps(run: Run, traceId: string): string[] {

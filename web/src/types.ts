@@ -13,7 +13,7 @@ export interface Verification {
   reason: string | null; traceId: string | null; tracesChecked: number;
 }
 export interface StepRow {
-  stepId: string; traceId: string; stepIndex: number; stepType: string;
+  stepId: string; traceId: string; stepIndex: number; stepType: string; // traceId: set by buildRun
   dependsOn: string[]; selectedAlternative: string | null; alternativesConsidered: string[];
 }
 export interface RunTrace {

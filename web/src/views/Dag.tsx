@@ -11,7 +11,7 @@ interface Laid { nodes: (DagNode & { x: number; y: number })[]; edges: (DagEdge 
 
 export function layout(nodes: DagNode[], edges: DagEdge[]): Laid {
   const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: "TB", nodesep: 16, ranksep: 28, marginx: 10, marginy: 10 });
+  g.setGraph({ rankdir: "TB", nodesep: 16, ranksep: 28, marginx: 10, marginy: 10, });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of nodes) g.setNode(n.id, { width: n.kind === "alt" ? 110 : W, height: H });
   for (const e of edges) g.setEdge(e.src, e.dst);

@@ -8,14 +8,16 @@ import { Dag } from "./Dag";
 import { RunTree } from "./RunTree";
 import { StepPanel } from "./StepPanel";
 
-const MAX_DAG_NODES = 600;
+/** Rows of the tree drawn in the DAG at a time (dagre's layout time grows faster than
+ * linearly; the page follows the selection). */
+const DAG_PAGE = 60;
 const RUN = `query Run($t: ID!) {
   runTree(traceId: $t, fromRoot: true) {
     depth truncated
     root { traceId tenantId sessionId status outcome goal
       subtreeTotals { inputTokens outputTokens costUsd stepCount apiCallCount } }
     traces { depth childIds trace { traceId parentTraceId spawnedByStepId agentId status outcome
-      goal sessionId steps { stepId traceId stepIndex stepType dependsOn selectedAlternative
+      goal sessionId steps { stepId stepIndex stepType dependsOn selectedAlternative
       alternativesConsidered } } }
   }
 }`;
@@ -93,7 +95,11 @@ export function RunView({ traceId, stepId, onTenant }: {
   }, [root?.sessionId, root?.status]);
 
   const rows = useMemo(() => (run ? treeRows(run, expanded) : []), [run, expanded]);
-  const dag = useMemo(() => (run ? dagOf(run, expanded, MAX_DAG_NODES) : null), [run, expanded]);
+  const selIndex = Math.max(0, rows.findIndex((r) => r.id === selected?.id));
+  const [page, setPage] = useState(0);
+  useEffect(() => setPage(Math.floor(selIndex / DAG_PAGE)), [selIndex]);
+  const pages = Math.max(1, Math.ceil(rows.length / DAG_PAGE));
+  const dag = useMemo(() => (run ? dagOf(run, rows, page * DAG_PAGE, DAG_PAGE) : null), [run, rows, page]);
   const highlight = useMemo(() => new Set(answer?.ids ?? []), [answer]);
 
   useEffect(() => {
@@ -169,7 +175,12 @@ export function RunView({ traceId, stepId, onTenant }: {
             broken={brokenTrace} onToggle={toggle} onSelect={selectRow} />
         </section>
         <section aria-label="Step graph">
-          <h2>Step graph {dag.clipped && <span class="muted small">(large traces collapsed; expand in the tree)</span>}</h2>
+          <h2>Step graph</h2>
+          {pages > 1 && <div class="toolbar" role="group" aria-label="Pages of the step graph">
+            <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>‹ Earlier steps</button>
+            <span class="small">rows {page * DAG_PAGE + 1}–{Math.min(rows.length, (page + 1) * DAG_PAGE)} of {rows.length} (follows the selection)</span>
+            <button type="button" disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>Later steps ›</button>
+          </div>}
           <Dag nodes={dag.nodes} edges={dag.edges} selected={sel} highlight={highlight} onSelect={selectNode} />
         </section>
         <section class="panel" aria-label="Details" aria-live="polite">
