@@ -28,9 +28,10 @@ from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 from tracegraph.schema.errors import Forbidden, TraceGraphError
@@ -196,7 +197,16 @@ def _protocol(ws: WebSocket) -> str | None:
 
 class ClosingOnceWebSocketAdapter(ASGIWebSocketAdapter):
     """strawberry's WebSocket adapter, except that closing an already closed socket (as
-    :func:`authenticate_websocket` does before strawberry's own close) does nothing."""
+    :func:`authenticate_websocket` does before strawberry's own close) does nothing, and
+    messages go out as text frames: the app's orjson encoder gives bytes, which strawberry
+    would send as binary frames that browser clients (graphql-ws, GraphiQL) reject."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        data = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(data.decode() if isinstance(data, bytes) else data)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
     async def close(self, code: int, reason: str) -> None:
         if self.ws.application_state != WebSocketState.DISCONNECTED:

@@ -72,7 +72,7 @@ export function subscribe<T>(
 ): () => void {
   return ws().subscribe<T>({ query, variables }, {
     next: (msg) => { if (msg.data) onData(msg.data as T); },
-    error: () => undefined,
+    error: (e) => console.warn("subscription error", e),
     complete: () => undefined,
   });
 }
