@@ -7,7 +7,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from .served import ServedProcess
+from .served import START_Q, STEPS_Q, ServedProcess
 
 
 def test_run_view_shows_the_nested_tree_and_the_dag_with_branches_not_taken(page: Any) -> None:
@@ -97,3 +97,22 @@ def test_diff_shows_the_changed_decision_tool_calls_and_deltas(page: Any) -> Non
     expect(page.get_by_test_id("diff-steps").locator("tr.diff-changed")).not_to_have_count(0)
     page.get_by_test_id("diff-decisions").get_by_role("link", name="run-b-decide").click()
     expect(page.get_by_test_id("step-panel")).to_contain_text("ask-user (chosen)")
+
+
+def test_a_long_run_draws_the_graph_a_page_at_a_time_following_the_selection(
+        page: Any, served: ServedProcess) -> None:
+    served.gql(START_Q, {"i": {"traceId": "run-long", "agentId": "looper"}})
+    served.gql(STEPS_Q, {"t": "run-long", "s": [
+        {"stepId": f"long-{i}", "stepType": "Reasoning", "content": f"thought {i}"}
+        for i in range(150)]})
+    page.goto("/#/run/run-long")
+    dag = page.get_by_test_id("dag")
+    expect(dag.locator("g.node.step")).to_have_count(59)  # 60 rows: the trace's and 59 steps
+    expect(page.get_by_text("rows 1 to 60 of 151")).to_be_visible()
+    page.get_by_test_id("tree").focus()
+    page.keyboard.press("End")
+    expect(page.get_by_text("rows 121 to 151 of 151")).to_be_visible()
+    expect(dag.locator("[data-node='long-149']")).to_be_visible()
+    expect(page.get_by_test_id("step-panel")).to_contain_text("thought 149")
+    page.get_by_role("button", name="Earlier steps").click()
+    expect(dag.locator("[data-node='long-100']")).to_be_visible()

@@ -177,9 +177,9 @@ export function RunView({ traceId, stepId, onTenant }: {
         <section aria-label="Step graph">
           <h2>Step graph</h2>
           {pages > 1 && <div class="toolbar" role="group" aria-label="Pages of the step graph">
-            <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>‹ Earlier steps</button>
-            <span class="small">rows {page * DAG_PAGE + 1}–{Math.min(rows.length, (page + 1) * DAG_PAGE)} of {rows.length} (follows the selection)</span>
-            <button type="button" disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>Later steps ›</button>
+            <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>Earlier steps</button>
+            <span class="small">rows {page * DAG_PAGE + 1} to {Math.min(rows.length, (page + 1) * DAG_PAGE)} of {rows.length} (follows the selection)</span>
+            <button type="button" disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>Later steps</button>
           </div>}
           <Dag nodes={dag.nodes} edges={dag.edges} selected={sel} highlight={highlight} onSelect={selectNode} />
         </section>
