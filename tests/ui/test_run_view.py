@@ -7,6 +7,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from .conftest import SCREENSHOTS
 from .served import START_Q, STEPS_Q, ServedProcess
 
 
@@ -95,6 +96,8 @@ def test_diff_shows_the_changed_decision_tool_calls_and_deltas(page: Any) -> Non
     expect(tools).to_contain_text("flights-api: 1 call(s), only in A")
     expect(page.get_by_test_id("diff")).to_contain_text("+150")  # input tokens 100 -> 250
     expect(page.get_by_test_id("diff-steps").locator("tr.diff-changed")).not_to_have_count(0)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "diff-view.png"), full_page=True)
     page.get_by_test_id("diff-decisions").get_by_role("link", name="run-b-decide").click()
     expect(page.get_by_test_id("step-panel")).to_contain_text("ask-user (chosen)")
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import SCREENSHOTS
 from .served import START_Q, ServedProcess
 
 
@@ -70,6 +71,8 @@ def test_themes_follow_the_system_and_the_toggle(browser: Any, served: ServedPro
     page.keyboard.press("Tab")  # the skip link is the first stop
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     expect(page.locator("body")).to_have_css("background-color", "rgb(20, 23, 28)")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "trace-list-dark.png"), full_page=True)
     page.get_by_role("button", name="Switch to light theme").click()
     expect(page.locator("body")).to_have_css("background-color", "rgb(255, 255, 255)")
     assert page.evaluate("localStorage.getItem('tracegraph.theme')") == "light"

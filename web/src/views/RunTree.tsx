@@ -58,8 +58,8 @@ export function RunTree({ rows, expanded, selected, highlight, broken, onToggle,
               style={{ top: `${(first + i) * ROW}px`, paddingLeft: `${4 + r.level * 14}px` }}
               onClick={() => { onSelect(r); if (r.kind === "trace") onToggle(r.id); }}>
               <span class="twisty" aria-hidden="true">{r.kind === "trace" ? (open ? "▾" : "▸") : "·"}</span>
-              <span>{r.label}</span>
               {r.kind === "trace" && r.id === broken && <span class="badge broken">broken</span>}
+              <span>{r.label}</span>
             </div>
           );
         })}
