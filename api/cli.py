@@ -151,21 +151,21 @@ def verify(trace_id: str | None, session_id: str | None, tenant: str, backend: s
 @click.argument("b")
 @click.option("--tenant", default="default", show_default=True, help="Tenant the runs belong to.")
 @store_options
-@_errors_as_click
+@errors_as_click
 def diff(a: str, b: str, tenant: str, backend: str, data_dir: Path | None,
          neo4j_uri: str | None, neo4j_user: str | None, neo4j_password: str | None,
          neo4j_database: str | None, dgraph_addr: str | None) -> None:
     """Diff run A against run B (traces with everything nested under them); prints JSON, the
     same answer as the GraphQL query diffRuns."""
-    from .run_diff import diff_stored_runs
+    from .service.diff import diff_stored_runs
 
-    store, _ = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
-                            neo4j_password, neo4j_database)
+    service, _ = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
+                              neo4j_password, neo4j_database)
     try:
-        result = diff_stored_runs(TraceService(store), tenant, a, b)
+        result = diff_stored_runs(service, tenant, a, b)
     finally:
-        store.close()
-    _echo_json(result.model_dump())
+        service.close()
+    echo_json(result.model_dump())
 
 
 @main.command()

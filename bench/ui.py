@@ -29,7 +29,7 @@ from tracegraph.api.service import TraceService
 from tracegraph.api.web_ui import WEB_ASSETS
 from tracegraph.graph.embedded import EmbeddedStore
 
-from .suite import apply
+from .timed_ingest import apply
 from .workload import Run, as_inputs, make_run
 
 TENANT = "default"

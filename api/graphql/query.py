@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import strawberry
-from tracegraph.api.run_diff import diff_stored_runs
 from tracegraph.api.service import SessionReplay
+from tracegraph.api.service.diff import diff_stored_runs
 from tracegraph.api.service.views import TraceQuery
 from tracegraph.schema.run_diff import RunDiff
 from tracegraph.schema.views import (

@@ -10,7 +10,7 @@ from tracegraph.api.cli import main
 from tracegraph.api.service import TraceService
 from tracegraph.schema.inputs import ApiCallInput, StartTraceInput, StepInput
 
-from .live import CountingStore, LiveServer
+from tests.helpers.live import CountingStore, LiveServer
 
 DIFF = """query($a: ID!, $b: ID!) { diffRuns(a: $a, b: $b) {
   a b steps { status agentId stepType aStepId bStepId changes }

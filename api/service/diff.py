@@ -1,12 +1,13 @@
-"""Diff of two runs for the adapters (GraphQL ``diffRuns``, ``tracegraph diff``): loads each
-run through the service layer and hands both to :func:`tracegraph.schema.run_diff.diff_runs`."""
+"""The diff of two runs, as the adapters ask for it (GraphQL ``diffRuns``, ``tracegraph diff``):
+loads each run through :class:`.TraceService` and hands both to
+:func:`tracegraph.schema.run_diff.diff_runs`."""
 
 from __future__ import annotations
 
 from tracegraph.schema.errors import TraceNotFound
 from tracegraph.schema.run_diff import RunDiff, RunSide, diff_runs
 
-from .service import TraceService
+from .traces import TraceService
 
 
 def load_run(service: TraceService, tenant_id: str, trace_id: str) -> RunSide:
