@@ -1,6 +1,6 @@
 """The ``tracegraph`` command line: ``serve``, ``verify``, ``diff``, ``schema``, ``ingest`` and
-``bench``
-(plus the operator commands ``keys`` and ``retention``, and the offline ``verify-bundle``).
+``bench`` (plus the operator commands ``keys`` and ``retention``, and the offline
+``verify-bundle``).
 
 Every command goes through the service layer; none talks to a database directly.
 """
