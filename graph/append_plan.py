@@ -3,7 +3,9 @@
 Every backend runs an append the same way, inside one transaction of its own: it reads the
 trace's chain head (:class:`StoredHead`, or ``None`` for a trace that does not exist),
 whether a tombstone holds the trace id, and where the batch's record ids are already
-stored (:class:`StoredId`); :func:`plan_append` then applies the rules of
+stored (:class:`StoredId`), each looked up by the appending tenant and the id: ids are per
+tenant, so another tenant's rows are never read and an id it uses is simply free here;
+:func:`plan_append` then applies the rules of
 ``GraphStore.append`` (graph/protocol.py) and returns either
 
 * a :class:`Replay`: an idempotent retry, whose answer is the entries already stored at
@@ -17,16 +19,14 @@ The rules, in the order they are checked (each error with the message the backen
 
 1. no trace: ``TraceNotFound`` unless the batch starts it; ``AlreadyExists`` when retention
    removed a trace of that id;
-2. a trace of another tenant: ``AlreadyExists`` for a start (the id is taken), else
-   ``TraceNotFound``;
-3. a start of a stored trace: a replay of its first entry when the batch is that one start
+2. a start of a stored trace: a replay of its first entry when the batch is that one start
    with the same record (:meth:`Replay.entries` compares), else ``AlreadyExists``;
-4. a completed trace: ``TraceClosed``;
-5. ``expected_seq`` other than the next seq: ``ChainConflict``;
-6. record ids: when every item's id is stored in this trace, a replay of those entries;
+3. a completed trace: ``TraceClosed``;
+4. ``expected_seq`` other than the next seq: ``ChainConflict``;
+5. record ids: when every item's id is stored in this trace, a replay of those entries;
    when the first ones are and a later one is not, ``AlreadyExists`` (half a retry); an id
-   stored anywhere else, or twice in the batch, ``AlreadyExists`` (taken);
-7. otherwise the items are numbered (``seq`` from the head's entry count, ``step_index``
+   stored elsewhere in the tenant, or twice in the batch, ``AlreadyExists`` (taken);
+6. otherwise the items are numbered (``seq`` from the head's entry count, ``step_index``
    from its step count) and sealed after the head hash.
 
 >>> from tracegraph.schema.chain import GENESIS_PREV_HASH
@@ -67,9 +67,9 @@ Items = Sequence[tuple[str, dict[str, Any]]]
 
 @dataclass(frozen=True, slots=True)
 class StoredHead:
-    """A trace's chain head as a backend read it, inside its append transaction."""
+    """The appending tenant's trace's chain head as a backend read it, inside its append
+    transaction."""
 
-    tenant_id: str
     entry_count: int
     step_count: int
     head_hash: str
@@ -78,10 +78,10 @@ class StoredHead:
 
 
 class StoredId(NamedTuple):
-    """Where a record id of the batch is already stored: its tenant, trace and stored seq
-    (``None`` for parts the backend could not read: such an id is taken, never replayed)."""
+    """Where a record id of the batch is already stored in the appending tenant: its trace
+    and stored seq (``None`` for parts the backend could not read: such an id is taken,
+    never replayed)."""
 
-    tenant_id: str | None
     trace_id: str | None
     seq: int | None
 
@@ -207,10 +207,10 @@ def plan_append(
 ) -> Replay | SealedAppend:
     """Apply the append contract to what the backend read (see the module docstring).
 
-    ``items`` must not be empty. ``head`` is ``None`` when no trace has the id;
-    ``tombstoned`` says whether retention removed one (read only then); ``stored`` maps the
-    batch's record ids that are stored anywhere to where they are (ids not stored are
-    absent).
+    ``items`` must not be empty. ``head`` is ``None`` when the tenant has no trace of the
+    id; ``tombstoned`` says whether retention removed one of the tenant's (read only then);
+    ``stored`` maps the batch's record ids that the tenant has stored to where they are
+    (ids not stored are absent).
     """
     starting = items[0][0] == _STARTED
     if head is None:
@@ -218,11 +218,7 @@ def plan_append(
             raise TraceNotFound(f"trace {trace_id} not found")
         if tombstoned:
             raise AlreadyExists(f"trace {trace_id} existed and was removed by retention")
-        head = StoredHead(tenant_id, 0, 0, GENESIS_PREV_HASH, None, False)
-    elif head.tenant_id != tenant_id:
-        if starting:
-            raise AlreadyExists(f"trace id {trace_id} is already taken")
-        raise TraceNotFound(f"trace {trace_id} not found")
+        head = StoredHead(0, 0, GENESIS_PREV_HASH, None, False)
     elif starting:
         if len(items) == 1:
             return Replay(trace_id, tenant_id, (0,), items[0][1])
@@ -254,7 +250,7 @@ def _replayed(tenant_id: str, trace_id: str, items: Items,
                 raise AlreadyExists("some records of this batch are already stored, "
                                     "others are not: retry with the same ids or new ones")
             break
-        if where.tenant_id != tenant_id or where.trace_id != trace_id or where.seq is None:
+        if where.trace_id != trace_id or where.seq is None:
             raise AlreadyExists(f"{key} {record[key]} is already taken")
         seqs.append(where.seq)
     else:

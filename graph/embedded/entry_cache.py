@@ -28,36 +28,36 @@ Row = tuple[Any, ...]  # (seq, kind, hash, body), as SELECT_ENTRIES returns it
 
 
 class DecodedEntries:
-    """``(trace_id, seq)`` → the row and its decoded entry, bounded by body bytes."""
+    """``(tenant_id, trace_id, seq)`` → the row and its decoded entry, bounded by body bytes."""
 
     def __init__(self, max_bytes: int = DEFAULT_BYTES) -> None:
         self.max_bytes = max_bytes
         # An OrderedDict, not a dict: evicting the oldest of a plain dict (next(iter(d)))
         # scans past every slot freed by earlier evictions, about 10 us per put once full.
-        self._kept: OrderedDict[tuple[str, int], tuple[str, str, bytes, ChainEntry]] = (
+        self._kept: OrderedDict[tuple[str, str, int], tuple[str, str, bytes, ChainEntry]] = (
             OrderedDict())
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, trace_id: str, row: Row) -> ChainEntry | None:
+    def get(self, tenant_id: str, trace_id: str, row: Row) -> ChainEntry | None:
         """The entry decoded from exactly this row, if it is kept."""
         seq, kind, hash_, body = row
-        kept = self._kept.get((trace_id, seq))
+        kept = self._kept.get((tenant_id, trace_id, seq))
         if kept is None or kept[2] != body or kept[1] != hash_ or kept[0] != kind:
             return None
         return kept[3]
 
-    def put(self, trace_id: str, row: Row, entry: ChainEntry) -> None:
+    def put(self, tenant_id: str, trace_id: str, row: Row, entry: ChainEntry) -> None:
         """Keep ``entry``, decoded from ``row``; the oldest entries go past the bound."""
         if self.max_bytes <= 0:
             return
         seq, kind, hash_, body = row
         body = bytes(body)
         with self._lock:
-            old = self._kept.pop((trace_id, seq), None)
+            old = self._kept.pop((tenant_id, trace_id, seq), None)
             if old is not None:
                 self._bytes -= len(old[2])
-            self._kept[(trace_id, seq)] = (kind, hash_, body, entry)
+            self._kept[(tenant_id, trace_id, seq)] = (kind, hash_, body, entry)
             self._bytes += len(body)
             while self._bytes > self.max_bytes and self._kept:
                 self._bytes -= len(self._kept.popitem(last=False)[1][2])

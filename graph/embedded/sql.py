@@ -12,7 +12,7 @@ MMAP_PRAGMA = "PRAGMA mmap_size=2147418112"
 #: about 1.4 KB: two fit in a 4 KB page with a quarter of it left empty, five in 8 KB with a
 #: tenth. 8 KB pages store the benchmark's nested workload in 10% fewer bytes per step
 #: (docs/performance.md); larger pages save little more and slow appends, whose random index
-#: inserts (edges_in) then rewrite larger pages into the WAL.
+#: inserts (edges_to) then rewrite larger pages into the WAL.
 PAGE_SIZE = 8192
 PRAGMAS = (
     # Before journal_mode: a database in WAL mode can no longer change its page size.
@@ -64,30 +64,45 @@ def stored_types(names: frozenset[EdgeType]) -> str:
     return "(" + ", ".join(f"'{t}'" for t in spelled) + ")"
 
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
+#: The layout version this code writes, kept in ``meta`` under ``schema_version``. Version 1
+#: (files made before, which have no version row) kept trace, record, tombstone and edge ids
+#: unique across tenants; version 2 keys each by the tenant and the id. Opening a version 1
+#: file migrates it (:data:`MIGRATE_1_TO_2`).
+SCHEMA_VERSION = 2
+SELECT_SCHEMA_VERSION = "SELECT value FROM meta WHERE key = 'schema_version'"
+SET_SCHEMA_VERSION = "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)"
+#: Whether the file holds tables already (a file without a version row and with tables is
+#: version 1).
+SELECT_HAS_TRACES = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'traces'"
+#: Whether the journal is the WITHOUT ROWID table of the oldest files, keyed by
+#: ``(trace_id, seq)`` (no rowid column).
+SELECT_ENTRIES_WITHOUT_ROWID = """
+SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries' AND sql LIKE '%WITHOUT ROWID%'
+"""
+
+#: Every statement that makes the schema (each idempotent), run in order in one transaction.
+SCHEMA: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
-) WITHOUT ROWID;
-
--- The journal: one row per hash-chain entry. body holds the canonical JSON of the hashed
--- object exactly as it was hashed. Rows are append-only (triggers below). A rowid table
--- (bodies are appended in rowid order) with a unique (trace_id, seq) index: no two entries
--- of a trace can share a seq. (Databases created before kept a WITHOUT ROWID table keyed
--- by (trace_id, seq); every statement below runs on both.)
-CREATE TABLE IF NOT EXISTS entries (
+) WITHOUT ROWID""",
+    # The journal: one row per hash-chain entry. body holds the canonical JSON of the hashed
+    # object exactly as it was hashed. Rows are append-only (triggers below). A rowid table
+    # (bodies are appended in rowid order) with a unique (tenant_id, trace_id, seq) index: no
+    # two entries of a trace can share a seq.
+    """CREATE TABLE IF NOT EXISTS entries (
   trace_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
   tenant_id TEXT NOT NULL,
   kind TEXT NOT NULL,
   hash TEXT NOT NULL,
   body BLOB NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS entries_by_seq ON entries (trace_id, seq);
-
--- Index of traces: derived from entries, updated in the same transaction as each append.
-CREATE TABLE IF NOT EXISTS traces (
-  trace_id TEXT PRIMARY KEY,
+)""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS entries_by_trace ON entries (tenant_id, trace_id, seq)",
+    # Index of traces: derived from entries, updated in the same transaction as each append.
+    # Ids are per tenant: the key is (tenant_id, trace_id).
+    """CREATE TABLE IF NOT EXISTS traces (
+  trace_id TEXT NOT NULL,
   tenant_id TEXT NOT NULL,
   session_id TEXT NOT NULL,
   agent_id TEXT,
@@ -100,78 +115,124 @@ CREATE TABLE IF NOT EXISTS traces (
   step_count INTEGER NOT NULL,
   head_hash TEXT NOT NULL,
   last_step_id TEXT,
-  completed_seq INTEGER
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS traces_by_time ON traces (tenant_id, created_at, trace_id);
-CREATE INDEX IF NOT EXISTS traces_by_session ON traces (tenant_id, session_id, created_at);
-CREATE INDEX IF NOT EXISTS traces_by_parent ON traces (tenant_id, parent_trace_id, created_at);
--- (traces_by_agent, on (tenant_id, agent_id, created_at), is gone: the listing's agent filter
--- is switched by a NULL parameter, so no statement could use it.)
-DROP INDEX IF EXISTS traces_by_agent;
-
-CREATE TABLE IF NOT EXISTS trace_models (
+  completed_seq INTEGER,
+  PRIMARY KEY (tenant_id, trace_id)
+) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS traces_by_time ON traces (tenant_id, created_at, trace_id)",
+    "CREATE INDEX IF NOT EXISTS traces_by_session ON traces (tenant_id, session_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS traces_by_parent "
+    "ON traces (tenant_id, parent_trace_id, created_at)",
+    # (traces_by_agent, on (tenant_id, agent_id, created_at), is gone: the listing's agent
+    # filter is switched by a NULL parameter, so no statement could use it.)
+    "DROP INDEX IF EXISTS traces_by_agent",
+    """CREATE TABLE IF NOT EXISTS trace_models (
   tenant_id TEXT NOT NULL,
   model_id TEXT NOT NULL,
   trace_id TEXT NOT NULL,
   PRIMARY KEY (tenant_id, model_id, trace_id)
-) WITHOUT ROWID;
-
--- Every chain record with an id (steps, API calls, human inputs) and alternatives.
-CREATE TABLE IF NOT EXISTS nodes (
-  node_id TEXT PRIMARY KEY,
+) WITHOUT ROWID""",
+    # Every chain record with an id (steps, API calls, human inputs) and alternatives, keyed
+    # by (tenant_id, node_id).
+    """CREATE TABLE IF NOT EXISTS nodes (
+  node_id TEXT NOT NULL,
   tenant_id TEXT NOT NULL,
   kind TEXT NOT NULL,
   trace_id TEXT NOT NULL,
-  seq INTEGER
-) WITHOUT ROWID;
-
--- Graph edges; reads list a node's edges in insertion order (rowid). type is stored as the
--- letter of EDGE_TYPE_CODES (rows written before hold the name; reads take both).
-CREATE TABLE IF NOT EXISTS edges (
+  seq INTEGER,
+  PRIMARY KEY (tenant_id, node_id)
+) WITHOUT ROWID""",
+    # Graph edges; reads list a node's edges in insertion order (rowid). type is stored as
+    # the letter of EDGE_TYPE_CODES (rows written before hold the name; reads take both).
+    # Both indexes lead with the tenant: a walk never meets another tenant's node of the
+    # same id.
+    """CREATE TABLE IF NOT EXISTS edges (
   tenant_id TEXT NOT NULL,
   src TEXT NOT NULL,
   dst TEXT NOT NULL,
   type TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS edges_out ON edges (src, type);
-CREATE INDEX IF NOT EXISTS edges_in ON edges (dst, type);
-
--- What retention leaves of a removed trace.
-CREATE TABLE IF NOT EXISTS tombstones (
-  trace_id TEXT PRIMARY KEY,
+)""",
+    "CREATE INDEX IF NOT EXISTS edges_from ON edges (tenant_id, src, type)",
+    "CREATE INDEX IF NOT EXISTS edges_to ON edges (tenant_id, dst, type)",
+    # What retention leaves of a removed trace.
+    """CREATE TABLE IF NOT EXISTS tombstones (
+  trace_id TEXT NOT NULL,
   tenant_id TEXT NOT NULL,
   session_id TEXT NOT NULL,
   entry_count INTEGER NOT NULL,
   final_hash TEXT NOT NULL,
   removed_at TEXT NOT NULL,
-  hash TEXT NOT NULL
-) WITHOUT ROWID;
-
-CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
+  hash TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, trace_id)
+) WITHOUT ROWID""",
+    """CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
 BEGIN
   SELECT RAISE(ABORT, 'tracegraph: chain entries are append-only (UPDATE refused)');
-END;
-CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
-WHEN NOT EXISTS (SELECT 1 FROM tombstones WHERE trace_id = OLD.trace_id)
+END""",
+    """CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
+WHEN NOT EXISTS (SELECT 1 FROM tombstones
+                 WHERE tenant_id = OLD.tenant_id AND trace_id = OLD.trace_id)
 BEGIN
   SELECT RAISE(ABORT, 'tracegraph: chain entries are append-only (DELETE refused)');
-END;
-CREATE TRIGGER IF NOT EXISTS tombstones_no_update BEFORE UPDATE ON tombstones
+END""",
+    """CREATE TRIGGER IF NOT EXISTS tombstones_no_update BEFORE UPDATE ON tombstones
 BEGIN
   SELECT RAISE(ABORT, 'tracegraph: tombstones are append-only');
-END;
-CREATE TRIGGER IF NOT EXISTS tombstones_no_delete BEFORE DELETE ON tombstones
+END""",
+    """CREATE TRIGGER IF NOT EXISTS tombstones_no_delete BEFORE DELETE ON tombstones
 BEGIN
   SELECT RAISE(ABORT, 'tracegraph: tombstones are append-only');
-END;
-"""
+END""",
+)
+
+#: Version 1 -> 2, inside the transaction that opens the file: the old indexes and
+#: triggers go, the tables keyed by a bare id are renamed aside (their rows copied into the
+#: tables :data:`SCHEMA` makes, then dropped: :data:`MIGRATE_1_TO_2_COPY`). Rows, bodies and
+#: hashes are copied as they are; nothing hashed changes.
+MIGRATE_1_TO_2_ASIDE: tuple[str, ...] = (
+    "DROP TRIGGER IF EXISTS entries_no_update",
+    "DROP TRIGGER IF EXISTS entries_no_delete",
+    "DROP TRIGGER IF EXISTS tombstones_no_update",
+    "DROP TRIGGER IF EXISTS tombstones_no_delete",
+    "DROP INDEX IF EXISTS entries_by_seq",
+    "DROP INDEX IF EXISTS edges_out",
+    "DROP INDEX IF EXISTS edges_in",
+    "DROP INDEX IF EXISTS traces_by_time",
+    "DROP INDEX IF EXISTS traces_by_session",
+    "DROP INDEX IF EXISTS traces_by_parent",
+    "ALTER TABLE traces RENAME TO traces_v1",
+    "ALTER TABLE nodes RENAME TO nodes_v1",
+    "ALTER TABLE tombstones RENAME TO tombstones_v1",
+)
+#: The oldest files' journal (WITHOUT ROWID, keyed by (trace_id, seq)) is rebuilt as well.
+MIGRATE_1_TO_2_ENTRIES_ASIDE = "ALTER TABLE entries RENAME TO entries_v1"
+#: (Column lists are constants: nothing of the data reaches these statements' text.)
+_TRACE_COLUMNS = (
+    "trace_id, tenant_id, session_id, agent_id, parent_trace_id, status, outcome, created_at,"
+    " completed_at, entry_count, step_count, head_hash, last_step_id, completed_seq")
+_TOMBSTONE_COLUMNS = (
+    "trace_id, tenant_id, session_id, entry_count, final_hash, removed_at, hash")
+MIGRATE_1_TO_2_COPY: tuple[str, ...] = (
+    f"INSERT INTO traces ({_TRACE_COLUMNS}) SELECT {_TRACE_COLUMNS} FROM traces_v1",  # noqa: S608
+    "INSERT INTO nodes (node_id, tenant_id, kind, trace_id, seq)"
+    " SELECT node_id, tenant_id, kind, trace_id, seq FROM nodes_v1",
+    f"INSERT INTO tombstones ({_TOMBSTONE_COLUMNS})"  # noqa: S608
+    f" SELECT {_TOMBSTONE_COLUMNS} FROM tombstones_v1",
+    "DROP TABLE traces_v1",
+    "DROP TABLE nodes_v1",
+    "DROP TABLE tombstones_v1",
+)
+MIGRATE_1_TO_2_ENTRIES_COPY: tuple[str, ...] = (
+    "INSERT INTO entries (trace_id, seq, tenant_id, kind, hash, body)"
+    " SELECT trace_id, seq, tenant_id, kind, hash, body FROM entries_v1 ORDER BY trace_id, seq",
+    "DROP TABLE entries_v1",
+)
 
 SELECT_HEAD = """
-SELECT tenant_id, entry_count, step_count, head_hash, last_step_id, completed_seq
-FROM traces WHERE trace_id = ?
+SELECT entry_count, step_count, head_hash, last_step_id, completed_seq
+FROM traces WHERE tenant_id = ? AND trace_id = ?
 """
-SELECT_TRACE_EXISTS = "SELECT tenant_id FROM traces WHERE trace_id = ?"
-SELECT_TOMBSTONE_EXISTS = "SELECT 1 FROM tombstones WHERE trace_id = ?"
+SELECT_TRACE_EXISTS = "SELECT 1 FROM traces WHERE tenant_id = ? AND trace_id = ?"
+SELECT_TOMBSTONE_EXISTS = "SELECT 1 FROM tombstones WHERE tenant_id = ? AND trace_id = ?"
 INSERT_ENTRY = """
 INSERT INTO entries (trace_id, seq, tenant_id, kind, hash, body) VALUES (?, ?, ?, ?, ?, ?)
 """
@@ -182,37 +243,41 @@ VALUES (?, ?, ?, ?, ?, 'active', ?, 0, 0, ?)
 """
 UPDATE_HEAD = """
 UPDATE traces SET entry_count = ?, step_count = ?, head_hash = ?, last_step_id = ?
-WHERE trace_id = ?
+WHERE tenant_id = ? AND trace_id = ?
 """
 UPDATE_COMPLETED = """
 UPDATE traces SET status = ?, outcome = ?, completed_at = ?, completed_seq = ?
-WHERE trace_id = ?
+WHERE tenant_id = ? AND trace_id = ?
 """
 INSERT_MODEL = """
 INSERT OR IGNORE INTO trace_models (tenant_id, model_id, trace_id) VALUES (?, ?, ?)
 """
 INSERT_NODE = "INSERT INTO nodes (node_id, tenant_id, kind, trace_id, seq) VALUES (?, ?, ?, ?, ?)"
 INSERT_EDGE = "INSERT INTO edges (tenant_id, src, dst, type) VALUES (?, ?, ?, ?)"
-SELECT_NODE = "SELECT tenant_id, kind, trace_id, seq FROM nodes WHERE node_id = ?"
-#: Where each of a batch's ids (a JSON array) is stored, for the append plan.
+SELECT_NODE = "SELECT kind, trace_id, seq FROM nodes WHERE tenant_id = ? AND node_id = ?"
+#: Where each of a batch's ids (a JSON array) is stored in the tenant, for the append plan.
 SELECT_NODES_IN = """
-SELECT node_id, tenant_id, trace_id, seq FROM nodes
-WHERE node_id IN (SELECT value FROM json_each(?))
+SELECT node_id, trace_id, seq FROM nodes
+WHERE tenant_id = ? AND node_id IN (SELECT value FROM json_each(?))
 """
 
 # A trace row: index columns plus the bodies of its start and completion entries.
 SELECT_TRACE = """
 SELECT t.trace_id, t.tenant_id, t.status, t.entry_count, t.head_hash,
-  (SELECT body FROM entries e WHERE e.trace_id = t.trace_id AND e.seq = 0),
-  (SELECT body FROM entries e WHERE e.trace_id = t.trace_id AND e.seq = t.completed_seq)
-FROM traces t WHERE t.trace_id = ? AND t.tenant_id = ?
+  (SELECT body FROM entries e
+   WHERE e.tenant_id = t.tenant_id AND e.trace_id = t.trace_id AND e.seq = 0),
+  (SELECT body FROM entries e
+   WHERE e.tenant_id = t.tenant_id AND e.trace_id = t.trace_id AND e.seq = t.completed_seq)
+FROM traces t WHERE t.tenant_id = ? AND t.trace_id = ?
 """
 
 # Listing: one constant statement per direction; a NULL parameter switches its filter off.
 _LIST_TRACES = """
 SELECT t.trace_id, t.tenant_id, t.status, t.entry_count, t.head_hash,
-  (SELECT body FROM entries e WHERE e.trace_id = t.trace_id AND e.seq = 0),
-  (SELECT body FROM entries e WHERE e.trace_id = t.trace_id AND e.seq = t.completed_seq)
+  (SELECT body FROM entries e
+   WHERE e.tenant_id = t.tenant_id AND e.trace_id = t.trace_id AND e.seq = 0),
+  (SELECT body FROM entries e
+   WHERE e.tenant_id = t.tenant_id AND e.trace_id = t.trace_id AND e.seq = t.completed_seq)
 FROM traces t
 WHERE t.tenant_id = :tenant
   AND (:session IS NULL OR t.session_id = :session)
@@ -242,17 +307,17 @@ LIST_TRACES_IN_SESSION = LIST_TRACES.replace(*_IN_SESSION)
 LIST_TRACES_ASC_IN_SESSION = LIST_TRACES_ASC.replace(*_IN_SESSION)
 
 SELECT_ENTRIES = """
-SELECT seq, kind, hash, body FROM entries WHERE trace_id = ? AND tenant_id = ? ORDER BY seq
+SELECT seq, kind, hash, body FROM entries WHERE tenant_id = ? AND trace_id = ? ORDER BY seq
 """
 SELECT_ENTRY = """
-SELECT seq, kind, hash, body FROM entries WHERE trace_id = ? AND seq = ? AND tenant_id = ?
+SELECT seq, kind, hash, body FROM entries WHERE tenant_id = ? AND trace_id = ? AND seq = ?
 """
 SELECT_CHILDREN = """
 SELECT trace_id FROM traces WHERE tenant_id = ? AND parent_trace_id = ?
 ORDER BY created_at, trace_id
 """
-SELECT_EDGES_OUT = "SELECT src, dst, type FROM edges WHERE src = ? AND tenant_id = ? ORDER BY rowid"
-SELECT_EDGES_IN = "SELECT src, dst, type FROM edges WHERE dst = ? AND tenant_id = ? ORDER BY rowid"
+SELECT_EDGES_OUT = "SELECT src, dst, type FROM edges WHERE tenant_id = ? AND src = ? ORDER BY rowid"
+SELECT_EDGES_IN = "SELECT src, dst, type FROM edges WHERE tenant_id = ? AND dst = ? ORDER BY rowid"
 # Verification of a session: each trace's recorded length and head, in listing order.
 SELECT_SESSION_HEADS = """
 SELECT trace_id, entry_count, head_hash FROM traces WHERE tenant_id = ? AND session_id = ?
@@ -269,13 +334,23 @@ INSERT_TOMBSTONE = """
 INSERT INTO tombstones (trace_id, tenant_id, session_id, entry_count, final_hash, removed_at,
   hash) VALUES (?, ?, ?, ?, ?, ?, ?)
 """
+#: Every edge touching the trace or one of its nodes: each part seeks an edge index by the
+#: tenant and an end (``CROSS JOIN``: the trace's nodes first, then their edges).
 DELETE_TRACE_EDGES = """
-DELETE FROM edges WHERE tenant_id = :tenant AND (
-  src = :trace OR dst = :trace
-  OR src IN (SELECT node_id FROM nodes WHERE trace_id = :trace AND tenant_id = :tenant)
-  OR dst IN (SELECT node_id FROM nodes WHERE trace_id = :trace AND tenant_id = :tenant))
+DELETE FROM edges WHERE rowid IN (
+  SELECT rowid FROM edges WHERE tenant_id = :tenant AND src = :trace
+  UNION ALL
+  SELECT rowid FROM edges WHERE tenant_id = :tenant AND dst = :trace
+  UNION ALL
+  SELECT e.rowid FROM nodes AS n CROSS JOIN edges AS e
+  ON e.tenant_id = n.tenant_id AND e.src = n.node_id
+  WHERE n.tenant_id = :tenant AND n.trace_id = :trace
+  UNION ALL
+  SELECT e.rowid FROM nodes AS n CROSS JOIN edges AS e
+  ON e.tenant_id = n.tenant_id AND e.dst = n.node_id
+  WHERE n.tenant_id = :tenant AND n.trace_id = :trace)
 """
-DELETE_TRACE_NODES = "DELETE FROM nodes WHERE trace_id = ? AND tenant_id = ?"
-DELETE_TRACE_ENTRIES = "DELETE FROM entries WHERE trace_id = ? AND tenant_id = ?"
-DELETE_TRACE_MODELS = "DELETE FROM trace_models WHERE trace_id = ? AND tenant_id = ?"
-DELETE_TRACE = "DELETE FROM traces WHERE trace_id = ? AND tenant_id = ?"
+DELETE_TRACE_NODES = "DELETE FROM nodes WHERE tenant_id = ? AND trace_id = ?"
+DELETE_TRACE_ENTRIES = "DELETE FROM entries WHERE tenant_id = ? AND trace_id = ?"
+DELETE_TRACE_MODELS = "DELETE FROM trace_models WHERE tenant_id = ? AND trace_id = ?"
+DELETE_TRACE = "DELETE FROM traces WHERE tenant_id = ? AND trace_id = ?"

@@ -2,9 +2,12 @@
 
 Everything is on disk: a restart finds every acknowledged append. Appends run in
 ``BEGIN IMMEDIATE`` transactions, so writers in any thread or process are serialized by
-SQLite's write lock, and a unique ``(trace_id, seq)`` index makes a forked chain impossible.
-Triggers refuse UPDATE and DELETE of entries (DELETE only passes for a trace that
-retention has tombstoned).
+SQLite's write lock, and a unique ``(tenant_id, trace_id, seq)`` index makes a forked chain
+impossible. Triggers refuse UPDATE and DELETE of entries (DELETE only passes for a trace that
+retention has tombstoned). Every id (trace, record, tombstone, edge end) is keyed by its
+tenant: two tenants may use the same ids, and nothing one does reads the other's rows.
+A file made with an older layout is migrated when it is opened (:meth:`EmbeddedStore.
+_make_schema`).
 """
 
 from __future__ import annotations
@@ -100,7 +103,7 @@ class EmbeddedStore:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
-        self._conn().executescript(sql.SCHEMA)
+        self._make_schema()
         self._decoded = DecodedEntries(read_cache_bytes)
         self._helper = VerifyHelper(self.path)  # (a process only once a verification is large)
 
@@ -121,6 +124,37 @@ class EmbeddedStore:
     def _tx(self) -> _Transaction:
         return _Transaction(self._conn())
 
+    def _make_schema(self) -> None:
+        """Create the schema, or bring a file of an older layout to
+        :data:`~.sql.SCHEMA_VERSION`, in one transaction (another process opening the file
+        at the same time waits, then finds it done)."""
+        with self._tx() as db:
+            has_meta = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+            version = db.execute(sql.SELECT_SCHEMA_VERSION).fetchone() if has_meta else None
+            old = version is None and db.execute(sql.SELECT_HAS_TRACES).fetchone() is not None
+            if version is not None and int(version[0]) > sql.SCHEMA_VERSION:
+                raise InvalidInput(f"data_dir: {self.path} has schema version {version[0]}, "
+                                   f"newer than this tracegraph ({sql.SCHEMA_VERSION})",
+                                   field="data_dir")
+            rebuild_entries = old and db.execute(
+                sql.SELECT_ENTRIES_WITHOUT_ROWID).fetchone() is not None
+            if old:
+                for stmt in sql.MIGRATE_1_TO_2_ASIDE:
+                    db.execute(stmt)
+                if rebuild_entries:
+                    db.execute(sql.MIGRATE_1_TO_2_ENTRIES_ASIDE)
+            for stmt in sql.SCHEMA:
+                db.execute(stmt)
+            if old:
+                for stmt in sql.MIGRATE_1_TO_2_COPY:
+                    db.execute(stmt)
+                if rebuild_entries:
+                    for stmt in sql.MIGRATE_1_TO_2_ENTRIES_COPY:
+                        db.execute(stmt)
+            if version is None or int(version[0]) != sql.SCHEMA_VERSION:
+                db.execute(sql.SET_SCHEMA_VERSION, (str(sql.SCHEMA_VERSION),))
+
     def close(self) -> None:
         with self._all_lock:
             for db in self._all:
@@ -140,28 +174,29 @@ class EmbeddedStore:
         if not items:
             return []
         with self._tx() as db:
-            row = db.execute(sql.SELECT_HEAD, (trace_id,)).fetchone()
+            row = db.execute(sql.SELECT_HEAD, (tenant_id, trace_id)).fetchone()
             head = None
             if row is not None:
-                owner, entry_count, step_count, head_hash, last_step_id, completed_seq = row
-                head = StoredHead(owner, entry_count, step_count, head_hash, last_step_id,
+                entry_count, step_count, head_hash, last_step_id, completed_seq = row
+                head = StoredHead(entry_count, step_count, head_hash, last_step_id,
                                   completed_seq is not None)
             tombstoned = head is None and items[0][0] == EntryKind.TRACE_STARTED and (
-                db.execute(sql.SELECT_TOMBSTONE_EXISTS, (trace_id,)).fetchone() is not None)
+                db.execute(sql.SELECT_TOMBSTONE_EXISTS, (tenant_id, trace_id)).fetchone()
+                is not None)
             ids = batch_ids(items)
             stored = {r[0]: StoredId(*r[1:]) for r in db.execute(
-                sql.SELECT_NODES_IN, (orjson.dumps(ids).decode(),))} if ids else {}
+                sql.SELECT_NODES_IN, (tenant_id, orjson.dumps(ids).decode()))} if ids else {}
             plan = plan_append(tenant_id, trace_id, items, expected_seq, head=head,
                                tombstoned=tombstoned, stored=stored)
             if isinstance(plan, Replay):
-                rows = (db.execute(sql.SELECT_ENTRY, (trace_id, seq, tenant_id)).fetchone()
+                rows = (db.execute(sql.SELECT_ENTRY, (tenant_id, trace_id, seq)).fetchone()
                         for seq in plan.seqs)
                 return plan.entries({r[0]: self._entry(tenant_id, trace_id, r)
                                      for r in rows if r is not None})
             self._store_rows(db, plan)
         for p in plan.entries:  # committed: reads of these rows need not decode them
             e = p.entry
-            self._decoded.put(trace_id, (e.seq, e.kind, e.hash, p.body), e)
+            self._decoded.put(tenant_id, trace_id, (e.seq, e.kind, e.hash, p.body), e)
         return plan.sealed()
 
     @staticmethod
@@ -195,24 +230,24 @@ class EmbeddedStore:
         if plan.completion is not None:
             c = plan.completion
             db.execute(sql.UPDATE_COMPLETED, (c.status, c.outcome, c.completed_at, c.seq,
-                                              trace_id))
+                                              tenant_id, trace_id))
         db.execute(sql.UPDATE_HEAD, (plan.entry_count, plan.step_count, plan.head_hash,
-                                     plan.last_step_id, trace_id))
+                                     plan.last_step_id, tenant_id, trace_id))
 
     # -- reads ----------------------------------------------------------------------------------
     def _entry(self, tenant_id: str, trace_id: str, row: Row) -> ChainEntry:
         """The entry of a journal row: kept decoded (:mod:`.entry_cache`) or decoded now."""
-        entry = self._decoded.get(trace_id, row)
+        entry = self._decoded.get(tenant_id, trace_id, row)
         if entry is None:
             entry = _entry(tenant_id, trace_id, row)
-            self._decoded.put(trace_id, row, entry)
+            self._decoded.put(tenant_id, trace_id, row, entry)
         return entry
 
     def get_traces(self, tenant_id: str, trace_ids: Sequence[str]) -> Mapping[str, TraceRow]:
         db = self._conn()
         out: dict[str, TraceRow] = {}
         for trace_id in dict.fromkeys(trace_ids):
-            row = db.execute(sql.SELECT_TRACE, (trace_id, tenant_id)).fetchone()
+            row = db.execute(sql.SELECT_TRACE, (tenant_id, trace_id)).fetchone()
             if row is not None:
                 out[trace_id] = _trace_row(row)
         return out
@@ -241,7 +276,7 @@ class EmbeddedStore:
         db = self._conn()
         out: dict[str, list[ChainEntry]] = {}
         for trace_id in dict.fromkeys(trace_ids):
-            rows = db.execute(sql.SELECT_ENTRIES, (trace_id, tenant_id)).fetchall()
+            rows = db.execute(sql.SELECT_ENTRIES, (tenant_id, trace_id)).fetchall()
             out[trace_id] = [
                 self._entry(tenant_id, trace_id, r) for r in rows if kinds is None or r[1] in kinds
             ]
@@ -278,7 +313,7 @@ class EmbeddedStore:
         db = self._conn()
         out: dict[tuple[str, int], ChainEntry] = {}
         for trace_id, seq in dict.fromkeys(refs):
-            row = db.execute(sql.SELECT_ENTRY, (trace_id, seq, tenant_id)).fetchone()
+            row = db.execute(sql.SELECT_ENTRY, (tenant_id, trace_id, seq)).fetchone()
             if row is not None:
                 out[(trace_id, seq)] = self._entry(tenant_id, trace_id, row)
         return out
@@ -294,12 +329,10 @@ class EmbeddedStore:
         db = self._conn()
         out: dict[str, NodeRef] = {}
         for node_id in dict.fromkeys(node_ids):
-            row = db.execute(sql.SELECT_NODE, (node_id,)).fetchone()
-            if row is not None and row[0] == tenant_id:
-                out[node_id] = NodeRef(node_id, row[1], row[2], row[3])
-                continue
-            t = db.execute(sql.SELECT_TRACE_EXISTS, (node_id,)).fetchone()
-            if t is not None and t[0] == tenant_id:
+            row = db.execute(sql.SELECT_NODE, (tenant_id, node_id)).fetchone()
+            if row is not None:
+                out[node_id] = NodeRef(node_id, row[0], row[1], row[2])
+            elif db.execute(sql.SELECT_TRACE_EXISTS, (tenant_id, node_id)).fetchone():
                 out[node_id] = NodeRef(node_id, "trace", node_id, None)
         return out
 
@@ -309,7 +342,7 @@ class EmbeddedStore:
         db = self._conn()
         stmt = sql.SELECT_EDGES_OUT if direction == "out" else sql.SELECT_EDGES_IN
         return {
-            n: [Edge(s, d, sql.type_name(t)) for s, d, t in db.execute(stmt, (n, tenant_id))]
+            n: [Edge(s, d, sql.type_name(t)) for s, d, t in db.execute(stmt, (tenant_id, n))]
             for n in dict.fromkeys(node_ids)
         }
 
@@ -352,8 +385,7 @@ class EmbeddedStore:
 
     def remove_trace(self, tenant_id: str, trace_id: str, tombstone: Tombstone) -> None:
         with self._tx() as db:
-            head = db.execute(sql.SELECT_HEAD, (trace_id,)).fetchone()
-            if head is None or head[0] != tenant_id:
+            if db.execute(sql.SELECT_TRACE_EXISTS, (tenant_id, trace_id)).fetchone() is None:
                 raise TraceNotFound(f"trace {trace_id} not found")
             t = tombstone
             db.execute(sql.INSERT_TOMBSTONE, (t.trace_id, t.tenant_id, t.session_id,
@@ -361,7 +393,7 @@ class EmbeddedStore:
             db.execute(sql.DELETE_TRACE_EDGES, {"tenant": tenant_id, "trace": trace_id})
             for stmt in (sql.DELETE_TRACE_NODES, sql.DELETE_TRACE_ENTRIES,
                          sql.DELETE_TRACE_MODELS, sql.DELETE_TRACE):
-                db.execute(stmt, (trace_id, tenant_id))
+                db.execute(stmt, (tenant_id, trace_id))
 
 
 class _Transaction:

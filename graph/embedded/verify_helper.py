@@ -50,7 +50,7 @@ def chains_with_intact_bytes(db: sqlite3.Connection, tenant_id: str,
     recorded length and head (:func:`~tracegraph.schema.chain.stored_bytes_intact`)."""
     ok: list[str] = []
     for h in heads:
-        rows = db.execute(sql.SELECT_ENTRIES, (h.trace_id, tenant_id)).fetchall()
+        rows = db.execute(sql.SELECT_ENTRIES, (tenant_id, h.trace_id)).fetchall()
         if stored_bytes_intact(rows, tenant_id=tenant_id, trace_id=h.trace_id,
                                expected_length=h.entry_count, expected_head=h.head_hash):
             ok.append(h.trace_id)

@@ -1,11 +1,13 @@
 """Paths and lineage on the embedded store: breadth-first walks over the ``edges`` table.
 
 Nothing of a tenant's graph is held in memory between queries. A walk reads one layer per
-statement through the edge indexes (``edges_out`` on ``src``, ``edges_in`` on ``dst``), so
-a query costs in proportion to the nodes it reaches, not to the size of the store, and it
-sees every committed append (any thread, process or ``EmbeddedStore`` on the data
-directory). Then, as on Neo4j, the reference functions of :mod:`tracegraph.graph.
-algorithms` answer on the small flow view of the nodes found: the answers are theirs.
+statement through the edge indexes (``edges_from`` on ``(tenant_id, src)``, ``edges_to`` on
+``(tenant_id, dst)``: a walk only ever meets the tenant's own nodes, even where another
+tenant uses the same ids), so a query costs in proportion to the nodes it reaches, not to
+the size of the store, and it sees every committed append (any thread, process or
+``EmbeddedStore`` on the data directory). Then, as on Neo4j, the reference functions of
+:mod:`tracegraph.graph.algorithms` answer on the small flow view of the nodes found: the
+answers are theirs.
 
 * **Lineage**: each direction layer by layer to ``max_depth``, stopping after the layer that
   passes ``limit``; merged, sorted and cut as the reference does, with the stored edges
@@ -49,25 +51,27 @@ BACKWARD_TYPES: frozenset[EdgeType] = frozenset({"CHILD_OF", "DEPENDS_ON"})
 _TYPES = {"forward": sql.stored_types(FORWARD_TYPES),
           "backward": sql.stored_types(BACKWARD_TYPES)}
 #: Flow successors of the nodes of the JSON array ``:frontier``: forward types leaving them,
-#: reversed types (DEPENDS_ON, CHILD_OF) entering them.
+#: reversed types (DEPENDS_ON, CHILD_OF) entering them. (``CROSS JOIN``: SQLite then reads
+#: the frontier first and seeks each node's edges by ``(tenant_id, src|dst, type)``; left
+#: to itself it may walk every edge of the tenant instead.)
 FLOW_SUCCESSORS = """
-SELECT e.dst FROM json_each(:frontier) AS f JOIN edges AS e ON e.src = f.value
+SELECT e.dst FROM json_each(:frontier) AS f CROSS JOIN edges AS e ON e.src = f.value
 WHERE e.tenant_id = :tenant AND e.type IN {forward}
 UNION
-SELECT e.src FROM json_each(:frontier) AS f JOIN edges AS e ON e.dst = f.value
+SELECT e.src FROM json_each(:frontier) AS f CROSS JOIN edges AS e ON e.dst = f.value
 WHERE e.tenant_id = :tenant AND e.type IN {backward}
 """.format(**_TYPES)
 #: Flow predecessors of the nodes of ``:frontier`` (the same edges, the other way).
 FLOW_PREDECESSORS = """
-SELECT e.src FROM json_each(:frontier) AS f JOIN edges AS e ON e.dst = f.value
+SELECT e.src FROM json_each(:frontier) AS f CROSS JOIN edges AS e ON e.dst = f.value
 WHERE e.tenant_id = :tenant AND e.type IN {forward}
 UNION
-SELECT e.dst FROM json_each(:frontier) AS f JOIN edges AS e ON e.src = f.value
+SELECT e.dst FROM json_each(:frontier) AS f CROSS JOIN edges AS e ON e.src = f.value
 WHERE e.tenant_id = :tenant AND e.type IN {backward}
 """.format(**_TYPES)
 #: Stored edges leaving the nodes of ``:ids`` (the caller keeps those ending in ``:ids``).
 EDGES_FROM = """
-SELECT e.src, e.dst, e.type FROM json_each(:ids) AS f JOIN edges AS e ON e.src = f.value
+SELECT e.src, e.dst, e.type FROM json_each(:ids) AS f CROSS JOIN edges AS e ON e.src = f.value
 WHERE e.tenant_id = :tenant
 """
 

@@ -27,7 +27,7 @@ from tracegraph.schema.errors import AlreadyExists, ChainConflict, TraceClosed, 
 T, TR = "ten", "tr"
 START = ("trace_started", {"session_id": "s", "created_at": "2026-01-01T00:00:00Z",
                            "agent_id": "ag", "parent_trace_id": "up"})
-HEAD = StoredHead(T, 3, 2, "a" * 64, "s1", completed=False)
+HEAD = StoredHead(3, 2, "a" * 64, "s1", completed=False)
 
 
 def step(step_id: str, **extra: Any) -> tuple[str, dict[str, Any]]:
@@ -55,15 +55,8 @@ def test_no_trace() -> None:
         plan([START], None, tombstoned=True)
 
 
-def test_another_tenants_trace() -> None:
-    with pytest.raises(AlreadyExists, match=r"^trace id tr is already taken$"):
-        plan([START], HEAD, tenant="other")
-    with pytest.raises(TraceNotFound, match=r"^trace tr not found$"):
-        plan([step("a")], StoredHead(T, 3, 2, "a" * 64, "s1", completed=True), tenant="other")
-
-
 def test_a_start_of_a_stored_trace() -> None:
-    replay = plan([START], StoredHead(T, 9, 0, "b" * 64, None, completed=True))
+    replay = plan([START], StoredHead(9, 0, "b" * 64, None, completed=True))
     assert isinstance(replay, Replay) and replay.seqs == (0,)
     first = seal(T, TR, 0, GENESIS_PREV_HASH, *START)
     assert replay.entries({0: first}) == [first]
@@ -76,7 +69,7 @@ def test_a_start_of_a_stored_trace() -> None:
 
 
 def test_a_completed_trace_is_closed_before_any_seq_check() -> None:
-    closed = StoredHead(T, 3, 2, "a" * 64, "s1", completed=True)
+    closed = StoredHead(3, 2, "a" * 64, "s1", completed=True)
     with pytest.raises(TraceClosed,
                        match=r"^trace tr is completed; its chain accepts no entries$"):
         plan([step("a")], closed, expected_seq=0)
@@ -92,18 +85,18 @@ def test_expected_seq() -> None:
 
 # -- record ids: replay, half a retry, taken ------------------------------------------------
 def test_a_batch_stored_in_this_trace_is_replayed_in_batch_order() -> None:
-    stored = {"a": StoredId(T, TR, 4), "b": StoredId(T, TR, 3)}
+    stored = {"a": StoredId(TR, 4), "b": StoredId(TR, 3)}
     replay = plan([step("a"), step("b")], stored=stored)
     assert isinstance(replay, Replay) and replay.seqs == (4, 3)
     entries = {s: seal(T, TR, s, "c" * 64, *step(x)) for s, x in ((3, "b"), (4, "a"))}
     assert replay.entries(entries) == [entries[4], entries[3]]
     # checked after the trace: a replay into a completed trace is still refused
     with pytest.raises(TraceClosed):
-        plan([step("a")], StoredHead(T, 5, 2, "a" * 64, "a", completed=True), stored=stored)
+        plan([step("a")], StoredHead(5, 2, "a" * 64, "a", completed=True), stored=stored)
 
 
 def test_half_a_retry_is_refused() -> None:
-    stored = {"a": StoredId(T, TR, 3)}
+    stored = {"a": StoredId(TR, 3)}
     with pytest.raises(AlreadyExists, match=r"^some records of this batch are already stored"):
         plan([step("a"), step("c")], stored=stored)
     with pytest.raises(AlreadyExists, match=r"^step_id a is already taken$"):
@@ -112,8 +105,8 @@ def test_half_a_retry_is_refused() -> None:
         plan([("trace_completed", {"status": "completed"}), step("a")], stored=stored)
 
 
-@pytest.mark.parametrize("where", [StoredId(T, "elsewhere", 3), StoredId("x", TR, 3),
-                                   StoredId(None, None, None), StoredId(T, TR, None)])
+@pytest.mark.parametrize("where", [StoredId("elsewhere", 3), StoredId(None, None),
+                                   StoredId(TR, None)])
 def test_an_id_stored_elsewhere_is_taken(where: StoredId) -> None:
     with pytest.raises(AlreadyExists, match=r"^step_id a is already taken$"):
         plan([step("a")], stored={"a": where})

@@ -54,14 +54,15 @@ def test_the_bound_keeps_the_newest_bodies() -> None:
                           [("step", {"step_id": f"s{i}", "text": "x" * 500}) for i in range(10)])
     rows = [(e.seq, e.kind, e.hash, body) for e, body in sealed]
     for (e, _), row in zip(sealed, rows, strict=True):
-        cache.put("t", row, e)
-    kept = [row[0] for row in rows if cache.get("t", row) is not None]
+        cache.put(TENANT, "t", row, e)
+    kept = [row[0] for row in rows if cache.get(TENANT, "t", row) is not None]
     assert kept == list(range(10 - len(kept), 10)) and 0 < len(kept) < 10
     assert sum(len(rows[seq][3]) for seq in kept) <= 3000
     e, body = sealed[9]
-    assert cache.get("t", (9, "step", e.hash, body + b" ")) is None  # other bytes: no entry
-    assert cache.get("t", (9, "api_call", e.hash, body)) is None
-    assert DecodedEntries(max_bytes=0).get("t", rows[0]) is None
+    assert cache.get(TENANT, "t", (9, "step", e.hash, body + b" ")) is None  # other bytes
+    assert cache.get(TENANT, "t", (9, "api_call", e.hash, body)) is None
+    assert cache.get("other", "t", rows[9]) is None  # ids are per tenant: another's trace t
+    assert DecodedEntries(max_bytes=0).get(TENANT, "t", rows[0]) is None
 
 
 def test_a_kept_entry_keeps_its_view(tmp_path: Path) -> None:

@@ -1,0 +1,59 @@
+"""Embedded store: the statements that look an id up seek an index by tenant and id.
+
+Ids are per tenant, so every key and edge index leads with ``tenant_id``; these plans show
+that each statement reading by id seeks with both (never walking the tenant's rows, nor
+another tenant's), on a file just made, before any ``ANALYZE``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tracegraph.graph.embedded import EmbeddedStore, sql, walks
+
+#: statement, its parameters, what every table access of its plan must seek by
+CASES: list[tuple[str, Any, str]] = [
+    (sql.SELECT_HEAD, ("t", "x"), "tenant_id=? AND trace_id=?"),
+    (sql.SELECT_TRACE_EXISTS, ("t", "x"), "tenant_id=? AND trace_id=?"),
+    (sql.SELECT_TOMBSTONE_EXISTS, ("t", "x"), "tenant_id=? AND trace_id=?"),
+    (sql.SELECT_NODE, ("t", "x"), "tenant_id=? AND node_id=?"),
+    (sql.SELECT_NODES_IN, ("t", "[]"), "tenant_id=? AND node_id=?"),
+    (sql.SELECT_TRACE, ("t", "x"), "tenant_id=? AND trace_id=?"),
+    (sql.SELECT_ENTRIES, ("t", "x"), "tenant_id=? AND trace_id=?"),
+    (sql.SELECT_ENTRY, ("t", "x", 1), "tenant_id=? AND trace_id=? AND seq=?"),
+    (sql.SELECT_EDGES_OUT, ("t", "x"), "tenant_id=? AND src=?"),
+    (sql.SELECT_EDGES_IN, ("t", "x"), "tenant_id=? AND dst=?"),
+    (walks.FLOW_SUCCESSORS, {"tenant": "t", "frontier": "[]"}, "tenant_id=? AND "),
+    (walks.FLOW_PREDECESSORS, {"tenant": "t", "frontier": "[]"}, "tenant_id=? AND "),
+    (walks.EDGES_FROM, {"tenant": "t", "ids": "[]"}, "tenant_id=? AND src=?"),
+]
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:
+    path: Path = tmp_path_factory.mktemp("plans")
+    EmbeddedStore(path).close()
+    return sqlite3.connect(path / "tracegraph.sqlite3")
+
+
+@pytest.mark.parametrize(("statement", "params", "seek"), CASES,
+                         ids=[f"case{i}" for i in range(len(CASES))])
+def test_reads_by_id_seek_tenant_and_id(db: sqlite3.Connection, statement: str, params: Any,
+                                        seek: str) -> None:
+    steps = [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + statement, params)]
+    tables = [s for s in steps if s.startswith(("SEARCH", "SCAN"))
+              and "VIRTUAL TABLE" not in s and "json_each" not in s]
+    assert tables, steps
+    for s in tables:
+        assert s.startswith("SEARCH") and seek in s, steps
+
+
+def test_walks_read_the_frontier_first(db: sqlite3.Connection) -> None:
+    steps = [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + walks.FLOW_SUCCESSORS,
+                                      {"tenant": "t", "frontier": "[]"})]
+    seeks = [s for s in steps if s.startswith("SEARCH e")]
+    assert seeks == ["SEARCH e USING INDEX edges_from (tenant_id=? AND src=? AND type=?)",
+                     "SEARCH e USING INDEX edges_to (tenant_id=? AND dst=? AND type=?)"]
