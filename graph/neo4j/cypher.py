@@ -8,14 +8,15 @@ The graph:
 * ``(:Trace)`` — one per trace: its index (tenant, session, agent, parent, status,
   outcome, times) and its chain head (``entry_count``, ``step_count``, ``head_hash``,
   ``last_step_id``, ``completed_seq``). Mutable; the chain itself is not stored here.
-* ``(:Entry)`` — one per hash-chain entry, unique on ``(trace_id, seq)``. Envelope fields
+* ``(:Entry)`` — one per hash-chain entry, unique on ``(tenant_id, trace_id, seq)``. Envelope fields
   (``tenant_id``, ``trace_id``, ``chain_seq``, ``prev_hash``, ``kind``, ``version``,
   ``hash``) are properties, ``seq`` is its position; every record field ``k`` is a
   property ``r_k`` (strings, numbers, booleans, lists of strings) or ``j_k`` (canonical
   JSON text of anything else). Reads rebuild the entry from exactly these properties, so
   changing one of them is caught by verification.
   Steps, API calls and human inputs are also graph nodes: ``(:Entry:Record:Step)``,
-  ``:ApiCall``, ``:HumanInput``, with ``node_id`` (unique among ``:Record`` nodes).
+  ``:ApiCall``, ``:HumanInput``, with ``node_id`` (unique among the tenant's ``:Record``
+  nodes).
   Trace start and completion entries are plain ``(:Entry)`` nodes.
 * ``(:Alternative)`` — ``<step_id>#alt<i>``, derived from its step's entry, found through
   its step's CONSIDERED relationships.
@@ -27,6 +28,10 @@ The graph:
   ``(:Trace)-[:BY_AGENT]->(:Agent)``, ``(:Trace)-[:USED_MODEL]->(:Model)`` (the model
   filter of trace listings uses the last one).
 * ``(:Tombstone)`` — what retention leaves of a removed trace.
+
+Ids are per tenant: every node carries ``tenant_id``, each uniqueness constraint is on the
+tenant and the id, and every statement finds a node by both (the constraint's index), so
+two tenants may use the same ids and no statement reads a node of another tenant.
 """
 
 from __future__ import annotations
@@ -35,15 +40,25 @@ from typing import Final
 
 # -- schema: constraints and indexes, each created idempotently ---------------------------
 SCHEMA: Final[tuple[str, ...]] = (
-    "CREATE CONSTRAINT tracegraph_trace_id IF NOT EXISTS "
-    "FOR (t:Trace) REQUIRE t.trace_id IS UNIQUE",
+    # Databases written before keyed traces, entries, records and tombstones by their ids
+    # alone (unique across tenants): those constraints and indexes go, and the ones by
+    # tenant and id below replace them (every node already carries its tenant_id).
+    "DROP CONSTRAINT tracegraph_trace_id IF EXISTS",
+    "DROP CONSTRAINT tracegraph_entry_seq IF EXISTS",
+    "DROP CONSTRAINT tracegraph_record_id IF EXISTS",
+    "DROP CONSTRAINT tracegraph_tombstone_id IF EXISTS",
+    "DROP INDEX tracegraph_trace_session IF EXISTS",
+    "DROP INDEX tracegraph_trace_agent IF EXISTS",
+    "DROP INDEX tracegraph_trace_parent IF EXISTS",
+    "CREATE CONSTRAINT tracegraph_trace_key IF NOT EXISTS "
+    "FOR (t:Trace) REQUIRE (t.tenant_id, t.trace_id) IS UNIQUE",
     # A forked chain is impossible even if the head lock were bypassed.
-    "CREATE CONSTRAINT tracegraph_entry_seq IF NOT EXISTS "
-    "FOR (e:Entry) REQUIRE (e.trace_id, e.seq) IS UNIQUE",
-    "CREATE CONSTRAINT tracegraph_record_id IF NOT EXISTS "
-    "FOR (r:Record) REQUIRE r.node_id IS UNIQUE",
-    "CREATE CONSTRAINT tracegraph_tombstone_id IF NOT EXISTS "
-    "FOR (x:Tombstone) REQUIRE x.trace_id IS UNIQUE",
+    "CREATE CONSTRAINT tracegraph_entry_key IF NOT EXISTS "
+    "FOR (e:Entry) REQUIRE (e.tenant_id, e.trace_id, e.seq) IS UNIQUE",
+    "CREATE CONSTRAINT tracegraph_record_key IF NOT EXISTS "
+    "FOR (r:Record) REQUIRE (r.tenant_id, r.node_id) IS UNIQUE",
+    "CREATE CONSTRAINT tracegraph_tombstone_key IF NOT EXISTS "
+    "FOR (x:Tombstone) REQUIRE (x.tenant_id, x.trace_id) IS UNIQUE",
     "CREATE CONSTRAINT tracegraph_session_id IF NOT EXISTS "
     "FOR (s:Session) REQUIRE (s.tenant_id, s.session_id) IS UNIQUE",
     "CREATE CONSTRAINT tracegraph_agent_id IF NOT EXISTS "
@@ -52,9 +67,12 @@ SCHEMA: Final[tuple[str, ...]] = (
     "FOR (m:Model) REQUIRE (m.tenant_id, m.model_id) IS UNIQUE",
     "CREATE INDEX tracegraph_trace_tenant_time IF NOT EXISTS "
     "FOR (t:Trace) ON (t.tenant_id, t.created_at)",
-    "CREATE INDEX tracegraph_trace_session IF NOT EXISTS FOR (t:Trace) ON (t.session_id)",
-    "CREATE INDEX tracegraph_trace_agent IF NOT EXISTS FOR (t:Trace) ON (t.agent_id)",
-    "CREATE INDEX tracegraph_trace_parent IF NOT EXISTS FOR (t:Trace) ON (t.parent_trace_id)",
+    "CREATE INDEX tracegraph_trace_tenant_session IF NOT EXISTS "
+    "FOR (t:Trace) ON (t.tenant_id, t.session_id)",
+    "CREATE INDEX tracegraph_trace_tenant_agent IF NOT EXISTS "
+    "FOR (t:Trace) ON (t.tenant_id, t.agent_id)",
+    "CREATE INDEX tracegraph_trace_tenant_parent IF NOT EXISTS "
+    "FOR (t:Trace) ON (t.tenant_id, t.parent_trace_id)",
     "CREATE INDEX tracegraph_trace_created IF NOT EXISTS FOR (t:Trace) ON (t.created_at)",
     "CREATE INDEX tracegraph_model_name IF NOT EXISTS FOR (m:Model) ON (m.model_id)",
     "CREATE INDEX tracegraph_tombstone_session IF NOT EXISTS "
@@ -70,26 +88,26 @@ AWAIT_INDEXES: Final = "CALL db.awaitIndexes(300)"
 #: trace of that id, which of the batch's record ids (``$ids``) are stored and as which
 #: entry (idempotent retries), and, for a ``trace_started`` (``$starting``), entry 0.
 BEGIN_APPEND: Final = """
-OPTIONAL MATCH (t:Trace {trace_id: $trace_id})
+OPTIONAL MATCH (t:Trace {tenant_id: $tenant, trace_id: $trace_id})
 SET t._lock = true
 WITH t
-OPTIONAL MATCH (x:Tombstone {trace_id: $trace_id})
+OPTIONAL MATCH (x:Tombstone {tenant_id: $tenant, trace_id: $trace_id})
 WITH t, x IS NOT NULL AS removed
 CALL () {
   UNWIND $ids AS id
-  MATCH (r:Record {node_id: id})
+  MATCH (r:Record {tenant_id: $tenant, node_id: id})
   RETURN collect([id, properties(r)]) AS stored
 }
-OPTIONAL MATCH (first:Entry {trace_id: $trace_id, seq: 0}) WHERE $starting
-RETURN t IS NOT NULL AS exists, t.tenant_id AS tenant_id, t.entry_count AS entry_count,
+OPTIONAL MATCH (first:Entry {tenant_id: $tenant, trace_id: $trace_id, seq: 0}) WHERE $starting
+RETURN t IS NOT NULL AS exists, t.entry_count AS entry_count,
        t.step_count AS step_count, t.head_hash AS head_hash, t.last_step_id AS last_step_id,
        t.completed_seq AS completed_seq, removed, stored, properties(first) AS first
 """
 #: The trace node as retention finds it (locked, as appends lock it).
 LOCK_TRACE: Final = """
-MATCH (t:Trace {trace_id: $trace_id})
+MATCH (t:Trace {tenant_id: $tenant, trace_id: $trace_id})
 SET t._lock = true
-RETURN t.tenant_id AS tenant_id
+RETURN t.trace_id AS trace_id
 """
 #: Everything an append writes, in one statement (one round trip, one plan), after
 #: :data:`BEGIN_APPEND` has locked and read the head. Each part is a unit subquery over a
@@ -123,14 +141,14 @@ CALL () {
     MERGE (a:Agent {tenant_id: $tenant, agent_id: agent_id})
     CREATE (t)-[:BY_AGENT]->(a))
 }
-MATCH (t:Trace {trace_id: $trace_id})
+MATCH (t:Trace {tenant_id: $tenant, trace_id: $trace_id})
 CALL () {
   UNWIND $plain AS row
   CREATE (e:Entry)
   SET e = row
 }
 CALL (t) {
-  OPTIONAL MATCH (last:Record {node_id: $last_step_id})
+  OPTIONAL MATCH (last:Record {tenant_id: $tenant, node_id: $last_step_id})
   CALL (t) {
     UNWIND $steps AS row
     CREATE (e:Entry:Record:Step)
@@ -160,32 +178,32 @@ CALL () {
 }
 CALL () {
   UNWIND $depends_on AS row
-  MATCH (a:Record {node_id: row[0]}) WHERE a.tenant_id = $tenant
-  MATCH (b:Record {node_id: row[1]}) WHERE b.tenant_id = $tenant
+  MATCH (a:Record {tenant_id: $tenant, node_id: row[0]})
+  MATCH (b:Record {tenant_id: $tenant, node_id: row[1]})
   CREATE (a)-[:DEPENDS_ON]->(b), (b)-[:DEPENDED_ON_BY]->(a)
 }
 CALL () {
   UNWIND $child_of AS row
-  MATCH (c:Trace {trace_id: row[0]}) WHERE c.tenant_id = $tenant
-  MATCH (p:Trace {trace_id: row[1]}) WHERE p.tenant_id = $tenant
+  MATCH (c:Trace {tenant_id: $tenant, trace_id: row[0]})
+  MATCH (p:Trace {tenant_id: $tenant, trace_id: row[1]})
   CREATE (c)-[:CHILD_OF]->(p), (p)-[:PARENT_OF]->(c)
 }
 CALL () {
   UNWIND $spawned AS row
-  MATCH (s:Record {node_id: row[0]}) WHERE s.tenant_id = $tenant
-  MATCH (c:Trace {trace_id: row[1]}) WHERE c.tenant_id = $tenant
+  MATCH (s:Record {tenant_id: $tenant, node_id: row[0]})
+  MATCH (c:Trace {tenant_id: $tenant, trace_id: row[1]})
   CREATE (s)-[:SPAWNED]->(c)
 }
 CALL () {
   UNWIND $called AS row
-  MATCH (s:Record {node_id: row[0]}) WHERE s.tenant_id = $tenant
-  MATCH (c:Record {node_id: row[1]}) WHERE c.tenant_id = $tenant
+  MATCH (s:Record {tenant_id: $tenant, node_id: row[0]})
+  MATCH (c:Record {tenant_id: $tenant, node_id: row[1]})
   CREATE (s)-[:CALLED]->(c)
 }
 CALL () {
   UNWIND $asked AS row
-  MATCH (s:Record {node_id: row[0]}) WHERE s.tenant_id = $tenant
-  MATCH (h:Record {node_id: row[1]}) WHERE h.tenant_id = $tenant
+  MATCH (s:Record {tenant_id: $tenant, node_id: row[0]})
+  MATCH (h:Record {tenant_id: $tenant, node_id: row[1]})
   CREATE (s)-[:ASKED]->(h)
 }
 SET t.entry_count = $entry_count, t.step_count = $step_count, t.head_hash = $head_hash,
@@ -200,15 +218,15 @@ FOREACH (model_id IN $models |
 
 # -- reads ----------------------------------------------------------------------------------
 _TRACE_ROW = """
-OPTIONAL MATCH (s:Entry {trace_id: t.trace_id, seq: 0})
-OPTIONAL MATCH (c:Entry {trace_id: t.trace_id, seq: t.completed_seq})
+OPTIONAL MATCH (s:Entry {tenant_id: t.tenant_id, trace_id: t.trace_id, seq: 0})
+OPTIONAL MATCH (c:Entry {tenant_id: t.tenant_id, trace_id: t.trace_id, seq: t.completed_seq})
 RETURN t.trace_id AS trace_id, t.tenant_id AS tenant_id, t.status AS status,
        t.entry_count AS entry_count, t.head_hash AS head_hash,
        properties(s) AS started, properties(c) AS completed
 """
 GET_TRACES: Final = """
 UNWIND $trace_ids AS id
-MATCH (t:Trace {trace_id: id}) WHERE t.tenant_id = $tenant
+MATCH (t:Trace {tenant_id: $tenant, trace_id: id})
 """ + _TRACE_ROW
 #: One statement for every filter: a null parameter switches its filter off (as in the
 #: embedded store's LIST_TRACES), one per direction and per index it starts from (START):
@@ -233,10 +251,8 @@ ORDER BY t.created_at ORDER_, t.trace_id ORDER_
 """
 _BY_TENANT = """MATCH (t:Trace) USING INDEX t:Trace(tenant_id, created_at)
 WHERE t.tenant_id = $tenant AND t.created_at IS NOT NULL"""
-_BY_SESSION = """MATCH (t:Trace {session_id: $session})
-WHERE t.tenant_id = $tenant"""
-_BY_PARENT = """MATCH (t:Trace {parent_trace_id: $parent})
-WHERE t.tenant_id = $tenant"""
+_BY_SESSION = """MATCH (t:Trace) WHERE t.tenant_id = $tenant AND t.session_id = $session"""
+_BY_PARENT = """MATCH (t:Trace) WHERE t.tenant_id = $tenant AND t.parent_trace_id = $parent"""
 _DESC = _LIST_TRACES.replace("CMP", "<").replace("ORDER_", "DESC")
 _ASC = _LIST_TRACES.replace("CMP", ">").replace("ORDER_", "ASC")
 #: Newest first, then trace id descending; the cursor is a lower bound.
@@ -249,13 +265,13 @@ LIST_SESSION_TRACES_ASC: Final = _ASC.replace("START", _BY_SESSION)
 LIST_CHILD_TRACES_ASC: Final = _ASC.replace("START", _BY_PARENT)
 #: Entries of each trace in stored seq order (``$kinds`` null: every kind), one row per
 #: trace (a Bolt record per entry costs several times more). ``seq IS NOT NULL`` lets the
-#: planner seek the ``(trace_id, seq)`` constraint's index by its prefix.
+#: planner seek the ``(tenant_id, trace_id, seq)`` constraint's index by its prefix.
 ENTRIES: Final = """
 UNWIND $trace_ids AS id
 CALL (id) {
   MATCH (e:Entry)
-  WHERE e.trace_id = id AND e.seq IS NOT NULL
-    AND e.tenant_id = $tenant AND ($kinds IS NULL OR e.kind IN $kinds)
+  WHERE e.tenant_id = $tenant AND e.trace_id = id AND e.seq IS NOT NULL
+    AND ($kinds IS NULL OR e.kind IN $kinds)
   WITH e ORDER BY e.seq
   RETURN collect(properties(e)) AS entries
 }
@@ -263,39 +279,41 @@ RETURN id AS trace_id, entries
 """
 ENTRIES_AT: Final = """
 UNWIND $refs AS ref
-MATCH (e:Entry {trace_id: ref[0], seq: ref[1]}) WHERE e.tenant_id = $tenant
+MATCH (e:Entry {tenant_id: $tenant, trace_id: ref[0], seq: ref[1]})
 RETURN collect([ref[0], ref[1], properties(e)]) AS entries
 """
 CHILDREN: Final = """
 UNWIND $trace_ids AS id
-MATCH (c:Trace {parent_trace_id: id}) WHERE c.tenant_id = $tenant
+MATCH (c:Trace {tenant_id: $tenant, parent_trace_id: id})
 WITH id, c ORDER BY c.created_at, c.trace_id
 RETURN collect([id, c.trace_id]) AS children
 """
-#: A record (step, API call, human input, alternative) first, else a trace, as the
-#: embedded store resolves ids; the tenant is compared by the caller. Reads that may return
-#: many rows return them as one collected list (a Bolt record per row costs several times
-#: more to send and decode).
+#: The tenant's record (step, API call, human input, alternative) of each id first, else
+#: its trace, as the embedded store resolves ids. Reads that may return many rows return
+#: them as one collected list (a Bolt record per row costs several times more to send and
+#: decode).
 RESOLVE: Final = """
 UNWIND $ids AS id
-OPTIONAL MATCH (r:Record {node_id: id})
-OPTIONAL MATCH (t:Trace {trace_id: id})
-OPTIONAL MATCH (:Record {node_id: split(id, '#alt')[0]})-[:CONSIDERED]->(a:Alternative)
+OPTIONAL MATCH (r:Record {tenant_id: $tenant, node_id: id})
+OPTIONAL MATCH (t:Trace {tenant_id: $tenant, trace_id: id})
+OPTIONAL MATCH (:Record {tenant_id: $tenant, node_id: split(id, '#alt')[0]})
+  -[:CONSIDERED]->(a:Alternative)
   WHERE id CONTAINS '#alt' AND a.node_id = id
 WITH id, coalesce(r, a) AS r, t
-RETURN collect([id, r.tenant_id, r.kind, r.trace_id, r.seq, t.tenant_id]) AS nodes
+RETURN collect([id, r IS NOT NULL, r.kind, r.trace_id, r.seq, t IS NOT NULL]) AS nodes
 """
 _GRAPH_TYPES = "HAS_STEP|NEXT|DEPENDS_ON|CHILD_OF|SPAWNED|CALLED|CONSIDERED|ASKED"
-#: The graph node(s) with id ``id``: a record (step, API call, human input), a trace, or an
-#: alternative ``<step_id>#alt<i>``, found through its step (ids never contain ``#``, and
-#: an index of alternatives would cost an index entry per alternative written). No index
-#: spans the labels: one would cost an entry per node written.
+#: The tenant's graph node(s) with id ``id``: a record (step, API call, human input), a
+#: trace, or an alternative ``<step_id>#alt<i>``, found through its step (ids never contain
+#: ``#``, and an index of alternatives would cost an index entry per alternative written).
+#: No index spans the labels: one would cost an entry per node written.
 _NODE = """CALL (id) {
-  MATCH (n:Record {node_id: id}) RETURN n
+  MATCH (n:Record {tenant_id: $tenant, node_id: id}) RETURN n
   UNION
-  MATCH (n:Trace {trace_id: id}) RETURN n
+  MATCH (n:Trace {tenant_id: $tenant, trace_id: id}) RETURN n
   UNION
-  MATCH (:Record {node_id: split(id, '#alt')[0]})-[:CONSIDERED]->(n:Alternative {node_id: id})
+  MATCH (:Record {tenant_id: $tenant, node_id: split(id, '#alt')[0]})
+    -[:CONSIDERED]->(n:Alternative {node_id: id})
   WHERE id CONTAINS '#alt'
   RETURN n
 }"""
@@ -399,14 +417,15 @@ CREATE (x:Tombstone {trace_id: $trace_id, tenant_id: $tenant, session_id: $sessi
 #: trace, with every relationship touching them; then the trace node.
 DELETE_TRACE_ALTERNATIVES: Final = """
 MATCH (e:Entry)-[:CONSIDERED]->(a:Alternative)
-WHERE e.trace_id = $trace_id AND e.seq IS NOT NULL AND e.tenant_id = $tenant
+WHERE e.tenant_id = $tenant AND e.trace_id = $trace_id AND e.seq IS NOT NULL
 DETACH DELETE a
 """
 DELETE_TRACE_ENTRIES: Final = """
-MATCH (e:Entry) WHERE e.trace_id = $trace_id AND e.seq IS NOT NULL AND e.tenant_id = $tenant
+MATCH (e:Entry)
+WHERE e.tenant_id = $tenant AND e.trace_id = $trace_id AND e.seq IS NOT NULL
 DETACH DELETE e
 """
 DELETE_TRACE: Final = """
-MATCH (t:Trace {trace_id: $trace_id}) WHERE t.tenant_id = $tenant
+MATCH (t:Trace {tenant_id: $tenant, trace_id: $trace_id})
 DETACH DELETE t
 """

@@ -3,9 +3,10 @@
 Appends run in managed write transactions (``Session.execute_write``, which retries
 transient failures such as deadlocks). Each one first takes the trace node's write lock
 and only then reads the chain head, so concurrent appends to one trace run one after the
-other; the uniqueness constraint on ``(trace_id, seq)`` would refuse a forked chain even if
-they did not. An append whose every record id is already stored in the trace returns the
-stored entries, so a retried append is idempotent. Statements are in
+other; the uniqueness constraint on ``(tenant_id, trace_id, seq)`` would refuse a forked
+chain even if they did not. Ids are per tenant: each node is found by its tenant and id.
+An append whose every record id is already stored in the trace returns the stored entries,
+so a retried append is idempotent. Statements are in
 :mod:`tracegraph.graph.neo4j.cypher`; how entries map to properties in
 :mod:`tracegraph.graph.neo4j.codec`.
 
@@ -178,8 +179,8 @@ class Neo4jStore:
 
     def remove_trace(self, tenant_id: str, trace_id: str, tombstone: Tombstone) -> None:
         def work(tx: ManagedTransaction) -> None:
-            head = tx.run(cypher.LOCK_TRACE, trace_id=trace_id).single()
-            if head is None or head["tenant_id"] != tenant_id:
+            head = tx.run(cypher.LOCK_TRACE, tenant=tenant_id, trace_id=trace_id).single()
+            if head is None:
                 raise TraceNotFound(f"trace {trace_id} not found")
             t = tombstone
             tx.run(cypher.CREATE_TOMBSTONE, trace_id=t.trace_id, tenant=t.tenant_id,
@@ -260,13 +261,13 @@ class Neo4jStore:
         out: dict[str, NodeRef] = {}
         if not ids:
             return out
-        (rec,) = self._read(cypher.RESOLVE, ids=ids)
-        for node_id, record_tenant, kind, record_trace, seq, trace_tenant in rec["nodes"]:
+        (rec,) = self._read(cypher.RESOLVE, tenant=tenant_id, ids=ids)
+        for node_id, is_record, kind, record_trace, seq, is_trace in rec["nodes"]:
             if node_id in out:
                 continue
-            if record_tenant == tenant_id:
+            if is_record:
                 out[node_id] = NodeRef(node_id, kind, record_trace, seq)
-            elif trace_tenant == tenant_id:
+            elif is_trace:
                 out[node_id] = NodeRef(node_id, "trace", node_id, None)
         return out
 
@@ -428,14 +429,14 @@ def _append(
     and reads what :func:`~tracegraph.graph.append_plan.plan_append` needs, and one
     :data:`cypher.STORE_APPEND` writes what it returns."""
     starting = items[0][0] == EntryKind.TRACE_STARTED
-    got = tx.run(cypher.BEGIN_APPEND, trace_id=trace_id, starting=starting,
+    got = tx.run(cypher.BEGIN_APPEND, tenant=tenant_id, trace_id=trace_id, starting=starting,
                  ids=batch_ids(items)).single(strict=True)
     head = None
     if got["exists"]:
-        head = StoredHead(got["tenant_id"], got["entry_count"], got["step_count"],
+        head = StoredHead(got["entry_count"], got["step_count"],
                           got["head_hash"], got["last_step_id"], got["completed_seq"] is not None)
     found: dict[str, dict[str, Any]] = dict(got["stored"])
-    stored = {node_id: StoredId(p.get("tenant_id"), p.get("trace_id"), p.get("seq"))
+    stored = {node_id: StoredId(p.get("trace_id"), p.get("seq"))
               for node_id, p in found.items()}
     plan = plan_append(tenant_id, trace_id, items, expected_seq, head=head,
                        tombstoned=got["removed"], stored=stored)
