@@ -182,11 +182,14 @@ TRACE_FIELDS = (
 
 # -- appends -------------------------------------------------------------------------------
 
-#: Everything one append needs to know, read inside its transaction: the chain head, a
-#: tombstone, which of the batch's ids are already stored, and the nodes its edges point to.
+#: Everything one append needs to know, read inside its transaction: the tenant's chain
+#: head, a tombstone, which of the batch's ids are already stored, and the nodes its edges
+#: point to. Ids are per tenant: records (``have``, ``refs``) are kept or dropped by their
+#: trace's tenant in Python (:func:`.nodes.owner_of`).
 APPEND_CONTEXT = """
-query append($trace: string, $ids: [string], $refs: [string], $parent: string) {
-  head(func: eq(trace.id, $trace)) {
+query append($tenant: string, $trace: string, $ids: [string], $refs: [string],
+             $parent: string) {
+  head(func: eq(trace.id, $trace)) @filter(eq(trace.tenant, $tenant)) {
     uid
     trace.tenant
     trace.entry_count
@@ -196,7 +199,7 @@ query append($trace: string, $ids: [string], $refs: [string], $parent: string) {
     trace.last_step { uid node.id }
     trace.end { uid }
   }
-  tomb(func: eq(tomb.trace_id, $trace)) { uid }
+  tomb(func: eq(tomb.trace_id, $trace)) @filter(eq(tomb.tenant, $tenant)) { uid }
   have(func: eq(node.id, $ids)) {
     uid
     node.id
@@ -209,7 +212,7 @@ query append($trace: string, $ids: [string], $refs: [string], $parent: string) {
     entry.kind
     entry.trace { trace.id trace.tenant }
   }
-  parent(func: eq(trace.id, $parent)) { uid trace.tenant }
+  parent(func: eq(trace.id, $parent)) @filter(eq(trace.tenant, $tenant)) { uid trace.tenant }
 }
 """
 
@@ -342,8 +345,8 @@ _INBOUND = " ".join(f"~{p} {{ uid }}" for p in EDGE_PREDICATES.values())
 #: What removing a trace deletes: its node, its entries and alternatives, and every edge
 #: that reaches one of them.
 REMOVAL = f"""
-query removal($trace: string) {{
-  t(func: eq(trace.id, $trace)) {{
+query removal($tenant: string, $trace: string) {{
+  t(func: eq(trace.id, $trace)) @filter(eq(trace.tenant, $tenant)) {{
     uid
     trace.tenant
     {_INBOUND}

@@ -74,7 +74,7 @@ def append(txn: pydgraph.Txn, timeout: float, tenant_id: str, trace_id: str, ite
     """One append attempt inside ``txn``; commits when it stores anything."""
     refs, parent = outside_references(items)
     ctx = query_in(txn, dql.APPEND_CONTEXT, {
-        "trace": trace_id, "ids": batch_ids(items), "refs": refs,
+        "tenant": tenant_id, "trace": trace_id, "ids": batch_ids(items), "refs": refs,
         "parent": parent or dql.NO_MATCH,
     }, timeout)
     heads = ctx.get("head", [])
@@ -82,15 +82,14 @@ def append(txn: pydgraph.Txn, timeout: float, tenant_id: str, trace_id: str, ite
     head = None
     if node is not None:
         last = node.get("trace.last_step") or {}
-        head = StoredHead(node.get("trace.tenant", ""), node.get("trace.entry_count", 0),
-                          node.get("trace.step_count", 0),
+        head = StoredHead(node.get("trace.entry_count", 0), node.get("trace.step_count", 0),
                           node.get("trace.head_hash", GENESIS_PREV_HASH), last.get("node.id"),
                           bool(node.get("trace.end")))
     stored: dict[str, StoredId] = {}
-    for n in ctx.get("have", []):
+    for n in ctx.get("have", []):  # (every tenant's records of these ids: keep this one's)
         owner = owner_of(n)
-        stored[n["node.id"]] = StoredId(owner[0] if owner else None,
-                                        owner[1] if owner else None, n.get("entry.seq"))
+        if owner is None or owner[0] == tenant_id:
+            stored[n["node.id"]] = StoredId(owner[1] if owner else None, n.get("entry.seq"))
     plan = plan_append(tenant_id, trace_id, items, expected_seq, head=head,
                        tombstoned=bool(ctx.get("tomb")), stored=stored)
     if isinstance(plan, Replay):
@@ -208,7 +207,7 @@ def remove(txn: pydgraph.Txn, timeout: float, tenant_id: str, trace_id: str,
     dependent step elsewhere, a child trace, the spawning step), one request deletes them
     all and sets the tombstone, and commits.
     """
-    got = query_in(txn, dql.REMOVAL, {"trace": trace_id}, timeout)
+    got = query_in(txn, dql.REMOVAL, {"tenant": tenant_id, "trace": trace_id}, timeout)
     traces = [t for t in got.get("t", []) if t.get("trace.tenant") == tenant_id]
     if not traces:
         raise TraceNotFound(f"trace {trace_id} not found")
