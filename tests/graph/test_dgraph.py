@@ -344,14 +344,15 @@ def test_append_errors_and_idempotent_retries(dgraph: DgraphStore, tmp_path: Pat
     trace = w.start(tenant, "s", "a")
     start_item = ("trace_started", dgraph.entries(tenant, [trace])[trace][0].record)
     for store in (ref, dgraph):
-        # a retried start is idempotent; a different start, or a foreign one, is refused
+        # a retried start is idempotent; a different start is refused
         assert store.append(tenant, trace, [start_item])[0].seq == 0
         with pytest.raises(AlreadyExists):
             store.append(tenant, trace, [("trace_started", {**start_item[1], "goal": "x"})])
-        with pytest.raises(AlreadyExists):
-            store.append(other, trace, [start_item])
-        with pytest.raises(TraceNotFound):
+        with pytest.raises(TraceNotFound):  # another tenant's trace: not found by it ...
             store.append(other, trace, [("step", {"step_id": "x", "step_type": "A"})])
+        # ... and its id is free there (ids are per tenant)
+        (theirs,) = store.append(other, trace, [start_item])
+        assert (theirs.tenant_id, theirs.seq) == (other, 0)
         with pytest.raises(TraceNotFound):
             store.append(tenant, "no-such-trace", [("step", {"step_id": "x", "step_type": "A"})])
     batch = [("step", {"step_id": f"{trace}-x{i}", "step_type": "Action",

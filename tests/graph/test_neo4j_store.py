@@ -61,17 +61,67 @@ def _cypher(raw: Any, query: str, **params: Any) -> list[Any]:
     return list(records)
 
 
-def test_constraints_and_indexes_exist_and_reopening_is_idempotent(uri: str, raw: Any) -> None:
+#: What a database of the layout before ids were per tenant has beside the current schema:
+#: single-id uniqueness constraints and single-property indexes, by their names. (The
+#: constraints are made on a scratch label: on the real labels this shared database already
+#: holds ids two tenants use, which they would refuse. Opening drops them by name.)
+OLD_LAYOUT = (
+    "CREATE CONSTRAINT tracegraph_trace_id IF NOT EXISTS "
+    "FOR (t:TracegraphOldLayout) REQUIRE t.trace_id IS UNIQUE",
+    "CREATE CONSTRAINT tracegraph_entry_seq IF NOT EXISTS "
+    "FOR (e:TracegraphOldLayout) REQUIRE (e.trace_id, e.seq) IS UNIQUE",
+    "CREATE CONSTRAINT tracegraph_record_id IF NOT EXISTS "
+    "FOR (r:TracegraphOldLayout) REQUIRE r.node_id IS UNIQUE",
+    "CREATE CONSTRAINT tracegraph_tombstone_id IF NOT EXISTS "
+    "FOR (x:TracegraphOldLayout) REQUIRE x.tomb_id IS UNIQUE",
+    "CREATE INDEX tracegraph_trace_session IF NOT EXISTS FOR (t:Trace) ON (t.session_id)",
+    "CREATE INDEX tracegraph_trace_agent IF NOT EXISTS FOR (t:Trace) ON (t.agent_id)",
+    "CREATE INDEX tracegraph_trace_parent IF NOT EXISTS FOR (t:Trace) ON (t.parent_trace_id)",
+)
+
+
+def test_opening_replaces_the_single_id_schema_with_per_tenant_keys(uri: str, raw: Any
+                                                                     ) -> None:
+    for statement in OLD_LAYOUT:
+        _cypher(raw, statement)
     Neo4jStore(uri).close()
-    Neo4jStore(uri).close()  # IF NOT EXISTS: a second open changes nothing
+    Neo4jStore(uri).close()  # IF [NOT] EXISTS: a second open changes nothing
     constraints = {r["name"]: r for r in _cypher(raw, "SHOW CONSTRAINTS")}
-    assert constraints["tracegraph_entry_seq"]["properties"] == ["trace_id", "seq"]
-    assert constraints["tracegraph_entry_seq"]["type"] == "UNIQUENESS"
-    assert constraints["tracegraph_trace_id"]["labelsOrTypes"] == ["Trace"]
-    assert constraints["tracegraph_record_id"]["properties"] == ["node_id"]
     indexes = {r["name"] for r in _cypher(raw, "SHOW INDEXES")}
-    assert {"tracegraph_trace_tenant_time", "tracegraph_trace_session", "tracegraph_trace_agent",
-            "tracegraph_trace_parent", "tracegraph_model_name"} <= indexes
+    old = {"tracegraph_trace_id", "tracegraph_entry_seq", "tracegraph_record_id",
+           "tracegraph_tombstone_id", "tracegraph_trace_session", "tracegraph_trace_agent",
+           "tracegraph_trace_parent"}
+    assert not old & (set(constraints) | indexes)
+    keys = {name: (c["labelsOrTypes"], c["properties"], c["type"])
+            for name, c in constraints.items() if name.endswith("_key")}
+    assert keys == {
+        "tracegraph_trace_key": (["Trace"], ["tenant_id", "trace_id"], "UNIQUENESS"),
+        "tracegraph_entry_key": (["Entry"], ["tenant_id", "trace_id", "seq"], "UNIQUENESS"),
+        "tracegraph_record_key": (["Record"], ["tenant_id", "node_id"], "UNIQUENESS"),
+        "tracegraph_tombstone_key": (["Tombstone"], ["tenant_id", "trace_id"], "UNIQUENESS"),
+    }
+    assert {"tracegraph_trace_tenant_time", "tracegraph_trace_tenant_session",
+            "tracegraph_trace_tenant_agent", "tracegraph_trace_tenant_parent",
+            "tracegraph_model_name"} <= indexes
+
+
+def test_existing_nodes_stay_readable_and_their_ids_free_elsewhere(
+        store: Neo4jStore, raw: Any, tenant: str) -> None:
+    """Nodes written before already carry their tenant_id: what the constraints change is
+    only who else may use an id."""
+    service = TraceService(store)
+    t = service.start_trace(tenant, StartTraceInput(trace_id=f"{tenant}-T"))
+    service.record_steps(tenant, t.trace_id, [StepInput(step_id=f"{tenant}-a",
+                                                        step_type="Action")])
+    other = tenant + "x"
+    service.start_trace(other, StartTraceInput(trace_id=t.trace_id))
+    service.record_steps(other, t.trace_id, [StepInput(step_id=f"{tenant}-a",
+                                                       step_type="Decision")])
+    rows = _cypher(raw, "MATCH (r:Record {node_id: $id}) RETURN r.tenant_id AS t ORDER BY t",
+                   id=f"{tenant}-a")
+    assert [r["t"] for r in rows] == sorted([tenant, other])
+    assert service.verify_trace(tenant, t.trace_id).valid
+    assert service.verify_trace(other, t.trace_id).valid
 
 
 def test_a_fork_is_refused_by_the_database_itself(store: Neo4jStore, raw: Any, tenant: str
