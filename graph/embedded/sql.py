@@ -71,9 +71,8 @@ def stored_types(names: frozenset[EdgeType]) -> str:
 SCHEMA_VERSION = 2
 SELECT_SCHEMA_VERSION = "SELECT value FROM meta WHERE key = 'schema_version'"
 SET_SCHEMA_VERSION = "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)"
-#: Whether the file holds tables already (a file without a version row and with tables is
-#: version 1).
-SELECT_HAS_TRACES = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'traces'"
+#: Whether the file has table ``?`` (a file with ``traces`` and no version row is version 1).
+SELECT_HAS_TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
 #: Whether the journal is the WITHOUT ROWID table of the oldest files, keyed by
 #: ``(trace_id, seq)`` (no rowid column).
 SELECT_ENTRIES_WITHOUT_ROWID = """

@@ -127,16 +127,18 @@ class EmbeddedStore:
     def _make_schema(self) -> None:
         """Create the schema, or bring a file of an older layout to
         :data:`~.sql.SCHEMA_VERSION`, in one transaction (another process opening the file
-        at the same time waits, then finds it done)."""
+        at the same time waits, then finds it done). On a file already current each statement
+        of the schema runs by itself, as before versions: ``IF NOT EXISTS`` writes nothing
+        unless something is missing (a trigger someone dropped is made again)."""
+        db = self._conn()
+        if self._schema_version(db) == sql.SCHEMA_VERSION:
+            for stmt in sql.SCHEMA:
+                db.execute(stmt)
+            return
         with self._tx() as db:
-            has_meta = db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
-            version = db.execute(sql.SELECT_SCHEMA_VERSION).fetchone() if has_meta else None
-            old = version is None and db.execute(sql.SELECT_HAS_TRACES).fetchone() is not None
-            if version is not None and int(version[0]) > sql.SCHEMA_VERSION:
-                raise InvalidInput(f"data_dir: {self.path} has schema version {version[0]}, "
-                                   f"newer than this tracegraph ({sql.SCHEMA_VERSION})",
-                                   field="data_dir")
+            version = self._schema_version(db)  # again, under the write lock
+            old = version is None and db.execute(sql.SELECT_HAS_TABLE,
+                                                 ("traces",)).fetchone() is not None
             rebuild_entries = old and db.execute(
                 sql.SELECT_ENTRIES_WITHOUT_ROWID).fetchone() is not None
             if old:
@@ -152,8 +154,20 @@ class EmbeddedStore:
                 if rebuild_entries:
                     for stmt in sql.MIGRATE_1_TO_2_ENTRIES_COPY:
                         db.execute(stmt)
-            if version is None or int(version[0]) != sql.SCHEMA_VERSION:
-                db.execute(sql.SET_SCHEMA_VERSION, (str(sql.SCHEMA_VERSION),))
+            db.execute(sql.SET_SCHEMA_VERSION, (str(sql.SCHEMA_VERSION),))
+
+    def _schema_version(self, db: sqlite3.Connection) -> int | None:
+        """The file's layout version (``None``: new, or version 1); refuses a newer one."""
+        if db.execute(sql.SELECT_HAS_TABLE, ("meta",)).fetchone() is None:
+            return None
+        row = db.execute(sql.SELECT_SCHEMA_VERSION).fetchone()
+        if row is None:
+            return None
+        version = int(row[0])
+        if version > sql.SCHEMA_VERSION:
+            raise InvalidInput(f"data_dir: {self.path} has schema version {version}, newer "
+                               f"than this tracegraph ({sql.SCHEMA_VERSION})", field="data_dir")
+        return version
 
     def close(self) -> None:
         with self._all_lock:
