@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,10 +88,11 @@ class Serve:
                 self.kill()
 
 
-def step(trace_id: str, i: int) -> dict[str, Any]:
+def step(trace_id: str, i: int, created_at: str) -> dict[str, Any]:
     """Step ``i`` of a trace: the same content every time (a retry resends it unchanged)."""
     rng = random.Random(f"{trace_id}:{i}")
     body: dict[str, Any] = {"stepId": f"{trace_id}-s{i}", "stepType": "Reasoning",
+                            "createdAt": created_at,
                             "content": f"step {i} of {trace_id}: weighing "
                                        f"{rng.randint(2, 9)} options",
                             "confidence": round(rng.random(), 3)}
@@ -119,8 +121,10 @@ class Ledger:
 class Ingester:
     """Appends batches of steps to its own traces over bulk ingest, recording acks.
 
-    A request that got no answer (the server died) is in doubt: the same lines are sent
-    again next time, and the server must answer 200 (an idempotent replay) or store them.
+    A request that got no answer (the server died) or a 503 is in doubt: the same lines,
+    timestamps included (the client chooses ``createdAt``, as the SDK does, so that a retried
+    start or step is the stored one), are sent again next time, and the server must answer
+    200 (an idempotent replay) or store them.
     """
 
     def __init__(self, ledger: Ledger, name: str, *, traces: int = 3, batch: int = 5,
@@ -135,14 +139,24 @@ class Ingester:
         self.next_trace = traces
         self.rng = random.Random(name)
         self.pending: tuple[str, int, int] | None = None  # in doubt: (trace, first, last)
+        self.created_at: dict[tuple[str, int], str] = {}  # (trace, first) -> createdAt
+
+    def stamp(self, trace_id: str, first: int) -> str:
+        """The batch's ``createdAt``: now when first sent, the same on every retry."""
+        key = (trace_id, first)
+        if key not in self.created_at:
+            self.created_at = {key: datetime.now(UTC).isoformat()}  # only the batch in doubt
+        return self.created_at[key]
 
     def body(self, trace_id: str, first: int, last: int) -> bytes:
         lines: list[dict[str, Any]] = []
+        created_at = self.stamp(trace_id, first)
         if first == 0:
             lines.append({"op": "start_trace", "traceId": trace_id, "sessionId": self.session,
-                          "agentId": self.name, "goal": "survive faults"})
+                          "agentId": self.name, "goal": "survive faults",
+                          "createdAt": created_at})
         lines.append({"op": "record_steps", "traceId": trace_id,
-                      "steps": [step(trace_id, i) for i in range(first, last)]})
+                      "steps": [step(trace_id, i, created_at) for i in range(first, last)]})
         return b"\n".join(orjson.dumps(line) for line in lines)
 
     def next_batch(self) -> tuple[str, int, int]:

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from ..measure import percentile, rss_bytes
+from ..measure import percentile
 from ..workload import make_run
 from .harness import Serve, figures, graphql
 
@@ -36,6 +36,19 @@ QUERIES = {
     "verifyTrace": "query ($t: ID!) { verifyTrace(traceId: $t) { valid entriesChecked } }",
     "traces": "query { traces(first: 20) { edges { node { traceId status } } } }",
 }
+
+
+def rss_parts(pid: int) -> tuple[int, int]:
+    """Anonymous and file-backed resident bytes of a process (``RssAnon``, ``RssFile``):
+    the store's memory-mapped database pages are file-backed (shared, given back under
+    pressure) and grow with the database; the anonymous part is the process's own heap."""
+    parts = {"RssAnon:": 0, "RssFile:": 0}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key = line.split(maxsplit=1)[0]
+            if key in parts:
+                parts[key] = int(line.split()[1]) * 1024
+    return parts["RssAnon:"], parts["RssFile:"]
 
 
 class Recorder:
@@ -113,14 +126,14 @@ def run(seconds: float, backend: str, runs_per_s: float, queries_per_s: float,
     threads += [threading.Thread(target=query_loop, args=(
         server.url, queries_per_s / query_threads, stop, rec, stored, n))
         for n in range(query_threads)]
-    rss: list[tuple[float, int]] = []
+    rss: list[tuple[float, int, int]] = []
     loads: list[float] = []
     t0 = time.monotonic()
     for t in threads:
         t.start()
     try:
         while time.monotonic() - t0 < seconds:
-            rss.append((time.monotonic() - t0, rss_bytes(server.proc.pid)))
+            rss.append((time.monotonic() - t0, *rss_parts(server.proc.pid)))
             loads.append(os.getloadavg()[0])
             time.sleep(min(5.0, max(0.1, seconds - (time.monotonic() - t0))))
     finally:
@@ -143,13 +156,13 @@ def run(seconds: float, backend: str, runs_per_s: float, queries_per_s: float,
                      f"{len(lat)}, {percentile(lat, 0.5) * 1000:.1f} ms, "
                      f"{percentile(lat, 0.99) * 1000:.1f} ms, {rec.errors[op]}"))
     rows.append(("error rate", f"{errors}/{total}"))
-    minute = [r for t, r in rss if t <= 60] or [rss[0][1]]
-    last = [r for t, r in rss if t >= elapsed - 60] or [rss[-1][1]]
     mib = 2**20
-    rows.append(("server RSS: first minute, last minute (median), max",
-                 f"{statistics.median(minute) / mib:.0f} MiB, "
-                 f"{statistics.median(last) / mib:.0f} MiB, "
-                 f"{max(r for _, r in rss) / mib:.0f} MiB"))
+    for part, name in ((1, "anonymous"), (2, "file-backed (mapped database)")):
+        per_minute = [statistics.median(s[part] for s in rss if m * 60 <= s[0] < m * 60 + 60)
+                      / mib for m in range(int(elapsed // 60) or 1)
+                      if any(m * 60 <= s[0] < m * 60 + 60 for s in rss)]
+        rows.append((f"server RSS {name}, MiB: median of each minute",
+                     ", ".join(f"{v:.0f}" for v in per_minute)))
     rows.append(("load average during the run, mean / max",
                  f"{statistics.mean(loads):.1f} / {max(loads):.1f}"))
     return rows
