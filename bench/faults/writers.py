@@ -61,6 +61,7 @@ def writer(args: argparse.Namespace) -> None:
             args.backend, Path(args.data_dir))))
     from tracegraph.schema.errors import ChainConflict
     from tracegraph.schema.inputs import StepInput
+    Path(f"{args.go}.ready-{args.worker}").touch()
     while not Path(args.go).exists():
         time.sleep(0.01)
     for step_id in step_ids:
@@ -106,7 +107,11 @@ def run_case(backend: str, path: str, writers: int, appends: int,
             cmd += ["--url", server.url]
         procs = [subprocess.Popen([*cmd, "--worker", str(k)], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE) for k in range(writers)]
-        time.sleep(min(60.0, 1.0 + writers * 0.4))  # every writer has imported and waits
+        deadline = time.monotonic() + 300
+        while (len(list(go.parent.glob(f"{go.name}.ready-*"))) < writers
+               and time.monotonic() < deadline
+               and all(p.poll() is None for p in procs)):  # every writer set up and waiting
+            time.sleep(0.05)
         t0 = time.monotonic()
         go.touch()
         acked: list[str] = []
