@@ -62,7 +62,10 @@ def writer(args: argparse.Namespace) -> None:
     from tracegraph.schema.errors import ChainConflict
     from tracegraph.schema.inputs import StepInput
     Path(f"{args.go}.ready-{args.worker}").touch()
+    given_up = time.monotonic() + 900  # the parent is gone: do not wait forever
     while not Path(args.go).exists():
+        if time.monotonic() > given_up:
+            raise SystemExit("no go signal within 900 s")
         time.sleep(0.01)
     for step_id in step_ids:
         body = {"stepId": step_id, "stepType": "Action", "content": f"writer {args.worker}"}
