@@ -180,8 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="tg-load-")) / "store"
     rows = run(args.seconds, args.backend, args.runs_per_s, args.queries_per_s, data_dir)
     print(figures("load: mixed bulk ingest and GraphQL queries on loopback", rows))
-    return 0 if rows and "error rate" in dict(rows) and dict(rows)["error rate"].startswith(
-        "0/") else 1
+    return 0 if str(dict(rows).get("error rate", "")).startswith("0/") else 1
 
 
 if __name__ == "__main__":
