@@ -55,10 +55,9 @@ def writer(args: argparse.Namespace) -> None:
     if args.url:
         client = httpx.Client(timeout=120)
     else:
-        from tracegraph.api.service import TraceService
-        from tracegraph.graph.registry import open_store
-        service = TraceService(open_store(args.backend, **store_options(
-            args.backend, Path(args.data_dir))))
+        from tracegraph.api.service import open_service
+        service = open_service(args.backend, **store_options(args.backend,
+                                                             Path(args.data_dir)))
     from tracegraph.schema.errors import ChainConflict
     from tracegraph.schema.inputs import StepInput
     Path(f"{args.go}.ready-{args.worker}").touch()
