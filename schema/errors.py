@@ -71,3 +71,10 @@ class BackendUnavailable(TraceGraphError):
 
     code = "BACKEND_UNAVAILABLE"
     http_status = 503
+
+
+class StorageFull(BackendUnavailable):
+    """The store's disk is full: nothing more is written until space returns (then it is)."""
+
+    code = "STORAGE_FULL"
+    http_status = 507

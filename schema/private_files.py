@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tracegraph.schema.errors import BackendUnavailable
+
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 #: The files SQLite keeps beside a database (it creates them with the database's mode).
@@ -34,9 +36,14 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
 def private_sqlite_file(path: Path) -> Path:
     """Create the SQLite database ``path`` 0600 before SQLite opens it, so that its WAL and
     shared-memory files get 0600 too; a database (and side files) left readable by others
-    by an earlier version is narrowed to 0600."""
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE_MODE))
-    for file in (path, *(path.with_name(path.name + s) for s in SQLITE_SIDE_FILES)):
-        if file.exists():
-            file.chmod(PRIVATE_FILE_MODE)
+    by an earlier version is narrowed to 0600. A read-only or inaccessible data directory is
+    ``BackendUnavailable`` naming it."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE_MODE))
+        for file in (path, *(path.with_name(path.name + s) for s in SQLITE_SIDE_FILES)):
+            if file.exists():
+                file.chmod(PRIVATE_FILE_MODE)
+    except OSError as exc:
+        raise BackendUnavailable(f"cannot open {path}: the data directory is read-only or "
+                                 f"not accessible ({exc.strerror})") from exc
     return path

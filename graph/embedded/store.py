@@ -16,7 +16,9 @@ import dataclasses
 import os
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Literal
 
 import orjson
@@ -44,7 +46,12 @@ from tracegraph.graph.protocol import (
 )
 from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, hash_matches
 from tracegraph.schema.enums import EntryKind
-from tracegraph.schema.errors import InvalidInput, TraceNotFound
+from tracegraph.schema.errors import (
+    BackendUnavailable,
+    InvalidInput,
+    StorageFull,
+    TraceNotFound,
+)
 from tracegraph.schema.private_files import private_dir, private_sqlite_file
 
 from . import sql, walks
@@ -103,7 +110,8 @@ class EmbeddedStore:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
-        self._make_schema()
+        with sqlite_errors(self.data_dir):
+            self._make_schema()
         self._decoded = DecodedEntries(read_cache_bytes)
         self._helper = VerifyHelper(self.path)  # (a process only once a verification is large)
 
@@ -111,18 +119,19 @@ class EmbeddedStore:
     def _conn(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None,
-                                 check_same_thread=False)
-            for pragma in sql.PRAGMAS:
-                db.execute(pragma)
-            db.execute(f"PRAGMA synchronous={self._sync}")
+            with sqlite_errors(self.data_dir):
+                db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None,
+                                     check_same_thread=False)
+                for pragma in sql.PRAGMAS:
+                    db.execute(pragma)
+                db.execute(f"PRAGMA synchronous={self._sync}")
             self._local.db = db
             with self._all_lock:
                 self._all.append(db)
         return db
 
     def _tx(self) -> _Transaction:
-        return _Transaction(self._conn())
+        return _Transaction(self._conn(), self.data_dir)
 
     def _make_schema(self) -> None:
         """Create the schema, or bring a file of an older layout to
@@ -410,18 +419,46 @@ class EmbeddedStore:
                 db.execute(stmt, (tenant_id, trace_id))
 
 
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on error) on one connection."""
+@contextmanager
+def sqlite_errors(data_dir: Path) -> Iterator[None]:
+    """SQLite's operational failures as typed errors naming the cause: a full disk is
+    :class:`StorageFull` (507), a read-only or unreachable data directory, a lock held too
+    long or an I/O error :class:`BackendUnavailable` (503). Nothing is half written: the
+    transaction is rolled back, and the next request succeeds once the cause is gone."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        why = str(exc)
+        if "full" in why:
+            raise StorageFull(f"embedded store at {data_dir}: the disk is full ({why}); "
+                              "nothing was stored, retry once space is freed") from exc
+        if "readonly" in why or "read-only" in why or "unable to open" in why:
+            why = f"the data directory is read-only or not accessible ({why})"
+        raise BackendUnavailable(f"embedded store at {data_dir}: {why}; nothing was stored")\
+            from exc
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on error) on one connection;
+    SQLite's failures leave it as :func:`sqlite_errors` says."""
+
+    def __init__(self, db: sqlite3.Connection, data_dir: Path) -> None:
         self.db = db
+        self.data_dir = data_dir
 
     def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
+        with sqlite_errors(self.data_dir):
+            self.db.execute("BEGIN IMMEDIATE")
         return self.db
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.db.execute("COMMIT")
-        else:
-            self.db.execute("ROLLBACK")
+        with sqlite_errors(self.data_dir):
+            try:
+                if exc_type is None:
+                    self.db.execute("COMMIT")
+            finally:
+                if self.db.in_transaction:  # a failed COMMIT may have ended it already
+                    self.db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError):
+            with sqlite_errors(self.data_dir):
+                raise exc
