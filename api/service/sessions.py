@@ -63,6 +63,12 @@ def log_session_step(service: TraceService, tenant_id: str, session_id: str,
     return LoggedStep(trace_id, view)
 
 
+def step_trace_id(service: TraceService, tenant_id: str, step_id: str) -> str | None:
+    """The trace holding step ``step_id`` (None when the tenant has no such step)."""
+    ref = service.store.resolve(tenant_id, [step_id]).get(step_id)
+    return ref.trace_id if ref is not None and ref.kind == "step" else None
+
+
 def _cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"session:{offset}".encode()).decode()
 
