@@ -51,7 +51,8 @@ def mcp_command(transport: str, tenant: str, host: str, port: int, reasoning_led
         try:
             auth = check_bind(host, Authenticator(key_store))
             click.echo(f"tracegraph: {location}", err=True)
-            uvicorn.run(mcp_http_app(service, auth), host=host, port=port, log_level="info")
+            uvicorn.run(mcp_http_app(service, auth, host=host), host=host, port=port,
+                        log_level="info")
         finally:
             key_store.close()
     finally:

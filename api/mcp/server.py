@@ -132,10 +132,12 @@ def create_mcp_server(service: TraceService, *, auth: Authenticator | None = Non
     return server
 
 
-def mcp_http_app(service: TraceService, auth: Authenticator) -> Starlette:
+def mcp_http_app(service: TraceService, auth: Authenticator, *,
+                 host: str = "127.0.0.1") -> Starlette:
     """The streamable HTTP app at :data:`MCP_PATH`: a request without a valid API key (when
-    keys are required) is refused with 401 before it reaches the MCP session."""
+    keys are required) is refused with 401 before it reaches the MCP session. Bound to
+    loopback, the SDK also refuses foreign Host and Origin headers (DNS rebinding)."""
     server = create_mcp_server(service, auth=auth)
-    app = server.streamable_http_app(streamable_http_path=MCP_PATH)
+    app = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
     app.user_middleware.insert(0, Middleware(TenantMiddleware, auth=auth))
     return app
