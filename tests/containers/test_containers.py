@@ -6,11 +6,15 @@ parsed by dockerfile-parse."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
@@ -18,8 +22,20 @@ ROOT = Path(__file__).resolve().parents[2]
 SPEC = Path(__file__).with_name("compose-spec.json")
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Refuses a mapping that repeats a key (YAML keeps the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+        repeated = {k for k in keys if keys.count(k) > 1}
+        assert not repeated, f"repeated keys {repeated} at line {node.start_mark.line + 1}"
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
 def _compose() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    text = (ROOT / "docker-compose.yml").read_text()
+    loaded: dict[str, Any] = yaml.load(text, Loader=_UniqueKeyLoader)
     return loaded
 
 
@@ -34,6 +50,40 @@ def test_compose_spec_check_would_catch_a_mistake() -> None:
     broken["services"]["tracegraph"]["depends_on"] = {"neo4j": {"condition": "when_ready"}}
     errors = list(jsonschema.Draft7Validator(schema).iter_errors(broken))
     assert errors
+
+
+def test_named_volumes_are_declared() -> None:
+    compose = _compose()
+    declared = set(compose["volumes"])
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if not source.startswith((".", "/")):
+                assert source in declared, (name, source)
+
+
+def _compose_command() -> list[str] | None:
+    """``docker compose`` (the plugin) or Debian's ``docker-compose``, when installed."""
+    docker = shutil.which("docker")
+    if docker and subprocess.run([docker, "compose", "version"], capture_output=True,
+                                 check=False).returncode == 0:
+        return [docker, "compose"]
+    legacy = shutil.which("docker-compose")
+    return [legacy] if legacy else None
+
+
+def test_docker_compose_config_accepts_the_file() -> None:
+    """``config`` parses, interpolates and checks the file without a Docker engine."""
+    command = _compose_command()
+    if command is None:
+        assert os.environ.get("CI") != "true", "CI installs docker-compose (.ci/run)"
+        pytest.skip("neither `docker compose` nor docker-compose is installed")
+    every = ["--profile", "neo4j", "--profile", "dgraph"]
+    done = subprocess.run([*command, "-f", str(ROOT / "docker-compose.yml"), *every,
+                           "config", "--services"], capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert set(done.stdout.split()) == set(_compose()["services"])
 
 
 def test_a_server_on_each_backend() -> None:
