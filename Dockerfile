@@ -19,6 +19,7 @@ COPY api ./api
 COPY graph ./graph
 COPY schema ./schema
 COPY bench ./bench
+COPY sdk ./sdk
 RUN pip install --root-user-action=ignore '.[all,mcp]' \
     && rm -rf /build
 
