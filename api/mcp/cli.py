@@ -36,7 +36,14 @@ def mcp_command(transport: str, tenant: str, host: str, port: int, reasoning_led
 
     from ..auth import Authenticator, check_bind
     from ..keys import KeyStore
-    from .server import create_mcp_server, mcp_http_app
+
+    try:
+        from .server import create_mcp_server, mcp_http_app
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] != "mcp":
+            raise
+        raise click.ClickException("the MCP SDK is not installed: pip install "
+                                   "'tracegraph[mcp]'") from None
 
     policy = StoragePolicy(reasoning_ledger=reasoning_ledger)
     service, location = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
