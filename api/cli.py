@@ -26,6 +26,7 @@ from .cli_options import (
     store_options,
 )
 from .ingest_cli import ingest
+from .mcp.cli import mcp_command
 
 #: Entry-point group of commands other packages add to ``tracegraph`` (``bench``).
 COMMAND_PLUGINS = "tracegraph.commands"
@@ -57,6 +58,9 @@ def main() -> None:
 @click.option("--agent-without-reasoning", "agents_without_reasoning", multiple=True,
               metavar="AGENT_ID", help="Never store step contents of this agent (repeat the "
               "option for more); its lifecycle and rollups are still recorded.")
+@click.option("--reasoning-ledger/--no-reasoning-ledger", default=True, show_default=True,
+              envvar="TRACEGRAPH_REASONING_LEDGER", help="The deployment-wide ledger switch: "
+              "off, no agent's step contents are stored (metadata, tokens and cost are).")
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
               envvar="TRACEGRAPH_ALLOWED_HOSTS", help="Also answer requests whose Host is "
               "NAME ('*.example.com' a domain, '*' any; repeat for more) besides loopback "
@@ -76,7 +80,8 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
           neo4j_user: str | None, neo4j_password: str | None, neo4j_database: str | None,
           dgraph_addr: str | None, debug: bool, max_body_bytes: int,
           max_ingest_bytes: int, max_text_bytes: int, max_json_bytes: int,
-          agents_without_reasoning: tuple[str, ...], allowed_hosts: tuple[str, ...],
+          agents_without_reasoning: tuple[str, ...], reasoning_ledger: bool,
+          allowed_hosts: tuple[str, ...],
           allowed_origins: tuple[str, ...], max_future_skew: int,
           max_past_skew: int | None) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql) with uvicorn.
@@ -94,6 +99,7 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
 
     policy = StoragePolicy(max_text_bytes=max_text_bytes, max_json_bytes=max_json_bytes,
                            agents_without_reasoning=frozenset(agents_without_reasoning),
+                           reasoning_ledger=reasoning_ledger,
                            clock=ClockWindow(timedelta(seconds=max_future_skew),
                                              None if max_past_skew is None
                                              else timedelta(seconds=max_past_skew)))
@@ -180,6 +186,7 @@ main.add_command(ingest)
 main.add_command(keys)
 main.add_command(retention)
 main.add_command(verify_bundle_command)
+main.add_command(mcp_command)
 
 
 def _add_plugin_commands() -> None:

@@ -30,8 +30,16 @@ class StoragePolicy:
     redactor: Redactor = field(default_factory=Redactor)
     #: Agents whose step contents are never stored (``include_reasoning_trace = false``).
     agents_without_reasoning: frozenset[str] = frozenset()
+    #: The deployment-wide ledger switch (seed 001's "CoT enabled"): off, no agent's step
+    #: contents are stored, exactly as if every agent were in :attr:`agents_without_reasoning`.
+    reasoning_ledger: bool = True
     #: How far client-given times may be from the server's clock (``createdAt``...).
     clock: ClockWindow = field(default_factory=ClockWindow)
+
+    def keeps_reasoning(self, agent_id: str | None) -> bool:
+        """Whether step contents of ``agent_id``'s traces are stored (the deployment switch
+        and the per-agent opt-out)."""
+        return self.reasoning_ledger and agent_id not in self.agents_without_reasoning
 
     def time(self, value: datetime | None, *, field: str = "createdAt") -> str:
         """A client-given time as stored (ISO 8601 UTC), refused outside :attr:`clock`'s

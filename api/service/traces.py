@@ -148,8 +148,7 @@ class TraceService:
                 raise InvalidInput(f"spawnedByStepId: step {inp.spawned_by_step_id} not found "
                                    f"in parent trace {inp.parent_trace_id}",
                                    field="spawnedByStepId")
-        include = inp.include_reasoning_trace and (
-            inp.agent_id not in self.policy.agents_without_reasoning)
+        include = inp.include_reasoning_trace and self.policy.keeps_reasoning(inp.agent_id)
         record = records.trace_started_record(inp, session_id=session_id or trace_id,
                                               include_reasoning=include, policy=self.policy)
         (sealed,) = self.store.append(tenant_id, trace_id,

@@ -16,14 +16,17 @@ STEP = StepInput(step_type="Reasoning", content="private thoughts", input_data={
                  input_tokens=11, output_tokens=7, model_id="m1", duration_ms=5)
 
 
-@pytest.mark.parametrize("how", ["per-trace flag", "server policy"])
+@pytest.mark.parametrize("how", ["per-trace flag", "server policy", "deployment switch"])
 def test_opted_out_agent_keeps_shape_not_content(store: EmbeddedStore, how: str) -> None:
     if how == "per-trace flag":
         svc = TraceService(store)
         start = StartTraceInput(session_id="s", agent_id="quiet", include_reasoning_trace=False)
-    else:
+    elif how == "server policy":
         svc = TraceService(store, StoragePolicy(agents_without_reasoning=frozenset({"quiet"})))
         start = StartTraceInput(session_id="s", agent_id="quiet")
+    else:  # the deployment-wide ledger switch: every agent, even one that asks for it
+        svc = TraceService(store, StoragePolicy(reasoning_ledger=False))
+        start = StartTraceInput(session_id="s", agent_id="anyone", include_reasoning_trace=True)
     t = svc.start_trace("acme", start)
     assert t.include_reasoning_trace is False
     (step,) = svc.record_steps("acme", t.trace_id, [STEP])
