@@ -2,8 +2,8 @@
 
 No server and no serialisation: each line is one service call (``record_steps`` for a run of
 steps, ``record_api_calls`` for a run of calls), the same calls and checks the GraphQL and
-bulk HTTP adapters make. The SDK stays an adapter: below the service layer it needs only
-the two names isolated in :func:`open_embedded_service` and :func:`trace_filter`.
+bulk HTTP adapters make. The SDK is an adapter: it opens the store through the service
+layer and lists with the service's own query type.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tracegraph.api.service import SessionReplay, TracePage, TraceService
+from tracegraph.api.service import SessionReplay, TracePage, TraceService, open_service
+from tracegraph.api.service import TraceQuery as ServiceTraceQuery
 from tracegraph.schema.errors import TraceGraphError
 from tracegraph.schema.inputs import (
     ApiCallInput,
@@ -31,20 +32,15 @@ T = TypeVar("T")
 
 
 def open_embedded_service(data_dir: str | Path) -> TraceService:
-    """A service over the embedded store in ``data_dir`` (the one place the SDK opens a
-    store: the service layer offers no opener yet)."""
-    from tracegraph.graph.registry import open_store
-
-    return TraceService(open_store("embedded", data_dir=Path(data_dir)))
+    """A service over the embedded store in ``data_dir`` (the service layer opens it)."""
+    return open_service("embedded", data_dir=Path(data_dir))
 
 
-def trace_filter(query: TraceQuery) -> Any:
-    """The service's listing filter for ``query`` (its type lives beside the store protocol)."""
-    from tracegraph.graph.protocol import TraceFilter
-
-    return TraceFilter(session_id=query.session_id, agent_id=query.agent_id,
-                       status=query.status, outcome=query.outcome, model_id=query.model_id,
-                       parent_trace_id=query.parent_trace_id)
+def trace_filter(query: TraceQuery) -> ServiceTraceQuery:
+    """The service's listing filter for the SDK's ``query``."""
+    return ServiceTraceQuery(session_id=query.session_id, agent_id=query.agent_id,
+                             status=query.status, outcome=query.outcome,
+                             model_id=query.model_id, parent_trace_id=query.parent_trace_id)
 
 
 class InProcessTransport:

@@ -19,7 +19,7 @@ from pathlib import Path
 import networkx as nx
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("graph", "schema", "api", "bench")
+PACKAGES = ("graph", "schema", "api", "bench", "sdk")
 
 
 def _module_name(path: Path) -> str:
@@ -53,7 +53,7 @@ def _imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
 
 
 def import_graph() -> nx.DiGraph:
-    """Modules of the four packages, an edge for each import of one by another."""
+    """Modules of the five packages, an edge for each import of one by another."""
     files = {_module_name(p): p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
     graph = nx.DiGraph()
     graph.add_nodes_from(files)
@@ -105,6 +105,12 @@ def test_only_the_service_layer_imports_the_storage_layer() -> None:
     assert adapters == []
 
 
+def test_the_sdk_is_an_adapter() -> None:
+    """The SDK reaches storage through the service layer only, and never the benchmark."""
+    assert _edges("tracegraph.sdk", "tracegraph.graph") == []
+    assert _edges("tracegraph.sdk", "tracegraph.bench") == []
+
+
 def test_the_api_never_imports_the_benchmark() -> None:
     assert _edges("tracegraph.api", "tracegraph.bench") == []
 
@@ -128,6 +134,7 @@ def test_no_cycles_between_packages() -> None:
     assert sorted(packages.edges) == sorted(EXPECTED_PACKAGE_EDGES)
 
 
-#: The whole import graph between the four packages, one way only.
+#: The whole import graph between the five packages, one way only.
 EXPECTED_PACKAGE_EDGES = [("api", "schema"), ("api", "graph"), ("graph", "schema"),
-                          ("bench", "api"), ("bench", "graph"), ("bench", "schema")]
+                          ("bench", "api"), ("bench", "graph"), ("bench", "schema"),
+                          ("bench", "sdk"), ("sdk", "api"), ("sdk", "schema")]
