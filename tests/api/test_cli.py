@@ -19,7 +19,7 @@ from tracegraph.api.service import TraceService
 from tracegraph.graph.embedded import EmbeddedStore
 from tracegraph.schema.inputs import StartTraceInput, StepInput
 
-from tests.helpers.processes import SCRIPT, free_port
+from tests.helpers.processes import SCRIPT, free_port, wait_until_serving
 
 
 class Served:
@@ -38,15 +38,7 @@ class Served:
             if not line or time.monotonic() > deadline:
                 raise RuntimeError(f"tracegraph serve did not start: {self.banner}")
             self.banner.append(line.rstrip())
-        while True:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("tracegraph serve never answered /healthz")
-            time.sleep(0.05)
+        wait_until_serving(self.url, self.proc, timeout=deadline - time.monotonic())
 
     def gql(self, query: str) -> dict[str, object]:
         r = httpx.post(f"{self.url}/graphql", json={"query": query}, timeout=30)

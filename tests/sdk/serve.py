@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
-
-from tests.helpers.processes import SCRIPT, free_port
+from tests.helpers.processes import SCRIPT, free_port, wait_until_serving
 
 __all__ = ["ServeProcess", "create_key", "free_port"]
 
@@ -35,15 +32,8 @@ class ServeProcess:
             [SCRIPT, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
              *self.options],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            assert self.proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.05)
+        wait_until_serving(self.url, self.proc)
+        return self
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.helpers.processes import SCRIPT, free_port
+from tests.helpers.processes import SCRIPT, free_port, wait_until_serving
 
 
 def _gql(base: str, query: str, variables: dict[str, Any] | None = None) -> Any:
@@ -32,15 +31,7 @@ def test_ledger_off_keeps_metadata_not_content(tmp_path: Path) -> None:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.05)
+        wait_until_serving(base, proc)
         trace = _gql(base, 'mutation { startTrace(input: {agentId: "chatty", '
                      "includeReasoningTrace: true}) { traceId includeReasoningTrace } }"
                      )["startTrace"]

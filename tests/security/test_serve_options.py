@@ -11,7 +11,6 @@ import json
 import os
 import stat
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers.processes import SCRIPT, free_port
+from tests.helpers.processes import SCRIPT, free_port, wait_until_serving
 
 PAST_SKEW = 400 * 24 * 3600  # (the tests below use dates of this year)
 DATA: dict[str, Path] = {}
@@ -40,15 +39,7 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env={**os.environ, "TRACEGRAPH_MAX_PAST_SKEW": str(PAST_SKEW)},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-        time.sleep(0.05)
+    wait_until_serving(base, proc)
     yield base
     proc.terminate()
     proc.wait(timeout=30)

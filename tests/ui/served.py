@@ -5,11 +5,12 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.helpers.processes import wait_until_serving
 
 STEPS_Q = """mutation($t: ID!, $s: [StepInput!]!) {
   recordSteps(traceId: $t, steps: $s) { stepId } }"""
@@ -37,17 +38,7 @@ class ServedProcess:
             [str(exe), "serve", "--data-dir", str(data_dir), "--port", str(self.port)],
             stdout=self.log, stderr=subprocess.STDOUT)
         self.http = httpx.Client(base_url=self.url, timeout=60)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if self.http.get("/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("tracegraph serve did not start: "
-                                   + (data_dir / "serve.log").read_text())
-            time.sleep(0.1)
+        wait_until_serving(self.url, self.proc, log=data_dir / "serve.log")
 
     def gql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         r = self.http.post("/graphql", json={"query": query, "variables": variables or {}})
