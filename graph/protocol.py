@@ -22,6 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 from tracegraph.schema.chain import ChainEntry
+from tracegraph.schema.merkle_leaf import LogLeaf
+from tracegraph.schema.merkle_tree import NodeId
+
+from .log_plan import LogHead
 
 EdgeType = Literal[
     "HAS_STEP", "NEXT", "DEPENDS_ON", "CHILD_OF", "SPAWNED", "CALLED", "CONSIDERED",
@@ -326,4 +330,66 @@ class EncodedChainStore(Protocol):
         """The traces among ``heads`` whose stored ``(seq, kind, hash, body)`` rows pass
         :func:`~tracegraph.schema.chain.stored_bytes_intact` against the recorded length and
         head; the caller verifies the others from decoded entries."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLeaf:
+    """One leaf row of a tenant's Merkle log: its index and the record it was built from.
+
+    The row as stored; verification never trusts it alone (it rebuilds entry leaves from the
+    entry rows and compares the tree with a signed checkpoint)."""
+
+    leaf_index: int
+    leaf: LogLeaf
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A signed checkpoint as a store keeps it: its size and the signed note's full text."""
+
+    size: int
+    note: str
+    created_at: str
+
+
+@runtime_checkable
+class LogStore(Protocol):
+    """The per-tenant Merkle log (RFC 6962) every backend keeps beside the chains (issue 14).
+
+    Written only inside the transactions that write what it logs: ``append`` adds one entry
+    leaf per sealed entry and ``remove_trace`` one tombstone leaf, each backend reading the
+    tenant's :class:`~tracegraph.graph.log_plan.LogHead` under its own write lock and writing
+    what :func:`~tracegraph.graph.log_plan.plan_log_append` returns. Leaf indexes are dense
+    from 0 per tenant and never reused, whatever number of processes write to the database.
+    See docs/dev/merkle-integration.md.
+    """
+
+    def log_head(self, tenant_id: str) -> LogHead:
+        """The tenant log's stored size and right edge (``LogHead()`` for an empty log)."""
+        ...
+
+    def log_nodes(self, tenant_id: str, ids: Sequence[NodeId]) -> list[bytes]:
+        """Stored tree node hashes in the order asked (a
+        :class:`~tracegraph.schema.merkle_tree.NodeStore` read); raises ``MissingNode``."""
+        ...
+
+    def log_leaves(self, tenant_id: str, start: int, stop: int) -> list[StoredLeaf]:
+        """Leaf rows with ``start <= leaf_index < stop``, in index order."""
+        ...
+
+    def leaves_of_traces(self, tenant_id: str, trace_ids: Sequence[str]) -> list[StoredLeaf]:
+        """The entry and tombstone leaves naming any of ``trace_ids``, in index order."""
+        ...
+
+    def leaves_of_session(self, tenant_id: str, session_id: str) -> list[StoredLeaf]:
+        """The leaves naming ``session_id`` (so a trace deleted whole is still listed)."""
+        ...
+
+    def add_checkpoint(self, tenant_id: str, checkpoint: StoredCheckpoint) -> None:
+        """Keep a signed checkpoint (idempotent for the same size and note)."""
+        ...
+
+    def checkpoints(self, tenant_id: str, limit: int) -> list[StoredCheckpoint]:
+        """The tenant's stored checkpoints, largest size first, at most ``limit``."""
         ...
