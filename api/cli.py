@@ -95,6 +95,7 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
     from .app import GRAPHQL_PATH, create_app
     from .auth import Authenticator, check_bind
     from .browser_guard import BrowserPolicy
+    from .gc_tuning import tune_for_serving
     from .keys import KeyStore
 
     policy = StoragePolicy(max_text_bytes=max_text_bytes, max_json_bytes=max_json_bytes,
@@ -118,6 +119,7 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
                    + ("  (debug: errors unmasked)" if debug else ""))
         click.echo("tracegraph: local mode: no API keys, loopback only" if auth.local_mode()
                    else "tracegraph: API keys required (Authorization: Bearer <key>)")
+        tune_for_serving()
         uvicorn.run(app, host=host, port=port, log_level="debug" if debug else "info")
     finally:
         service.close()

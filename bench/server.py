@@ -13,6 +13,7 @@ from typing import Any
 import click
 import uvicorn
 from tracegraph.api.app import create_app
+from tracegraph.api.gc_tuning import tune_for_serving
 from tracegraph.api.service import BACKEND_NAMES, open_service
 
 
@@ -34,7 +35,9 @@ def main(port: int, backend: str, data_dir: Path | None, neo4j_uri: str | None,
         options["addr"] = dgraph_addr
     service = open_service(backend, **options)
     try:
-        uvicorn.run(create_app(service), host="127.0.0.1", port=port,
+        app = create_app(service)
+        tune_for_serving()  # as `tracegraph serve` does
+        uvicorn.run(app, host="127.0.0.1", port=port,
                     log_level="warning", access_log=False, lifespan="off")
     finally:
         service.close()
