@@ -253,7 +253,15 @@ INSERT OR IGNORE INTO trace_models (tenant_id, model_id, trace_id) VALUES (?, ?,
 """
 INSERT_NODE = "INSERT INTO nodes (node_id, tenant_id, kind, trace_id, seq) VALUES (?, ?, ?, ?, ?)"
 INSERT_EDGE = "INSERT INTO edges (tenant_id, src, dst, type) VALUES (?, ?, ?, ?)"
-SELECT_NODE = "SELECT kind, trace_id, seq FROM nodes WHERE tenant_id = ? AND node_id = ?"
+#: Where each of many ids (a JSON array) is stored in the tenant, with its kind: ``resolve``.
+SELECT_NODE_REFS_IN = """
+SELECT node_id, kind, trace_id, seq FROM nodes
+WHERE tenant_id = ? AND node_id IN (SELECT value FROM json_each(?))
+"""
+#: Which of many ids (a JSON array) are traces of the tenant.
+SELECT_TRACES_IN = """
+SELECT trace_id FROM traces WHERE tenant_id = ? AND trace_id IN (SELECT value FROM json_each(?))
+"""
 #: Where each of a batch's ids (a JSON array) is stored in the tenant, for the append plan.
 SELECT_NODES_IN = """
 SELECT node_id, trace_id, seq FROM nodes

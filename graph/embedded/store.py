@@ -59,6 +59,8 @@ from .entry_cache import DEFAULT_BYTES, DecodedEntries, Row
 from .verify_helper import VerifyHelper, chains_with_intact_bytes, share
 
 _SYNC = {"off": "OFF", "normal": "NORMAL", "full": "FULL"}
+#: Ids per ``resolve`` query (a JSON array bound once; SQLite has no parameter limit on it).
+RESOLVE_CHUNK = 500
 
 
 def _entry(tenant_id: str, trace_id: str, row: tuple[Any, ...]) -> ChainEntry:
@@ -350,14 +352,16 @@ class EmbeddedStore:
 
     def resolve(self, tenant_id: str, node_ids: Sequence[str]) -> Mapping[str, NodeRef]:
         db = self._conn()
-        out: dict[str, NodeRef] = {}
-        for node_id in dict.fromkeys(node_ids):
-            row = db.execute(sql.SELECT_NODE, (tenant_id, node_id)).fetchone()
-            if row is not None:
-                out[node_id] = NodeRef(node_id, row[0], row[1], row[2])
-            elif db.execute(sql.SELECT_TRACE_EXISTS, (tenant_id, node_id)).fetchone():
-                out[node_id] = NodeRef(node_id, "trace", node_id, None)
-        return out
+        found: dict[str, NodeRef] = {}
+        wanted = list(dict.fromkeys(node_ids))
+        for i in range(0, len(wanted), RESOLVE_CHUNK):  # two queries per chunk, not per id
+            ids = orjson.dumps(wanted[i:i + RESOLVE_CHUNK])
+            for node_id, kind, trace_id, seq in db.execute(sql.SELECT_NODE_REFS_IN,
+                                                           (tenant_id, ids)):
+                found[node_id] = NodeRef(node_id, kind, trace_id, seq)
+            for (trace_id,) in db.execute(sql.SELECT_TRACES_IN, (tenant_id, ids)):
+                found.setdefault(trace_id, NodeRef(trace_id, "trace", trace_id, None))
+        return {n: found[n] for n in wanted if n in found}  # (in the order asked)
 
     def edges(
         self, tenant_id: str, node_ids: Sequence[str], direction: Literal["out", "in"]
