@@ -67,8 +67,9 @@ def stored_types(names: frozenset[EdgeType]) -> str:
 #: The layout version this code writes, kept in ``meta`` under ``schema_version``. Version 1
 #: (files made before, which have no version row) kept trace, record, tombstone and edge ids
 #: unique across tenants; version 2 keys each by the tenant and the id. Opening a version 1
-#: file migrates it (:data:`MIGRATE_1_TO_2`).
-SCHEMA_VERSION = 2
+#: file migrates it (:data:`MIGRATE_1_TO_2`). Version 3 adds the tenant Merkle log
+#: (:mod:`.log_sql`), which opening an older file builds from its entries and tombstones.
+SCHEMA_VERSION = 3
 SELECT_SCHEMA_VERSION = "SELECT value FROM meta WHERE key = 'schema_version'"
 SET_SCHEMA_VERSION = "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)"
 #: Whether the file has table ``?`` (a file with ``traces`` and no version row is version 1).
@@ -227,7 +228,7 @@ MIGRATE_1_TO_2_ENTRIES_COPY: tuple[str, ...] = (
 )
 
 SELECT_HEAD = """
-SELECT entry_count, step_count, head_hash, last_step_id, completed_seq
+SELECT entry_count, step_count, head_hash, last_step_id, completed_seq, session_id
 FROM traces WHERE tenant_id = ? AND trace_id = ?
 """
 SELECT_TRACE_EXISTS = "SELECT 1 FROM traces WHERE tenant_id = ? AND trace_id = ?"

@@ -31,6 +31,7 @@ from tracegraph.graph.append_plan import (
     batch_ids,
     plan_append,
 )
+from tracegraph.graph.log_plan import LogHead
 from tracegraph.graph.protocol import (
     ChainHead,
     Direction,
@@ -39,6 +40,8 @@ from tracegraph.graph.protocol import (
     NodeRef,
     PathMode,
     PathSearch,
+    StoredCheckpoint,
+    StoredLeaf,
     Tombstone,
     TraceCursor,
     TraceFilter,
@@ -52,9 +55,10 @@ from tracegraph.schema.errors import (
     StorageFull,
     TraceNotFound,
 )
+from tracegraph.schema.merkle_tree import NodeId
 from tracegraph.schema.private_files import private_dir, private_sqlite_file
 
-from . import sql, walks
+from . import log, log_sql, sql, walks
 from .entry_cache import DEFAULT_BYTES, DecodedEntries, Row
 from .verify_helper import VerifyHelper, chains_with_intact_bytes, share
 
@@ -143,7 +147,7 @@ class EmbeddedStore:
         unless something is missing (a trigger someone dropped is made again)."""
         db = self._conn()
         if self._schema_version(db) == sql.SCHEMA_VERSION:
-            for stmt in sql.SCHEMA:
+            for stmt in (*sql.SCHEMA, *log_sql.SCHEMA):
                 db.execute(stmt)
             return
         with self._tx() as db:
@@ -157,7 +161,7 @@ class EmbeddedStore:
                     db.execute(stmt)
                 if rebuild_entries:
                     db.execute(sql.MIGRATE_1_TO_2_ENTRIES_ASIDE)
-            for stmt in sql.SCHEMA:
+            for stmt in (*sql.SCHEMA, *log_sql.SCHEMA):
                 db.execute(stmt)
             if old:
                 for stmt in sql.MIGRATE_1_TO_2_COPY:
@@ -165,6 +169,8 @@ class EmbeddedStore:
                 if rebuild_entries:
                     for stmt in sql.MIGRATE_1_TO_2_ENTRIES_COPY:
                         db.execute(stmt)
+            if db.execute(log_sql.SELECT_ANY_LEAF).fetchone() is None:
+                log.backfill(db)  # (a file made before the log, or a new one: no-op)
             db.execute(sql.SET_SCHEMA_VERSION, (str(sql.SCHEMA_VERSION),))
 
     def _schema_version(self, db: sqlite3.Connection) -> int | None:
@@ -200,9 +206,9 @@ class EmbeddedStore:
             return []
         with self._tx() as db:
             row = db.execute(sql.SELECT_HEAD, (tenant_id, trace_id)).fetchone()
-            head = None
+            head, session_id = None, None
             if row is not None:
-                entry_count, step_count, head_hash, last_step_id, completed_seq = row
+                entry_count, step_count, head_hash, last_step_id, completed_seq, session_id = row
                 head = StoredHead(entry_count, step_count, head_hash, last_step_id,
                                   completed_seq is not None)
             tombstoned = head is None and items[0][0] == EntryKind.TRACE_STARTED and (
@@ -219,6 +225,9 @@ class EmbeddedStore:
                 return plan.entries({r[0]: self._entry(tenant_id, trace_id, r)
                                      for r in rows if r is not None})
             self._store_rows(db, plan)
+            if plan.start is not None:
+                session_id = plan.start.session_id
+            log.append_entries(db, tenant_id, str(session_id), [p.entry for p in plan.entries])
         for p in plan.entries:  # committed: reads of these rows need not decode them
             e = p.entry
             self._decoded.put(tenant_id, trace_id, (e.seq, e.kind, e.hash, p.body), e)
@@ -417,10 +426,35 @@ class EmbeddedStore:
             t = tombstone
             db.execute(sql.INSERT_TOMBSTONE, (t.trace_id, t.tenant_id, t.session_id,
                                               t.entry_count, t.final_hash, t.removed_at, t.hash))
+            log.append_tombstone(db, t)
             db.execute(sql.DELETE_TRACE_EDGES, {"tenant": tenant_id, "trace": trace_id})
             for stmt in (sql.DELETE_TRACE_NODES, sql.DELETE_TRACE_ENTRIES,
                          sql.DELETE_TRACE_MODELS, sql.DELETE_TRACE):
                 db.execute(stmt, (tenant_id, trace_id))
+
+    # -- the tenant Merkle log (LogStore) -------------------------------------------------------
+    def log_head(self, tenant_id: str) -> LogHead:
+        return log.read_head(self._conn(), tenant_id)
+
+    def log_nodes(self, tenant_id: str, ids: Sequence[NodeId]) -> list[bytes]:
+        return log.nodes(self._conn(), tenant_id, ids)
+
+    def log_leaves(self, tenant_id: str, start: int, stop: int) -> list[StoredLeaf]:
+        return log.leaves(self._conn(), tenant_id, log_sql.SELECT_LEAVES_RANGE, (start, stop))
+
+    def leaves_of_traces(self, tenant_id: str, trace_ids: Sequence[str]) -> list[StoredLeaf]:
+        return log.leaves_of_traces(self._conn(), tenant_id, trace_ids)
+
+    def leaves_of_session(self, tenant_id: str, session_id: str) -> list[StoredLeaf]:
+        return log.leaves(self._conn(), tenant_id, log_sql.SELECT_LEAVES_OF_SESSION,
+                          (session_id,))
+
+    def add_checkpoint(self, tenant_id: str, checkpoint: StoredCheckpoint) -> None:
+        with self._tx() as db:
+            log.add_checkpoint(db, tenant_id, checkpoint)
+
+    def checkpoints(self, tenant_id: str, limit: int) -> list[StoredCheckpoint]:
+        return log.checkpoints(self._conn(), tenant_id, limit)
 
 
 @contextmanager
