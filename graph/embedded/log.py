@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 from tracegraph.schema.chain import ChainEntry
+from tracegraph.schema.merkle import tree_hash
 from tracegraph.schema.merkle_leaf import EntryLeaf, LogLeaf, TombstoneLeaf
 from tracegraph.schema.merkle_tree import CompactRange, MissingNode, NodeId
 
@@ -51,7 +52,10 @@ def write_plan(db: sqlite3.Connection, tenant_id: str, plan: LogAppend) -> None:
     db.executemany(log_sql.INSERT_LEAF, [_leaf_row(tenant_id, r.leaf_index, r.leaf)
                                          for r in plan.leaves])
     db.executemany(log_sql.INSERT_NODE, [(tenant_id, level, idx, h)
-                                         for (level, idx), h in plan.nodes])
+                                         for (level, idx), h in plan.nodes
+                                         if level >= LOWEST_STORED_LEVEL])
+    db.executemany(log_sql.INSERT_SESSION, {(tenant_id, r.leaf.session_id, r.leaf.trace_id)
+                                            for r in plan.leaves})
     db.execute(log_sql.UPSERT_HEAD, (tenant_id, plan.head.size, plan.head.encode_edge()))
 
 
@@ -88,12 +92,33 @@ def leaves_of_traces(db: sqlite3.Connection, tenant_id: str,
     return leaves(db, tenant_id, log_sql.SELECT_LEAVES_OF_TRACES, (ids,))
 
 
+#: The lowest tree level kept in ``log_nodes``: a node below it (a perfect subtree of fewer
+#: than 16 leaves) is rebuilt from its leaf rows when a proof needs it, at most 15 leaf
+#: hashes a level, so an append writes one node per 16 leaves instead of one per leaf.
+LOWEST_STORED_LEVEL = 4
+
+
 def nodes(db: sqlite3.Connection, tenant_id: str, ids: Sequence[NodeId]) -> list[bytes]:
+    """Node hashes in the order asked; nodes below :data:`LOWEST_STORED_LEVEL` are the
+    tree hash of their leaves, rebuilt from the leaf rows."""
     if not ids:
         return []
-    wanted = orjson.dumps([list(i) for i in dict.fromkeys(ids)]).decode()
-    found = {(int(level), int(idx)): bytes(h) for level, idx, h in
-             db.execute(log_sql.SELECT_NODES, {"tenant": tenant_id, "ids": wanted})}
+    wanted = list(dict.fromkeys(ids))
+    upper = [list(i) for i in wanted if i[0] >= LOWEST_STORED_LEVEL]
+    lower = [i for i in wanted if i[0] < LOWEST_STORED_LEVEL]
+    found: dict[NodeId, bytes] = {}
+    if upper:
+        found.update({(int(level), int(idx)): bytes(h) for level, idx, h in db.execute(
+            log_sql.SELECT_NODES, {"tenant": tenant_id, "ids": orjson.dumps(upper).decode()})})
+    if lower:
+        indexes = sorted({i for level, idx in lower
+                          for i in range(idx << level, (idx + 1) << level)})
+        hashes = {s.leaf_index: s.leaf.hash() for s in leaves(
+            db, tenant_id, log_sql.SELECT_LEAVES_AT, (orjson.dumps(indexes).decode(),))}
+        for level, idx in lower:
+            span = [hashes.get(i) for i in range(idx << level, (idx + 1) << level)]
+            if all(h is not None for h in span):
+                found[(level, idx)] = tree_hash([h for h in span if h is not None])
     for level, idx in ids:
         if (level, idx) not in found:
             raise MissingNode(f"log node of tenant {tenant_id!r} at level {level}, "
@@ -128,3 +153,9 @@ def root(head: LogHead) -> bytes:
     """The root hash of a log with this head (its compact range folded)."""
     return CompactRange(head.size, head.edge).root()
 
+
+
+def session_leaves(db: sqlite3.Connection, tenant_id: str, session_id: str) -> list[StoredLeaf]:
+    rows = db.execute(log_sql.SELECT_LEAVES_OF_SESSION, {"tenant": tenant_id,
+                                                         "session": session_id})
+    return [_stored(tenant_id, r) for r in rows]

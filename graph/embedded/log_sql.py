@@ -20,8 +20,10 @@ SCHEMA: tuple[str, ...] = (
   size INTEGER NOT NULL,
   edge BLOB NOT NULL
 ) WITHOUT ROWID""",
-    # Entry leaves: seq, kind and hash (32 bytes) of the entry. Tombstone leaves: the
-    # tombstone's entry_count, final_hash and removed_at, its hash in record_hash.
+    # Level 0 of the tree (the leaf hashes) is not kept in log_nodes: a proof needs at most
+    # one leaf hash, rebuilt from its leaf row. Entry leaves: seq, kind and hash (32 bytes)
+    # of the entry. Tombstone leaves: the tombstone's entry_count, final_hash and
+    # removed_at, its hash in record_hash.
     """CREATE TABLE IF NOT EXISTS log_leaves (
   tenant_id TEXT NOT NULL,
   leaf_index INTEGER NOT NULL,
@@ -37,7 +39,14 @@ SCHEMA: tuple[str, ...] = (
   PRIMARY KEY (tenant_id, leaf_index)
 ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS log_leaves_by_trace ON log_leaves (tenant_id, trace_id)",
-    "CREATE INDEX IF NOT EXISTS log_leaves_by_session ON log_leaves (tenant_id, session_id)",
+    # The traces each session's leaves name (one row per trace, not an index entry per leaf):
+    # a session's traces are listed from the log, so a trace deleted whole is still found.
+    """CREATE TABLE IF NOT EXISTS log_sessions (
+  tenant_id TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, session_id, trace_id)
+) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS log_nodes (
   tenant_id TEXT NOT NULL,
   level INTEGER NOT NULL,
@@ -88,16 +97,32 @@ SELECT leaf_index, leaf_kind, session_id, trace_id, seq, kind, record_hash, entr
   final_hash, removed_at FROM log_leaves
 WHERE tenant_id = ? AND leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index
 """
-#: Leaves naming any trace of a JSON array of trace ids.
+#: Leaves naming any trace of a JSON array of trace ids (INDEXED BY: without statistics the
+#: planner would rather walk all the tenant's leaves in primary-key order).
 SELECT_LEAVES_OF_TRACES = """
-SELECT leaf_index, leaf_kind, session_id, trace_id, seq, kind, record_hash, entry_count,
-  final_hash, removed_at FROM log_leaves
-WHERE tenant_id = ? AND trace_id IN (SELECT value FROM json_each(?)) ORDER BY leaf_index
+SELECT l.leaf_index, l.leaf_kind, l.session_id, l.trace_id, l.seq, l.kind, l.record_hash,
+  l.entry_count, l.final_hash, l.removed_at
+FROM log_leaves l INDEXED BY log_leaves_by_trace
+WHERE l.tenant_id = ? AND l.trace_id IN (SELECT value FROM json_each(?))
+ORDER BY l.leaf_index
 """
 SELECT_LEAVES_OF_SESSION = """
+SELECT l.leaf_index, l.leaf_kind, l.session_id, l.trace_id, l.seq, l.kind, l.record_hash,
+  l.entry_count, l.final_hash, l.removed_at
+FROM log_sessions s
+CROSS JOIN log_leaves l INDEXED BY log_leaves_by_trace
+  ON l.tenant_id = s.tenant_id AND l.trace_id = s.trace_id
+WHERE s.tenant_id = :tenant AND s.session_id = :session AND l.session_id = :session
+ORDER BY l.leaf_index
+"""
+#: Leaves by a JSON array of leaf indexes (level 0 of the tree, for proofs).
+SELECT_LEAVES_AT = """
 SELECT leaf_index, leaf_kind, session_id, trace_id, seq, kind, record_hash, entry_count,
   final_hash, removed_at FROM log_leaves
-WHERE tenant_id = ? AND session_id = ? ORDER BY leaf_index
+WHERE tenant_id = ? AND leaf_index IN (SELECT value FROM json_each(?))
+"""
+INSERT_SESSION = """
+INSERT OR IGNORE INTO log_sessions (tenant_id, session_id, trace_id) VALUES (?, ?, ?)
 """
 #: Node hashes of a JSON array of ``[level, idx]`` pairs.
 SELECT_NODES = """

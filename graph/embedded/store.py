@@ -446,8 +446,7 @@ class EmbeddedStore:
         return log.leaves_of_traces(self._conn(), tenant_id, trace_ids)
 
     def leaves_of_session(self, tenant_id: str, session_id: str) -> list[StoredLeaf]:
-        return log.leaves(self._conn(), tenant_id, log_sql.SELECT_LEAVES_OF_SESSION,
-                          (session_id,))
+        return log.session_leaves(self._conn(), tenant_id, session_id)
 
     def add_checkpoint(self, tenant_id: str, checkpoint: StoredCheckpoint) -> None:
         with self._tx() as db:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tracegraph.graph.embedded import EmbeddedStore, sql, walks
+from tracegraph.graph.embedded import EmbeddedStore, log_sql, sql, walks
 
 #: statement, its parameters, what every table access of its plan must seek by
 CASES: list[tuple[str, Any, str]] = [
@@ -30,6 +30,12 @@ CASES: list[tuple[str, Any, str]] = [
     (walks.FLOW_SUCCESSORS, {"tenant": "t", "frontier": "[]"}, "tenant_id=? AND "),
     (walks.FLOW_PREDECESSORS, {"tenant": "t", "frontier": "[]"}, "tenant_id=? AND "),
     (walks.EDGES_FROM, {"tenant": "t", "ids": "[]"}, "tenant_id=? AND src=?"),
+    (log_sql.SELECT_HEAD, ("t",), "tenant_id=?"),
+    (log_sql.SELECT_LEAVES_RANGE, ("t", 0, 9), "tenant_id=? AND leaf_index>? AND leaf_index<?"),
+    (log_sql.SELECT_LEAVES_AT, ("t", "[]"), "tenant_id=? AND leaf_index=?"),
+    (log_sql.SELECT_LEAVES_OF_TRACES, ("t", "[]"), "tenant_id=? AND trace_id=?"),
+    (log_sql.SELECT_LEAVES_OF_SESSION, {"tenant": "t", "session": "s"}, "tenant_id=? AND "),
+    (log_sql.SELECT_NODES, {"tenant": "t", "ids": "[]"}, "tenant_id=? AND level=? AND idx=?"),
 ]
 
 

@@ -298,3 +298,22 @@ def test_sizes_and_indexes_out_of_range_are_refused() -> None:
         tree.consistency_proof(0, 8)
     with pytest.raises(ValueError, match="hashes"):
         CompactRange(3, [EMPTY_ROOT])
+
+
+@pytest.mark.parametrize("text", ["plain", "ünï\u2028cødé", "tab\tquote\"back\\slash\x01",
+                                  "emoji 🧠"])
+def test_entry_leaf_data_is_rfc8785_on_the_fast_path_and_off_it(text: str) -> None:
+    from tracegraph.schema.canonical import canonical_json
+    from tracegraph.schema.merkle_leaf import LEAF_CONTEXT, EntryLeaf
+
+    for seq in (0, 7, 2**53 - 1):
+        leaf = EntryLeaf("t" + text, "s" + text, text, seq, "step", "ab" * 32)
+        assert leaf.data() == LEAF_CONTEXT + canonical_json(leaf.record())
+
+
+def test_entry_leaf_data_refuses_what_rfc8785_refuses() -> None:
+    import rfc8785
+    from tracegraph.schema.merkle_leaf import EntryLeaf
+
+    with pytest.raises(rfc8785.CanonicalizationError):
+        EntryLeaf("t", "s", "lone \ud800 surrogate", 0, "step", "ab" * 32).data()
