@@ -27,6 +27,7 @@ from .cli_options import (
 )
 from .ingest_cli import ingest
 from .mcp.cli import mcp_command
+from .transfer_cli import export_command, import_command
 
 #: Entry-point group of commands other packages add to ``tracegraph`` (``bench``).
 COMMAND_PLUGINS = "tracegraph.commands"
@@ -189,6 +190,8 @@ main.add_command(keys)
 main.add_command(retention)
 main.add_command(verify_bundle_command)
 main.add_command(mcp_command)
+main.add_command(export_command)
+main.add_command(import_command)
 
 
 def _add_plugin_commands() -> None:
