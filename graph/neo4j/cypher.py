@@ -87,12 +87,20 @@ AWAIT_INDEXES: Final = "CALL db.awaitIndexes(300)"
 #: and each reads the head the previous one committed. Then: whether retention removed a
 #: trace of that id, which of the batch's record ids (``$ids``) are stored and as which
 #: entry (idempotent retries), and, for a ``trace_started`` (``$starting``), entry 0.
+#: Second, the tenant's Merkle log head (``graph/neo4j/log.py``), created empty if absent
+#: and locked the same way before its size and edge are read: one log order per tenant
+#: whatever number of servers append (the lock order, trace then log head, is also the
+#: order of a removal).
 BEGIN_APPEND: Final = """
 OPTIONAL MATCH (t:Trace {tenant_id: $tenant, trace_id: $trace_id})
 SET t._lock = true
 WITH t
+MERGE (log:LogHead {tenant_id: $tenant})
+ON CREATE SET log.size = 0
+SET log._lock = true
+WITH t, log
 OPTIONAL MATCH (x:Tombstone {tenant_id: $tenant, trace_id: $trace_id})
-WITH t, x IS NOT NULL AS removed
+WITH t, log, x IS NOT NULL AS removed
 CALL () {
   UNWIND $ids AS id
   MATCH (r:Record {tenant_id: $tenant, node_id: id})
@@ -101,7 +109,8 @@ CALL () {
 OPTIONAL MATCH (first:Entry {tenant_id: $tenant, trace_id: $trace_id, seq: 0}) WHERE $starting
 RETURN t IS NOT NULL AS exists, t.entry_count AS entry_count,
        t.step_count AS step_count, t.head_hash AS head_hash, t.last_step_id AS last_step_id,
-       t.completed_seq AS completed_seq, removed, stored, properties(first) AS first
+       t.completed_seq AS completed_seq, t.session_id AS session_id, removed, stored,
+       properties(first) AS first, log.size AS log_size, log.edge AS log_edge
 """
 #: The trace node as retention finds it (locked, as appends lock it).
 LOCK_TRACE: Final = """

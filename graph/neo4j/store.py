@@ -33,6 +33,7 @@ from tracegraph.graph.append_plan import (
     batch_ids,
     plan_append,
 )
+from tracegraph.graph.log_plan import LogHead, entry_leaves
 from tracegraph.graph.protocol import (
     Direction,
     Edge,
@@ -41,6 +42,8 @@ from tracegraph.graph.protocol import (
     NodeRef,
     PathMode,
     PathSearch,
+    StoredCheckpoint,
+    StoredLeaf,
     Tombstone,
     TraceCursor,
     TraceFilter,
@@ -49,8 +52,9 @@ from tracegraph.graph.protocol import (
 from tracegraph.schema.chain import ChainEntry
 from tracegraph.schema.enums import EntryKind
 from tracegraph.schema.errors import BackendUnavailable, ChainConflict, TraceNotFound
+from tracegraph.schema.merkle_tree import NodeId
 
-from . import cypher
+from . import cypher, log
 from .codec import entry_from_properties, entry_properties, record_from_properties
 
 DEFAULT_URI = "bolt://127.0.0.1:7687"
@@ -72,6 +76,8 @@ _EDGE_ROWS = {
 _UNBOUNDED = 2**31 - 1
 #: Attempts at an append that hit a uniqueness constraint (a concurrent append took an id).
 _CONSTRAINT_ATTEMPTS = 4
+#: The append's write statement: the tenant log's leaves, nodes and head, then the chain.
+_STORE_APPEND = log.WRITE_LOG + cypher.STORE_APPEND
 T = TypeVar("T")
 
 
@@ -121,7 +127,7 @@ class Neo4jStore:
             ) from exc
         self._bookmarks = self._driver.execute_query_bookmark_manager
         with self._errors():
-            for statement in cypher.SCHEMA:
+            for statement in (*cypher.SCHEMA, *log.SCHEMA):
                 self._driver.execute_query(statement, database_=database)
             self._driver.execute_query(cypher.AWAIT_INDEXES, database_=database)
 
@@ -186,11 +192,38 @@ class Neo4jStore:
             tx.run(cypher.CREATE_TOMBSTONE, trace_id=t.trace_id, tenant=t.tenant_id,
                    session_id=t.session_id, entry_count=t.entry_count,
                    final_hash=t.final_hash, removed_at=t.removed_at, hash=t.hash).consume()
+            log.append_tombstone(tx, t)
             for statement in (cypher.DELETE_TRACE_ALTERNATIVES, cypher.DELETE_TRACE_ENTRIES,
                               cypher.DELETE_TRACE):
                 tx.run(statement, trace_id=trace_id, tenant=tenant_id).consume()
 
         self._write(work)
+
+    # -- the tenant Merkle log (LogStore; statements in log.py) ---------------------------------
+    def log_head(self, tenant_id: str) -> LogHead:
+        return log.log_head(self._read, tenant_id)
+
+    def log_nodes(self, tenant_id: str, ids: Sequence[NodeId]) -> list[bytes]:
+        return log.log_nodes(self._read, tenant_id, ids)
+
+    def log_leaves(self, tenant_id: str, start: int, stop: int) -> list[StoredLeaf]:
+        return log.leaves(self._read, tenant_id, log.LEAVES, start=start, stop=stop)
+
+    def leaves_of_traces(self, tenant_id: str, trace_ids: Sequence[str]) -> list[StoredLeaf]:
+        ids = list(dict.fromkeys(trace_ids))
+        return log.leaves(self._read, tenant_id, log.LEAVES_OF_TRACES, trace_ids=ids) if ids \
+            else []
+
+    def leaves_of_session(self, tenant_id: str, session_id: str) -> list[StoredLeaf]:
+        return log.leaves(self._read, tenant_id, log.LEAVES_OF_SESSION, session=session_id)
+
+    def add_checkpoint(self, tenant_id: str, checkpoint: StoredCheckpoint) -> None:
+        c = checkpoint
+        self._write(lambda tx: tx.run(log.ADD_CHECKPOINT, tenant=tenant_id, size=c.size,
+                                      note=c.note, created_at=c.created_at).consume())
+
+    def checkpoints(self, tenant_id: str, limit: int) -> list[StoredCheckpoint]:
+        return log.checkpoints(self._read, tenant_id, limit)
 
     # -- reads ----------------------------------------------------------------------------------
     def get_traces(self, tenant_id: str, trace_ids: Sequence[str]) -> Mapping[str, TraceRow]:
@@ -426,8 +459,9 @@ def _append(
     items: Sequence[tuple[str, dict[str, Any]]], expected_seq: int | None,
 ) -> list[ChainEntry]:
     """One append inside a write transaction: :data:`cypher.BEGIN_APPEND` locks the trace
-    and reads what :func:`~tracegraph.graph.append_plan.plan_append` needs, and one
-    :data:`cypher.STORE_APPEND` writes what it returns."""
+    and the tenant's log head and reads what :func:`~tracegraph.graph.append_plan.plan_append`
+    and :func:`~tracegraph.graph.log_plan.plan_log_append` need, and one statement
+    (:data:`log.WRITE_LOG` + :data:`cypher.STORE_APPEND`) writes what they return."""
     starting = items[0][0] == EntryKind.TRACE_STARTED
     got = tx.run(cypher.BEGIN_APPEND, tenant=tenant_id, trace_id=trace_id, starting=starting,
                  ids=batch_ids(items)).single(strict=True)
@@ -446,7 +480,11 @@ def _append(
             entries.append(entry_from_properties(got["first"]))
         return plan.entries({e.seq if e.stored_seq is None else e.stored_seq: e
                              for e in entries})
-    tx.run(cypher.STORE_APPEND, _append_params(plan)).consume()
+    session_id = plan.start.session_id if plan.start is not None else got["session_id"]
+    params = _append_params(plan)
+    params.update(log.plan_params(tenant_id, log.head_of(got),
+                                  entry_leaves(str(session_id), plan.sealed())))
+    tx.run(_STORE_APPEND, params).consume()
     return plan.sealed()
 
 

@@ -26,7 +26,7 @@ from tests.conformance.backends import neo4j as neo4j_harness
 pytest.importorskip("neo4j")
 from neo4j import GraphDatabase
 from neo4j.exceptions import ConstraintError
-from tracegraph.graph.neo4j import Neo4jStore, codec, cypher
+from tracegraph.graph.neo4j import Neo4jStore, codec, cypher, log
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -201,22 +201,25 @@ def test_unreachable_server_is_backend_unavailable() -> None:
 
 
 def test_every_statement_is_a_parameterized_constant() -> None:
-    """Statements are module constants of cypher.py; the store passes only those to
-    ``run``/``execute_query`` and never formats a string with a value."""
-    source = (ROOT / "graph" / "neo4j" / "store.py").read_text()
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
-            node.func.attr in ("run", "execute_query")
-        ):
-            query = node.args[0]
-            assert isinstance(query, ast.Attribute | ast.Name | ast.Subscript), ast.dump(query)
-            if isinstance(query, ast.Attribute):
-                assert getattr(query.value, "id", None) == "cypher", ast.unparse(query)
-    statements = [v for k, v in vars(cypher).items()
+    """Statements are module constants of cypher.py (the tenant log's of log.py); the store
+    and the log module pass only those to ``run``/``execute_query`` and never format a
+    string with a value."""
+    for module in ("store.py", "log.py"):
+        tree = ast.parse((ROOT / "graph" / "neo4j" / module).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                node.func.attr in ("run", "execute_query")
+            ):
+                query = node.args[0]
+                assert isinstance(query, ast.Attribute | ast.Name | ast.Subscript), \
+                    ast.dump(query)
+                if isinstance(query, ast.Attribute):
+                    assert getattr(query.value, "id", None) in ("cypher", "log"), \
+                        ast.unparse(query)
+    statements = [v for m in (cypher, log) for k, v in vars(m).items()
                   if k.isupper() and not k.startswith("_") and isinstance(v, str)]
-    statements += [q for q in cypher.SCHEMA]
-    assert len(statements) > 30
+    statements += [*cypher.SCHEMA, *log.SCHEMA]
+    assert len(statements) > 40
     for statement in statements:
         assert "{rel_type}" not in statement and "%s" not in statement, statement
         if "WHERE" in statement or "UNWIND" in statement:
