@@ -26,6 +26,8 @@ Data model (see ``store.py`` for how an append writes it):
 * Graph edges are ``edge.*`` uid predicates with ``@reverse``, each named after the
   stored edge type and pointing the way it reads (``step edge.depends_on dependency``).
 * ``Tombstone`` nodes: what retention leaves of a removed trace.
+* The tenant Merkle log (``LogHead``, ``LogLeaf``, ``LogNode``, ``LogCheckpoint``): see
+  ``log_dql.py``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from collections.abc import Mapping, Sequence
 
 from tracegraph.graph.protocol import EdgeType
 
+from . import log_dql
 from .codec import BODY, KIND_PREDICATES, PACKED_PREDICATES, RECORD_PREDICATES, RECORD_SCHEMA
 
 #: stored edge type -> predicate. The predicate points from the stored edge's src to dst.
@@ -161,7 +164,7 @@ type Tombstone {{
   tomb.removed_at
   tomb.hash
 }}
-"""
+{log_dql.SCHEMA}"""
 
 _ENVELOPE = "uid entry.seq entry.kind entry.hash entry.prev_hash entry.version entry.tenant"
 #: What an entry node of no known type is read back with: every predicate an entry has.
@@ -183,37 +186,40 @@ TRACE_FIELDS = (
 # -- appends -------------------------------------------------------------------------------
 
 #: Everything one append needs to know, read inside its transaction: the tenant's chain
-#: head, a tombstone, which of the batch's ids are already stored, and the nodes its edges
-#: point to. Ids are per tenant: records (``have``, ``refs``) are kept or dropped by their
-#: trace's tenant in Python (:func:`.nodes.owner_of`).
-APPEND_CONTEXT = """
+#: head (with its session, which the log leaves name), a tombstone, which of the batch's ids
+#: are already stored, the nodes its edges point to, and the tenant's log head. Ids are per
+#: tenant: records (``have``, ``refs``) are kept or dropped by their trace's tenant in
+#: Python (:func:`.nodes.owner_of`).
+APPEND_CONTEXT = f"""
 query append($tenant: string, $trace: string, $ids: [string], $refs: [string],
-             $parent: string) {
-  head(func: eq(trace.id, $trace)) @filter(eq(trace.tenant, $tenant)) {
+             $parent: string) {{
+  head(func: eq(trace.id, $trace)) @filter(eq(trace.tenant, $tenant)) {{
     uid
     trace.tenant
+    trace.session
     trace.entry_count
     trace.step_count
     trace.head_hash
     trace.packed
-    trace.last_step { uid node.id }
-    trace.end { uid }
-  }
-  tomb(func: eq(tomb.trace_id, $trace)) @filter(eq(tomb.tenant, $tenant)) { uid }
-  have(func: eq(node.id, $ids)) {
+    trace.last_step {{ uid node.id }}
+    trace.end {{ uid }}
+  }}
+  tomb(func: eq(tomb.trace_id, $trace)) @filter(eq(tomb.tenant, $tenant)) {{ uid }}
+  have(func: eq(node.id, $ids)) {{
     uid
     node.id
     entry.seq
-    entry.trace { trace.id trace.tenant }
-  }
-  refs(func: eq(node.id, $refs)) {
+    entry.trace {{ trace.id trace.tenant }}
+  }}
+  refs(func: eq(node.id, $refs)) {{
     uid
     node.id
     entry.kind
-    entry.trace { trace.id trace.tenant }
-  }
-  parent(func: eq(trace.id, $parent)) @filter(eq(trace.tenant, $tenant)) { uid trace.tenant }
-}
+    entry.trace {{ trace.id trace.tenant }}
+  }}
+  parent(func: eq(trace.id, $parent)) @filter(eq(trace.tenant, $tenant)) {{ uid trace.tenant }}
+  {log_dql.HEAD_BLOCK}
+}}
 """
 
 # -- reads -----------------------------------------------------------------------------------
@@ -343,7 +349,7 @@ query tombstones($tenant: string, $session: string) {
 
 _INBOUND = " ".join(f"~{p} {{ uid }}" for p in EDGE_PREDICATES.values())
 #: What removing a trace deletes: its node, its entries and alternatives, and every edge
-#: that reaches one of them.
+#: that reaches one of them; and the tenant's log head, which its tombstone leaf extends.
 REMOVAL = f"""
 query removal($tenant: string, $trace: string) {{
   t(func: eq(trace.id, $trace)) @filter(eq(trace.tenant, $tenant)) {{
@@ -352,6 +358,7 @@ query removal($tenant: string, $trace: string) {{
     {_INBOUND}
     e: ~entry.trace {{ uid edge.considered {{ uid }} {_INBOUND} }}
   }}
+  {log_dql.HEAD_BLOCK}
 }}
 """
 

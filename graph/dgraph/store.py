@@ -33,6 +33,7 @@ from typing import Any, Literal, TypeVar
 
 import orjson
 import pydgraph
+from tracegraph.graph.log_plan import LogHead
 from tracegraph.graph.protocol import (
     Direction,
     Edge,
@@ -41,6 +42,8 @@ from tracegraph.graph.protocol import (
     NodeRef,
     PathMode,
     PathSearch,
+    StoredCheckpoint,
+    StoredLeaf,
     Tombstone,
     TraceCursor,
     TraceFilter,
@@ -48,8 +51,9 @@ from tracegraph.graph.protocol import (
 )
 from tracegraph.schema.chain import ChainEntry
 from tracegraph.schema.errors import BackendUnavailable, ChainConflict
+from tracegraph.schema.merkle_tree import NodeId
 
-from . import dql, graph_queries, writes
+from . import dql, graph_queries, log, writes
 from .nodes import (
     EDGE_TYPE_OF,
     edge_order,
@@ -223,6 +227,29 @@ class DgraphStore:
         (:func:`.writes.remove`), in one transaction."""
         self._transact(trace_id, lambda txn: writes.remove(
             txn, self.timeout, tenant_id, trace_id, tombstone))
+
+    # -- the tenant Merkle log (LogStore; log.py, log_dql.py) ------------------------------------
+    def log_head(self, tenant_id: str) -> LogHead:
+        return log.log_head(self._read, tenant_id)
+
+    def log_nodes(self, tenant_id: str, ids: Sequence[NodeId]) -> list[bytes]:
+        return log.log_nodes(self._read, tenant_id, ids)
+
+    def log_leaves(self, tenant_id: str, start: int, stop: int) -> list[StoredLeaf]:
+        return log.log_leaves(self._read, tenant_id, start, stop)
+
+    def leaves_of_traces(self, tenant_id: str, trace_ids: Sequence[str]) -> list[StoredLeaf]:
+        return log.leaves_of_traces(self._read, tenant_id, trace_ids)
+
+    def leaves_of_session(self, tenant_id: str, session_id: str) -> list[StoredLeaf]:
+        return log.leaves_of_session(self._read, tenant_id, session_id)
+
+    def add_checkpoint(self, tenant_id: str, checkpoint: StoredCheckpoint) -> None:
+        self._transact(tenant_id, lambda txn: log.add_checkpoint(
+            txn, self.timeout, tenant_id, checkpoint))
+
+    def checkpoints(self, tenant_id: str, limit: int) -> list[StoredCheckpoint]:
+        return log.checkpoints(self._read, tenant_id, limit)
 
     # -- reads ------------------------------------------------------------------------------------
     def get_traces(self, tenant_id: str, trace_ids: Sequence[str]) -> Mapping[str, TraceRow]:

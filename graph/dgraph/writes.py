@@ -2,9 +2,11 @@
 
 An append reads what :func:`~tracegraph.graph.append_plan.plan_append` needs in one query
 (:data:`dql.APPEND_CONTEXT`: the chain head, a tombstone, which of the batch's ids are
-stored, and the nodes its edges point to outside the batch) and writes what the plan
-returns as one N-Quads mutation with ``commit_now``: every entry, node and edge, and the new
-head. A removal deletes a trace with everything that points to it and leaves a tombstone.
+stored, the nodes its edges point to outside the batch, and the tenant's log head) and
+writes what the plan returns as one N-Quads mutation with ``commit_now``: every entry, node
+and edge, the new head, and the entries' log leaves, tree nodes and new log head
+(``log.py``). A removal deletes a trace with everything that points to it and leaves a
+tombstone and its log leaf.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from tracegraph.graph.append_plan import (
     batch_ids,
     plan_append,
 )
+from tracegraph.graph.log_plan import entry_leaves
 from tracegraph.graph.protocol import Tombstone
 from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry
 from tracegraph.schema.enums import EntryKind
 from tracegraph.schema.errors import InvalidInput, TraceNotFound
+from tracegraph.schema.merkle_leaf import TombstoneLeaf
 
-from . import dql
+from . import dql, log
 from .nodes import entries_by_ref, many, merged_entries, owner_of
 from .nquads import NQuads, node_ref
 
@@ -99,6 +103,9 @@ def append(txn: pydgraph.Txn, timeout: float, tenant_id: str, trace_id: str, ite
         found = entries_by_ref(tenant_id, merged_entries(got), wanted)
         return plan.entries({seq: e for (_, seq), e in found.items()})
     quads = _nquads(plan, node, ctx)
+    session = plan.start.session_id if plan.start is not None else (node or {}).get(
+        "trace.session")
+    log.add_leaves(quads, tenant_id, ctx, entry_leaves(str(session), plan.sealed()))
     mutation = api.Mutation(set_nquads=quads.text())
     txn.do_request(txn.create_request(mutations=[mutation], commit_now=True), timeout=timeout)
     return plan.sealed()
@@ -232,6 +239,11 @@ def remove(txn: pydgraph.Txn, timeout: float, tenant_id: str, trace_id: str,
         "tomb.entry_count": t.entry_count, "tomb.final_hash": t.final_hash,
         "tomb.removed_at": t.removed_at, "tomb.hash": t.hash,
     }
+    leaf = NQuads()
+    log.add_leaves(leaf, tenant_id, got, [TombstoneLeaf(
+        t.tenant_id, t.session_id, t.trace_id, t.entry_count, t.final_hash, t.removed_at,
+        t.hash)])
     mutations = [api.Mutation(delete_json=orjson.dumps(deletions)),
-                 api.Mutation(set_json=orjson.dumps([stone]))]
+                 api.Mutation(set_json=orjson.dumps([stone])),
+                 api.Mutation(set_nquads=leaf.text())]
     txn.do_request(txn.create_request(mutations=mutations, commit_now=True), timeout=timeout)

@@ -1,0 +1,181 @@
+"""The tenant Merkle log on Dgraph: what an append or a removal adds to its mutation, and the
+reads of :class:`~tracegraph.graph.protocol.LogStore` (schema and queries in ``log_dql.py``).
+
+The head is read by the transaction's own query (``log_dql.HEAD_BLOCK`` is part of the
+append context and of the removal query) and rewritten by its one mutation: Dgraph aborts
+the later of two concurrent commits that write ``log.size`` of one head, and the store
+reruns the whole transaction, which reads the committed head. So the leaf index always
+comes from the database, and each tenant's indexes stay dense and unique across servers.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import pydgraph
+from pydgraph.proto import api_pb2 as api
+from tracegraph.schema.merkle_leaf import LogLeaf
+from tracegraph.schema.merkle_tree import MissingNode, NodeId
+
+from ..log_plan import LogHead, plan_log_append
+from ..log_rows import leaf_columns, stored_leaf
+from ..protocol import StoredCheckpoint, StoredLeaf
+from . import dql, log_dql
+from .nquads import NQuads, node_ref
+
+Reader = Callable[[str, Mapping[str, str | Sequence[str]]], dict[str, Any]]
+
+
+def leaf_key(tenant_id: str, index: int) -> str:
+    """``leaf.key`` of leaf ``index`` (zero-padded: key order is index order).
+
+    >>> leaf_key("t1", 5)
+    't1/000000000000005'
+    """
+    return f"{tenant_id}/{index:0{log_dql.INDEX_DIGITS}d}"
+
+
+def node_key(tenant_id: str, level: int, idx: int) -> str:
+    """``lnode.key`` of the node at ``level`` and ``idx``."""
+    return f"{tenant_id}/{level}/{idx}"
+
+
+def head_of(got: Mapping[str, Any]) -> tuple[LogHead, str | None]:
+    """The head in a query answer with ``log_dql.HEAD_BLOCK``, and its uid (``None``: no
+    head yet)."""
+    found = got.get("log", [])
+    if not found:
+        return LogHead(), None
+    node = found[0]
+    edge = base64.b64decode(node.get("log.edge", ""))
+    return LogHead.decode(int(node.get("log.size", 0)), edge), str(node["uid"])
+
+
+def add_leaves(q: NQuads, tenant_id: str, got: Mapping[str, Any],
+               leaves: Sequence[LogLeaf]) -> None:
+    """Add to mutation ``q`` the leaf rows, tree nodes and new head of appending ``leaves``
+    to the log whose head ``got`` (the transaction's query answer) holds."""
+    if not leaves:
+        return
+    head, uid = head_of(got)
+    plan = plan_log_append(head, leaves)
+    for r in plan.leaves:
+        me = f"_:leaf{r.leaf_index}"
+        q.value(me, "dgraph.type", "LogLeaf")
+        q.value(me, "leaf.key", leaf_key(tenant_id, r.leaf_index))
+        q.value(me, "leaf.tenant", tenant_id)
+        for column, value in leaf_columns(r.leaf_index, r.leaf).items():
+            if value is not None:
+                q.value(me, log_dql.LEAF_PREDICATES[column], value)
+    for (level, idx), h in plan.nodes:
+        me = f"_:lnode{level}_{idx}"
+        q.value(me, "dgraph.type", "LogNode")
+        q.value(me, "lnode.key", node_key(tenant_id, level, idx))
+        q.value(me, "lnode.hash", h.hex())
+    if uid is None:
+        subject = "_:loghead"
+        q.value(subject, "dgraph.type", "LogHead")
+        q.value(subject, "log.tenant", tenant_id)
+    else:
+        subject = node_ref(uid)
+    q.value(subject, "log.size", plan.head.size)
+    q.value(subject, "log.edge", base64.b64encode(plan.head.encode_edge()).decode("ascii"))
+
+
+# -- LogStore reads --------------------------------------------------------------------------
+def log_head(read: Reader, tenant_id: str) -> LogHead:
+    return head_of(read(log_dql.HEAD, {"tenant": tenant_id}))[0]
+
+
+def log_nodes(read: Reader, tenant_id: str, ids: Sequence[NodeId]) -> list[bytes]:
+    if not ids:
+        return []
+    keys = {node_key(tenant_id, level, idx): (level, idx) for level, idx in ids}
+    got = read(log_dql.NODES, {"keys": list(keys)})
+    found = {keys[n["lnode.key"]]: bytes.fromhex(n["lnode.hash"]) for n in got.get("n", [])
+             if n.get("lnode.key") in keys and "lnode.hash" in n}
+    for level, idx in ids:
+        if (level, idx) not in found:
+            raise MissingNode(f"log node of tenant {tenant_id!r} at level {level}, "
+                              f"index {idx} is not stored")
+    return [found[i] for i in ids]
+
+
+def _leaves(tenant_id: str, got: Mapping[str, Any]) -> list[StoredLeaf]:
+    columns = log_dql.LEAF_PREDICATES.items()
+    return [stored_leaf(tenant_id, {c: n.get(p) for c, p in columns}) for n in got.get("l", [])]
+
+
+def log_leaves(read: Reader, tenant_id: str, start: int, stop: int) -> list[StoredLeaf]:
+    start = max(start, 0)
+    if stop <= start:
+        return []
+    got = read(log_dql.LEAVES, {"tenant": tenant_id, "lo": leaf_key(tenant_id, start),
+                                "hi": leaf_key(tenant_id, stop - 1)})
+    return _leaves(tenant_id, got)
+
+
+def leaves_of_traces(read: Reader, tenant_id: str, trace_ids: Sequence[str]
+                     ) -> list[StoredLeaf]:
+    ids = list(dict.fromkeys(trace_ids))
+    if not ids:
+        return []
+    return _leaves(tenant_id, read(log_dql.LEAVES_OF_TRACES, {"tenant": tenant_id, "ids": ids}))
+
+
+def leaves_of_session(read: Reader, tenant_id: str, session_id: str) -> list[StoredLeaf]:
+    got = read(log_dql.LEAVES_OF_SESSION, {"tenant": tenant_id, "session": session_id})
+    return _leaves(tenant_id, got)
+
+
+def checkpoints(read: Reader, tenant_id: str, limit: int) -> list[StoredCheckpoint]:
+    if limit < 1:
+        return []
+    got = read(log_dql.CHECKPOINTS, {"tenant": tenant_id, "limit": str(limit)})
+    return [StoredCheckpoint(int(c["cp.size"]), str(c["cp.note"]), str(c["cp.created_at"]))
+            for c in got.get("c", [])]
+
+
+# -- writes outside an append ------------------------------------------------------------------
+def add_checkpoint(txn: pydgraph.Txn, timeout: float, tenant_id: str,
+                   cp: StoredCheckpoint) -> None:
+    """Store a checkpoint unless one with its tenant, size and note is stored (an upsert
+    block; two concurrent adds conflict on ``cp.key`` and the rerun finds it)."""
+    digest = hashlib.sha256(cp.note.encode("utf-8")).hexdigest()
+    key = f"{tenant_id}/{cp.size}/{digest}"
+    q = NQuads()
+    q.value("_:cp", "dgraph.type", "LogCheckpoint")
+    q.value("_:cp", "cp.key", key)
+    q.value("_:cp", "cp.tenant", tenant_id)
+    q.value("_:cp", "cp.size", cp.size)
+    q.value("_:cp", "cp.note", cp.note)
+    q.value("_:cp", "cp.created_at", cp.created_at)
+    text, variables = dql.bind(log_dql.CHECKPOINT_BY_KEY, {"key": key})
+    mutation = api.Mutation(set_nquads=q.text(), cond=log_dql.CHECKPOINT_ABSENT)
+    txn.do_request(txn.create_request(query=text, variables=variables, mutations=[mutation],
+                                      commit_now=True), timeout=timeout)
+
+
+def put_nodes(txn: pydgraph.Txn, timeout: float, tenant_id: str,
+              nodes: Sequence[tuple[NodeId, bytes]], stored: Mapping[str, Any]) -> None:
+    """Write the nodes ``stored`` (this transaction's :data:`log_dql.STORED_NODES` answer)
+    lacks; ``ValueError`` if one is stored with another hash (the NodeStore contract)."""
+    have = {n["lnode.key"]: n.get("lnode.hash") for n in stored.get("n", [])}
+    q = NQuads()
+    for (level, idx), h in dict(nodes).items():
+        key = node_key(tenant_id, level, idx)
+        if key in have:
+            if have[key] != h.hex():
+                raise ValueError(f"log node {(level, idx)} of tenant {tenant_id!r} is stored "
+                                 "with another hash: nodes never change")
+            continue
+        me = f"_:lnode{level}_{idx}"
+        q.value(me, "dgraph.type", "LogNode")
+        q.value(me, "lnode.key", key)
+        q.value(me, "lnode.hash", h.hex())
+    if q.lines:
+        txn.do_request(txn.create_request(mutations=[api.Mutation(set_nquads=q.text())],
+                                          commit_now=True), timeout=timeout)
