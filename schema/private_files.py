@@ -12,6 +12,7 @@ API keys) goes through these two functions, whatever the process umask.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -39,7 +40,15 @@ def private_sqlite_file(path: Path) -> Path:
     by an earlier version is narrowed to 0600. A read-only or inaccessible data directory is
     ``BackendUnavailable`` naming it."""
     try:
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE_MODE))
+        if path.exists():
+            # Never open (and close) a database this process may already hold through
+            # SQLite: closing any descriptor of a file drops every POSIX lock the process
+            # has on it, so another process closing its last connection believes it is the
+            # last one and checkpoints and deletes the WAL under ours ("database disk image
+            # is malformed"; https://www.sqlite.org/howtocorrupt.html, section 2.2).
+            _check_writable(path)
+        else:
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE_MODE))
         for file in (path, *(path.with_name(path.name + s) for s in SQLITE_SIDE_FILES)):
             if file.exists():
                 file.chmod(PRIVATE_FILE_MODE)
@@ -47,3 +56,11 @@ def private_sqlite_file(path: Path) -> Path:
         raise BackendUnavailable(f"cannot open {path}: the data directory is read-only or "
                                  f"not accessible ({exc.strerror})") from exc
     return path
+
+
+def _check_writable(path: Path) -> None:
+    """Raise the ``OSError`` opening ``path`` for writing would raise, without opening it."""
+    if os.access(path, os.R_OK | os.W_OK):
+        return
+    code = errno.EROFS if os.statvfs(path).f_flag & os.ST_RDONLY else errno.EACCES
+    raise OSError(code, os.strerror(code), str(path))
