@@ -103,7 +103,7 @@ def test_a_cut_import_is_resumed_by_importing_the_whole_file_again(
     with pytest.raises(InvalidInput, match="no end line: it was cut short"):
         import_lines(dst, lines[:9])
     partial = dst.store.log_head(T).size  # type: ignore[attr-defined]
-    assert 0 < partial
+    assert partial > 0
     report = import_lines(dst, lines)
     assert report.entries_already_present == partial
     for session in sessions:
@@ -115,8 +115,8 @@ def test_a_changed_line_is_refused_naming_the_line_and_nothing_after_it_is_store
     src, _ = source
     lines = _export(src)
     i = next(i for i, x in enumerate(lines) if b'"content":"decide"' in x)
-    changed = lines[:i] + [lines[i].replace(b'"content":"decide"', b'"content":"DECIDE"')] + \
-        lines[i + 1:]
+    changed = [*lines[:i], lines[i].replace(b'"content":"decide"', b'"content":"DECIDE"'),
+               *lines[i + 1:]]
     dst = TraceService(EmbeddedStore(tmp_path / "b"))
     with pytest.raises(InvalidInput, match=f"line {i + 1}: entry 2 of trace .*: hash does not"):
         import_lines(dst, changed)
