@@ -7,11 +7,13 @@ from __future__ import annotations
 import importlib
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import pytest
 from tracegraph.api.service import TraceService
 from tracegraph.api.service.transfer import export_lines, import_lines
+from tracegraph.graph.embedded import EmbeddedStore
 from tracegraph.graph.protocol import Edge, GraphStore, LogStore
 
 from .harness import Harness
@@ -34,8 +36,9 @@ def _edges(store: GraphStore, tenant: str, nodes: list[str]) -> list[Edge]:
 
 
 def test_history_moves_through_every_backend_with_every_hash_kept(
-        harnesses: dict[str, Harness]) -> None:
-    stores = [harnesses[name].open() for name in ORDER]
+        harnesses: dict[str, Harness], tmp_path: Path) -> None:
+    # (the last stop is a new embedded store: the harness's is the first stop's)
+    stores = [harnesses[name].open() for name in ORDER[:-1]] + [EmbeddedStore(tmp_path)]
     missing = [name for name, s in zip(ORDER, stores, strict=True)
                if not isinstance(s, LogStore)]
     if missing:
