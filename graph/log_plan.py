@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from tracegraph.schema.chain import ChainEntry
 from tracegraph.schema.merkle import HASH_SIZE
-from tracegraph.schema.merkle_leaf import EntryLeaf, LogLeaf
+from tracegraph.schema.merkle_leaf import EntryLeaf, LogLeaf, leaf_hashes
 from tracegraph.schema.merkle_tree import CompactRange, NodeId
 
 
@@ -72,7 +72,7 @@ def entry_leaves(session_id: str, entries: Sequence[ChainEntry]) -> list[EntryLe
 def plan_log_append(head: LogHead, leaves: Sequence[LogLeaf]) -> LogAppend:
     """The rows that append ``leaves`` to a log whose stored head is ``head``."""
     edge = CompactRange(head.size, head.edge)
-    hashes = [leaf.hash() for leaf in leaves]
+    hashes = leaf_hashes(leaves)
     nodes = edge.append(hashes)
     pairs = enumerate(zip(leaves, hashes, strict=True))
     rows = [LeafRow(head.size + i, leaf, h) for i, (leaf, h) in pairs]

@@ -26,6 +26,8 @@ tell a completed trace from an active one without the entry bodies.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +115,45 @@ class TombstoneLeaf:
 
 
 LogLeaf = EntryLeaf | TombstoneLeaf
+
+
+def leaf_hashes(leaves: Sequence[LogLeaf]) -> list[bytes]:
+    """``[leaf.hash() for leaf in leaves]``, with the members that consecutive entry leaves of
+    one trace share (session, tenant and trace ids, last in RFC 8785's key order) encoded
+    once: an append's leaves cost a SHA-256 and three short ``orjson`` calls each. Anything
+    off that path (a seq beyond 2**53, a string ``orjson`` refuses) takes :meth:`hash`."""
+    out: list[bytes] = []
+    key: tuple[str, str, str] | None = None
+    tail: bytes | None = None
+    for leaf in leaves:
+        if type(leaf) is EntryLeaf and type(leaf.seq) is int and 0 <= leaf.seq <= _MAX_SEQ:
+            here = (leaf.session_id, leaf.tenant_id, leaf.trace_id)
+            if here != key:
+                key, tail = here, _shared_tail(*here)
+            if tail is not None:
+                try:
+                    data = b"".join((_ENTRY_HEAD, orjson.dumps(leaf.entry_hash), b',"kind":',
+                                     orjson.dumps(leaf.kind), b',"leaf":"entry","seq":',
+                                     str(leaf.seq).encode(), tail))
+                except orjson.JSONEncodeError:
+                    pass
+                else:
+                    out.append(hashlib.sha256(data).digest())
+                    continue
+        out.append(leaf.hash())
+    return out
+
+
+#: ``0x00`` (RFC 6962's leaf prefix), the context and the record up to its first value.
+_ENTRY_HEAD = b"\x00" + LEAF_CONTEXT + b'{"entry_hash":'
+
+
+def _shared_tail(session_id: str, tenant_id: str, trace_id: str) -> bytes | None:
+    try:
+        return b"," + orjson.dumps({"session_id": session_id, "tenant_id": tenant_id,
+                                    "trace_id": trace_id})[1:]
+    except orjson.JSONEncodeError:
+        return None
 
 
 def leaf_from_record(record: dict[str, Any]) -> LogLeaf:

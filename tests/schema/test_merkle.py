@@ -317,3 +317,21 @@ def test_entry_leaf_data_refuses_what_rfc8785_refuses() -> None:
 
     with pytest.raises(rfc8785.CanonicalizationError):
         EntryLeaf("t", "s", "lone \ud800 surrogate", 0, "step", "ab" * 32).data()
+
+
+_ids = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_ids, _ids, _ids, st.integers(0, 2**53 - 1),
+                          st.sampled_from(["step", "api_call", "trace_started", "x\"y"]),
+                          st.text(max_size=70)), max_size=8), st.booleans())
+def test_leaf_hashes_of_a_batch_are_each_leafs_hash(
+        rows: list[tuple[str, str, str, int, str, str]], share: bool) -> None:
+    from tracegraph.schema.merkle_leaf import EntryLeaf, TombstoneLeaf, leaf_hashes
+
+    leaves: list[EntryLeaf | TombstoneLeaf] = [
+        EntryLeaf(t, s if not share else "s", tr if not share else "tr", seq, kind, h)
+        for t, s, tr, seq, kind, h in rows]
+    leaves.insert(len(leaves) // 2, TombstoneLeaf.sealed("t", "s", "tr", 2, "ab" * 32, "now"))
+    assert leaf_hashes(leaves) == [leaf.hash() for leaf in leaves]
