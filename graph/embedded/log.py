@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
 from tracegraph.schema.chain import ChainEntry
 from tracegraph.schema.merkle import tree_hash
-from tracegraph.schema.merkle_leaf import EntryLeaf, LogLeaf, TombstoneLeaf
+from tracegraph.schema.merkle_leaf import EntryLeaf, LogLeaf, TombstoneLeaf, leaf_hashes
 from tracegraph.schema.merkle_tree import CompactRange, MissingNode, NodeId
 
-from ..log_plan import LogAppend, LogHead, entry_leaves, plan_log_append
+from ..log_plan import LeafRow, LogAppend, LogHead, entry_leaves, plan_log_append
 from ..protocol import StoredCheckpoint, StoredLeaf, Tombstone
 from . import log_sql
 
@@ -48,9 +48,8 @@ def append_leaves(db: sqlite3.Connection, tenant_id: str, leaves: Sequence[LogLe
 
 
 def write_plan(db: sqlite3.Connection, tenant_id: str, plan: LogAppend) -> None:
-    """Write the leaf rows, nodes and head of :func:`plan_log_append`'s answer."""
-    db.executemany(log_sql.INSERT_LEAF, [_leaf_row(tenant_id, r.leaf_index, r.leaf)
-                                         for r in plan.leaves])
+    """Write the leaf runs, nodes and head of :func:`plan_log_append`'s answer."""
+    db.executemany(log_sql.INSERT_RUN, list(_runs(tenant_id, plan.leaves)))
     db.executemany(log_sql.INSERT_NODE, [(tenant_id, level, idx, h)
                                          for (level, idx), h in plan.nodes
                                          if level >= LOWEST_STORED_LEVEL])
@@ -59,29 +58,56 @@ def write_plan(db: sqlite3.Connection, tenant_id: str, plan: LogAppend) -> None:
     db.execute(log_sql.UPSERT_HEAD, (tenant_id, plan.head.size, plan.head.encode_edge()))
 
 
-def _leaf_row(tenant_id: str, index: int, leaf: LogLeaf) -> tuple[Any, ...]:
-    if isinstance(leaf, EntryLeaf):
-        return (tenant_id, index, log_sql.ENTRY, leaf.session_id, leaf.trace_id, leaf.seq,
-                str(leaf.kind), bytes.fromhex(leaf.entry_hash), None, None, None)
-    return (tenant_id, index, log_sql.TOMBSTONE, leaf.session_id, leaf.trace_id, None, None,
-            bytes.fromhex(leaf.tombstone_hash), leaf.entry_count, leaf.final_hash,
-            leaf.removed_at)
+def _runs(tenant_id: str, rows: Sequence[LeafRow]) -> Iterator[tuple[Any, ...]]:
+    """Run rows: consecutive entry leaves of one trace and session with consecutive seqs
+    make one; each tombstone leaf is one."""
+    i = 0
+    while i < len(rows):
+        first = rows[i].leaf
+        if isinstance(first, TombstoneLeaf):
+            yield (tenant_id, rows[i].leaf_index, 1, log_sql.TOMBSTONE, first.session_id,
+                   first.trace_id, None, None, bytes.fromhex(first.tombstone_hash),
+                   first.entry_count, first.final_hash, first.removed_at)
+            i += 1
+            continue
+        j = i + 1
+        while j < len(rows):
+            leaf = rows[j].leaf
+            if not (isinstance(leaf, EntryLeaf) and leaf.trace_id == first.trace_id
+                    and leaf.session_id == first.session_id
+                    and leaf.seq == first.seq + (j - i)):
+                break
+            j += 1
+        run = [r.leaf for r in rows[i:j] if isinstance(r.leaf, EntryLeaf)]
+        yield (tenant_id, rows[i].leaf_index, j - i, log_sql.ENTRY, first.session_id,
+               first.trace_id, first.seq, ",".join(str(e.kind) for e in run),
+               bytes.fromhex("".join(e.entry_hash for e in run)), None, None, None)
+        i = j
 
 
-def _stored(tenant_id: str, row: tuple[Any, ...]) -> StoredLeaf:
-    index, leaf_kind, session_id, trace_id, seq, kind, record_hash, count, final, removed = row
-    leaf: LogLeaf
-    if leaf_kind == log_sql.ENTRY:
-        leaf = EntryLeaf(tenant_id, session_id, trace_id, seq, kind, bytes(record_hash).hex())
-    else:
-        leaf = TombstoneLeaf(tenant_id, session_id, trace_id, count, final, removed,
-                             bytes(record_hash).hex())
-    return StoredLeaf(int(index), leaf)
+def _expand(tenant_id: str, row: tuple[Any, ...]) -> Iterator[StoredLeaf]:
+    """The leaves of one run row."""
+    first, count, leaf_kind, session, trace, seq, kinds, hashes, n, final, removed = row
+    raw = bytes(hashes)
+    if leaf_kind == log_sql.TOMBSTONE:
+        yield StoredLeaf(int(first), TombstoneLeaf(tenant_id, session, trace, n, final, removed,
+                                                   raw.hex()))
+        return
+    for k, kind in enumerate(str(kinds).split(",")):
+        yield StoredLeaf(int(first) + k, EntryLeaf(tenant_id, session, trace, int(seq) + k,
+                                                   kind, raw[32 * k:32 * k + 32].hex()))
+    if len(raw) != 32 * int(count):
+        raise ValueError(f"log run of tenant {tenant_id!r} at leaf {first}: {count} leaves "
+                         f"but {len(raw)} bytes of hashes")
 
 
-def leaves(db: sqlite3.Connection, tenant_id: str, statement: str,
-           params: tuple[Any, ...]) -> list[StoredLeaf]:
-    return [_stored(tenant_id, r) for r in db.execute(statement, (tenant_id, *params))]
+def leaves_in(db: sqlite3.Connection, tenant_id: str, start: int, stop: int
+              ) -> list[StoredLeaf]:
+    """Leaves with ``start <= leaf_index < stop``, in index order."""
+    if stop <= start:
+        return []
+    rows = db.execute(log_sql.SELECT_RUNS_RANGE, (tenant_id, stop, start))
+    return [s for r in rows for s in _expand(tenant_id, r) if start <= s.leaf_index < stop]
 
 
 def leaves_of_traces(db: sqlite3.Connection, tenant_id: str,
@@ -89,7 +115,14 @@ def leaves_of_traces(db: sqlite3.Connection, tenant_id: str,
     if not trace_ids:
         return []
     ids = orjson.dumps(list(dict.fromkeys(trace_ids))).decode()
-    return leaves(db, tenant_id, log_sql.SELECT_LEAVES_OF_TRACES, (ids,))
+    rows = db.execute(log_sql.SELECT_RUNS_OF_TRACES, (tenant_id, ids))
+    return [s for r in rows for s in _expand(tenant_id, r)]
+
+
+def session_leaves(db: sqlite3.Connection, tenant_id: str, session_id: str) -> list[StoredLeaf]:
+    rows = db.execute(log_sql.SELECT_RUNS_OF_SESSION, {"tenant": tenant_id,
+                                                       "session": session_id})
+    return [s for r in rows for s in _expand(tenant_id, r)]
 
 
 #: The lowest tree level kept in ``log_nodes``: a node below it (a perfect subtree of fewer
@@ -110,11 +143,18 @@ def nodes(db: sqlite3.Connection, tenant_id: str, ids: Sequence[NodeId]) -> list
     if upper:
         found.update({(int(level), int(idx)): bytes(h) for level, idx, h in db.execute(
             log_sql.SELECT_NODES, {"tenant": tenant_id, "ids": orjson.dumps(upper).decode()})})
-    if lower:
-        indexes = sorted({i for level, idx in lower
-                          for i in range(idx << level, (idx + 1) << level)})
-        hashes = {s.leaf_index: s.leaf.hash() for s in leaves(
-            db, tenant_id, log_sql.SELECT_LEAVES_AT, (orjson.dumps(indexes).decode(),))}
+    if lower:  # one range read per run of overlapping or adjacent spans
+        hashes: dict[int, bytes] = {}
+        spans = sorted((idx << level, (idx + 1) << level) for level, idx in lower)
+        begin, end = spans[0]
+        for b, e in [*spans[1:], (-1, -1)]:
+            if 0 <= b <= end:
+                end = max(end, e)
+                continue
+            got = leaves_in(db, tenant_id, begin, end)
+            hashes.update(zip((s.leaf_index for s in got),
+                              leaf_hashes([s.leaf for s in got]), strict=True))
+            begin, end = b, e
         for level, idx in lower:
             span = [hashes.get(i) for i in range(idx << level, (idx + 1) << level)]
             if all(h is not None for h in span):
@@ -154,8 +194,3 @@ def root(head: LogHead) -> bytes:
     return CompactRange(head.size, head.edge).root()
 
 
-
-def session_leaves(db: sqlite3.Connection, tenant_id: str, session_id: str) -> list[StoredLeaf]:
-    rows = db.execute(log_sql.SELECT_LEAVES_OF_SESSION, {"tenant": tenant_id,
-                                                         "session": session_id})
-    return [_stored(tenant_id, r) for r in rows]

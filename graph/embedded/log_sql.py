@@ -20,25 +20,28 @@ SCHEMA: tuple[str, ...] = (
   size INTEGER NOT NULL,
   edge BLOB NOT NULL
 ) WITHOUT ROWID""",
-    # Level 0 of the tree (the leaf hashes) is not kept in log_nodes: a proof needs at most
-    # one leaf hash, rebuilt from its leaf row. Entry leaves: seq, kind and hash (32 bytes)
-    # of the entry. Tombstone leaves: the tombstone's entry_count, final_hash and
-    # removed_at, its hash in record_hash.
-    """CREATE TABLE IF NOT EXISTS log_leaves (
+    # Leaves are kept as runs: consecutive leaves of one append to one trace (entry leaves,
+    # their seqs consecutive too) make one row: the first leaf index, the count, the first
+    # seq, the entry kinds (comma-separated) and the entry hashes (32 bytes each). A
+    # tombstone leaf is a run of one, with the tombstone's members. An append of 500 steps
+    # writes one row, not 500. Level 0 of the tree (the leaf hashes) is not in log_nodes:
+    # a proof needs at most one 16-leaf span of leaf hashes, rebuilt from the runs.
+    """CREATE TABLE IF NOT EXISTS log_runs (
   tenant_id TEXT NOT NULL,
-  leaf_index INTEGER NOT NULL,
+  first_index INTEGER NOT NULL,
+  count INTEGER NOT NULL,
   leaf_kind TEXT NOT NULL,
   session_id TEXT NOT NULL,
   trace_id TEXT NOT NULL,
-  seq INTEGER,
-  kind TEXT,
-  record_hash BLOB NOT NULL,
+  first_seq INTEGER,
+  kinds TEXT,
+  hashes BLOB NOT NULL,
   entry_count INTEGER,
   final_hash TEXT,
   removed_at TEXT,
-  PRIMARY KEY (tenant_id, leaf_index)
+  PRIMARY KEY (tenant_id, first_index)
 ) WITHOUT ROWID""",
-    "CREATE INDEX IF NOT EXISTS log_leaves_by_trace ON log_leaves (tenant_id, trace_id)",
+    "CREATE INDEX IF NOT EXISTS log_runs_by_trace ON log_runs (tenant_id, trace_id)",
     # The traces each session's leaves name (one row per trace, not an index entry per leaf):
     # a session's traces are listed from the log, so a trace deleted whole is still found.
     """CREATE TABLE IF NOT EXISTS log_sessions (
@@ -61,11 +64,11 @@ SCHEMA: tuple[str, ...] = (
   created_at TEXT NOT NULL,
   PRIMARY KEY (tenant_id, size, note)
 ) WITHOUT ROWID""",
-    """CREATE TRIGGER IF NOT EXISTS log_leaves_no_update BEFORE UPDATE ON log_leaves
+    """CREATE TRIGGER IF NOT EXISTS log_runs_no_update BEFORE UPDATE ON log_runs
 BEGIN
   SELECT RAISE(ABORT, 'tracegraph: log leaves are append-only (UPDATE refused)');
 END""",
-    """CREATE TRIGGER IF NOT EXISTS log_leaves_no_delete BEFORE DELETE ON log_leaves
+    """CREATE TRIGGER IF NOT EXISTS log_runs_no_delete BEFORE DELETE ON log_runs
 BEGIN
   SELECT RAISE(ABORT, 'tracegraph: log leaves are append-only (DELETE refused)');
 END""",
@@ -79,47 +82,44 @@ BEGIN
 END""",
 )
 
-SELECT_ANY_LEAF = "SELECT 1 FROM log_leaves LIMIT 1"
+SELECT_ANY_LEAF = "SELECT 1 FROM log_runs LIMIT 1"
 SELECT_HEAD = "SELECT size, edge FROM log_heads WHERE tenant_id = ?"
 UPSERT_HEAD = """
 INSERT INTO log_heads (tenant_id, size, edge) VALUES (?, ?, ?)
 ON CONFLICT (tenant_id) DO UPDATE SET size = excluded.size, edge = excluded.edge
 """
-INSERT_LEAF = """
-INSERT INTO log_leaves (tenant_id, leaf_index, leaf_kind, session_id, trace_id, seq, kind,
-  record_hash, entry_count, final_hash, removed_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT_RUN = """
+INSERT INTO log_runs (tenant_id, first_index, count, leaf_kind, session_id, trace_id,
+  first_seq, kinds, hashes, entry_count, final_hash, removed_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 INSERT_NODE = "INSERT INTO log_nodes (tenant_id, level, idx, hash) VALUES (?, ?, ?, ?)"
 
-SELECT_LEAVES_RANGE = """
-SELECT leaf_index, leaf_kind, session_id, trace_id, seq, kind, record_hash, entry_count,
-  final_hash, removed_at FROM log_leaves
-WHERE tenant_id = ? AND leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index
+#: The runs holding leaves ``?3 <= leaf_index < ?2``: the run the first one is in, and every
+#: run that begins before the stop.
+SELECT_RUNS_RANGE = """
+SELECT first_index, count, leaf_kind, session_id, trace_id, first_seq, kinds, hashes,
+  entry_count, final_hash, removed_at FROM log_runs
+WHERE tenant_id = ?1 AND first_index < ?2 AND first_index >= COALESCE(
+  (SELECT MAX(first_index) FROM log_runs WHERE tenant_id = ?1 AND first_index <= ?3), 0)
+ORDER BY first_index
 """
-#: Leaves naming any trace of a JSON array of trace ids (INDEXED BY: without statistics the
-#: planner would rather walk all the tenant's leaves in primary-key order).
-SELECT_LEAVES_OF_TRACES = """
-SELECT l.leaf_index, l.leaf_kind, l.session_id, l.trace_id, l.seq, l.kind, l.record_hash,
-  l.entry_count, l.final_hash, l.removed_at
-FROM log_leaves l INDEXED BY log_leaves_by_trace
-WHERE l.tenant_id = ? AND l.trace_id IN (SELECT value FROM json_each(?))
-ORDER BY l.leaf_index
+#: Runs naming any trace of a JSON array of trace ids (INDEXED BY: without statistics the
+#: planner would rather walk all the tenant's runs in primary-key order).
+SELECT_RUNS_OF_TRACES = """
+SELECT first_index, count, leaf_kind, session_id, trace_id, first_seq, kinds, hashes,
+  entry_count, final_hash, removed_at FROM log_runs INDEXED BY log_runs_by_trace
+WHERE tenant_id = ? AND trace_id IN (SELECT value FROM json_each(?))
+ORDER BY first_index
 """
-SELECT_LEAVES_OF_SESSION = """
-SELECT l.leaf_index, l.leaf_kind, l.session_id, l.trace_id, l.seq, l.kind, l.record_hash,
-  l.entry_count, l.final_hash, l.removed_at
+SELECT_RUNS_OF_SESSION = """
+SELECT r.first_index, r.count, r.leaf_kind, r.session_id, r.trace_id, r.first_seq, r.kinds,
+  r.hashes, r.entry_count, r.final_hash, r.removed_at
 FROM log_sessions s
-CROSS JOIN log_leaves l INDEXED BY log_leaves_by_trace
-  ON l.tenant_id = s.tenant_id AND l.trace_id = s.trace_id
-WHERE s.tenant_id = :tenant AND s.session_id = :session AND l.session_id = :session
-ORDER BY l.leaf_index
-"""
-#: Leaves by a JSON array of leaf indexes (level 0 of the tree, for proofs).
-SELECT_LEAVES_AT = """
-SELECT leaf_index, leaf_kind, session_id, trace_id, seq, kind, record_hash, entry_count,
-  final_hash, removed_at FROM log_leaves
-WHERE tenant_id = ? AND leaf_index IN (SELECT value FROM json_each(?))
+CROSS JOIN log_runs r INDEXED BY log_runs_by_trace
+  ON r.tenant_id = s.tenant_id AND r.trace_id = s.trace_id
+WHERE s.tenant_id = :tenant AND s.session_id = :session AND r.session_id = :session
+ORDER BY r.first_index
 """
 INSERT_SESSION = """
 INSERT OR IGNORE INTO log_sessions (tenant_id, session_id, trace_id) VALUES (?, ?, ?)

@@ -440,7 +440,7 @@ class EmbeddedStore:
         return log.nodes(self._conn(), tenant_id, ids)
 
     def log_leaves(self, tenant_id: str, start: int, stop: int) -> list[StoredLeaf]:
-        return log.leaves(self._conn(), tenant_id, log_sql.SELECT_LEAVES_RANGE, (start, stop))
+        return log.leaves_in(self._conn(), tenant_id, start, stop)
 
     def leaves_of_traces(self, tenant_id: str, trace_ids: Sequence[str]) -> list[StoredLeaf]:
         return log.leaves_of_traces(self._conn(), tenant_id, trace_ids)

@@ -75,7 +75,14 @@ def test_the_stored_nodes_answer_inclusion_proofs_and_name_a_missing_node(
         store: EmbeddedStore, service: TraceService) -> None:
     for i in (0, 1, 2, 3, 40, 31):  # 85 leaves: stored nodes from level 4, rebuilt below
         _run(service, "t1", "s1", i)
+    t = service.start_trace("t1", StartTraceInput(session_id="s1"))  # one run of 37 leaves
+    service.record_steps("t1", t.trace_id, [StepInput(step_type="R", content=f"{i}")
+                                            for i in range(37)])
     size = store.log_head("t1").size
+    every = store.log_leaves("t1", 0, size)
+    assert [x.leaf_index for x in every] == list(range(size))
+    for start, stop in ((0, 1), (90, 100), (100, 124), (87, 88), (5, 5), (size - 3, size + 9)):
+        assert store.log_leaves("t1", start, stop) == every[start:stop]
     root = CompactRange(size, store.log_head("t1").edge).root()
     for index in range(size):
         proof = fold_plan(inclusion_plan(index, size), _Nodes(store, "t1"))
@@ -108,7 +115,7 @@ def test_leaf_and_node_rows_refuse_changes_and_checkpoints_are_kept_once(
         store: EmbeddedStore, service: TraceService) -> None:
     _run(service, "t1", "s1", 1)
     db = sqlite3.connect(store.path, isolation_level=None)
-    for stmt in ("UPDATE log_leaves SET seq = 9", "DELETE FROM log_leaves"):
+    for stmt in ("UPDATE log_runs SET first_seq = 9", "DELETE FROM log_runs"):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             db.execute(stmt)
     db.close()
@@ -129,7 +136,8 @@ def test_a_file_made_before_the_log_gets_its_leaves_when_opened(data_dir: Path) 
     want = s.log_head("t1")
     s.close()
     db = sqlite3.connect(data_dir / "tracegraph.sqlite3")  # back to the layout before the log
-    for stmt in ("DROP TABLE log_leaves", "DROP TABLE log_nodes", "DROP TABLE log_heads",
+    for stmt in ("DROP TABLE log_runs", "DROP TABLE log_nodes", "DROP TABLE log_heads",
+                 "DROP TABLE log_sessions",
                  "UPDATE meta SET value = '2' WHERE key = 'schema_version'"):
         db.execute(stmt)
     db.commit()

@@ -31,10 +31,9 @@ CASES: list[tuple[str, Any, str]] = [
     (walks.FLOW_PREDECESSORS, {"tenant": "t", "frontier": "[]"}, "tenant_id=? AND "),
     (walks.EDGES_FROM, {"tenant": "t", "ids": "[]"}, "tenant_id=? AND src=?"),
     (log_sql.SELECT_HEAD, ("t",), "tenant_id=?"),
-    (log_sql.SELECT_LEAVES_RANGE, ("t", 0, 9), "tenant_id=? AND leaf_index>? AND leaf_index<?"),
-    (log_sql.SELECT_LEAVES_AT, ("t", "[]"), "tenant_id=? AND leaf_index=?"),
-    (log_sql.SELECT_LEAVES_OF_TRACES, ("t", "[]"), "tenant_id=? AND trace_id=?"),
-    (log_sql.SELECT_LEAVES_OF_SESSION, {"tenant": "t", "session": "s"}, "tenant_id=? AND "),
+    (log_sql.SELECT_RUNS_RANGE, ("t", 9, 0), "tenant_id=? AND first_index"),
+    (log_sql.SELECT_RUNS_OF_TRACES, ("t", "[]"), "tenant_id=? AND trace_id=?"),
+    (log_sql.SELECT_RUNS_OF_SESSION, {"tenant": "t", "session": "s"}, "tenant_id=? AND "),
     (log_sql.SELECT_NODES, {"tenant": "t", "ids": "[]"}, "tenant_id=? AND level=? AND idx=?"),
 ]
 
