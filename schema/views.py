@@ -128,8 +128,33 @@ class TraceView(View):
     path_taken: list[str] = []
 
 
+class CheckpointView(View):
+    """A signed checkpoint of a tenant's Merkle log: what it states and who signed it."""
+
+    origin: str
+    size: int
+    root_hash: str
+    timestamp: str
+    key_id: str
+    note: str
+
+
+class VerificationProblem(View):
+    """One thing verification found broken, with where (codes: docs/hash-chain.md)."""
+
+    code: str
+    message: str
+    trace_id: str | None = None
+    seq: int | None = None
+    leaf_index: int | None = None
+
+
 class ChainVerification(View):
-    """What verifying a trace or a session reports."""
+    """What verifying a trace, a session or a tenant reports.
+
+    ``checkpoint`` is the trusted signed checkpoint the log was checked against (``None``
+    when none is configured or signed yet: then the records are checked against the log's
+    leaves only); ``problems`` lists every break found, the first of them in ``reason``."""
 
     valid: bool
     entries_checked: int
@@ -138,6 +163,45 @@ class ChainVerification(View):
     trace_id: str | None = None
     traces_checked: int = 1
     head_hash: str | None = None
+    problems: list[VerificationProblem] = []
+    checkpoint: CheckpointView | None = None
+    verified_at: str | None = None
+    entries_not_checkpointed: int = 0
+    log_checked: bool = False
+
+
+class InclusionProofView(View):
+    """RFC 6962 inclusion proof of one leaf in the tree of ``tree_size`` leaves."""
+
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    root_hash: str
+    hashes: list[str]
+    trace_id: str | None = None
+    seq: int | None = None
+    #: The signed checkpoint of ``tree_size`` leaves, when the proof is against one.
+    checkpoint: CheckpointView | None = None
+
+
+class ConsistencyProofView(View):
+    """RFC 6962 consistency proof that the tree of ``to_size`` extends ``from_size``."""
+
+    from_size: int
+    to_size: int
+    from_root: str
+    to_root: str
+    hashes: list[str]
+
+
+class VerificationBadge(View):
+    """When a trace was last verified, against which checkpoint, and the verdict."""
+
+    trace_id: str
+    valid: bool
+    verified_at: str
+    checkpoint: CheckpointView | None = None
+    reason: str | None = None
 
 
 _TEMPLATES: dict[type[View], tuple[dict[str, Any], frozenset[str]]] = {}

@@ -67,6 +67,46 @@ class Harness(ABC):
     def renumber_entry(self, trace_id: str, seq: int, new_seq: int) -> None:
         """File entry ``seq`` under ``new_seq`` (its stored position only, not its content)."""
 
+    # -- tampering with the Merkle log's view of the data (tests/conformance/test_tamper.py) --
+    #: Why this backend cannot run the tamper matrix yet (``None``: it can).
+    log_tamper_missing: str | None = ("the Merkle log (LogStore) has not landed on this "
+                                      "backend yet; its raw tamper operations come with it")
+
+    def rewrite_from(self, trace_id: str, seq: int, key: str, value: Any,
+                     *, with_leaves: bool = False) -> None:
+        """Change a record field of entry ``seq``, re-seal it and every later entry (links
+        and hashes recomputed, as an attacker would) and move the trace's head; with
+        ``with_leaves`` also rewrite their log leaves' hashes."""
+        raise NotImplementedError
+
+    def cut_tail(self, trace_id: str, keep: int) -> None:
+        """Delete entries from ``keep`` on and make the trace row read active again."""
+        raise NotImplementedError
+
+    def append_after_completion(self, trace_id: str, record: dict[str, Any]) -> None:
+        """Seal a correctly chained step after the trace's last entry and move the head."""
+        raise NotImplementedError
+
+    def delete_trace(self, trace_id: str) -> None:
+        """Delete a whole trace: its entries, its row, its nodes and edges (not its leaves)."""
+        raise NotImplementedError
+
+    def forge_tombstone(self, trace_id: str) -> None:
+        """Insert a retention tombstone by hand, then delete the trace's entries and row."""
+        raise NotImplementedError
+
+    def set_trace_column(self, trace_id: str, column: str, value: str) -> None:
+        """Change a derived column of the trace row (status, session_id, parent_trace_id)."""
+        raise NotImplementedError
+
+    def add_edge(self, tenant_id: str, src: str, dst: str, type: str) -> None:
+        """Store a graph edge no record holds."""
+        raise NotImplementedError
+
+    def delete_edges(self, tenant_id: str, src: str, type: str) -> None:
+        """Delete the edges of a type leaving ``src``."""
+        raise NotImplementedError
+
     def refuses_update(self, trace_id: str, seq: int) -> bool | None:
         """True when the database itself refuses to change a sealed entry.
 

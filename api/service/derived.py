@@ -1,0 +1,123 @@
+"""Derived rows recomputed from the hashed records and compared with what the store answers.
+
+Queries answer from index rows a backend keeps beside the chain (a trace's status and
+session, its parent, the graph edges): rows that no hash covers. Step 5 of verification
+recomputes each from the trace's hashed entries (the start record's session and parent, the
+completion record's status, the edges :func:`tracegraph.graph.edges.edges_for` derives) and
+reads the store the way queries do (listing by session, children, edges), so a row changed
+behind the store's back is named (``derived_row``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from tracegraph.graph.edges import edges_for
+from tracegraph.graph.protocol import Edge, GraphStore, TraceRow
+from tracegraph.schema.chain import ChainEntry
+from tracegraph.schema.enums import EntryKind, TraceStatus
+from tracegraph.schema.log_audit import DERIVED_ROW, TraceAudit
+
+from .paging import every_trace_row
+from .views import TraceQuery
+
+#: The edge types chain records imply (the others, IN_SESSION, BY_AGENT and USED_MODEL,
+#: index the start record's fields and are not part of the flow view).
+RECORD_EDGE_TYPES = frozenset({"HAS_STEP", "NEXT", "DEPENDS_ON", "CHILD_OF", "SPAWNED",
+                               "CALLED", "CONSIDERED", "ASKED"})
+_ID_KEYS = {EntryKind.STEP.value: "step_id", EntryKind.API_CALL.value: "call_id",
+            EntryKind.HUMAN_INPUT.value: "input_id"}
+
+
+def expected_status(entries: Sequence[ChainEntry]) -> str:
+    """A trace's status from its records: its completion record's, else active."""
+    done = next((e for e in entries if e.kind == EntryKind.TRACE_COMPLETED), None)
+    return str(done.record.get("status")) if done is not None else TraceStatus.ACTIVE.value
+
+
+def expected_edges(entries: Sequence[ChainEntry]) -> list[Edge]:
+    """Every edge the trace's records imply, in record order."""
+    out: list[Edge] = []
+    last_step: str | None = None
+    for e in entries:
+        out.extend(edges_for(e, last_step))
+        if e.kind == EntryKind.STEP:
+            last_step = str(e.record["step_id"])
+    return out
+
+
+def record_node_ids(trace_id: str, entries: Sequence[ChainEntry]) -> list[str]:
+    """The trace's own node ids: the trace and every step, API call and human input."""
+    ids = [trace_id]
+    for e in entries:
+        key = _ID_KEYS.get(e.kind)
+        if key is not None and key in e.record:
+            ids.append(str(e.record[key]))
+    return ids
+
+
+def check_derived(store: GraphStore, tenant_id: str, audits: Mapping[str, TraceAudit],
+                  rows: Mapping[str, TraceRow], entries: Mapping[str, list[ChainEntry]]
+                  ) -> None:
+    """Compare each audited trace's derived rows with its records; adds ``derived_row``
+    problems to the audits. Traces whose chain is already broken, or removed, are skipped
+    (their records are not trustworthy or not there)."""
+    sessions: dict[str, list[str]] = {}
+    for trace_id, audit in audits.items():
+        es = entries.get(trace_id) or []
+        row = rows.get(trace_id)
+        if audit.removed or audit.problems or not es:
+            continue
+        if row is None:
+            audit.add(DERIVED_ROW, "the store has its entries but no trace row (the trace "
+                      "index row was deleted)")
+            continue
+        if row.entry_count > len(es) or (row.entry_count == len(es)
+                                         and row.head_hash != es[-1].hash):
+            audit.add(DERIVED_ROW, f"derived row disagrees: the trace row records "
+                      f"{row.entry_count} entries ending at {row.head_hash[:12]}…, the chain "
+                      f"has {len(es)} ending at {es[-1].hash[:12]}…")
+        started = es[0].record if es[0].kind == EntryKind.TRACE_STARTED else {}
+        status = expected_status(es)
+        if row.status != status:
+            audit.add(DERIVED_ROW, f"derived row disagrees: status is {row.status!r}, the "
+                      f"hashed records say {status!r}")
+        if "session_id" in started:
+            sessions.setdefault(str(started["session_id"]), []).append(trace_id)
+        parent = started.get("parent_trace_id")
+        if parent is not None and trace_id not in store.children(tenant_id, [parent]).get(
+                parent, []):
+            audit.add(DERIVED_ROW, f"derived row disagrees: the store does not list the "
+                      f"trace under its parent {parent} (parent row changed)")
+        _check_edges(store, tenant_id, audit, es)
+    for session_id, trace_ids in sessions.items():
+        listed = {r.trace_id for r in every_trace_row(store, tenant_id,
+                                                      TraceQuery(session_id=session_id))}
+        for trace_id in trace_ids:
+            if trace_id not in listed:
+                audits[trace_id].add(DERIVED_ROW, "derived row disagrees: the store does not "
+                                     f"list the trace in its session {session_id} (session "
+                                     "row changed)")
+
+
+def _check_edges(store: GraphStore, tenant_id: str, audit: TraceAudit,
+                 es: Sequence[ChainEntry]) -> None:
+    trace_id = audit.trace_id
+    ids = record_node_ids(trace_id, es)
+    got: set[Edge] = set()
+    for edges in store.edges(tenant_id, ids, "out").values():
+        got.update(e for e in edges if e.type in RECORD_EDGE_TYPES and e.type != "SPAWNED")
+    got.update(e for e in store.edges(tenant_id, [trace_id], "in").get(trace_id, [])
+               if e.type == "SPAWNED")
+    own = set(ids)
+    want = {e for e in expected_edges(es) if e.type == "SPAWNED" or e.src in own}
+    extra = sorted(got - want)
+    missing = sorted(want - got)
+    if extra:
+        e = extra[0]
+        audit.add(DERIVED_ROW, f"derived row disagrees: edge {e.src} -{e.type}-> {e.dst} is "
+                  "stored but no hashed record holds it")
+    if missing:
+        e = missing[0]
+        audit.add(DERIVED_ROW, f"derived row disagrees: edge {e.src} -{e.type}-> {e.dst} of "
+                  "the hashed records is not stored")
