@@ -52,6 +52,7 @@ from .limits_http import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware, parse_requ
 from .otlp import OtlpIngestor
 from .otlp.http import OTLP_TRACES_PATH, otlp_traces_endpoint
 from .service import GraphService, TraceService, backend_name
+from .service.audit import AuditService
 from .web_ui import graphiql_page, ui_routes
 
 GRAPHQL_PATH = "/graphql"
@@ -68,7 +69,7 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
 
     def __init__(
         self, service: TraceService, *, debug: bool = False, auth: Authenticator | None = None,
-        allowed_origins: frozenset[str] = frozenset(),
+        allowed_origins: frozenset[str] = frozenset(), audit: AuditService | None = None,
     ) -> None:
         # (strawberry refuses WebSocket handshakes from other origins by itself too)
         super().__init__(build_schema(debug=debug), graphql_ide="graphiql",
@@ -76,6 +77,7 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
         self.service = service
         self.auth = auth
         self.graph = GraphService.beside(service)
+        self.audit = audit or AuditService(service)
         self.events = LiveUpdates()
         self.events.listen_to(service.events)
 
@@ -91,7 +93,7 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
         except TraceGraphError as exc:
             raise HTTPException(exc.http_status, str(exc)) from None
         return TraceContext.create(self.service, tenant_id, request, graph=self.graph,
-                                   events=self.events)
+                                   events=self.events, audit=self.audit)
 
     async def on_ws_connect(self, context: TraceContext) -> UnsetType | dict[str, object] | None:
         """Credentials sent in the connection_init payload (see :mod:`.auth_http`)."""
@@ -136,7 +138,7 @@ def is_subscription(query: str | None, operation_name: str | None) -> bool:
 def create_app(
     service: TraceService, *, debug: bool = False, auth: Authenticator | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, max_ingest_bytes: int = MAX_INGEST_BYTES,
-    browser: BrowserPolicy | None = None,
+    browser: BrowserPolicy | None = None, audit: AuditService | None = None,
 ) -> Starlette:
     """The tracegraph web app over one service (and so one store).
 
@@ -153,7 +155,7 @@ def create_app(
                         allow_methods=["GET", "POST"], allow_headers=list(CORS_HEADERS))]
             if browser.allowed_origins else [])
     graphql_app = TraceGraphQL(service, debug=debug, auth=auth,
-                               allowed_origins=browser.allowed_origins)
+                               allowed_origins=browser.allowed_origins, audit=audit)
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "backend": backend_name(service)})

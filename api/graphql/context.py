@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 from tracegraph.api.auth import Authenticator
 from tracegraph.api.service import GraphService, TraceService
+from tracegraph.api.service.audit import AuditService
 
 from .dataloaders.loaders import Loaders
 from .live_updates import LiveUpdates
@@ -42,6 +43,8 @@ class TraceContext:
     loaders: Loaders
     events: LiveUpdates
     connection: HTTPConnection | None = None
+    #: Checkpoints, proofs and log verification (with the deployment's signing key, if any).
+    audit: AuditService | None = None
     #: A WebSocket's connection_init payload (strawberry sets it); may carry credentials.
     connection_params: dict[str, Any] | None = None
 
@@ -49,9 +52,18 @@ class TraceContext:
     def create(
         cls, service: TraceService, tenant_id: str, connection: HTTPConnection | None = None,
         *, graph: GraphService | None = None, events: LiveUpdates | None = None,
+        audit: AuditService | None = None,
     ) -> TraceContext:
         return cls(service, graph or GraphService.beside(service), tenant_id,
-                   Loaders.create(service, tenant_id), events or LiveUpdates(), connection)
+                   Loaders.create(service, tenant_id), events or LiveUpdates(), connection,
+                   audit or AuditService(service))
+
+    @property
+    def log(self) -> AuditService:
+        """The audit service (one without a signing key when none was given)."""
+        if self.audit is None:
+            self.audit = AuditService(self.service)
+        return self.audit
 
     def use_tenant(self, tenant_id: str) -> None:
         """Settle the tenant (a WebSocket authenticated by its connection_init payload)."""

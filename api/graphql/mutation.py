@@ -14,7 +14,13 @@ from tracegraph.schema.inputs import (
     StartTraceInput,
     StepInput,
 )
-from tracegraph.schema.views import ApiCallView, HumanInputView, StepView, TraceView
+from tracegraph.schema.views import (
+    ApiCallView,
+    CheckpointView,
+    HumanInputView,
+    StepView,
+    TraceView,
+)
 
 from .context import Info
 from .ids import checked_id
@@ -24,6 +30,7 @@ from .inputs.start_trace import StartTraceInputType
 from .inputs.step import StepInputType
 from .inputs.validated import input_error
 from .types.api_call import ApiCall
+from .types.chain_verification import CheckpointType
 from .types.enums import OutcomeEnum, TraceStatusEnum
 from .types.human_input import HumanInput
 from .types.step import Step
@@ -44,6 +51,13 @@ async def _append(info: Info, record: Callable[[str, str, P], R], trace_id: str,
 
 @strawberry.type(name="Mutation")
 class Mutation:
+    @strawberry.mutation(graphql_type=CheckpointType, description="Sign a checkpoint of the "
+                         "tenant's Merkle log now (it must extend the last signed one); it "
+                         "is kept in the store and in the journal outside the database.")
+    async def create_checkpoint(self, info: Info) -> CheckpointView:
+        ctx = info.context
+        return await ctx.call(ctx.log.create_checkpoint, ctx.tenant_id)
+
     @strawberry.mutation(graphql_type=Trace, description="Start a trace (nested when "
                          "parentTraceId is given).")
     async def start_trace(

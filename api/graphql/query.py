@@ -10,7 +10,10 @@ from tracegraph.schema.run_diff import RunDiff
 from tracegraph.schema.views import (
     ApiCallView,
     ChainVerification,
+    CheckpointView,
+    ConsistencyProofView,
     HumanInputView,
+    InclusionProofView,
     StepView,
     TraceView,
 )
@@ -18,7 +21,12 @@ from tracegraph.schema.views import (
 from .context import Info
 from .ids import checked_id
 from .inputs.trace_filter import TraceFilterInput
-from .types.chain_verification import ChainVerificationType
+from .types.chain_verification import (
+    ChainVerificationType,
+    CheckpointType,
+    ConsistencyProofType,
+    InclusionProofType,
+)
 from .types.node import Node, decode_global_id
 from .types.run_diff import RunDiffType
 from .types.session import Session
@@ -56,18 +64,50 @@ class Query:
                               checked_id(session_id, "sessionId"))
 
     @strawberry.field(graphql_type=ChainVerificationType, description="Recompute a trace's "
-                      "hash chain: every entry and every link.")
+                      "hash chain (every entry and every link) and check it against the "
+                      "tenant's Merkle log and its latest signed checkpoint.")
     async def verify_trace(self, info: Info, trace_id: strawberry.ID) -> ChainVerification:
         ctx = info.context
-        return await ctx.call(ctx.service.verify_trace, ctx.tenant_id,
+        return await ctx.call(ctx.log.verify_trace, ctx.tenant_id,
                               checked_id(trace_id, "traceId"))
 
     @strawberry.field(graphql_type=ChainVerificationType, description="Verify every trace of "
-                      "a session (traces removed by retention are reported, not broken).")
+                      "a session, listed from the log (a deleted trace is found; traces "
+                      "removed by retention are reported, not broken).")
     async def verify_session(self, info: Info, session_id: strawberry.ID) -> ChainVerification:
         ctx = info.context
-        return await ctx.call(ctx.service.verify_session, ctx.tenant_id,
+        return await ctx.call(ctx.log.verify_session, ctx.tenant_id,
                               checked_id(session_id, "sessionId"))
+
+    @strawberry.field(graphql_type=ChainVerificationType, description="Verify every trace of "
+                      "the caller's tenant and rebuild the whole Merkle log from the records "
+                      "against the latest signed checkpoint's root.")
+    async def verify_tenant(self, info: Info) -> ChainVerification:
+        ctx = info.context
+        return await ctx.call(ctx.log.verify_tenant, ctx.tenant_id)
+
+    @strawberry.field(graphql_type=InclusionProofType, description="RFC 6962 inclusion proof "
+                      "of entry seq of a trace in the tree of treeSize leaves (default: the "
+                      "latest signed checkpoint's).")
+    async def inclusion_proof(self, info: Info, trace_id: strawberry.ID, seq: int,
+                              tree_size: int | None = None) -> InclusionProofView:
+        ctx = info.context
+        return await ctx.call(ctx.log.inclusion_proof, ctx.tenant_id,
+                              checked_id(trace_id, "traceId"), seq, tree_size)
+
+    @strawberry.field(graphql_type=ConsistencyProofType, description="RFC 6962 consistency "
+                      "proof that the tree of toSize leaves (default: the latest signed "
+                      "checkpoint's) extends the tree of fromSize.")
+    async def consistency_proof(self, info: Info, from_size: int,
+                                to_size: int | None = None) -> ConsistencyProofView:
+        ctx = info.context
+        return await ctx.call(ctx.log.consistency_proof, ctx.tenant_id, from_size, to_size)
+
+    @strawberry.field(graphql_type=list[CheckpointType], description="The tenant's signed "
+                      "checkpoints from the journal kept outside the database, oldest first.")
+    async def checkpoints(self, info: Info) -> list[CheckpointView]:
+        ctx = info.context
+        return await ctx.call(ctx.log.checkpoints, ctx.tenant_id)
 
     @strawberry.field(graphql_type=Node | None, description="A trace, step, API call or human "
                       "input by its global id (null when the caller's tenant has none).")

@@ -5,11 +5,18 @@ from __future__ import annotations
 import strawberry
 from tracegraph.schema.iteration import Iteration, iterations_from_steps
 from tracegraph.schema.records import Totals
-from tracegraph.schema.views import ApiCallView, HumanInputView, StepView, TraceView
+from tracegraph.schema.views import (
+    ApiCallView,
+    HumanInputView,
+    StepView,
+    TraceView,
+    VerificationBadge,
+)
 
 from ..context import Info
 from ..scalars import JSON, DateTime
 from .api_call import ApiCall
+from .chain_verification import VerificationBadgeType
 from .enums import OutcomeEnum, TraceStatusEnum
 from .human_input import HumanInput
 from .iteration import IterationType
@@ -117,3 +124,11 @@ class Trace(Node):
         "counted once, by the rules of `totals`), computed at read time."))
     async def subtree_totals(self, root: strawberry.Parent[TraceView], info: Info) -> Totals:
         return await info.context.loaders.subtree_totals.load(root.trace_id)
+
+    @strawberry.field(graphql_type=VerificationBadgeType | None, description=(
+        "Badge data: the last verification of this trace in this server (verifyTrace, "
+        "verifySession or verifyTenant): when, against which signed checkpoint, and the "
+        "verdict; null when it was not verified since the server started."))
+    def last_verification(self, root: strawberry.Parent[TraceView],
+                          info: Info) -> VerificationBadge | None:
+        return info.context.log.last_verification(root.tenant_id, root.trace_id)
