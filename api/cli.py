@@ -17,6 +17,14 @@ from tracegraph.schema.limits import ClockWindow
 from tracegraph.schema.policy import StoragePolicy
 
 from .admin_cli import keys, retention
+from .audit_cli import (
+    checkpoint_command,
+    checkpoints_group,
+    optional_signing,
+    proof_group,
+    signing_key_group,
+    signing_options,
+)
 from .bundle_cli import verify_bundle_command
 from .cli_options import (
     default_data_dir,
@@ -76,6 +84,11 @@ def main() -> None:
 @click.option("--max-past-skew", type=click.IntRange(min=0), default=None, metavar="SECONDS",
               envvar="TRACEGRAPH_MAX_PAST_SKEW", help="Refuse client-given times further "
               "behind the server's clock [default: no limit, old runs can be imported].")
+@click.option("--checkpoint-interval", type=click.IntRange(min=0), default=60,
+              show_default=True, metavar="SECONDS", envvar="TRACEGRAPH_CHECKPOINT_INTERVAL",
+              help="Sign a checkpoint of every tenant's Merkle log that grew, this often "
+              "(0: only on demand, createCheckpoint / tracegraph checkpoint).")
+@signing_options
 @errors_as_click
 def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: str | None,
           neo4j_user: str | None, neo4j_password: str | None, neo4j_database: str | None,
@@ -84,7 +97,8 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
           agents_without_reasoning: tuple[str, ...], reasoning_ledger: bool,
           allowed_hosts: tuple[str, ...],
           allowed_origins: tuple[str, ...], max_future_skew: int,
-          max_past_skew: int | None) -> None:
+          max_past_skew: int | None, checkpoint_interval: int, key_dir: Path | None,
+          checkpoint_dir: Path | None, log_name: str | None) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql) with uvicorn.
 
     With API keys (`tracegraph keys create`, kept in the data folder's control.sqlite3 for
@@ -94,10 +108,14 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
     import uvicorn
 
     from .app import GRAPHQL_PATH, create_app
+    from .audit_cli import load_signing
     from .auth import Authenticator, check_bind
     from .browser_guard import BrowserPolicy
+    from .checkpointer import Checkpointer
     from .gc_tuning import tune_for_serving
     from .keys import KeyStore
+    from .service.audit import AuditService
+    from .service.signing import SigningError
 
     policy = StoragePolicy(max_text_bytes=max_text_bytes, max_json_bytes=max_json_bytes,
                            agents_without_reasoning=frozenset(agents_without_reasoning),
@@ -107,10 +125,18 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
                                              else timedelta(seconds=max_past_skew)))
     key_store = KeyStore(data_dir or default_data_dir())
     auth = check_bind(host, Authenticator(key_store))
+    try:
+        signing = load_signing(key_dir, checkpoint_dir, log_name, data_dir)
+    except SigningError as exc:
+        signing = None
+        click.echo(f"tracegraph: checkpoints off (verification checks the log unsigned): "
+                   f"{exc}", err=True)
     service, location = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
                                      neo4j_password, neo4j_database, policy)
+    audit = AuditService(service, signing)
+    checkpointer = Checkpointer(audit, checkpoint_interval) if signing else None
     try:
-        app = create_app(service, debug=debug, auth=auth,
+        app = create_app(service, debug=debug, auth=auth, audit=audit,
                          max_body_bytes=max_body_bytes, max_ingest_bytes=max_ingest_bytes,
                          browser=BrowserPolicy.for_bind(host, allowed_hosts=allowed_hosts,
                                                         allowed_origins=allowed_origins))
@@ -120,9 +146,18 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
                    + ("  (debug: errors unmasked)" if debug else ""))
         click.echo("tracegraph: local mode: no API keys, loopback only" if auth.local_mode()
                    else "tracegraph: API keys required (Authorization: Bearer <key>)")
+        if signing is not None:
+            click.echo(f"tracegraph: checkpoints signed by key {signing.keys.signer.key_id} "
+                       f"as {signing.log_name}/<tenant>, journal in {signing.journal_dir}"
+                       + (f", every {checkpoint_interval} s when a log grew"
+                          if checkpoint_interval else ", on demand only"))
+        if checkpointer is not None:
+            checkpointer.start()
         tune_for_serving()
         uvicorn.run(app, host=host, port=port, log_level="debug" if debug else "info")
     finally:
+        if checkpointer is not None:
+            checkpointer.stop()
         service.close()
         key_store.close()
 
@@ -130,24 +165,35 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
 @main.command()
 @click.option("--trace-id", default=None, help="Verify this trace's hash chain.")
 @click.option("--session-id", default=None, help="Verify every trace of this session.")
+@click.option("--tenant-wide", is_flag=True, help="Verify every trace of the tenant and "
+              "rebuild its whole Merkle log against the latest signed checkpoint.")
 @click.option("--tenant", default="default", show_default=True, help="Tenant the ids belong to.")
 @store_options
+@signing_options
 @errors_as_click
-def verify(trace_id: str | None, session_id: str | None, tenant: str, backend: str,
-           data_dir: Path | None, neo4j_uri: str | None, neo4j_user: str | None,
-           neo4j_password: str | None, neo4j_database: str | None,
-           dgraph_addr: str | None) -> None:
-    """Recompute hash chains; prints the result as JSON, exits 1 when a chain is broken."""
-    if (trace_id is None) == (session_id is None):
-        raise click.UsageError("give exactly one of --trace-id and --session-id")
+def verify(trace_id: str | None, session_id: str | None, tenant_wide: bool, tenant: str,
+           backend: str, data_dir: Path | None, neo4j_uri: str | None,
+           neo4j_user: str | None, neo4j_password: str | None, neo4j_database: str | None,
+           dgraph_addr: str | None, key_dir: Path | None, checkpoint_dir: Path | None,
+           log_name: str | None) -> None:
+    """Recompute hash chains and check them against the tenant's Merkle log and its latest
+    signed checkpoint (from the journal outside the database); prints the result as JSON,
+    exits 1 when anything is broken."""
+    from .service.audit import AuditService
+
+    if sum((trace_id is not None, session_id is not None, tenant_wide)) != 1:
+        raise click.UsageError("give exactly one of --trace-id, --session-id and --tenant-wide")
+    signing = optional_signing(key_dir, checkpoint_dir, log_name, data_dir)
     service, _ = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
                               neo4j_password, neo4j_database)
+    audit = AuditService(service, signing)
     try:
         if trace_id is not None:
-            result = service.verify_trace(tenant, trace_id)
+            result = audit.verify_trace(tenant, trace_id)
+        elif session_id is not None:
+            result = audit.verify_session(tenant, session_id)
         else:
-            assert session_id is not None
-            result = service.verify_session(tenant, session_id)
+            result = audit.verify_tenant(tenant)
     finally:
         service.close()
     echo_json(result.model_dump(by_alias=False))
@@ -189,6 +235,10 @@ main.add_command(ingest)
 main.add_command(keys)
 main.add_command(retention)
 main.add_command(verify_bundle_command)
+main.add_command(checkpoint_command)
+main.add_command(checkpoints_group)
+main.add_command(proof_group)
+main.add_command(signing_key_group)
 main.add_command(mcp_command)
 main.add_command(export_command)
 main.add_command(import_command)
