@@ -10,16 +10,23 @@ layer (:class:`~tracegraph.api.service.audit.AuditService`).
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from tracegraph.schema.checkpoint_keys import KEY_DIR_ENV, KeyConfigError
+from tracegraph.schema.checkpoint_keys import (
+    KEY_DIR_ENV,
+    PRIVATE_KEY_FILE,
+    SIGNING_KEY_ENV,
+    KeyConfigError,
+    default_key_dir,
+)
 
 from .cli_options import default_data_dir, echo_json, errors_as_click, open_backend, store_options
 from .service.audit import AuditService
-from .service.signing import CHECKPOINT_DIR_ENV, LOG_NAME_ENV, LogSigning, SigningError
+from .service.signing import CHECKPOINT_DIR_ENV, LOG_NAME_ENV, LogSigning
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,13 +60,12 @@ def load_signing(key_dir: Path | None, checkpoint_dir: Path | None, log_name: st
 
 def optional_signing(key_dir: Path | None, checkpoint_dir: Path | None, log_name: str | None,
                      data_dir: Path | None) -> LogSigning | None:
-    """The signing configuration when a key exists; ``None`` (with a note on stderr) when no
-    key was ever made, so verification still checks records against the log."""
-    try:
-        return load_signing(key_dir, checkpoint_dir, log_name, data_dir, create=False)
-    except SigningError as exc:
-        click.echo(f"tracegraph: no trusted checkpoint: {exc}", err=True)
+    """The signing configuration when a key exists; ``None`` when no key was ever made, so
+    verification still checks records against the log (its result has no checkpoint)."""
+    if not os.environ.get(SIGNING_KEY_ENV) and not (
+            (key_dir or default_key_dir()) / PRIVATE_KEY_FILE).exists():
         return None
+    return load_signing(key_dir, checkpoint_dir, log_name, data_dir, create=False)
 
 
 def with_audit(*, create_key: bool = True) -> Callable[[F], F]:

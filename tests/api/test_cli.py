@@ -91,7 +91,7 @@ def test_verify_errors(tmp_path: Path) -> None:
     res = runner.invoke(main, ["verify", "--trace-id", "ghost", "--data-dir", str(tmp_path)])
     assert res.exit_code == 1 and "NOT_FOUND: trace ghost not found" in res.output
     res = runner.invoke(main, ["verify", "--data-dir", str(tmp_path)])
-    assert res.exit_code == 2 and "exactly one of --trace-id and --session-id" in res.output
+    assert res.exit_code == 2 and "exactly one of --trace-id, --session-id" in res.output
 
 
 DROP_UPDATE_GUARD = "DROP TRIGGER entries_no_update"

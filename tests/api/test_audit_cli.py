@@ -1,0 +1,141 @@
+"""The Merkle-log commands end to end on an embedded store: checkpoint, verify against it,
+proofs, checkpoint export, audit bundles (export --bundle -> verify-bundle), and tampering
+through raw SQL on the SQLite file found by `tracegraph verify`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from click.testing import CliRunner
+from tracegraph.api.cli import main
+from tracegraph.api.service import open_service
+from tracegraph.schema.merkle import ProofError, verify_consistency, verify_inclusion
+
+from tests.conformance.builders import small_trace
+
+TENANT = "acme"
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> dict[str, Any]:
+    data, keys = tmp_path / "data", tmp_path / "keys"
+    service = open_service("embedded", data_dir=data)
+    try:
+        trace = small_trace(service, TENANT, session="s1", steps=2)
+        other = small_trace(service, TENANT, session="s2", steps=1)
+    finally:
+        service.close()
+    return {"data": data, "keys": keys, "trace": trace.trace_id, "other": other.trace_id,
+            "args": ["--data-dir", str(data), "--key-dir", str(keys)]}
+
+
+def run(dirs: dict[str, Any], *args: str, code: int = 0) -> Any:
+    res = CliRunner().invoke(main, [*args, "--tenant", TENANT, *dirs["args"]])
+    assert res.exit_code == code, res.output
+    return res
+
+
+def test_checkpoint_then_verify_against_it(dirs: dict[str, Any]) -> None:
+    cp = json.loads(run(dirs, "checkpoint").stdout)
+    assert cp["size"] == 13 and cp["origin"] == f"tracegraph/{TENANT}"
+    assert cp["note"].startswith(f"tracegraph/{TENANT}\n13\n")
+    journal = dirs["keys"] / "checkpoints" / f"{TENANT}.checkpoints.jsonl"
+    assert orjson.loads(journal.read_bytes().splitlines()[-1])["note"] == cp["note"]
+    for scope in (["--trace-id", dirs["trace"]], ["--session-id", "s1"], ["--tenant-wide"]):
+        result = json.loads(run(dirs, "verify", *scope).stdout)
+        assert result["valid"] and result["checkpoint"]["root_hash"] == cp["root_hash"], scope
+    exported = run(dirs, "checkpoints", "export").stdout
+    assert cp["note"] in exported
+
+
+def test_key_inside_the_data_directory_is_refused(dirs: dict[str, Any]) -> None:
+    res = CliRunner().invoke(main, ["checkpoint", "--tenant", TENANT, "--data-dir",
+                                    str(dirs["data"]), "--key-dir", str(dirs["data"] / "k")])
+    assert res.exit_code == 1 and "overlaps the data directory" in res.output
+
+
+def test_the_log_name_is_configured_once(dirs: dict[str, Any]) -> None:
+    run(dirs, "checkpoint")
+    res = run(dirs, "checkpoint", "--log-name", "other", code=1)
+    assert "cannot change" in res.output
+
+
+def test_proofs_verify_and_corrupted_ones_fail(dirs: dict[str, Any]) -> None:
+    first = json.loads(run(dirs, "checkpoint").stdout)
+    service = open_service("embedded", data_dir=dirs["data"])
+    small_trace(service, TENANT, session="s3", steps=1)
+    service.close()
+    second = json.loads(run(dirs, "checkpoint").stdout)
+    p = json.loads(run(dirs, "proof", "inclusion", "--trace-id", dirs["trace"],
+                       "--seq", "2").stdout)
+    assert p["tree_size"] == second["size"] and p["root_hash"] == second["root_hash"]
+    hashes = [bytes.fromhex(h) for h in p["hashes"]]
+    root, leaf = bytes.fromhex(p["root_hash"]), bytes.fromhex(p["leaf_hash"])
+    verify_inclusion(p["leaf_index"], p["tree_size"], leaf, hashes, root)
+    broken = [hashes[0][:-1] + bytes([hashes[0][-1] ^ 1]), *hashes[1:]]
+    for bad in ((p["leaf_index"], leaf, broken), (p["leaf_index"] + 1, leaf, hashes),
+                (p["leaf_index"], leaf, hashes[:-1])):
+        with pytest.raises(ProofError):
+            verify_inclusion(bad[0], p["tree_size"], bad[1], bad[2], root)
+    c = json.loads(run(dirs, "proof", "consistency", "--from", str(first["size"])).stdout)
+    old, new = bytes.fromhex(first["root_hash"]), bytes.fromhex(second["root_hash"])
+    proof = [bytes.fromhex(h) for h in c["hashes"]]
+    verify_consistency(first["size"], second["size"], proof, old, new)
+    with pytest.raises(ProofError):
+        verify_consistency(first["size"], second["size"], proof[::-1], old, new)
+
+
+def test_cut_tail_through_sql_is_found_and_blocks_the_next_checkpoint(
+        dirs: dict[str, Any]) -> None:
+    run(dirs, "checkpoint")
+    db = sqlite3.connect(dirs["data"] / "tracegraph.sqlite3", isolation_level=None)
+    db.execute("DROP TRIGGER entries_no_delete")
+    db.execute("DELETE FROM entries WHERE trace_id = ? AND seq >= 4", (dirs["trace"],))
+    db.execute("UPDATE traces SET status = 'active', entry_count = 4 WHERE trace_id = ?",
+               (dirs["trace"],))
+    db.close()
+    result = json.loads(run(dirs, "verify", "--trace-id", dirs["trace"], code=1).stdout)
+    assert result["problems"][0]["code"] == "entry_missing"
+    assert result["first_broken_seq"] == 4 and result["trace_id"] == dirs["trace"]
+
+
+def test_rewritten_leaves_make_the_next_checkpoint_refuse(dirs: dict[str, Any]) -> None:
+    run(dirs, "checkpoint")
+    db = sqlite3.connect(dirs["data"] / "tracegraph.sqlite3", isolation_level=None)
+    db.execute("DROP TRIGGER log_leaves_no_update")
+    db.execute("UPDATE log_leaves SET record_hash = zeroblob(32) WHERE leaf_index = 1")
+    db.execute("UPDATE log_heads SET edge = zeroblob(length(edge))")
+    db.close()
+    res = run(dirs, "checkpoint", code=1)
+    assert "LOG_INCONSISTENT" in res.output and "does not extend" in res.output
+    result = json.loads(run(dirs, "verify", "--tenant-wide", code=1).stdout)
+    assert result["problems"][0]["code"] in {"content_changed", "root_mismatch"}
+
+
+@pytest.mark.parametrize("scope", ["trace", "session", "tenant"])
+def test_export_bundle_round_trip_and_tampered_bundle(dirs: dict[str, Any], scope: str,
+                                                      tmp_path: Path) -> None:
+    out = tmp_path / f"{scope}.jsonl"
+    extra = {"trace": ["--trace-id", dirs["trace"]], "session": ["--session-id", "s1"],
+             "tenant": []}[scope]
+    run(dirs, "export", "--bundle", *extra, "-o", str(out))
+    ok = CliRunner().invoke(main, ["verify-bundle", str(out), "--json"])
+    assert ok.exit_code == 0, ok.output
+    report = json.loads(ok.stdout)
+    assert report["valid"] and report["scope"] == scope and report["entries_checked"] > 0
+    lines = out.read_bytes().splitlines()
+    i = next(n for n, line in enumerate(lines) if orjson.loads(line)["type"] == "entry"
+             and orjson.loads(line)["entry"]["kind"] == "step")
+    item = orjson.loads(lines[i])
+    item["entry"]["record"]["content"] = "rewritten"
+    lines[i] = orjson.dumps(item)
+    out.write_bytes(b"\n".join(lines) + b"\n")
+    bad = CliRunner().invoke(main, ["verify-bundle", str(out), "--json"])
+    assert bad.exit_code == 1
+    codes = {p["code"] for p in json.loads(bad.stdout)["problems"]}
+    assert "content_changed" in codes, codes
