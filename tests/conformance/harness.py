@@ -67,6 +67,10 @@ class Harness(ABC):
     def renumber_entry(self, trace_id: str, seq: int, new_seq: int) -> None:
         """File entry ``seq`` under ``new_seq`` (its stored position only, not its content)."""
 
+    def reopen(self) -> None:
+        """Drop the stores this harness opened (and any cache in them), keeping the server."""
+        self.restart()
+
     # -- tampering with the Merkle log's view of the data (tests/conformance/test_tamper.py) --
     #: Why this backend cannot run the tamper matrix yet (``None``: it can).
     log_tamper_missing: str | None = ("the Merkle log (LogStore) has not landed on this "

@@ -57,7 +57,7 @@ def world(harness: Harness, tenant: str, tmp_path: Path) -> World:
 
 
 def _verified(w: World) -> dict[str, ChainVerification]:
-    w.harness.restart()  # no cache of the process that wrote keeps the old rows
+    w.harness.reopen()  # no cache of the store that wrote keeps the old rows
     audit = w.audit()
     return {"trace": audit.verify_trace(w.tenant, w.trace),
             "session": audit.verify_session(w.tenant, "s1"),
@@ -131,7 +131,7 @@ def test_tamper_is_reported_with_reason_and_place(world: World, case: str) -> No
 
 def test_changed_parent_row_is_reported_on_the_child(world: World) -> None:
     world.harness.set_trace_column(world.child, "parent_trace_id", "someone-else")
-    world.harness.restart()
+    world.harness.reopen()
     result = world.audit().verify_trace(world.tenant, world.child)
     assert not result.valid and result.problems[0].code == codes.DERIVED_ROW
     assert "parent" in result.problems[0].message

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from tracegraph.graph.protocol import GraphStore
-from tracegraph.schema.chain import ChainEntry
+from tracegraph.schema.chain import ChainEntry, seal, tombstone_hash
 
 from ..harness import Harness, unavailable
 
@@ -35,6 +35,49 @@ MATCH (e:Entry {trace_id: $trace_id}) WHERE e.seq >= 1000000 SET e.seq = e.seq -
 """
 CREATE_FORGED = "CREATE (e:Entry) SET e = $props"
 SET_SEQ = "MATCH (e:Entry {trace_id: $trace_id, seq: $seq}) SET e.seq = $new_seq"
+# Raw Cypher of the Merkle-log tamper matrix (tests/conformance/test_tamper.py).
+ENTRIES_OF = """
+MATCH (e:Entry {trace_id: $trace_id}) WHERE e.seq IS NOT NULL
+RETURN properties(e) AS p ORDER BY e.seq
+"""
+MOVE_HEAD = """
+MATCH (t:Trace {trace_id: $trace_id}) SET t.entry_count = $count, t.head_hash = $head
+"""
+SET_LEAF_HASH = "MATCH (l:LogLeaf {trace_id: $trace_id, seq: $seq}) SET l.record_hash = $hash"
+DELETE_FROM = """
+MATCH (e:Entry {trace_id: $trace_id}) WHERE e.seq >= $keep
+OPTIONAL MATCH (e)-[:CONSIDERED]->(a:Alternative)
+DETACH DELETE a, e
+"""
+REOPEN_TRACE = """
+MATCH (t:Trace {trace_id: $trace_id})
+SET t.status = 'active', t.outcome = null, t.completed_at = null, t.completed_seq = null
+"""
+DELETE_TRACE_NODE = "MATCH (t:Trace {trace_id: $trace_id}) DETACH DELETE t"
+TRACE_HEAD = """
+MATCH (t:Trace {trace_id: $trace_id})
+RETURN t.tenant_id AS tenant, t.session_id AS session, t.entry_count AS count,
+  t.head_hash AS head
+"""
+CREATE_TOMBSTONE = """
+CREATE (:Tombstone {trace_id: $trace_id, tenant_id: $tenant, session_id: $session,
+  entry_count: $count, final_hash: $head, removed_at: $removed, hash: $hash})
+"""
+SET_TRACE_COLUMN = {
+    "status": "MATCH (t:Trace {trace_id: $trace_id}) SET t.status = $value",
+    "session_id": "MATCH (t:Trace {trace_id: $trace_id}) SET t.session_id = $value",
+    "parent_trace_id": "MATCH (t:Trace {trace_id: $trace_id}) SET t.parent_trace_id = $value",
+}
+ADD_EDGE = {"DEPENDS_ON": """
+MATCH (a:Record {tenant_id: $tenant, node_id: $src})
+MATCH (b:Record {tenant_id: $tenant, node_id: $dst})
+CREATE (a)-[:DEPENDS_ON]->(b), (b)-[:DEPENDED_ON_BY]->(a)
+"""}
+DELETE_EDGES = {"DEPENDS_ON": """
+MATCH (a:Record {tenant_id: $tenant, node_id: $src})-[r:DEPENDS_ON]->(b)
+OPTIONAL MATCH (b)-[m:DEPENDED_ON_BY]->(a)
+DELETE r, m
+"""}
 
 
 def _run(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
@@ -135,6 +178,75 @@ class Neo4jHarness(Harness):
         self._cypher(SET_SEQ, trace_id=trace_id, seq=seq_a, new_seq=-1)
         self._cypher(SET_SEQ, trace_id=trace_id, seq=seq_b, new_seq=seq_a)
         self._cypher(SET_SEQ, trace_id=trace_id, seq=-1, new_seq=seq_b)
+
+    # -- the Merkle-log tamper matrix, in raw Cypher --------------------------------------------
+    log_tamper_missing = None
+
+    def reopen(self) -> None:
+        self._close_stores()
+
+    def _chain(self, trace_id: str) -> list[ChainEntry]:
+        from tracegraph.graph.neo4j.codec import entry_from_properties
+
+        return [entry_from_properties(r["p"]) for r in self._cypher(ENTRIES_OF,
+                                                                     trace_id=trace_id)]
+
+    def _move_head(self, trace_id: str) -> None:
+        chain = self._chain(trace_id)
+        self._cypher(MOVE_HEAD, trace_id=trace_id, count=len(chain),
+                     head=chain[-1].hash if chain else "0" * 64)
+
+    def rewrite_from(self, trace_id: str, seq: int, key: str, value: Any,
+                     *, with_leaves: bool = False) -> None:
+        from tracegraph.graph.neo4j.codec import entry_properties
+
+        chain = self._chain(trace_id)
+        prev = chain[seq - 1].hash if seq else "0" * 64
+        for e in chain[seq:]:
+            record = {**e.record, key: value} if e.seq == seq else e.record
+            new = seal(e.tenant_id, trace_id, e.seq, prev, e.kind, record)
+            self._cypher(SET_PROPERTIES, trace_id=trace_id, seq=e.seq,
+                         props=entry_properties(new))
+            if with_leaves:
+                self._cypher(SET_LEAF_HASH, trace_id=trace_id, seq=e.seq, hash=new.hash)
+            prev = new.hash
+        self._move_head(trace_id)
+
+    def cut_tail(self, trace_id: str, keep: int) -> None:
+        self._cypher(DELETE_FROM, trace_id=trace_id, keep=keep)
+        self._move_head(trace_id)
+        self._cypher(REOPEN_TRACE, trace_id=trace_id)
+
+    def append_after_completion(self, trace_id: str, record: dict[str, Any]) -> None:
+        from tracegraph.graph.neo4j.codec import entry_properties
+
+        last = self._chain(trace_id)[-1]
+        new = seal(last.tenant_id, trace_id, last.seq + 1, last.hash, "step", record)
+        self._cypher(CREATE_FORGED, props=entry_properties(new))
+        self._move_head(trace_id)
+
+    def delete_trace(self, trace_id: str) -> None:
+        self._cypher(DELETE_FROM, trace_id=trace_id, keep=0)
+        self._cypher(DELETE_TRACE_NODE, trace_id=trace_id)
+
+    def forge_tombstone(self, trace_id: str) -> None:
+        (row,) = self._cypher(TRACE_HEAD, trace_id=trace_id)
+        removed = "2026-01-01T00:00:00.000000Z"
+        self._cypher(CREATE_TOMBSTONE, trace_id=trace_id, tenant=row["tenant"],
+                     session=row["session"], count=row["count"], head=row["head"],
+                     removed=removed, hash=tombstone_hash(row["tenant"], trace_id,
+                                                          row["session"], row["count"],
+                                                          row["head"], removed))
+        self.delete_trace(trace_id)
+
+    def set_trace_column(self, trace_id: str, column: str, value: str) -> None:
+        self._cypher(SET_TRACE_COLUMN[column], trace_id=trace_id, value=value)
+
+    def add_edge(self, tenant_id: str, src: str, dst: str, type: str) -> None:
+        self._cypher(ADD_EDGE[type], tenant=tenant_id, src=src, dst=dst)
+
+    def delete_edges(self, tenant_id: str, src: str, type: str) -> None:
+        self._cypher(DELETE_EDGES[type], tenant=tenant_id, src=src)
 
     # Neo4j Community has no triggers and no write privileges per property: nothing in the
     # database can refuse a SET or DELETE of an entry (refuses_update/refuses_delete keep
