@@ -85,8 +85,7 @@ def check_derived(store: GraphStore, tenant_id: str, audits: Mapping[str, TraceA
         if "session_id" in started:
             sessions.setdefault(str(started["session_id"]), []).append(trace_id)
         parent = started.get("parent_trace_id")
-        if parent is not None and trace_id not in store.children(tenant_id, [parent]).get(
-                parent, []):
+        if parent is not None and not _listed_under(store, tenant_id, trace_id, str(parent)):
             audit.add(DERIVED_ROW, f"derived row disagrees: the store does not list the "
                       f"trace under its parent {parent} (parent row changed)")
         _check_edges(store, tenant_id, audit, es)
@@ -98,6 +97,15 @@ def check_derived(store: GraphStore, tenant_id: str, audits: Mapping[str, TraceA
                 audits[trace_id].add(DERIVED_ROW, "derived row disagrees: the store does not "
                                      f"list the trace in its session {session_id} (session "
                                      "row changed)")
+
+
+def _listed_under(store: GraphStore, tenant_id: str, trace_id: str, parent: str) -> bool:
+    """Whether both of the store's answers name ``parent``'s child ``trace_id``: its
+    children and its listing filtered by parent."""
+    if trace_id not in store.children(tenant_id, [parent]).get(parent, []):
+        return False
+    listed = every_trace_row(store, tenant_id, TraceQuery(parent_trace_id=parent))
+    return any(r.trace_id == trace_id for r in listed)
 
 
 def _check_edges(store: GraphStore, tenant_id: str, audit: TraceAudit,

@@ -21,7 +21,7 @@ from tracegraph.graph.dgraph import DgraphStore
 from tracegraph.graph.dgraph.codec import decode_record, encode_record
 from tracegraph.graph.dgraph.dql import ENTRY_FIELDS
 from tracegraph.graph.protocol import GraphStore
-from tracegraph.schema.chain import ChainEntry
+from tracegraph.schema.chain import ChainEntry, seal, tombstone_hash
 
 from ..harness import Harness, unavailable
 
@@ -36,6 +36,25 @@ query q($key: string) {{
 }}
 """
 
+
+
+# Raw DQL of the Merkle-log tamper matrix (tests/conformance/test_tamper.py).
+TRACE_BY_ID = """
+query q($trace: string) {
+  t(func: eq(trace.id, $trace)) {
+    uid trace.tenant trace.session trace.entry_count trace.head_hash
+    e: ~entry.trace { uid entry.seq }
+  }
+}
+"""
+LEAVES_OF = """
+query q($trace: string) { l(func: eq(leaf.trace, $trace)) { uid leaf.seq } }
+"""
+NODE_BY_ID = "query q($id: string) { n(func: eq(node.id, $id)) { uid } }"
+#: Derived trace columns the tamper matrix may change, as predicates.
+TRACE_PREDICATES = {"status": "trace.status", "session_id": "trace.session",
+                    "parent_trace_id": "trace.parent_id"}
+EDGE_PREDICATE = {"DEPENDS_ON": "edge.depends_on"}
 
 
 def _script(command: str) -> subprocess.CompletedProcess[str]:
@@ -123,6 +142,100 @@ class DgraphHarness(Harness):
             **encode_record(entry.record, entry.kind, packed=True),
         }
         self._mutate(set_obj=forged)
+
+    # -- the Merkle-log tamper matrix, in raw DQL mutations -----------------------------------
+    log_tamper_missing = None
+
+    def reopen(self) -> None:
+        for s in self._stores:
+            s.close()
+        self._stores.clear()
+
+    def _trace(self, trace_id: str) -> dict[str, Any]:
+        (t,) = self._query(TRACE_BY_ID, {"$trace": trace_id})["t"]
+        return t  # type: ignore[no-any-return]
+
+    def _chain(self, trace_id: str) -> list[ChainEntry]:
+        """The chain as tracegraph reads it (reading is not tampering)."""
+        store = DgraphStore(self.addr)
+        try:
+            return list(store.entries(self._trace(trace_id)["trace.tenant"], [trace_id])
+                        [trace_id])
+        finally:
+            store.close()
+
+    def _move_head(self, trace_id: str) -> None:
+        chain = self._chain(trace_id)
+        self._mutate(set_obj={"uid": self._trace(trace_id)["uid"],
+                              "trace.entry_count": len(chain),
+                              "trace.head_hash": chain[-1].hash if chain else "0" * 64})
+
+    def rewrite_from(self, trace_id: str, seq: int, key: str, value: Any,
+                     *, with_leaves: bool = False) -> None:
+        chain = self._chain(trace_id)
+        leaves = {n.get("leaf.seq"): n["uid"]
+                  for n in self._query(LEAVES_OF, {"$trace": trace_id})["l"]}
+        prev = chain[seq - 1].hash if seq else "0" * 64
+        for e in chain[seq:]:
+            record = {**e.record, key: value} if e.seq == seq else e.record
+            new = seal(e.tenant_id, trace_id, e.seq, prev, e.kind, record)
+            node = self._entry_node(trace_id, e.seq)
+            packed = "rec.body" in node
+            before = encode_record(e.record, e.kind, packed=packed)
+            after = encode_record(new.record, e.kind, packed=packed)
+            changed = {p: v for p, v in after.items() if before.get(p) != v}
+            self._mutate(set_obj={"uid": node["uid"], "entry.hash": new.hash,
+                                  "entry.prev_hash": new.prev_hash, **changed})
+            if with_leaves:
+                self._mutate(set_obj={"uid": leaves[e.seq], "leaf.hash": new.hash})
+            prev = new.hash
+        self._move_head(trace_id)
+
+    def cut_tail(self, trace_id: str, keep: int) -> None:
+        t = self._trace(trace_id)
+        doomed = [{"uid": n["uid"]} for n in t.get("e", []) if n["entry.seq"] >= keep]
+        self._mutate(del_obj=doomed)
+        self._mutate(set_obj={"uid": t["uid"], "trace.status": "active"})
+        self._mutate(del_obj={"uid": t["uid"], "trace.end": None, "trace.outcome": None,
+                              "trace.completed_at": None})
+        self._move_head(trace_id)
+
+    def append_after_completion(self, trace_id: str, record: dict[str, Any]) -> None:
+        last = self._chain(trace_id)[-1]
+        forged = seal(last.tenant_id, trace_id, last.seq + 1, last.hash, "step", record)
+        self.insert_entry(forged)
+        self._move_head(trace_id)
+
+    def delete_trace(self, trace_id: str) -> None:
+        t = self._trace(trace_id)
+        self._mutate(del_obj=[{"uid": n["uid"]} for n in t.get("e", [])] + [{"uid": t["uid"]}])
+
+    def forge_tombstone(self, trace_id: str) -> None:
+        t = self._trace(trace_id)
+        tenant, session = t["trace.tenant"], t["trace.session"]
+        count, head = t["trace.entry_count"], t["trace.head_hash"]
+        removed = "2026-01-01T00:00:00.000000Z"
+        self._mutate(set_obj={
+            "uid": "_:stone", "dgraph.type": "Tombstone", "tomb.trace_id": trace_id,
+            "tomb.tenant": tenant, "tomb.session": session, "tomb.entry_count": count,
+            "tomb.final_hash": head, "tomb.removed_at": removed,
+            "tomb.hash": tombstone_hash(tenant, trace_id, session, count, head, removed)})
+        self.delete_trace(trace_id)
+
+    def set_trace_column(self, trace_id: str, column: str, value: str) -> None:
+        self._mutate(set_obj={"uid": self._trace(trace_id)["uid"],
+                              TRACE_PREDICATES[column]: value})
+
+    def _node_uid(self, node_id: str) -> str:
+        (n,) = self._query(NODE_BY_ID, {"$id": node_id})["n"]
+        return str(n["uid"])
+
+    def add_edge(self, tenant_id: str, src: str, dst: str, type: str) -> None:
+        self._mutate(set_obj={"uid": self._node_uid(src),
+                              EDGE_PREDICATE[type]: [{"uid": self._node_uid(dst)}]})
+
+    def delete_edges(self, tenant_id: str, src: str, type: str) -> None:
+        self._mutate(del_obj={"uid": self._node_uid(src), EDGE_PREDICATE[type]: None})
 
     def renumber_entry(self, trace_id: str, seq: int, new_seq: int) -> None:
         node = self._entry_node(trace_id, seq)
