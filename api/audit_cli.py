@@ -79,8 +79,10 @@ def with_audit(*, create_key: bool = True) -> Callable[[F], F]:
                 checkpoint_dir: Path | None, log_name: str | None, **kwargs: Any) -> Any:
             signing = (load_signing(key_dir, checkpoint_dir, log_name, data_dir) if create_key
                        else optional_signing(key_dir, checkpoint_dir, log_name, data_dir))
-            service, _ = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
-                                      neo4j_password, neo4j_database)
+            service, location = open_backend(backend, data_dir, neo4j_uri, dgraph_addr,
+                                             neo4j_user, neo4j_password, neo4j_database)
+            if signing is not None:
+                signing.for_store(location)
             try:
                 return fn(audit=AuditService(service, signing), **kwargs)
             finally:

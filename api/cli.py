@@ -133,7 +133,7 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
                    f"{exc}", err=True)
     service, location = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
                                      neo4j_password, neo4j_database, policy)
-    audit = AuditService(service, signing)
+    audit = AuditService(service, signing.for_store(location) if signing else None)
     checkpointer = Checkpointer(audit, checkpoint_interval) if signing else None
     try:
         app = create_app(service, debug=debug, auth=auth, audit=audit,
@@ -184,9 +184,9 @@ def verify(trace_id: str | None, session_id: str | None, tenant_wide: bool, tena
     if sum((trace_id is not None, session_id is not None, tenant_wide)) != 1:
         raise click.UsageError("give exactly one of --trace-id, --session-id and --tenant-wide")
     signing = optional_signing(key_dir, checkpoint_dir, log_name, data_dir)
-    service, _ = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
-                              neo4j_password, neo4j_database)
-    audit = AuditService(service, signing)
+    service, location = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
+                                     neo4j_password, neo4j_database)
+    audit = AuditService(service, signing.for_store(location) if signing else None)
     try:
         if trace_id is not None:
             result = audit.verify_trace(tenant, trace_id)

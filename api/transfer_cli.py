@@ -50,8 +50,9 @@ def export_command(tenant: str, output: Path | None, as_bundle: bool, trace_id: 
     if as_bundle:
         scope: Scope = "trace" if trace_id else "session" if session_id else "tenant"
         try:
-            lines = bundle(AuditService(service, signing), tenant, scope,
-                           trace_id or session_id)
+            assert signing is not None
+            audit = AuditService(service, signing.for_store(location))
+            lines = bundle(audit, tenant, scope, trace_id or session_id)
             written = _write(output, lambda out: write_bundle(out, lines))
         finally:
             service.close()

@@ -5,7 +5,8 @@ A deployment signs its tenants' Merkle logs with one Ed25519 key
 directory, never inside the data directory) under one log name (the origin prefix, default
 ``tracegraph``, configured once: the journal remembers it and refuses another). Every signed
 checkpoint is appended to a per-tenant **journal** in the checkpoint directory (default
-``<key dir>/checkpoints``, ``$TRACEGRAPH_CHECKPOINT_DIR``), also outside the data directory:
+``<key dir>/checkpoints``, ``$TRACEGRAPH_CHECKPOINT_DIR``; one folder per store location),
+also outside the data directory:
 whoever can write the database can roll back the checkpoints stored there, not these.
 Verification trusts only the journal's checkpoints whose signature verifies with the key
 manager's public keys.
@@ -13,6 +14,7 @@ manager's public keys.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -63,6 +65,23 @@ class LogSigning:
         self.keys = keys
         self.log_name = log_name
         self.journal_dir = journal_dir
+        #: The journals of the store this deployment serves (see :meth:`for_store`).
+        self.store_dir = journal_dir
+
+    def for_store(self, location: str) -> LogSigning:
+        """Keep this store's journals in a folder of their own, named after where the store
+        is (a data folder, a Neo4j URI, a Dgraph address): a key folder shared by two
+        deployments (or by tests) must not make one's checkpoints the other's trusted ones."""
+        digest = hashlib.sha256(location.encode()).hexdigest()[:16]
+        self.store_dir = self.journal_dir / f"store-{digest}"
+        try:
+            self.store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            where = self.store_dir / "location"
+            if not where.exists():
+                where.write_text(location + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise SigningError(f"checkpoint journal {self.store_dir}: {exc}") from None
+        return self
 
     @classmethod
     def load(cls, *, key_dir: Path | None = None, data_dir: Path | None = None,
@@ -114,7 +133,7 @@ class LogSigning:
         return log_origin(self.log_name, tenant_id)
 
     def journal_path(self, tenant_id: str) -> Path:
-        return self.journal_dir / f"{tenant_id}{JOURNAL_SUFFIX}"
+        return self.store_dir / f"{tenant_id}{JOURNAL_SUFFIX}"
 
     def append_journal(self, tenant_id: str, record: JournalRecord) -> None:
         """Append a signed note to the tenant's journal (one JSON line, synced to disk)."""

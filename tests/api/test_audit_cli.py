@@ -44,13 +44,28 @@ def test_checkpoint_then_verify_against_it(dirs: dict[str, Any]) -> None:
     cp = json.loads(run(dirs, "checkpoint").stdout)
     assert cp["size"] == 13 and cp["origin"] == f"tracegraph/{TENANT}"
     assert cp["note"].startswith(f"tracegraph/{TENANT}\n13\n")
-    journal = dirs["keys"] / "checkpoints" / f"{TENANT}.checkpoints.jsonl"
+    (journal,) = (dirs["keys"] / "checkpoints").glob(f"store-*/{TENANT}.checkpoints.jsonl")
     assert orjson.loads(journal.read_bytes().splitlines()[-1])["note"] == cp["note"]
     for scope in (["--trace-id", dirs["trace"]], ["--session-id", "s1"], ["--tenant-wide"]):
         result = json.loads(run(dirs, "verify", *scope).stdout)
         assert result["valid"] and result["checkpoint"]["root_hash"] == cp["root_hash"], scope
     exported = run(dirs, "checkpoints", "export").stdout
     assert cp["note"] in exported
+
+
+def test_two_stores_sharing_a_key_folder_keep_their_own_journals(
+        dirs: dict[str, Any], tmp_path: Path) -> None:
+    run(dirs, "checkpoint")
+    other = tmp_path / "other-data"
+    service = open_service("embedded", data_dir=other)
+    small_trace(service, TENANT, session="s1", steps=1)
+    service.close()
+    args = ["--tenant", TENANT, "--data-dir", str(other), "--key-dir", str(dirs["keys"])]
+    res = CliRunner().invoke(main, ["verify", "--tenant-wide", *args])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["checkpoint"] is None  # not the first store's checkpoint
+    res = CliRunner().invoke(main, ["checkpoint", *args])
+    assert res.exit_code == 0 and json.loads(res.stdout)["size"] == 6
 
 
 def test_key_inside_the_data_directory_is_refused(dirs: dict[str, Any]) -> None:
