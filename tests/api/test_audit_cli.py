@@ -122,8 +122,8 @@ def test_cut_tail_through_sql_is_found_and_blocks_the_next_checkpoint(
 def test_rewritten_leaves_make_the_next_checkpoint_refuse(dirs: dict[str, Any]) -> None:
     run(dirs, "checkpoint")
     db = sqlite3.connect(dirs["data"] / "tracegraph.sqlite3", isolation_level=None)
-    db.execute("DROP TRIGGER log_leaves_no_update")
-    db.execute("UPDATE log_leaves SET record_hash = zeroblob(32) WHERE leaf_index = 1")
+    db.execute("DROP TRIGGER log_runs_no_update")
+    db.execute("UPDATE log_runs SET hashes = zeroblob(length(hashes)) WHERE first_index <= 1")
     db.execute("UPDATE log_heads SET edge = zeroblob(length(edge))")
     db.close()
     res = run(dirs, "checkpoint", code=1)

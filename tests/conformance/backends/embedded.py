@@ -15,8 +15,14 @@ from tracegraph.schema.chain import ChainEntry, seal, tombstone_hash
 
 from ..harness import Harness
 
-_TRIGGERS = ("entries_no_update", "entries_no_delete", "log_leaves_no_update",
-             "log_leaves_no_delete")
+_TRIGGERS = ("entries_no_update", "entries_no_delete", "log_runs_no_update",
+             "log_runs_no_delete")
+#: Rewrite one entry's hash inside the leaf run holding it (32 bytes per leaf).
+_SET_RUN_HASH = """
+UPDATE log_runs SET hashes = CAST(substr(hashes, 1, 32 * (?3 - first_seq)) || ?1
+  || substr(hashes, 32 * (?3 - first_seq) + 33) AS BLOB)
+WHERE trace_id = ?2 AND leaf_kind = 'e' AND first_seq <= ?3 AND ?3 < first_seq + count
+"""
 #: Derived trace columns the tamper matrix may change (never interpolated from input).
 _TRACE_COLUMNS = {
     "status": "UPDATE traces SET status = ? WHERE trace_id = ?",
@@ -87,8 +93,7 @@ class EmbeddedHarness(Harness):
             db.execute("UPDATE entries SET hash = ?, body = ? WHERE trace_id = ? AND seq = ?",
                        (new.hash, orjson.dumps(new.hashed_object()), trace_id, e.seq))
             if with_leaves:
-                db.execute("UPDATE log_leaves SET record_hash = ? WHERE trace_id = ? AND seq = ?",
-                           (bytes.fromhex(new.hash), trace_id, e.seq))
+                db.execute(_SET_RUN_HASH, (bytes.fromhex(new.hash), trace_id, e.seq))
             prev_hash = new.hash
         self._move_head(db, trace_id)
         db.close()
