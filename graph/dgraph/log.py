@@ -18,10 +18,17 @@ from typing import Any
 import pydgraph
 from pydgraph.proto import api_pb2 as api
 from tracegraph.schema.merkle_leaf import LogLeaf
-from tracegraph.schema.merkle_tree import MissingNode, NodeId
+from tracegraph.schema.merkle_tree import NodeId
 
 from ..log_plan import LogHead, plan_log_append
-from ..log_rows import leaf_columns, stored_leaf
+from ..log_rows import (
+    leaf_columns,
+    node_hashes,
+    nodes_to_store,
+    rebuilt_nodes,
+    split_node_ids,
+    stored_leaf,
+)
 from ..protocol import StoredCheckpoint, StoredLeaf
 from . import dql, log_dql
 from .nquads import NQuads, node_ref
@@ -70,7 +77,7 @@ def add_leaves(q: NQuads, tenant_id: str, got: Mapping[str, Any],
         for column, value in leaf_columns(r.leaf_index, r.leaf).items():
             if value is not None:
                 q.value(me, log_dql.LEAF_PREDICATES[column], value)
-    for (level, idx), h in plan.nodes:
+    for (level, idx), h in nodes_to_store(plan.nodes):
         me = f"_:lnode{level}_{idx}"
         q.value(me, "dgraph.type", "LogNode")
         q.value(me, "lnode.key", node_key(tenant_id, level, idx))
@@ -91,17 +98,19 @@ def log_head(read: Reader, tenant_id: str) -> LogHead:
 
 
 def log_nodes(read: Reader, tenant_id: str, ids: Sequence[NodeId]) -> list[bytes]:
+    """Stored nodes by key; lower ones rebuilt from their leaf rows (one query for both)."""
     if not ids:
         return []
-    keys = {node_key(tenant_id, level, idx): (level, idx) for level, idx in ids}
-    got = read(log_dql.NODES, {"keys": list(keys)})
+    upper, leaf_indexes = split_node_ids(ids)
+    keys = {node_key(tenant_id, level, idx): (level, idx) for level, idx in upper}
+    got = read(log_dql.NODES, {"keys": list(keys),
+                               "leaves": [leaf_key(tenant_id, i) for i in leaf_indexes]})
     found = {keys[n["lnode.key"]]: bytes.fromhex(n["lnode.hash"]) for n in got.get("n", [])
              if n.get("lnode.key") in keys and "lnode.hash" in n}
-    for level, idx in ids:
-        if (level, idx) not in found:
-            raise MissingNode(f"log node of tenant {tenant_id!r} at level {level}, "
-                              f"index {idx} is not stored")
-    return [found[i] for i in ids]
+    # (a key names one tenant's leaf: the tenant is all of it before the last "/")
+    rows = _leaves(tenant_id, got)
+    found.update(rebuilt_nodes(ids, {x.leaf_index: x.leaf.hash() for x in rows}))
+    return node_hashes(tenant_id, ids, found)
 
 
 def _leaves(tenant_id: str, got: Mapping[str, Any]) -> list[StoredLeaf]:
@@ -158,24 +167,3 @@ def add_checkpoint(txn: pydgraph.Txn, timeout: float, tenant_id: str,
     txn.do_request(txn.create_request(query=text, variables=variables, mutations=[mutation],
                                       commit_now=True), timeout=timeout)
 
-
-def put_nodes(txn: pydgraph.Txn, timeout: float, tenant_id: str,
-              nodes: Sequence[tuple[NodeId, bytes]], stored: Mapping[str, Any]) -> None:
-    """Write the nodes ``stored`` (this transaction's :data:`log_dql.STORED_NODES` answer)
-    lacks; ``ValueError`` if one is stored with another hash (the NodeStore contract)."""
-    have = {n["lnode.key"]: n.get("lnode.hash") for n in stored.get("n", [])}
-    q = NQuads()
-    for (level, idx), h in dict(nodes).items():
-        key = node_key(tenant_id, level, idx)
-        if key in have:
-            if have[key] != h.hex():
-                raise ValueError(f"log node {(level, idx)} of tenant {tenant_id!r} is stored "
-                                 "with another hash: nodes never change")
-            continue
-        me = f"_:lnode{level}_{idx}"
-        q.value(me, "dgraph.type", "LogNode")
-        q.value(me, "lnode.key", key)
-        q.value(me, "lnode.hash", h.hex())
-    if q.lines:
-        txn.do_request(txn.create_request(mutations=[api.Mutation(set_nquads=q.text())],
-                                          commit_now=True), timeout=timeout)

@@ -11,8 +11,9 @@ Data model (docs/dev/merkle-integration.md, section 2):
   zero-padded to :data:`INDEX_DIGITS` so key order is index order; ``@upsert``, so a leaf
   index is never stored twice), ``leaf.tenant``, ``leaf.index`` and the leaf row's columns
   (:mod:`tracegraph.graph.log_rows`).
-* ``LogNode`` — every perfect subtree: ``lnode.key`` ("<tenant>/<level>/<idx>", ``@upsert``)
-  and ``lnode.hash`` (hex). Keys read from the right name one node only, so no other
+* ``LogNode`` — every perfect subtree of at least 16 leaves (``log_rows.LOWEST_STORED_LEVEL``;
+  a smaller one is rebuilt from its leaf rows): ``lnode.key`` ("<tenant>/<level>/<idx>",
+  ``@upsert``) and ``lnode.hash`` (hex). Keys read from the right name one node only, so no other
   tenant's node ever answers.
 * ``LogCheckpoint`` — signed checkpoints: ``cp.key`` ("<tenant>/<size>/<sha256 of the
   note>", ``@upsert``: the same checkpoint is stored once), ``cp.tenant``, ``cp.size``,
@@ -101,10 +102,12 @@ query head($tenant: string) {{
   {HEAD_BLOCK}
 }}
 """
-NODES = """
-query nodes($keys: [string]) {
-  n(func: eq(lnode.key, $keys)) { lnode.key lnode.hash }
-}
+#: Stored nodes by key, and leaves by key (those that rebuild the nodes not stored).
+NODES = f"""
+query nodes($keys: [string], $leaves: [string]) {{
+  n(func: eq(lnode.key, $keys)) {{ lnode.key lnode.hash }}
+  l(func: eq(leaf.key, $leaves)) {{ {_LEAF_FIELDS} }}
+}}
 """
 #: Leaves whose keys lie between ``$lo`` and ``$hi`` (both included), in index order; the
 #: tenant filter drops another tenant's keys that sort between them.
@@ -140,6 +143,3 @@ query checkpoints($tenant: string, $limit: int) {
     first: $limit) { cp.size cp.note cp.created_at }
 }
 """
-#: The nodes of a tenant's node store as the NodeStore contract writes them (tests/graph):
-#: which keys are stored, with their hashes (read in the writing transaction).
-STORED_NODES = NODES

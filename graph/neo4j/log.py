@@ -8,8 +8,9 @@ The graph (docs/dev/merkle-integration.md, section 2):
 * ``(:LogLeaf {tenant_id, leaf_index, leaf_kind, session_id, trace_id, seq, kind,
   record_hash, entry_count, final_hash, removed_at})`` — one per entry or tombstone, unique
   on ``(tenant_id, leaf_index)`` (columns: :mod:`tracegraph.graph.log_rows`).
-* ``(:LogNode {tenant_id, level, idx, hash})`` — every perfect subtree (level 0: the leaf
-  hashes), unique on ``(tenant_id, level, idx)``.
+* ``(:LogNode {tenant_id, level, idx, hash})`` — every perfect subtree of at least 16
+  leaves (``log_rows.LOWEST_STORED_LEVEL``; a smaller one is rebuilt from its leaf rows),
+  unique on ``(tenant_id, level, idx)``.
 * ``(:LogCheckpoint {tenant_id, size, note, created_at})`` — signed checkpoints.
 
 An append's first statement (``cypher.BEGIN_APPEND``) MERGEs the tenant's head and writes a
@@ -27,10 +28,18 @@ from typing import Any, Final
 
 import neo4j
 from tracegraph.schema.merkle_leaf import LogLeaf, TombstoneLeaf
-from tracegraph.schema.merkle_tree import MissingNode, NodeId
+from tracegraph.schema.merkle_tree import NodeId
 
 from ..log_plan import LogAppend, LogHead, plan_log_append
-from ..log_rows import COLUMNS, leaf_columns, stored_leaf
+from ..log_rows import (
+    COLUMNS,
+    leaf_columns,
+    node_hashes,
+    nodes_to_store,
+    rebuilt_nodes,
+    split_node_ids,
+    stored_leaf,
+)
 from ..protocol import StoredCheckpoint, StoredLeaf, Tombstone
 
 SCHEMA: Final[tuple[str, ...]] = (
@@ -87,6 +96,11 @@ UNWIND $ids AS id
 MATCH (n:LogNode {tenant_id: $tenant, level: id[0], idx: id[1]})
 RETURN n.level AS level, n.idx AS idx, n.hash AS hash
 """
+#: Leaf rows at the indexes ``$indexes`` (what rebuilds the nodes that are not stored).
+LEAVES_AT: Final = """
+UNWIND $indexes AS i
+MATCH (l:LogLeaf {tenant_id: $tenant, leaf_index: i})
+""" + "RETURN " + ", ".join(f"l.{c} AS {c}" for c in COLUMNS) + "\n"
 _LEAF = "RETURN " + ", ".join(f"l.{c} AS {c}" for c in COLUMNS) + "\nORDER BY l.leaf_index\n"
 LEAVES: Final = """
 MATCH (l:LogLeaf)
@@ -111,15 +125,6 @@ ORDER BY c.size DESC, c.created_at DESC
 LIMIT $limit
 """
 
-#: The node store of a tenant for the NodeStore contract (tests/graph): nodes written once;
-#: an existing node's hash is returned so a different one is refused.
-PUT_NODES: Final = """
-UNWIND $nodes AS row
-MERGE (n:LogNode {tenant_id: $tenant, level: row.level, idx: row.idx})
-ON CREATE SET n.hash = row.hash
-RETURN n.level AS level, n.idx AS idx, n.hash AS hash
-"""
-
 Reader = Callable[..., list[neo4j.Record]]
 
 
@@ -140,7 +145,7 @@ def write_params(tenant_id: str, plan: LogAppend) -> dict[str, Any]:
         leaves.append(row)
     return {"log_leaves": leaves,
             "log_nodes": [{"level": level, "idx": idx, "hash": h}
-                          for (level, idx), h in plan.nodes],
+                          for (level, idx), h in nodes_to_store(plan.nodes)],
             "log_size": plan.head.size, "log_edge": plan.head.encode_edge()}
 
 
@@ -166,16 +171,16 @@ def log_head(read: Reader, tenant_id: str) -> LogHead:
 
 
 def log_nodes(read: Reader, tenant_id: str, ids: Sequence[NodeId]) -> list[bytes]:
-    if not ids:
-        return []
-    wanted = [[level, idx] for level, idx in dict.fromkeys(ids)]
-    found = {(int(r["level"]), int(r["idx"])): bytes(r["hash"])
-             for r in read(NODES, tenant=tenant_id, ids=wanted)}
-    for level, idx in ids:
-        if (level, idx) not in found:
-            raise MissingNode(f"log node of tenant {tenant_id!r} at level {level}, "
-                              f"index {idx} is not stored")
-    return [found[i] for i in ids]
+    """Stored nodes by ``(tenant, level, idx)``; lower ones rebuilt from their leaf rows."""
+    upper, leaf_indexes = split_node_ids(ids)
+    found: dict[NodeId, bytes] = {}
+    if upper:
+        found.update({(int(r["level"]), int(r["idx"])): bytes(r["hash"]) for r in read(
+            NODES, tenant=tenant_id, ids=[list(i) for i in upper])})
+    if leaf_indexes:
+        rows = leaves(read, tenant_id, LEAVES_AT, indexes=leaf_indexes)
+        found.update(rebuilt_nodes(ids, {x.leaf_index: x.leaf.hash() for x in rows}))
+    return node_hashes(tenant_id, ids, found)
 
 
 def leaves(read: Reader, tenant_id: str, query: str, **params: Any) -> list[StoredLeaf]:
@@ -188,14 +193,3 @@ def checkpoints(read: Reader, tenant_id: str, limit: int) -> list[StoredCheckpoi
     return [StoredCheckpoint(int(r["size"]), str(r["note"]), str(r["created_at"]))
             for r in read(CHECKPOINTS, tenant=tenant_id, limit=limit)]
 
-
-def put_nodes(tx: neo4j.ManagedTransaction, tenant_id: str,
-              nodes: Sequence[tuple[NodeId, bytes]]) -> None:
-    """Write nodes not yet stored; ``ValueError`` if one is stored with another hash."""
-    rows = [{"level": level, "idx": idx, "hash": h} for (level, idx), h in nodes]
-    want = {(level, idx): h for (level, idx), h in nodes}
-    for r in tx.run(PUT_NODES, tenant=tenant_id, nodes=rows):
-        node = (int(r["level"]), int(r["idx"]))
-        if bytes(r["hash"]) != want[node]:
-            raise ValueError(f"log node {node} of tenant {tenant_id!r} is stored with "
-                             "another hash: nodes never change")

@@ -55,11 +55,13 @@ class _Nodes:
 
 
 def _run(svc: TraceService, tenant: str, session: str, steps: int, *,
-         at: datetime | None = None) -> str:
+         at: datetime | None = None, batch: int = 1) -> str:
     t = svc.start_trace(tenant, StartTraceInput(session_id=session, agent_id="a",
                                                 created_at=at))
-    for i in range(steps):
-        svc.record_steps(tenant, t.trace_id, [StepInput(step_type="Reasoning", content=f"{i}")])
+    for i in range(0, steps, batch):
+        svc.record_steps(tenant, t.trace_id, [
+            StepInput(step_type="Reasoning", content=f"{j}")
+            for j in range(i, min(i + batch, steps))])
     svc.complete_trace(tenant, t.trace_id, CompleteTraceInput(outcome="success"))
     return t.trace_id
 
@@ -125,22 +127,28 @@ def test_appends_and_a_removal_make_one_dense_log_whose_root_is_the_tree_of_the_
 def test_stored_nodes_answer_inclusion_proofs_and_a_missing_node_is_named(
         store: GraphStore, service: TraceService, tenant: str) -> None:
     log = _log(store)
+    _run(service, tenant, "s1", 45, batch=15)  # subtrees of 16 and 32 leaves too
     for steps in range(4):
         _run(service, tenant, "s1", steps)
     head = log.log_head(tenant)
+    assert head.size == 47 + 14
     root = CompactRange(head.size, head.edge).root()
     leaves = log.log_leaves(tenant, 0, head.size)
-    for size in (head.size, head.size - 3):
+    for size in (head.size, head.size - 3, 33, 32, 17):
         sub_root = tree_hash([x.leaf.hash() for x in leaves[:size]])
-        for index in (0, 5, size // 2, size - 1):
+        for index in (0, 5, 16, size // 2, size - 1):
             proof = fold_plan(inclusion_plan(index, size), _Nodes(log, tenant))
             verify_inclusion(index, size, leaves[index].leaf.hash(), proof,
                              root if size == head.size else sub_root)
     with pytest.raises(MissingNode, match="level 0, index 999"):
         log.log_nodes(tenant, [(0, 0), (0, 999)])
     assert log.log_nodes(tenant, []) == []
-    assert log.log_nodes(tenant, [(1, 0), (0, 0), (1, 0)])[0] == \
-        log.log_nodes(tenant, [(1, 0)])[0]
+    hashes = [x.leaf.hash() for x in leaves]
+    assert log.log_nodes(tenant, [(5, 0), (1, 0), (4, 2), (0, 60), (1, 0)]) == [
+        tree_hash(hashes[:32]), tree_hash(hashes[:2]), tree_hash(hashes[32:48]), hashes[60],
+        tree_hash(hashes[:2])]
+    with pytest.raises(MissingNode, match="level 4, index 3"):
+        log.log_nodes(tenant, [(4, 3)])  # (leaves 48..63: not all appended yet)
 
 
 def test_replays_add_no_leaf_and_tenants_keep_their_own_logs(
