@@ -15,9 +15,10 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import orjson
 import pydgraph
 from pydgraph.proto import api_pb2 as api
-from tracegraph.schema.merkle_leaf import LogLeaf
+from tracegraph.schema.merkle_leaf import LogLeaf, TombstoneLeaf
 from tracegraph.schema.merkle_tree import NodeId
 
 from ..log_plan import LogHead, plan_log_append
@@ -61,6 +62,12 @@ def head_of(got: Mapping[str, Any]) -> tuple[LogHead, str | None]:
     return LogHead.decode(int(node.get("log.size", 0)), edge), str(node["uid"])
 
 
+def leaf_row(tenant_id: str, index: int, leaf: LogLeaf) -> str:
+    """``leaf.row``: the leaf row's columns and the tenant as one JSON object."""
+    columns = {k: v for k, v in leaf_columns(index, leaf).items() if v is not None}
+    return orjson.dumps({"tenant_id": tenant_id, **columns}).decode("utf-8")
+
+
 def add_leaves(q: NQuads, tenant_id: str, got: Mapping[str, Any],
                leaves: Sequence[LogLeaf]) -> None:
     """Add to mutation ``q`` the leaf rows, tree nodes and new head of appending ``leaves``
@@ -71,15 +78,14 @@ def add_leaves(q: NQuads, tenant_id: str, got: Mapping[str, Any],
     plan = plan_log_append(head, leaves)
     for r in plan.leaves:
         me = f"_:leaf{r.leaf_index}"
-        q.value(me, "dgraph.type", "LogLeaf")
+        leaf = r.leaf
         q.value(me, "leaf.key", leaf_key(tenant_id, r.leaf_index))
-        q.value(me, "leaf.tenant", tenant_id)
-        for column, value in leaf_columns(r.leaf_index, r.leaf).items():
-            if value is not None:
-                q.value(me, log_dql.LEAF_PREDICATES[column], value)
+        q.value(me, "leaf.trace_key", f"{tenant_id}/{leaf.trace_id}")
+        q.value(me, "leaf.row", leaf_row(tenant_id, r.leaf_index, leaf))
+        if isinstance(leaf, TombstoneLeaf) or leaf.seq == 0:  # (a trace's first leaf)
+            q.value(me, "leaf.session_key", f"{tenant_id}/{leaf.session_id}")
     for (level, idx), h in nodes_to_store(plan.nodes):
         me = f"_:lnode{level}_{idx}"
-        q.value(me, "dgraph.type", "LogNode")
         q.value(me, "lnode.key", node_key(tenant_id, level, idx))
         q.value(me, "lnode.hash", h.hex())
     if uid is None:
@@ -107,22 +113,37 @@ def log_nodes(read: Reader, tenant_id: str, ids: Sequence[NodeId]) -> list[bytes
                                "leaves": [leaf_key(tenant_id, i) for i in leaf_indexes]})
     found = {keys[n["lnode.key"]]: bytes.fromhex(n["lnode.hash"]) for n in got.get("n", [])
              if n.get("lnode.key") in keys and "lnode.hash" in n}
-    # (a key names one tenant's leaf: the tenant is all of it before the last "/")
     rows = _leaves(tenant_id, got)
     found.update(rebuilt_nodes(ids, {x.leaf_index: x.leaf.hash() for x in rows}))
     return node_hashes(tenant_id, ids, found)
 
 
 def _leaves(tenant_id: str, got: Mapping[str, Any]) -> list[StoredLeaf]:
-    columns = log_dql.LEAF_PREDICATES.items()
-    return [stored_leaf(tenant_id, {c: n.get(p) for c, p in columns}) for n in got.get("l", [])]
+    """The leaves of ``tenant_id`` in a query answer's ``l`` block (a key names one tenant's
+    leaf: the tenant is all of it before the last "/"; other tenants' rows are dropped)."""
+    out: list[StoredLeaf] = []
+    prefix = f"{tenant_id}/"
+    for n in got.get("l", []):
+        key = str(n.get("leaf.key", ""))
+        index = key[len(prefix):]
+        if not key.startswith(prefix) or len(index) != log_dql.INDEX_DIGITS \
+                or not index.isdigit():
+            continue
+        try:
+            row = orjson.loads(n.get("leaf.row", ""))
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(f"log leaf {key!r}: leaf.row is no JSON") from exc
+        if row.get("tenant_id") != tenant_id or row.get("leaf_index") != int(index):
+            raise ValueError(f"log leaf {key!r}: leaf.row names another leaf")
+        out.append(stored_leaf(tenant_id, row))
+    return out
 
 
 def log_leaves(read: Reader, tenant_id: str, start: int, stop: int) -> list[StoredLeaf]:
     start = max(start, 0)
     if stop <= start:
         return []
-    got = read(log_dql.LEAVES, {"tenant": tenant_id, "lo": leaf_key(tenant_id, start),
+    got = read(log_dql.LEAVES, {"lo": leaf_key(tenant_id, start),
                                 "hi": leaf_key(tenant_id, stop - 1)})
     return _leaves(tenant_id, got)
 
@@ -132,12 +153,18 @@ def leaves_of_traces(read: Reader, tenant_id: str, trace_ids: Sequence[str]
     ids = list(dict.fromkeys(trace_ids))
     if not ids:
         return []
-    return _leaves(tenant_id, read(log_dql.LEAVES_OF_TRACES, {"tenant": tenant_id, "ids": ids}))
+    keys = [f"{tenant_id}/{t}" for t in ids]
+    return [x for x in _leaves(tenant_id, read(log_dql.LEAVES_OF_TRACES, {"keys": keys}))
+            if x.leaf.trace_id in ids]
 
 
 def leaves_of_session(read: Reader, tenant_id: str, session_id: str) -> list[StoredLeaf]:
-    got = read(log_dql.LEAVES_OF_SESSION, {"tenant": tenant_id, "session": session_id})
-    return _leaves(tenant_id, got)
+    """The session's traces from their first (and tombstone) leaves, then their leaves."""
+    got = read(log_dql.SESSION_TRACES, {"key": f"{tenant_id}/{session_id}"})
+    firsts = _leaves(tenant_id, got)
+    traces = [x.leaf.trace_id for x in firsts if x.leaf.session_id == session_id]
+    return [x for x in leaves_of_traces(read, tenant_id, traces)
+            if x.leaf.session_id == session_id]
 
 
 def checkpoints(read: Reader, tenant_id: str, limit: int) -> list[StoredCheckpoint]:

@@ -9,8 +9,12 @@ Data model (docs/dev/merkle-integration.md, section 2):
   two first appends conflict on the ``@upsert`` index of ``log.tenant``.
 * ``LogLeaf`` — one node per entry or tombstone: ``leaf.key`` ("<tenant>/<index>", the index
   zero-padded to :data:`INDEX_DIGITS` so key order is index order; ``@upsert``, so a leaf
-  index is never stored twice), ``leaf.tenant``, ``leaf.index`` and the leaf row's columns
-  (:mod:`tracegraph.graph.log_rows`).
+  index is never stored twice), ``leaf.trace_key`` ("<tenant>/<trace id>", indexed),
+  ``leaf.row`` (the leaf row's columns, :mod:`tracegraph.graph.log_rows`, with the tenant,
+  as one JSON text: one predicate instead of ten, as ``codec.py`` packs records), and on
+  the first leaf of each trace and on tombstone leaves ``leaf.session_key``
+  ("<tenant>/<session id>", indexed: a session's traces, whose leaves ``leaf.trace_key``
+  then finds). Reads keep a leaf only when its key and row name the tenant asked for.
 * ``LogNode`` — every perfect subtree of at least 16 leaves (``log_rows.LOWEST_STORED_LEVEL``;
   a smaller one is rebuilt from its leaf rows): ``lnode.key`` ("<tenant>/<level>/<idx>",
   ``@upsert``) and ``lnode.hash`` (hex). Keys read from the right name one node only, so no other
@@ -30,17 +34,9 @@ log.tenant: string @index(exact) @upsert .
 log.size: int .
 log.edge: string .
 leaf.key: string @index(exact) @upsert .
-leaf.tenant: string .
-leaf.index: int .
-leaf.kind: string .
-leaf.session: string @index(exact) .
-leaf.trace: string @index(exact) .
-leaf.seq: int .
-leaf.entry_kind: string .
-leaf.hash: string .
-leaf.entry_count: int .
-leaf.final_hash: string .
-leaf.removed_at: string .
+leaf.trace_key: string @index(exact) .
+leaf.session_key: string @index(exact) .
+leaf.row: string .
 lnode.key: string @index(exact) @upsert .
 lnode.hash: string .
 cp.key: string @index(exact) @upsert .
@@ -57,17 +53,9 @@ type LogHead {
 
 type LogLeaf {
   leaf.key
-  leaf.tenant
-  leaf.index
-  leaf.kind
-  leaf.session
-  leaf.trace
-  leaf.seq
-  leaf.entry_kind
-  leaf.hash
-  leaf.entry_count
-  leaf.final_hash
-  leaf.removed_at
+  leaf.trace_key
+  leaf.session_key
+  leaf.row
 }
 
 type LogNode {
@@ -84,14 +72,7 @@ type LogCheckpoint {
 }
 """
 
-#: leaf row column (graph/log_rows.py) -> its predicate.
-LEAF_PREDICATES = {
-    "leaf_index": "leaf.index", "leaf_kind": "leaf.kind", "session_id": "leaf.session",
-    "trace_id": "leaf.trace", "seq": "leaf.seq", "kind": "leaf.entry_kind",
-    "record_hash": "leaf.hash", "entry_count": "leaf.entry_count",
-    "final_hash": "leaf.final_hash", "removed_at": "leaf.removed_at",
-}
-_LEAF_FIELDS = " ".join(LEAF_PREDICATES.values())
+_LEAF_FIELDS = "leaf.key leaf.row"
 
 #: The tenant's head, as a block of a query that runs inside a write transaction (the
 #: append context, the removal): the query declares ``$tenant``.
@@ -109,24 +90,23 @@ query nodes($keys: [string], $leaves: [string]) {{
   l(func: eq(leaf.key, $leaves)) {{ {_LEAF_FIELDS} }}
 }}
 """
-#: Leaves whose keys lie between ``$lo`` and ``$hi`` (both included), in index order; the
-#: tenant filter drops another tenant's keys that sort between them.
+#: Leaves whose keys lie between ``$lo`` and ``$hi`` (both included), in index order
+#: (another tenant's keys that sort between them are dropped by their key, in Python).
 LEAVES = f"""
-query leaves($tenant: string, $lo: string, $hi: string) {{
-  l(func: between(leaf.key, $lo, $hi), orderasc: leaf.key)
-    @filter(eq(leaf.tenant, $tenant)) {{ {_LEAF_FIELDS} }}
+query leaves($lo: string, $hi: string) {{
+  l(func: between(leaf.key, $lo, $hi), orderasc: leaf.key) {{ {_LEAF_FIELDS} }}
 }}
 """
+#: Leaves naming traces (by ``leaf.trace_key``), in index order.
 LEAVES_OF_TRACES = f"""
-query leaves_of_traces($tenant: string, $ids: [string]) {{
-  l(func: eq(leaf.trace, $ids), orderasc: leaf.key)
-    @filter(eq(leaf.tenant, $tenant)) {{ {_LEAF_FIELDS} }}
+query leaves_of_traces($keys: [string]) {{
+  l(func: eq(leaf.trace_key, $keys), orderasc: leaf.key) {{ {_LEAF_FIELDS} }}
 }}
 """
-LEAVES_OF_SESSION = f"""
-query leaves_of_session($tenant: string, $session: string) {{
-  l(func: eq(leaf.session, $session), orderasc: leaf.key)
-    @filter(eq(leaf.tenant, $tenant)) {{ {_LEAF_FIELDS} }}
+#: The first leaves (trace start, tombstone) of a session's traces: their trace ids.
+SESSION_TRACES = f"""
+query session_traces($key: string) {{
+  l(func: eq(leaf.session_key, $key)) {{ {_LEAF_FIELDS} }}
 }}
 """
 #: The upsert block of :func:`~tracegraph.graph.dgraph.log.add_checkpoint`: the mutation
