@@ -7,7 +7,9 @@ The graph (docs/dev/merkle-integration.md, section 2):
   (the compact-range hashes, 32 bytes each, as one byte array). Unique on ``tenant_id``.
 * ``(:LogLeaf {tenant_id, leaf_index, leaf_kind, session_id, trace_id, seq, kind,
   record_hash, entry_count, final_hash, removed_at})`` — one per entry or tombstone, unique
-  on ``(tenant_id, leaf_index)`` (columns: :mod:`tracegraph.graph.log_rows`).
+  on ``(tenant_id, leaf_index)`` (columns: :mod:`tracegraph.graph.log_rows`), indexed by
+  ``(tenant_id, trace_id)``; a trace's first leaf (seq 0) and tombstone leaves also have
+  the label ``:LogFirst``, indexed by ``(tenant_id, session_id)``: a session's traces.
 * ``(:LogNode {tenant_id, level, idx, hash})`` — every perfect subtree of at least 16
   leaves (``log_rows.LOWEST_STORED_LEVEL``; a smaller one is rebuilt from its leaf rows),
   unique on ``(tenant_id, level, idx)``.
@@ -53,8 +55,11 @@ SCHEMA: Final[tuple[str, ...]] = (
     "FOR (c:LogCheckpoint) REQUIRE (c.tenant_id, c.size, c.note) IS UNIQUE",
     "CREATE INDEX tracegraph_log_leaf_trace IF NOT EXISTS "
     "FOR (l:LogLeaf) ON (l.tenant_id, l.trace_id)",
-    "CREATE INDEX tracegraph_log_leaf_session IF NOT EXISTS "
-    "FOR (l:LogLeaf) ON (l.tenant_id, l.session_id)",
+    # A session's traces from their first leaves (and tombstone leaves) only: one index
+    # entry per trace, not per leaf (a session's leaves are then found by trace).
+    "DROP INDEX tracegraph_log_leaf_session IF EXISTS",
+    "CREATE INDEX tracegraph_log_first_session IF NOT EXISTS "
+    "FOR (l:LogFirst) ON (l.tenant_id, l.session_id)",
 )
 
 #: The tenant's head, created empty if absent, read after a property write has taken its
@@ -73,6 +78,8 @@ CALL () {
   UNWIND $log_leaves AS row
   CREATE (l:LogLeaf)
   SET l = row
+  FOREACH (_ IN CASE WHEN row.seq = 0 OR row.seq IS NULL THEN [1] ELSE [] END |
+    SET l:LogFirst)
 }
 CALL () {
   UNWIND $log_nodes AS row
@@ -111,8 +118,11 @@ MATCH (l:LogLeaf)
 WHERE l.tenant_id = $tenant AND l.trace_id IN $trace_ids
 """ + _LEAF
 LEAVES_OF_SESSION: Final = """
+MATCH (f:LogFirst)
+WHERE f.tenant_id = $tenant AND f.session_id = $session
+WITH collect(DISTINCT f.trace_id) AS trace_ids
 MATCH (l:LogLeaf)
-WHERE l.tenant_id = $tenant AND l.session_id = $session
+WHERE l.tenant_id = $tenant AND l.trace_id IN trace_ids AND l.session_id = $session
 """ + _LEAF
 ADD_CHECKPOINT: Final = """
 MERGE (c:LogCheckpoint {tenant_id: $tenant, size: $size, note: $note})
