@@ -47,8 +47,10 @@ query q($trace: string) {
   }
 }
 """
+#: A trace's log leaves by ``leaf.trace_key`` ("<tenant>/<trace>"), each with its packed row
+#: (graph/dgraph/log_dql.py).
 LEAVES_OF = """
-query q($trace: string) { l(func: eq(leaf.trace, $trace)) { uid leaf.seq } }
+query q($key: string) { l(func: eq(leaf.trace_key, $key)) { uid leaf.row } }
 """
 NODE_BY_ID = "query q($id: string) { n(func: eq(node.id, $id)) { uid } }"
 #: Derived trace columns the tamper matrix may change, as predicates.
@@ -173,8 +175,10 @@ class DgraphHarness(Harness):
     def rewrite_from(self, trace_id: str, seq: int, key: str, value: Any,
                      *, with_leaves: bool = False) -> None:
         chain = self._chain(trace_id)
-        leaves = {n.get("leaf.seq"): n["uid"]
-                  for n in self._query(LEAVES_OF, {"$trace": trace_id})["l"]}
+        key = f"{self._trace(trace_id)['trace.tenant']}/{trace_id}"
+        leaves = {row.get("seq"): (n["uid"], row)
+                  for n in self._query(LEAVES_OF, {"$key": key})["l"]
+                  for row in [orjson.loads(n["leaf.row"])]}
         prev = chain[seq - 1].hash if seq else "0" * 64
         for e in chain[seq:]:
             record = {**e.record, key: value} if e.seq == seq else e.record
@@ -187,7 +191,9 @@ class DgraphHarness(Harness):
             self._mutate(set_obj={"uid": node["uid"], "entry.hash": new.hash,
                                   "entry.prev_hash": new.prev_hash, **changed})
             if with_leaves:
-                self._mutate(set_obj={"uid": leaves[e.seq], "leaf.hash": new.hash})
+                uid, row = leaves[e.seq]
+                forged = orjson.dumps({**row, "record_hash": new.hash}).decode()
+                self._mutate(set_obj={"uid": uid, "leaf.row": forged})
             prev = new.hash
         self._move_head(trace_id)
 
