@@ -46,6 +46,14 @@ class Harness(ABC):
     def close(self) -> None:
         """Release the stores this harness opened (servers stay up for the next session)."""
 
+    def location(self) -> str:
+        """Where another process (a second store, a `tracegraph serve`) finds the backend:
+        the embedded data folder, the Neo4j Bolt URI or the Dgraph address."""
+        for attribute in ("data_dir", "uri", "addr"):
+            if hasattr(self, attribute):
+                return str(getattr(self, attribute))
+        raise AssertionError(f"{self.name}: no location for a second process")
+
     # -- tampering through the database itself ----------------------------------------------
     @abstractmethod
     def change_record_field(self, trace_id: str, seq: int, key: str, value: Any) -> None:
