@@ -18,17 +18,20 @@ from typing import Any
 import orjson
 import pydgraph
 from pydgraph.proto import api_pb2 as api
-from tracegraph.schema.merkle_leaf import LogLeaf, TombstoneLeaf
+from tracegraph.schema.merkle_leaf import LogLeaf
 from tracegraph.schema.merkle_tree import NodeId
 
 from ..log_plan import LogHead, plan_log_append
 from ..log_rows import (
-    leaf_columns,
+    LeafRun,
+    leaf_runs,
+    leaf_spans,
+    leaves_in,
     node_hashes,
     nodes_to_store,
     rebuilt_nodes,
+    run_from_columns,
     split_node_ids,
-    stored_leaf,
 )
 from ..protocol import StoredCheckpoint, StoredLeaf
 from . import dql, log_dql
@@ -38,7 +41,8 @@ Reader = Callable[[str, Mapping[str, str | Sequence[str]]], dict[str, Any]]
 
 
 def leaf_key(tenant_id: str, index: int) -> str:
-    """``leaf.key`` of leaf ``index`` (zero-padded: key order is index order).
+    """``lrun.key`` of a run whose first leaf is ``index`` (zero-padded: key order is index
+    order).
 
     >>> leaf_key("t1", 5)
     't1/000000000000005'
@@ -62,10 +66,9 @@ def head_of(got: Mapping[str, Any]) -> tuple[LogHead, str | None]:
     return LogHead.decode(int(node.get("log.size", 0)), edge), str(node["uid"])
 
 
-def leaf_row(tenant_id: str, index: int, leaf: LogLeaf) -> str:
-    """``leaf.row``: the leaf row's columns and the tenant as one JSON object."""
-    columns = {k: v for k, v in leaf_columns(index, leaf).items() if v is not None}
-    return orjson.dumps({"tenant_id": tenant_id, **columns}).decode("utf-8")
+def run_row(tenant_id: str, run: LeafRun) -> str:
+    """``lrun.row``: the run's columns and the tenant as one JSON object."""
+    return orjson.dumps({"tenant_id": tenant_id, **run.columns()}).decode("utf-8")
 
 
 def add_leaves(q: NQuads, tenant_id: str, got: Mapping[str, Any],
@@ -76,14 +79,13 @@ def add_leaves(q: NQuads, tenant_id: str, got: Mapping[str, Any],
         return
     head, uid = head_of(got)
     plan = plan_log_append(head, leaves)
-    for r in plan.leaves:
-        me = f"_:leaf{r.leaf_index}"
-        leaf = r.leaf
-        q.value(me, "leaf.key", leaf_key(tenant_id, r.leaf_index))
-        q.value(me, "leaf.trace_key", f"{tenant_id}/{leaf.trace_id}")
-        q.value(me, "leaf.row", leaf_row(tenant_id, r.leaf_index, leaf))
-        if isinstance(leaf, TombstoneLeaf) or leaf.seq == 0:  # (a trace's first leaf)
-            q.value(me, "leaf.session_key", f"{tenant_id}/{leaf.session_id}")
+    for run in leaf_runs(plan.leaves):
+        me = f"_:lrun{run.first_index}"
+        q.value(me, "lrun.key", leaf_key(tenant_id, run.first_index))
+        q.value(me, "lrun.trace_key", f"{tenant_id}/{run.trace_id}")
+        q.value(me, "lrun.row", run_row(tenant_id, run))
+        if run.first_leaf:
+            q.value(me, "lrun.session_key", f"{tenant_id}/{run.session_id}")
     for (level, idx), h in nodes_to_store(plan.nodes):
         me = f"_:lnode{level}_{idx}"
         q.value(me, "lnode.key", node_key(tenant_id, level, idx))
@@ -104,38 +106,42 @@ def log_head(read: Reader, tenant_id: str) -> LogHead:
 
 
 def log_nodes(read: Reader, tenant_id: str, ids: Sequence[NodeId]) -> list[bytes]:
-    """Stored nodes by key; lower ones rebuilt from their leaf rows (one query for both)."""
+    """Stored nodes by key; lower ones rebuilt from their leaves (one range read per group
+    of nearby leaves)."""
     if not ids:
         return []
     upper, leaf_indexes = split_node_ids(ids)
     keys = {node_key(tenant_id, level, idx): (level, idx) for level, idx in upper}
-    got = read(log_dql.NODES, {"keys": list(keys),
-                               "leaves": [leaf_key(tenant_id, i) for i in leaf_indexes]})
-    found = {keys[n["lnode.key"]]: bytes.fromhex(n["lnode.hash"]) for n in got.get("n", [])
-             if n.get("lnode.key") in keys and "lnode.hash" in n}
-    rows = _leaves(tenant_id, got)
-    found.update(rebuilt_nodes(ids, {x.leaf_index: x.leaf.hash() for x in rows}))
+    found: dict[NodeId, bytes] = {}
+    if keys:
+        got = read(log_dql.NODES, {"keys": list(keys)})
+        found.update({keys[n["lnode.key"]]: bytes.fromhex(n["lnode.hash"])
+                      for n in got.get("n", []) if n.get("lnode.key") in keys
+                      and "lnode.hash" in n})
+    hashes = {x.leaf_index: x.leaf.hash() for start, stop in leaf_spans(leaf_indexes)
+              for x in log_leaves(read, tenant_id, start, stop)}
+    found.update(rebuilt_nodes(ids, hashes))
     return node_hashes(tenant_id, ids, found)
 
 
-def _leaves(tenant_id: str, got: Mapping[str, Any]) -> list[StoredLeaf]:
-    """The leaves of ``tenant_id`` in a query answer's ``l`` block (a key names one tenant's
-    leaf: the tenant is all of it before the last "/"; other tenants' rows are dropped)."""
-    out: list[StoredLeaf] = []
+def _runs(tenant_id: str, nodes: Sequence[Mapping[str, Any]]) -> list[LeafRun]:
+    """The runs of ``tenant_id`` among query answer nodes (a key names one tenant's run: the
+    tenant is all of it before the last "/"; other tenants' runs are dropped)."""
+    out: list[LeafRun] = []
     prefix = f"{tenant_id}/"
-    for n in got.get("l", []):
-        key = str(n.get("leaf.key", ""))
+    for n in nodes:
+        key = str(n.get("lrun.key", ""))
         index = key[len(prefix):]
         if not key.startswith(prefix) or len(index) != log_dql.INDEX_DIGITS \
                 or not index.isdigit():
             continue
         try:
-            row = orjson.loads(n.get("leaf.row", ""))
+            row = orjson.loads(n.get("lrun.row", ""))
         except orjson.JSONDecodeError as exc:
-            raise ValueError(f"log leaf {key!r}: leaf.row is no JSON") from exc
-        if row.get("tenant_id") != tenant_id or row.get("leaf_index") != int(index):
-            raise ValueError(f"log leaf {key!r}: leaf.row names another leaf")
-        out.append(stored_leaf(tenant_id, row))
+            raise ValueError(f"log run {key!r}: lrun.row is no JSON") from exc
+        if row.get("tenant_id") != tenant_id or row.get("first_index") != int(index):
+            raise ValueError(f"log run {key!r}: lrun.row names another run")
+        out.append(run_from_columns(tenant_id, row))
     return out
 
 
@@ -143,27 +149,36 @@ def log_leaves(read: Reader, tenant_id: str, start: int, stop: int) -> list[Stor
     start = max(start, 0)
     if stop <= start:
         return []
-    got = read(log_dql.LEAVES, {"lo": leaf_key(tenant_id, start),
-                                "hi": leaf_key(tenant_id, stop - 1)})
-    return _leaves(tenant_id, got)
+    got = read(log_dql.RUNS_IN, {"floor": leaf_key(tenant_id, 0),
+                                 "start": leaf_key(tenant_id, start),
+                                 "hi": leaf_key(tenant_id, stop - 1)})
+    before = _runs(tenant_id, got.get("a", []))[:1]  # (the last one at or before start)
+    runs = {r.first_index: r for r in [*before, *_runs(tenant_id, got.get("l", []))]}
+    return leaves_in(tenant_id, list(runs.values()), start, stop)
+
+
+def _trace_leaves(read: Reader, tenant_id: str, ids: Sequence[str]) -> list[StoredLeaf]:
+    keys = [f"{tenant_id}/{t}" for t in ids]
+    got = read(log_dql.RUNS_OF_TRACES, {"keys": keys})
+    wanted = set(ids)
+    return [x for run in _runs(tenant_id, got.get("l", [])) if run.trace_id in wanted
+            for x in run.leaves(tenant_id)]
 
 
 def leaves_of_traces(read: Reader, tenant_id: str, trace_ids: Sequence[str]
                      ) -> list[StoredLeaf]:
     ids = list(dict.fromkeys(trace_ids))
-    if not ids:
-        return []
-    keys = [f"{tenant_id}/{t}" for t in ids]
-    return [x for x in _leaves(tenant_id, read(log_dql.LEAVES_OF_TRACES, {"keys": keys}))
-            if x.leaf.trace_id in ids]
+    return _trace_leaves(read, tenant_id, ids) if ids else []
 
 
 def leaves_of_session(read: Reader, tenant_id: str, session_id: str) -> list[StoredLeaf]:
-    """The session's traces from their first (and tombstone) leaves, then their leaves."""
+    """The session's traces from their first (and tombstone) runs, then their leaves."""
     got = read(log_dql.SESSION_TRACES, {"key": f"{tenant_id}/{session_id}"})
-    firsts = _leaves(tenant_id, got)
-    traces = [x.leaf.trace_id for x in firsts if x.leaf.session_id == session_id]
-    return [x for x in leaves_of_traces(read, tenant_id, traces)
+    traces = list(dict.fromkeys(r.trace_id for r in _runs(tenant_id, got.get("l", []))
+                                if r.session_id == session_id))
+    if not traces:
+        return []
+    return [x for x in _trace_leaves(read, tenant_id, traces)
             if x.leaf.session_id == session_id]
 
 

@@ -7,14 +7,15 @@ Data model (docs/dev/merkle-integration.md, section 2):
   of the tenant rewrites ``log.size`` and ``log.edge`` on that uid, so Dgraph's conflict
   detection aborts one of two concurrent appends (the loser reruns and reads the new head);
   two first appends conflict on the ``@upsert`` index of ``log.tenant``.
-* ``LogLeaf`` — one node per entry or tombstone: ``leaf.key`` ("<tenant>/<index>", the index
-  zero-padded to :data:`INDEX_DIGITS` so key order is index order; ``@upsert``, so a leaf
-  index is never stored twice), ``leaf.trace_key`` ("<tenant>/<trace id>", indexed),
-  ``leaf.row`` (the leaf row's columns, :mod:`tracegraph.graph.log_rows`, with the tenant,
-  as one JSON text: one predicate instead of ten, as ``codec.py`` packs records), and on
-  the first leaf of each trace and on tombstone leaves ``leaf.session_key``
-  ("<tenant>/<session id>", indexed: a session's traces, whose leaves ``leaf.trace_key``
-  then finds). Reads keep a leaf only when its key and row name the tenant asked for.
+* ``LogRun`` — the leaves of one append to one trace, or one tombstone leaf
+  (:class:`tracegraph.graph.log_rows.LeafRun`): ``lrun.key`` ("<tenant>/<first index>",
+  the index zero-padded to :data:`INDEX_DIGITS` so key order is index order; ``@upsert``,
+  so a first index is never stored twice), ``lrun.trace_key`` ("<tenant>/<trace id>",
+  indexed), ``lrun.row`` (the run's columns with the tenant, as one JSON text, as
+  ``codec.py`` packs records), and on a trace's first run and on tombstone runs
+  ``lrun.session_key`` ("<tenant>/<session id>", indexed: a session's traces, whose runs
+  ``lrun.trace_key`` then finds). Reads keep a run only when its key and row name the
+  tenant asked for.
 * ``LogNode`` — every perfect subtree of at least 16 leaves (``log_rows.LOWEST_STORED_LEVEL``;
   a smaller one is rebuilt from its leaf rows): ``lnode.key`` ("<tenant>/<level>/<idx>",
   ``@upsert``) and ``lnode.hash`` (hex). Keys read from the right name one node only, so no other
@@ -33,10 +34,10 @@ SCHEMA = """
 log.tenant: string @index(exact) @upsert .
 log.size: int .
 log.edge: string .
-leaf.key: string @index(exact) @upsert .
-leaf.trace_key: string @index(exact) .
-leaf.session_key: string @index(exact) .
-leaf.row: string .
+lrun.key: string @index(exact) @upsert .
+lrun.trace_key: string @index(exact) .
+lrun.session_key: string @index(exact) .
+lrun.row: string .
 lnode.key: string @index(exact) @upsert .
 lnode.hash: string .
 cp.key: string @index(exact) @upsert .
@@ -51,11 +52,11 @@ type LogHead {
   log.edge
 }
 
-type LogLeaf {
-  leaf.key
-  leaf.trace_key
-  leaf.session_key
-  leaf.row
+type LogRun {
+  lrun.key
+  lrun.trace_key
+  lrun.session_key
+  lrun.row
 }
 
 type LogNode {
@@ -72,7 +73,7 @@ type LogCheckpoint {
 }
 """
 
-_LEAF_FIELDS = "leaf.key leaf.row"
+_RUN_FIELDS = "lrun.key lrun.row"
 
 #: The tenant's head, as a block of a query that runs inside a write transaction (the
 #: append context, the removal): the query declares ``$tenant``.
@@ -83,30 +84,31 @@ query head($tenant: string) {{
   {HEAD_BLOCK}
 }}
 """
-#: Stored nodes by key, and leaves by key (those that rebuild the nodes not stored).
-NODES = f"""
-query nodes($keys: [string], $leaves: [string]) {{
-  n(func: eq(lnode.key, $keys)) {{ lnode.key lnode.hash }}
-  l(func: eq(leaf.key, $leaves)) {{ {_LEAF_FIELDS} }}
+NODES = """
+query nodes($keys: [string]) {
+  n(func: eq(lnode.key, $keys)) { lnode.key lnode.hash }
+}
+"""
+#: The runs holding the leaves from the one keyed ``$start`` up to the one keyed ``$hi``:
+#: ``a`` the last runs keyed at or before ``$start`` (from ``$floor``, the tenant's leaf 0;
+#: a few, as another tenant's keys may sort between them), ``l`` the runs keyed from
+#: ``$start`` to ``$hi``. Another tenant's runs are dropped by their key, in Python.
+RUNS_IN = f"""
+query runs($floor: string, $start: string, $hi: string) {{
+  a(func: between(lrun.key, $floor, $start), orderdesc: lrun.key, first: 8) {{ {_RUN_FIELDS} }}
+  l(func: between(lrun.key, $start, $hi), orderasc: lrun.key) {{ {_RUN_FIELDS} }}
 }}
 """
-#: Leaves whose keys lie between ``$lo`` and ``$hi`` (both included), in index order
-#: (another tenant's keys that sort between them are dropped by their key, in Python).
-LEAVES = f"""
-query leaves($lo: string, $hi: string) {{
-  l(func: between(leaf.key, $lo, $hi), orderasc: leaf.key) {{ {_LEAF_FIELDS} }}
+#: Runs naming traces (by ``lrun.trace_key``), in index order.
+RUNS_OF_TRACES = f"""
+query runs_of_traces($keys: [string]) {{
+  l(func: eq(lrun.trace_key, $keys), orderasc: lrun.key) {{ {_RUN_FIELDS} }}
 }}
 """
-#: Leaves naming traces (by ``leaf.trace_key``), in index order.
-LEAVES_OF_TRACES = f"""
-query leaves_of_traces($keys: [string]) {{
-  l(func: eq(leaf.trace_key, $keys), orderasc: leaf.key) {{ {_LEAF_FIELDS} }}
-}}
-"""
-#: The first leaves (trace start, tombstone) of a session's traces: their trace ids.
+#: The first runs (trace start, tombstone) of a session's traces: their trace ids.
 SESSION_TRACES = f"""
 query session_traces($key: string) {{
-  l(func: eq(leaf.session_key, $key)) {{ {_LEAF_FIELDS} }}
+  l(func: eq(lrun.session_key, $key)) {{ {_RUN_FIELDS} }}
 }}
 """
 #: The upsert block of :func:`~tracegraph.graph.dgraph.log.add_checkpoint`: the mutation

@@ -5,11 +5,12 @@ The graph (docs/dev/merkle-integration.md, section 2):
 
 * ``(:LogHead {tenant_id, size, edge})`` — one per tenant: the log's size and right edge
   (the compact-range hashes, 32 bytes each, as one byte array). Unique on ``tenant_id``.
-* ``(:LogLeaf {tenant_id, leaf_index, leaf_kind, session_id, trace_id, seq, kind,
-  record_hash, entry_count, final_hash, removed_at})`` — one per entry or tombstone, unique
-  on ``(tenant_id, leaf_index)`` (columns: :mod:`tracegraph.graph.log_rows`), indexed by
-  ``(tenant_id, trace_id)``; a trace's first leaf (seq 0) and tombstone leaves also have
-  the label ``:LogFirst``, indexed by ``(tenant_id, session_id)``: a session's traces.
+* ``(:LogRun {tenant_id, first_index, count, leaf_kind, session_id, trace_id, first_seq,
+  kinds, hashes, entry_count, final_hash, removed_at})`` — the leaves of one append to one
+  trace, or one tombstone leaf (:class:`tracegraph.graph.log_rows.LeafRun`): unique on
+  ``(tenant_id, first_index)``, indexed by ``(tenant_id, trace_id)``; a trace's first run
+  (seq 0) and tombstone runs also have the label ``:LogFirst``, indexed by
+  ``(tenant_id, session_id)``: a session's traces.
 * ``(:LogNode {tenant_id, level, idx, hash})`` — every perfect subtree of at least 16
   leaves (``log_rows.LOWEST_STORED_LEVEL``; a smaller one is rebuilt from its leaf rows),
   unique on ``(tenant_id, level, idx)``.
@@ -18,9 +19,9 @@ The graph (docs/dev/merkle-integration.md, section 2):
 An append's first statement (``cypher.BEGIN_APPEND``) MERGEs the tenant's head and writes a
 property of it before reading its size: Neo4j's exclusive lock on the head is held until
 commit, so a second server's append to the same tenant waits there and then reads the
-committed size. The leaves, nodes and new head are written by :data:`WRITE_LOG`, which
-runs at the start of the append's one write statement. The uniqueness constraint on
-``leaf_index`` refuses a double assignment even if that lock were bypassed.
+committed size. The runs, nodes and new head are written by :data:`WRITE_LOG`, which
+runs at the start of the append's one write statement. The uniqueness constraint on a
+run's first index refuses a double assignment even if that lock were bypassed.
 """
 
 from __future__ import annotations
@@ -35,29 +36,30 @@ from tracegraph.schema.merkle_tree import NodeId
 from ..log_plan import LogAppend, LogHead, plan_log_append
 from ..log_rows import (
     COLUMNS,
-    leaf_columns,
+    leaf_runs,
+    leaf_spans,
+    leaves_in,
     node_hashes,
     nodes_to_store,
     rebuilt_nodes,
+    run_from_columns,
     split_node_ids,
-    stored_leaf,
 )
 from ..protocol import StoredCheckpoint, StoredLeaf, Tombstone
 
 SCHEMA: Final[tuple[str, ...]] = (
     "CREATE CONSTRAINT tracegraph_log_head IF NOT EXISTS "
     "FOR (h:LogHead) REQUIRE h.tenant_id IS UNIQUE",
-    "CREATE CONSTRAINT tracegraph_log_leaf IF NOT EXISTS "
-    "FOR (l:LogLeaf) REQUIRE (l.tenant_id, l.leaf_index) IS UNIQUE",
+    "CREATE CONSTRAINT tracegraph_log_run IF NOT EXISTS "
+    "FOR (r:LogRun) REQUIRE (r.tenant_id, r.first_index) IS UNIQUE",
     "CREATE CONSTRAINT tracegraph_log_node IF NOT EXISTS "
     "FOR (n:LogNode) REQUIRE (n.tenant_id, n.level, n.idx) IS UNIQUE",
     "CREATE CONSTRAINT tracegraph_log_checkpoint IF NOT EXISTS "
     "FOR (c:LogCheckpoint) REQUIRE (c.tenant_id, c.size, c.note) IS UNIQUE",
-    "CREATE INDEX tracegraph_log_leaf_trace IF NOT EXISTS "
-    "FOR (l:LogLeaf) ON (l.tenant_id, l.trace_id)",
-    # A session's traces from their first leaves (and tombstone leaves) only: one index
-    # entry per trace, not per leaf (a session's leaves are then found by trace).
-    "DROP INDEX tracegraph_log_leaf_session IF EXISTS",
+    "CREATE INDEX tracegraph_log_run_trace IF NOT EXISTS "
+    "FOR (r:LogRun) ON (r.tenant_id, r.trace_id)",
+    # A session's traces from their first runs (and tombstones) only: one index entry per
+    # trace (a session's leaves are then found by trace).
     "CREATE INDEX tracegraph_log_first_session IF NOT EXISTS "
     "FOR (l:LogFirst) ON (l.tenant_id, l.session_id)",
 )
@@ -70,16 +72,16 @@ ON CREATE SET h.size = 0
 SET h._lock = true
 RETURN h.size AS log_size, h.edge AS log_edge
 """
-#: What one append adds to the log (:func:`write_params`): ``$log_leaves`` (leaf rows),
-#: ``$log_nodes`` (``{level, idx, hash}``), the new ``$log_size`` and ``$log_edge``. Unit
-#: subqueries: the statement it begins keeps its one row.
+#: What one append adds to the log (:func:`write_params`): ``$log_runs`` (``{props,
+#: first}``: a run's columns, whether it is a first run), ``$log_nodes`` (``{level, idx,
+#: hash}``), the new ``$log_size`` and ``$log_edge``. Unit subqueries: the statement it
+#: begins keeps its one row.
 WRITE_LOG: Final = """
 CALL () {
-  UNWIND $log_leaves AS row
-  CREATE (l:LogLeaf)
-  SET l = row
-  FOREACH (_ IN CASE WHEN row.seq = 0 OR row.seq IS NULL THEN [1] ELSE [] END |
-    SET l:LogFirst)
+  UNWIND $log_runs AS row
+  CREATE (r:LogRun)
+  SET r = row.props
+  FOREACH (_ IN CASE WHEN row.first THEN [1] ELSE [] END | SET r:LogFirst)
 }
 CALL () {
   UNWIND $log_nodes AS row
@@ -103,27 +105,31 @@ UNWIND $ids AS id
 MATCH (n:LogNode {tenant_id: $tenant, level: id[0], idx: id[1]})
 RETURN n.level AS level, n.idx AS idx, n.hash AS hash
 """
-#: Leaf rows at the indexes ``$indexes`` (what rebuilds the nodes that are not stored).
-LEAVES_AT: Final = """
-UNWIND $indexes AS i
-MATCH (l:LogLeaf {tenant_id: $tenant, leaf_index: i})
-""" + "RETURN " + ", ".join(f"l.{c} AS {c}" for c in COLUMNS) + "\n"
-_LEAF = "RETURN " + ", ".join(f"l.{c} AS {c}" for c in COLUMNS) + "\nORDER BY l.leaf_index\n"
-LEAVES: Final = """
-MATCH (l:LogLeaf)
-WHERE l.tenant_id = $tenant AND l.leaf_index >= $start AND l.leaf_index < $stop
-""" + _LEAF
-LEAVES_OF_TRACES: Final = """
-MATCH (l:LogLeaf)
-WHERE l.tenant_id = $tenant AND l.trace_id IN $trace_ids
-""" + _LEAF
-LEAVES_OF_SESSION: Final = """
+_RUN = "RETURN " + ", ".join(f"r.{c} AS {c}" for c in COLUMNS) + "\nORDER BY r.first_index\n"
+#: The runs holding leaves ``$start <= leaf_index < $stop``: the last run beginning at or
+#: before ``$start``, and every later run beginning before ``$stop``.
+RUNS_IN: Final = """
+CALL () {
+  MATCH (r:LogRun)
+  WHERE r.tenant_id = $tenant AND r.first_index <= $start
+  RETURN r.first_index AS low
+  ORDER BY r.first_index DESC
+  LIMIT 1
+}
+MATCH (r:LogRun)
+WHERE r.tenant_id = $tenant AND r.first_index >= low AND r.first_index < $stop
+""" + _RUN
+RUNS_OF_TRACES: Final = """
+MATCH (r:LogRun)
+WHERE r.tenant_id = $tenant AND r.trace_id IN $trace_ids
+""" + _RUN
+RUNS_OF_SESSION: Final = """
 MATCH (f:LogFirst)
 WHERE f.tenant_id = $tenant AND f.session_id = $session
 WITH collect(DISTINCT f.trace_id) AS trace_ids
-MATCH (l:LogLeaf)
-WHERE l.tenant_id = $tenant AND l.trace_id IN trace_ids AND l.session_id = $session
-""" + _LEAF
+MATCH (r:LogRun)
+WHERE r.tenant_id = $tenant AND r.trace_id IN trace_ids AND r.session_id = $session
+""" + _RUN
 ADD_CHECKPOINT: Final = """
 MERGE (c:LogCheckpoint {tenant_id: $tenant, size: $size, note: $note})
 ON CREATE SET c.created_at = $created_at
@@ -148,12 +154,9 @@ def head_of(record: neo4j.Record | None) -> LogHead:
 
 def write_params(tenant_id: str, plan: LogAppend) -> dict[str, Any]:
     """The parameters of :data:`WRITE_LOG` for what :func:`plan_log_append` returned."""
-    leaves = []
-    for r in plan.leaves:
-        row = {k: v for k, v in leaf_columns(r.leaf_index, r.leaf).items() if v is not None}
-        row["tenant_id"] = tenant_id
-        leaves.append(row)
-    return {"log_leaves": leaves,
+    runs = [{"props": {"tenant_id": tenant_id, **run.columns()}, "first": run.first_leaf}
+            for run in leaf_runs(plan.leaves)]
+    return {"log_runs": runs,
             "log_nodes": [{"level": level, "idx": idx, "hash": h}
                           for (level, idx), h in nodes_to_store(plan.nodes)],
             "log_size": plan.head.size, "log_edge": plan.head.encode_edge()}
@@ -181,20 +184,42 @@ def log_head(read: Reader, tenant_id: str) -> LogHead:
 
 
 def log_nodes(read: Reader, tenant_id: str, ids: Sequence[NodeId]) -> list[bytes]:
-    """Stored nodes by ``(tenant, level, idx)``; lower ones rebuilt from their leaf rows."""
+    """Stored nodes by ``(tenant, level, idx)``; lower ones rebuilt from their leaves (one
+    range read per group of nearby leaves)."""
     upper, leaf_indexes = split_node_ids(ids)
     found: dict[NodeId, bytes] = {}
     if upper:
         found.update({(int(r["level"]), int(r["idx"])): bytes(r["hash"]) for r in read(
             NODES, tenant=tenant_id, ids=[list(i) for i in upper])})
-    if leaf_indexes:
-        rows = leaves(read, tenant_id, LEAVES_AT, indexes=leaf_indexes)
-        found.update(rebuilt_nodes(ids, {x.leaf_index: x.leaf.hash() for x in rows}))
+    hashes = {x.leaf_index: x.leaf.hash() for start, stop in leaf_spans(leaf_indexes)
+              for x in log_leaves(read, tenant_id, start, stop)}
+    found.update(rebuilt_nodes(ids, hashes))
     return node_hashes(tenant_id, ids, found)
 
 
-def leaves(read: Reader, tenant_id: str, query: str, **params: Any) -> list[StoredLeaf]:
-    return [stored_leaf(tenant_id, dict(r)) for r in read(query, tenant=tenant_id, **params)]
+def _leaves(read: Reader, tenant_id: str, query: str, **params: Any) -> list[StoredLeaf]:
+    runs = [run_from_columns(tenant_id, dict(r))
+            for r in read(query, tenant=tenant_id, **params)]
+    return [x for run in runs for x in run.leaves(tenant_id)]
+
+
+def log_leaves(read: Reader, tenant_id: str, start: int, stop: int) -> list[StoredLeaf]:
+    start = max(start, 0)
+    if stop <= start:
+        return []
+    runs = [run_from_columns(tenant_id, dict(r))
+            for r in read(RUNS_IN, tenant=tenant_id, start=start, stop=stop)]
+    return leaves_in(tenant_id, runs, start, stop)
+
+
+def leaves_of_traces(read: Reader, tenant_id: str, trace_ids: Sequence[str]
+                     ) -> list[StoredLeaf]:
+    ids = list(dict.fromkeys(trace_ids))
+    return _leaves(read, tenant_id, RUNS_OF_TRACES, trace_ids=ids) if ids else []
+
+
+def leaves_of_session(read: Reader, tenant_id: str, session_id: str) -> list[StoredLeaf]:
+    return _leaves(read, tenant_id, RUNS_OF_SESSION, session=session_id)
 
 
 def checkpoints(read: Reader, tenant_id: str, limit: int) -> list[StoredCheckpoint]:

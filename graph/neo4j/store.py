@@ -207,15 +207,13 @@ class Neo4jStore:
         return log.log_nodes(self._read, tenant_id, ids)
 
     def log_leaves(self, tenant_id: str, start: int, stop: int) -> list[StoredLeaf]:
-        return log.leaves(self._read, tenant_id, log.LEAVES, start=start, stop=stop)
+        return log.log_leaves(self._read, tenant_id, start, stop)
 
     def leaves_of_traces(self, tenant_id: str, trace_ids: Sequence[str]) -> list[StoredLeaf]:
-        ids = list(dict.fromkeys(trace_ids))
-        return log.leaves(self._read, tenant_id, log.LEAVES_OF_TRACES, trace_ids=ids) if ids \
-            else []
+        return log.leaves_of_traces(self._read, tenant_id, trace_ids)
 
     def leaves_of_session(self, tenant_id: str, session_id: str) -> list[StoredLeaf]:
-        return log.leaves(self._read, tenant_id, log.LEAVES_OF_SESSION, session=session_id)
+        return log.leaves_of_session(self._read, tenant_id, session_id)
 
     def add_checkpoint(self, tenant_id: str, checkpoint: StoredCheckpoint) -> None:
         c = checkpoint

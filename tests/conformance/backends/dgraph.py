@@ -47,10 +47,10 @@ query q($trace: string) {
   }
 }
 """
-#: A trace's log leaves by ``leaf.trace_key`` ("<tenant>/<trace>"), each with its packed row
-#: (graph/dgraph/log_dql.py).
+#: A trace's log runs by ``lrun.trace_key`` ("<tenant>/<trace>"), each with its packed row
+#: (graph/dgraph/log_dql.py: the entries' hashes as one hex string, 64 digits each).
 LEAVES_OF = """
-query q($key: string) { l(func: eq(leaf.trace_key, $key)) { uid leaf.row } }
+query q($key: string) { l(func: eq(lrun.trace_key, $key)) { uid lrun.row } }
 """
 NODE_BY_ID = "query q($id: string) { n(func: eq(node.id, $id)) { uid } }"
 #: Derived trace columns the tamper matrix may change, as predicates.
@@ -176,9 +176,10 @@ class DgraphHarness(Harness):
                      *, with_leaves: bool = False) -> None:
         chain = self._chain(trace_id)
         key = f"{self._trace(trace_id)['trace.tenant']}/{trace_id}"
-        leaves = {row.get("seq"): (n["uid"], row)
-                  for n in self._query(LEAVES_OF, {"$key": key})["l"]
-                  for row in [orjson.loads(n["leaf.row"])]}
+        runs = [(n["uid"], orjson.loads(n["lrun.row"]))
+                for n in self._query(LEAVES_OF, {"$key": key})["l"]]
+        leaves = {row["first_seq"] + k: (uid, row) for uid, row in runs
+                  if row.get("leaf_kind") == "e" for k in range(row["count"])}
         prev = chain[seq - 1].hash if seq else "0" * 64
         for e in chain[seq:]:
             record = {**e.record, key: value} if e.seq == seq else e.record
@@ -192,8 +193,9 @@ class DgraphHarness(Harness):
                                   "entry.prev_hash": new.prev_hash, **changed})
             if with_leaves:
                 uid, row = leaves[e.seq]
-                forged = orjson.dumps({**row, "record_hash": new.hash}).decode()
-                self._mutate(set_obj={"uid": uid, "leaf.row": forged})
+                at = (e.seq - row["first_seq"]) * 64
+                row["hashes"] = row["hashes"][:at] + new.hash + row["hashes"][at + 64:]
+                self._mutate(set_obj={"uid": uid, "lrun.row": orjson.dumps(row).decode()})
             prev = new.hash
         self._move_head(trace_id)
 

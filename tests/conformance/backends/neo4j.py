@@ -43,7 +43,14 @@ RETURN properties(e) AS p ORDER BY e.seq
 MOVE_HEAD = """
 MATCH (t:Trace {trace_id: $trace_id}) SET t.entry_count = $count, t.head_hash = $head
 """
-SET_LEAF_HASH = "MATCH (l:LogLeaf {trace_id: $trace_id, seq: $seq}) SET l.record_hash = $hash"
+#: The record hash of leaf ``$seq`` inside its log run (graph/neo4j/log.py: a run keeps its
+#: entries' hashes as one hex string, 64 digits each).
+SET_LEAF_HASH = """
+MATCH (r:LogRun {trace_id: $trace_id, leaf_kind: 'e'})
+WHERE r.first_seq <= $seq < r.first_seq + r.count
+WITH r, ($seq - r.first_seq) * 64 AS at
+SET r.hashes = left(r.hashes, at) + $hash + substring(r.hashes, at + 64)
+"""
 DELETE_FROM = """
 MATCH (e:Entry {trace_id: $trace_id}) WHERE e.seq >= $keep
 OPTIONAL MATCH (e)-[:CONSIDERED]->(a:Alternative)
