@@ -168,6 +168,21 @@ def test_replays_add_no_leaf_and_tenants_keep_their_own_logs(
     assert log.log_head(harness.new_tenant()).size == 0
 
 
+def test_tenant_ids_that_extend_another_keep_their_own_logs(
+        store: GraphStore, service: TraceService, tenant: str) -> None:
+    # (Dgraph keys runs and nodes "<tenant>/<index>": these ids sort among another's keys)
+    log = _log(store)
+    tenants = [tenant, f"{tenant}/000000000000001", f"{tenant}/0", f"{tenant}/0/0"]
+    traces = {t: _run(service, t, "s1", i) for i, t in enumerate(tenants)}
+    for i, t in enumerate(tenants):
+        leaves = log.log_leaves(t, 0, 50)
+        _check_dense(leaves, 2 + i)
+        assert {(x.leaf.tenant_id, x.leaf.trace_id) for x in leaves} == {(t, traces[t])}
+        assert log.log_leaves(t, 1, 2) == leaves[1:2]
+        assert log.leaves_of_session(t, "s1") == leaves
+        assert log.log_nodes(t, [(0, 1)]) == [leaves[1].leaf.hash()]
+
+
 def test_checkpoints_are_kept_once_and_listed_largest_first(
         store: GraphStore, tenant: str) -> None:
     log = _log(store)
