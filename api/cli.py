@@ -125,12 +125,11 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
                                              else timedelta(seconds=max_past_skew)))
     key_store = KeyStore(data_dir or default_data_dir())
     auth = check_bind(host, Authenticator(key_store))
+    signing_off = None
     try:
         signing = load_signing(key_dir, checkpoint_dir, log_name, data_dir)
     except SigningError as exc:
-        signing = None
-        click.echo(f"tracegraph: checkpoints off (verification checks the log unsigned): "
-                   f"{exc}", err=True)
+        signing, signing_off = None, str(exc)
     service, location = open_backend(backend, data_dir, neo4j_uri, dgraph_addr, neo4j_user,
                                      neo4j_password, neo4j_database, policy)
     audit = AuditService(service, signing.for_store(location) if signing else None)
@@ -146,6 +145,9 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
                    + ("  (debug: errors unmasked)" if debug else ""))
         click.echo("tracegraph: local mode: no API keys, loopback only" if auth.local_mode()
                    else "tracegraph: API keys required (Authorization: Bearer <key>)")
+        if signing_off is not None:
+            click.echo(f"tracegraph: checkpoints off (verification checks the log unsigned): "
+                       f"{signing_off}", err=True)
         if signing is not None:
             click.echo(f"tracegraph: checkpoints signed by key {signing.keys.signer.key_id} "
                        f"as {signing.log_name}/<tenant>, journal in {signing.journal_dir}"

@@ -5,10 +5,15 @@ through raw SQL on the SQLite file found by `tracegraph verify`."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from click.testing import CliRunner
@@ -17,6 +22,7 @@ from tracegraph.api.service import open_service
 from tracegraph.schema.merkle import ProofError, verify_consistency, verify_inclusion
 
 from tests.conformance.builders import small_trace
+from tests.helpers.processes import SCRIPT, free_port, wait_until_serving
 
 TENANT = "acme"
 
@@ -154,3 +160,34 @@ def test_export_bundle_round_trip_and_tampered_bundle(dirs: dict[str, Any], scop
     assert bad.exit_code == 1
     codes = {p["code"] for p in json.loads(bad.stdout)["problems"]}
     assert "content_changed" in codes, codes
+
+
+def test_serve_signs_checkpoints_on_its_interval(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "TRACEGRAPH_KEY_DIR": str(tmp_path / "keys")}
+    env.pop("TRACEGRAPH_SIGNING_KEY", None)
+    proc = subprocess.Popen([SCRIPT, "serve", "--port", str(port), "--data-dir",
+                             str(tmp_path / "data"), "--checkpoint-interval", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        wait_until_serving(url, proc)
+
+        def gql(query: str) -> Any:
+            r = httpx.post(f"{url}/graphql", json={"query": query}, timeout=30)
+            assert r.status_code == 200 and "errors" not in r.json(), r.text
+            return r.json()["data"]
+
+        gql('mutation { startTrace(input: {traceId: "iv-1", sessionId: "iv"}) { traceId } }')
+        deadline = time.monotonic() + 30
+        while not (cps := gql("{ checkpoints { size } }")["checkpoints"]):
+            assert time.monotonic() < deadline, "no checkpoint signed within 30 s"
+            time.sleep(0.2)
+        assert cps == [{"size": 1}]
+        time.sleep(2.5)  # the log did not grow: nothing more is signed
+        assert gql("{ checkpoints { size } }")["checkpoints"] == [{"size": 1}]
+        v = gql('{ verifyTrace(traceId: "iv-1") { valid checkpoint { size } } }')
+        assert v["verifyTrace"] == {"valid": True, "checkpoint": {"size": 1}}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
