@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -149,6 +150,9 @@ def test_export_bundle_round_trip_and_tampered_bundle(dirs: dict[str, Any], scop
     assert ok.exit_code == 0, ok.output
     report = json.loads(ok.stdout)
     assert report["valid"] and report["scope"] == scope and report["entries_checked"] > 0
+    if shutil.which("node") is not None or os.environ.get("CI") == "true":
+        js = _node_check(out)
+        assert js.returncode == 0 and json.loads(js.stdout) == [], js.stdout + js.stderr
     lines = out.read_bytes().splitlines()
     i = next(n for n, line in enumerate(lines) if orjson.loads(line)["type"] == "entry"
              and orjson.loads(line)["entry"]["kind"] == "step")
@@ -160,6 +164,17 @@ def test_export_bundle_round_trip_and_tampered_bundle(dirs: dict[str, Any], scop
     assert bad.exit_code == 1
     codes = {p["code"] for p in json.loads(bad.stdout)["problems"]}
     assert "content_changed" in codes, codes
+    if shutil.which("node") is not None or os.environ.get("CI") == "true":
+        js = _node_check(out)  # the JavaScript checker names the break too
+        assert js.returncode == 1 and any(p.startswith("chain|") or
+                                          p.startswith("bad_inclusion_proof|")
+                                          for p in json.loads(js.stdout)), js.stdout
+
+
+def _node_check(path: Path) -> subprocess.CompletedProcess[str]:
+    script = Path(__file__).parents[1] / "vectors" / "check_bundle.mjs"
+    return subprocess.run(["node", str(script), str(path)], capture_output=True, text=True,
+                          timeout=120, check=False)
 
 
 def test_serve_signs_checkpoints_on_its_interval(tmp_path: Path) -> None:

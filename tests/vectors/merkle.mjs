@@ -79,7 +79,7 @@ function parseCheckpoint(text) {
 }
 
 // An audit bundle: the problems found, as "code|trace|seq" strings.
-function verifyBundle(path) {
+export function verifyBundle(path) {
   const lines = readFileSync(path, "utf8").split("\n").filter((l) => l).map((l) => JSON.parse(l));
   const problems = new Set();
   const add = (code, trace = null, seq = null) => problems.add(`${code}|${trace}|${seq}`);
