@@ -144,7 +144,12 @@ class AuditService:
         for t in trusted:
             if t.checkpoint.size == tree_size:
                 return tree_size, t.checkpoint.root, t
-        return tree_size, CompactRange.from_store(self._nodes(tenant_id), tree_size).root(), None
+        try:
+            root = CompactRange.from_store(self._nodes(tenant_id), tree_size).root()
+        except LookupError as exc:
+            raise LogInconsistent(f"the log's nodes of {tree_size} leaves are incomplete "
+                                  f"({exc})") from None
+        return tree_size, root, None
 
     def inclusion_proof(self, tenant_id: str, trace_id: str, seq: int,
                         tree_size: int | None = None) -> InclusionProofView:
@@ -157,9 +162,14 @@ class AuditService:
         if leaf.leaf_index >= size:
             raise InvalidInput(f"treeSize: entry {seq} is leaf {leaf.leaf_index}, not in a tree "
                                f"of {size} leaves (not yet checkpointed)", field="treeSize")
-        hashes = fold_plan(inclusion_plan(leaf.leaf_index, size), self._nodes(tenant_id))
         leaf_hash = leaf.leaf.hash()
-        verify_inclusion(leaf.leaf_index, size, leaf_hash, hashes, root)
+        try:
+            hashes = fold_plan(inclusion_plan(leaf.leaf_index, size), self._nodes(tenant_id))
+            verify_inclusion(leaf.leaf_index, size, leaf_hash, hashes, root)
+        except (ProofError, LookupError) as exc:
+            raise LogInconsistent(f"the stored log cannot prove entry {seq} of trace "
+                                  f"{trace_id} in the tree of {size} leaves ({exc}): run "
+                                  "tracegraph verify --tenant-wide") from None
         return InclusionProofView(
             leaf_index=leaf.leaf_index, tree_size=size, leaf_hash=leaf_hash.hex(),
             root_hash=root.hex(), hashes=[h.hex() for h in hashes], trace_id=trace_id,
@@ -173,10 +183,15 @@ class AuditService:
         if not 0 < from_size <= size2:
             raise InvalidInput(f"fromSize: must be between 1 and {size2}, got {from_size}",
                                field="fromSize")
-        size1, root1, _ = self._tree_size(tenant_id, from_size)
-        nodes = self._nodes(tenant_id)
-        hashes = [] if size1 == size2 else fold_plan(consistency_plan(size1, size2), nodes)
-        verify_consistency(size1, size2, hashes, root1, root2)
+        try:
+            size1, root1, _ = self._tree_size(tenant_id, from_size)
+            nodes = self._nodes(tenant_id)
+            hashes = [] if size1 == size2 else fold_plan(consistency_plan(size1, size2), nodes)
+            verify_consistency(size1, size2, hashes, root1, root2)
+        except (ProofError, LookupError) as exc:
+            raise LogInconsistent(f"the stored log cannot prove that its tree of {size2} "
+                                  f"leaves extends the tree of {from_size} ({exc}): run "
+                                  "tracegraph verify --tenant-wide") from None
         return ConsistencyProofView(from_size=size1, to_size=size2, from_root=root1.hex(),
                                     to_root=root2.hex(), hashes=[h.hex() for h in hashes])
 

@@ -108,3 +108,20 @@ def test_tampered_status_is_a_derived_row_problem(setup: dict[str, Any]) -> None
         assert "status" in r["reason"] and r["traceId"] == trace
     badge = live.gql(BADGE, {"t": trace}, tenant="gq")["trace"]["lastVerification"]
     assert badge["valid"] is False and "status" in badge["reason"]
+
+
+def test_without_a_signing_key_checkpoints_are_refused_and_verification_is_unsigned(
+        tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "data")
+    service = TraceService(store)
+    live = LiveServer(service)  # no signing configured
+    try:
+        trace = small_trace(service, "nk", session="s1", steps=1)
+        err = live.gql_error(CHECKPOINT, tenant="nk")
+        assert err["extensions"]["code"] == "SIGNING_NOT_CONFIGURED"
+        r = live.gql(VERIFY, {"t": trace.trace_id, "s": "s1"}, tenant="nk")["verifyTrace"]
+        assert r["valid"] and r["checkpoint"] is None and r["logChecked"]
+        assert r["entriesNotCheckpointed"] == r["entriesChecked"] == 6
+    finally:
+        live.stop()
+        store.close()
