@@ -17,8 +17,11 @@ from pathlib import Path
 import pytest
 from tracegraph.api.service import TraceService
 from tracegraph.api.service.audit import AuditService
+from tracegraph.api.service.bundles import bundle
 from tracegraph.api.service.signing import LogSigning
 from tracegraph.schema import log_audit as codes
+from tracegraph.schema.bundle import write_bundle
+from tracegraph.schema.bundle_verify import verify_bundle
 from tracegraph.schema.inputs import CompleteTraceInput, StartTraceInput, StepInput
 from tracegraph.schema.views import ChainVerification
 
@@ -143,3 +146,31 @@ def test_entries_after_the_checkpoint_are_checked_but_not_yet_signed(world: Worl
     result = audit.verify_trace(world.tenant, extra.trace_id)
     assert result.valid and result.entries_not_checkpointed == result.entries_checked > 0
     assert audit.verify_tenant(world.tenant).valid
+
+
+def test_retention_leaves_a_log_that_verifies_and_bundles(world: World, tmp_path: Path) -> None:
+    audit = world.audit()
+    removed = audit.service.apply_retention(world.tenant, 0)
+    assert {t.trace_id for t in removed.removed} == {world.trace, world.child}
+    for result in (audit.verify_trace(world.tenant, world.trace),
+                   audit.verify_session(world.tenant, "s1"), audit.verify_tenant(world.tenant)):
+        assert result.valid, result.problems
+        assert result.reason is not None and "removed by retention" in result.reason
+    audit.create_checkpoint(world.tenant)  # the tombstones' leaves extend the signed log
+    out = tmp_path / "tenant.jsonl"
+    with out.open("wb") as f:
+        write_bundle(f, bundle(audit, world.tenant, "tenant", None))
+    report = verify_bundle(out, trusted_keys=world.signing.keys.verification_keys)
+    assert report.valid and report.key_trusted, [str(p) for p in report.problems]
+    assert report.tombstones_checked == 2
+
+
+def test_export_bundle_of_each_scope_verifies_offline(world: World, tmp_path: Path) -> None:
+    audit = world.audit()
+    for scope, scope_id in (("trace", world.trace), ("session", "s1"), ("tenant", None)):
+        out = tmp_path / f"{scope}.jsonl"
+        with out.open("wb") as f:
+            write_bundle(f, bundle(audit, world.tenant, scope, scope_id))  # type: ignore[arg-type]
+        report = verify_bundle(out, trusted_keys=world.signing.keys.verification_keys)
+        assert report.valid, (scope, [str(p) for p in report.problems])
+        assert report.entries_checked == {"trace": 8, "session": 11, "tenant": 11}[scope]
