@@ -206,3 +206,14 @@ def test_serve_signs_checkpoints_on_its_interval(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
+
+
+def test_checkpoints_deleted_from_the_database_are_still_trusted_from_the_journal(
+        dirs: dict[str, Any]) -> None:
+    cp = json.loads(run(dirs, "checkpoint").stdout)
+    db = sqlite3.connect(dirs["data"] / "tracegraph.sqlite3", isolation_level=None)
+    assert db.execute("DELETE FROM checkpoints").rowcount == 1
+    db.execute("DROP TRIGGER entries_no_update")  # a dropped trigger changes nothing either
+    db.close()
+    result = json.loads(run(dirs, "verify", "--tenant-wide").stdout)
+    assert result["valid"] and result["checkpoint"]["root_hash"] == cp["root_hash"]
