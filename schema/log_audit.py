@@ -84,11 +84,15 @@ def _covering(stones: Sequence[tuple[int, TombstoneLeaf]],
 
 def audit_trace(tenant_id: str, trace_id: str, leaves: Sequence[tuple[int, LogLeaf]],
                 entries: Sequence[ChainEntry], tombstone: TombstoneLeaf | None,
-                checkpoint_size: int) -> TraceAudit:
+                checkpoint_size: int, *, logged_before: int | None = None) -> TraceAudit:
     """Steps 2-4 for one trace: its leaves (index, leaf row), its stored entries in stored
     order, its stored tombstone row (if any), and the size of the trusted checkpoint (0 when
     there is none: every leaf is then "not yet checkpointed", checked against its record
-    only)."""
+    only).
+
+    Read the entries after the log's size (``logged_before``) and the leaves after the
+    entries: an entry appended meanwhile then has its leaf (no false ``entry_inserted``),
+    and a leaf at or after ``logged_before`` whose entry was not read yet is not missing."""
     audit = TraceAudit(trace_id)
     entry_leaves = sorted(((i, leaf) for i, leaf in leaves if isinstance(leaf, EntryLeaf)),
                           key=lambda x: x[1].seq)
@@ -116,6 +120,8 @@ def audit_trace(tenant_id: str, trace_id: str, leaves: Sequence[tuple[int, LogLe
         prev_index = max(prev_index, index)
         e = by_seq.get(leaf.seq)
         if e is None:
+            if logged_before is not None and index >= logged_before:
+                continue  # appended after the entries were read
             if covered is None or covered[0] < index:
                 missing.append((index, leaf))
             continue

@@ -10,10 +10,10 @@ behind the store's back is named (``derived_row``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from tracegraph.graph.edges import edges_for
-from tracegraph.graph.protocol import Edge, GraphStore, TraceRow
+from tracegraph.graph.protocol import Edge, GraphStore
 from tracegraph.schema.chain import ChainEntry
 from tracegraph.schema.enums import EntryKind, TraceStatus
 from tracegraph.schema.log_audit import DERIVED_ROW, TraceAudit
@@ -57,46 +57,60 @@ def record_node_ids(trace_id: str, entries: Sequence[ChainEntry]) -> list[str]:
 
 
 def check_derived(store: GraphStore, tenant_id: str, audits: Mapping[str, TraceAudit],
-                  rows: Mapping[str, TraceRow], entries: Mapping[str, list[ChainEntry]]
-                  ) -> None:
+                  entries: Mapping[str, list[ChainEntry]],
+                  count_logged: Callable[[list[str]], Mapping[str, int]]) -> None:
     """Compare each audited trace's derived rows with its records; adds ``derived_row``
     problems to the audits. Traces whose chain is already broken, or removed, are skipped
-    (their records are not trustworthy or not there)."""
+    (their records are not trustworthy or not there).
+
+    The store is read after ``entries`` were: edges and listings first, the trace rows
+    last. A trace whose row then counts more entries than were read, and whose log does too
+    (``count_logged``: its entry leaves, read after the rows), was appended to while it was
+    verified: its derived rows are left to the next verification instead of being reported
+    against an older snapshot of its records."""
+    pending = [t for t, a in audits.items()
+               if not a.removed and not a.problems and entries.get(t)]
+    found: dict[str, list[str]] = {t: [] for t in pending}
     sessions: dict[str, list[str]] = {}
-    for trace_id, audit in audits.items():
-        es = entries.get(trace_id) or []
-        row = rows.get(trace_id)
-        if audit.removed or audit.problems or not es:
-            continue
-        if row is None:
-            audit.add(DERIVED_ROW, "the store has its entries but no trace row (the trace "
-                      "index row was deleted)")
-            continue
-        if row.entry_count > len(es) or (row.entry_count == len(es)
-                                         and row.head_hash != es[-1].hash):
-            audit.add(DERIVED_ROW, f"derived row disagrees: the trace row records "
-                      f"{row.entry_count} entries ending at {row.head_hash[:12]}…, the chain "
-                      f"has {len(es)} ending at {es[-1].hash[:12]}…")
+    for trace_id in pending:
+        es = entries[trace_id]
         started = es[0].record if es[0].kind == EntryKind.TRACE_STARTED else {}
-        status = expected_status(es)
-        if row.status != status:
-            audit.add(DERIVED_ROW, f"derived row disagrees: status is {row.status!r}, the "
-                      f"hashed records say {status!r}")
         if "session_id" in started:
             sessions.setdefault(str(started["session_id"]), []).append(trace_id)
         parent = started.get("parent_trace_id")
         if parent is not None and not _listed_under(store, tenant_id, trace_id, str(parent)):
-            audit.add(DERIVED_ROW, f"derived row disagrees: the store does not list the "
-                      f"trace under its parent {parent} (parent row changed)")
-        _check_edges(store, tenant_id, audit, es)
+            found[trace_id].append(f"derived row disagrees: the store does not list the trace "
+                                   f"under its parent {parent} (parent row changed)")
+        found[trace_id] += _edge_problems(store, tenant_id, trace_id, es)
     for session_id, trace_ids in sessions.items():
         listed = {r.trace_id for r in every_trace_row(store, tenant_id,
                                                       TraceQuery(session_id=session_id))}
         for trace_id in trace_ids:
             if trace_id not in listed:
-                audits[trace_id].add(DERIVED_ROW, "derived row disagrees: the store does not "
-                                     f"list the trace in its session {session_id} (session "
-                                     "row changed)")
+                found[trace_id].append("derived row disagrees: the store does not list the "
+                                       f"trace in its session {session_id} (session row "
+                                       "changed)")
+    rows = store.get_traces(tenant_id, pending) if pending else {}
+    grown = [t for t in pending if (r := rows.get(t)) and r.entry_count > len(entries[t])]
+    logged = count_logged(grown) if grown else {}
+    for trace_id in pending:
+        audit, es, row = audits[trace_id], entries[trace_id], rows.get(trace_id)
+        if row is None:
+            audit.add(DERIVED_ROW, "the store has its entries but no trace row (the trace "
+                      "index row was deleted)")
+            continue
+        if row.entry_count > len(es) and logged.get(trace_id, 0) > len(es):
+            continue  # appended while it was verified
+        if row.entry_count != len(es) or row.head_hash != es[-1].hash:
+            audit.add(DERIVED_ROW, f"derived row disagrees: the trace row records "
+                      f"{row.entry_count} entries ending at {row.head_hash[:12]}…, the chain "
+                      f"has {len(es)} ending at {es[-1].hash[:12]}…")
+        status = expected_status(es)
+        if row.status != status:
+            audit.add(DERIVED_ROW, f"derived row disagrees: status is {row.status!r}, the "
+                      f"hashed records say {status!r}")
+        for message in found[trace_id]:
+            audit.add(DERIVED_ROW, message)
 
 
 def _listed_under(store: GraphStore, tenant_id: str, trace_id: str, parent: str) -> bool:
@@ -108,9 +122,8 @@ def _listed_under(store: GraphStore, tenant_id: str, trace_id: str, parent: str)
     return any(r.trace_id == trace_id for r in listed)
 
 
-def _check_edges(store: GraphStore, tenant_id: str, audit: TraceAudit,
-                 es: Sequence[ChainEntry]) -> None:
-    trace_id = audit.trace_id
+def _edge_problems(store: GraphStore, tenant_id: str, trace_id: str,
+                   es: Sequence[ChainEntry]) -> list[str]:
     ids = record_node_ids(trace_id, es)
     got: set[Edge] = set()
     for edges in store.edges(tenant_id, ids, "out").values():
@@ -119,13 +132,15 @@ def _check_edges(store: GraphStore, tenant_id: str, audit: TraceAudit,
                if e.type == "SPAWNED")
     own = set(ids)
     want = {e for e in expected_edges(es) if e.type == "SPAWNED" or e.src in own}
+    out = []
     extra = sorted(got - want)
     missing = sorted(want - got)
     if extra:
         e = extra[0]
-        audit.add(DERIVED_ROW, f"derived row disagrees: edge {e.src} -{e.type}-> {e.dst} is "
-                  "stored but no hashed record holds it")
+        out.append(f"derived row disagrees: edge {e.src} -{e.type}-> {e.dst} is stored but "
+                   "no hashed record holds it")
     if missing:
         e = missing[0]
-        audit.add(DERIVED_ROW, f"derived row disagrees: edge {e.src} -{e.type}-> {e.dst} of "
-                  "the hashed records is not stored")
+        out.append(f"derived row disagrees: edge {e.src} -{e.type}-> {e.dst} of the hashed "
+                   "records is not stored")
+    return out

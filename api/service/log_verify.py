@@ -86,25 +86,37 @@ class _Run:
     def size(self) -> int:
         return self.signed.checkpoint.size if self.signed is not None else 0
 
-    def audit(self, trace_ids: Sequence[str],
-              leaves: dict[str, list[tuple[int, LogLeaf]]]) -> Iterator[TraceAudit]:
-        """Steps 2-5 for the traces, in batches."""
+    def audit(self, trace_ids: Sequence[str]) -> Iterator[TraceAudit]:
+        """Steps 2-5 for the traces, in batches. Per batch the log's size is read, then the
+        entries, then the traces' leaves (see :func:`audit_trace`), so appends running
+        meanwhile are not taken for tampering."""
         for start in range(0, len(trace_ids), TRACE_BATCH):
             batch = list(trace_ids[start:start + TRACE_BATCH])
-            rows = self.store.get_traces(self.tenant_id, batch)
+            before = self.log.log_head(self.tenant_id).size
             entries = self.store.entries(self.tenant_id, batch)
+            leaves = group_leaves(self.log.leaves_of_traces(self.tenant_id, batch))
             sessions = {leaf.session_id for t in batch for _, leaf in leaves.get(t, [])}
-            sessions |= {str(r.started.get("session_id", "")) for r in rows.values()}
+            sessions |= {str(es[0].record.get("session_id", "")) for es in entries.values()
+                         if es}
             stones = {s.trace_id: TombstoneLeaf(s.tenant_id, s.session_id, s.trace_id,
                                                 s.entry_count, s.final_hash, s.removed_at,
                                                 s.hash)
                       for session in sorted(sessions)
                       for s in self.store.tombstones(self.tenant_id, session)}
             audits = {t: audit_trace(self.tenant_id, t, leaves.get(t, []),
-                                     entries.get(t, []), stones.get(t), self.size)
+                                     entries.get(t, []), stones.get(t), self.size,
+                                     logged_before=before)
                       for t in batch}
-            check_derived(self.store, self.tenant_id, audits, rows, entries)
+            check_derived(self.store, self.tenant_id, audits, entries, self.count_logged)
             yield from audits.values()
+
+    def count_logged(self, trace_ids: list[str]) -> dict[str, int]:
+        """How many entry leaves each trace has in the log now."""
+        out = dict.fromkeys(trace_ids, 0)
+        for s in self.log.leaves_of_traces(self.tenant_id, trace_ids):
+            if isinstance(s.leaf, EntryLeaf):
+                out[s.leaf.trace_id] += 1
+        return out
 
     def prove(self, audits: Iterable[TraceAudit]) -> list[LogProblem]:
         """Step 1 for a trace or session: each intact entry's rebuilt leaf is in the tree."""
@@ -182,7 +194,8 @@ def verify_traces(store: GraphStore, tenant_id: str, trace_ids: Sequence[str],
                   *, single: str | None = None) -> ChainVerification:
     """Verify a trace (``single``) or a session's traces against the signed checkpoint."""
     run = _Run(store, log_store(store), tenant_id, signed)
-    audits = list(run.audit(trace_ids, group_leaves(leaves)))
+    named = [s.leaf.trace_id for s in leaves]
+    audits = list(run.audit(list(dict.fromkeys([*trace_ids, *named]))))
     return result(audits, run.prove(audits), signed, single=single)
 
 
@@ -203,7 +216,7 @@ def verify_tenant(store: GraphStore, tenant_id: str, trace_ids: Sequence[str],
     grouped = group_leaves(leaves)
     order = list(dict.fromkeys([*grouped, *trace_ids]))
     run = _Run(store, log, tenant_id, signed)
-    audits = list(run.audit(order, grouped))
+    audits = list(run.audit(order))
     extra: list[LogProblem] = []
     if signed is not None:
         extra = _root_check(leaves, audits, signed, trusted)

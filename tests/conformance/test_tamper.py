@@ -10,6 +10,7 @@ log tamper operations yet is skipped with its reason (``Harness.log_tamper_missi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,3 +175,34 @@ def test_export_bundle_of_each_scope_verifies_offline(world: World, tmp_path: Pa
         report = verify_bundle(out, trusted_keys=world.signing.keys.verification_keys)
         assert report.valid, (scope, [str(p) for p in report.problems])
         assert report.entries_checked == {"trace": 8, "session": 11, "tenant": 11}[scope]
+
+
+def test_verification_while_appending_reports_no_tampering(world: World) -> None:
+    writer = world.audit().service
+    active = writer.start_trace(world.tenant, StartTraceInput(session_id="s1",
+                                                              agent_id="busy"))
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def append() -> None:
+        try:
+            while not stop.is_set():
+                writer.record_steps(world.tenant, active.trace_id,
+                                    [StepInput(step_type="Action", content="tick")])
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=append)
+    thread.start()
+    try:
+        reader = world.audit()
+        for _ in range(5):
+            for result in (reader.verify_trace(world.tenant, active.trace_id),
+                           reader.verify_session(world.tenant, "s1"),
+                           reader.verify_tenant(world.tenant)):
+                assert result.valid, result.problems
+    finally:
+        stop.set()
+        thread.join()
+    assert not errors
+    assert len(writer.steps(world.tenant, [active.trace_id])[active.trace_id]) > 0
