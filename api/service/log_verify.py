@@ -179,7 +179,8 @@ def result(audits: Sequence[TraceAudit], extra: Sequence[LogProblem],
     return ChainVerification(
         valid=first is None, entries_checked=sum(a.entries_checked for a in audits),
         first_broken_seq=first.seq if first else None, reason=reason,
-        trace_id=first.trace_id if first else single, traces_checked=len(audits),
+        trace_id=first.trace_id if first else single,
+        traces_checked=len(audits) - len(removed),
         head_hash=head,
         problems=[VerificationProblem(code=p.code, message=p.message, trace_id=p.trace_id,
                                       seq=p.seq, leaf_index=p.leaf_index)
