@@ -83,9 +83,11 @@ def with_audit(*, create_key: bool = True) -> Callable[[F], F]:
                                              neo4j_user, neo4j_password, neo4j_database)
             if signing is not None:
                 signing.for_store(location)
+            audit = AuditService(service, signing)
             try:
-                return fn(audit=AuditService(service, signing), **kwargs)
+                return fn(audit=audit, **kwargs)
             finally:
+                audit.close()
                 service.close()
         return errors_as_click(store_options(signing_options(run)))  # type: ignore[return-value]
     return wrap

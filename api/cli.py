@@ -160,6 +160,7 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
     finally:
         if checkpointer is not None:
             checkpointer.stop()
+        audit.close()
         service.close()
         key_store.close()
 
@@ -197,6 +198,7 @@ def verify(trace_id: str | None, session_id: str | None, tenant_wide: bool, tena
         else:
             result = audit.verify_tenant(tenant)
     finally:
+        audit.close()
         service.close()
     echo_json(result.model_dump(by_alias=False))
     if not result.valid:

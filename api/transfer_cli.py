@@ -52,8 +52,11 @@ def export_command(tenant: str, output: Path | None, as_bundle: bool, trace_id: 
         try:
             assert signing is not None
             audit = AuditService(service, signing.for_store(location))
-            lines = bundle(audit, tenant, scope, trace_id or session_id)
-            written = _write(output, lambda out: write_bundle(out, lines))
+            try:
+                lines = bundle(audit, tenant, scope, trace_id or session_id)
+                written = _write(output, lambda out: write_bundle(out, lines))
+            finally:
+                audit.close()
         finally:
             service.close()
         click.echo(f"tracegraph: {scope} bundle of {written} lines from {location}", err=True)

@@ -9,9 +9,6 @@ docs/hash-chain.md and docs/audit-bundle.md describe what it proves.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 from tracegraph.graph.protocol import LogStore, StoredCheckpoint
 from tracegraph.schema.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
 from tracegraph.schema.errors import InvalidInput, NotFound, TraceGraphError, TraceNotFound
@@ -33,13 +30,11 @@ from tracegraph.schema.views import (
 )
 
 from . import log_verify
+from .badges import Badges, badges_of
 from .paging import every_trace_row
 from .signing import JournalRecord, LogSigning, SigningError
 from .traces import TraceService
 from .views import TraceQuery
-
-#: Verification verdicts remembered per service for the badge (most recent traces).
-BADGE_MEMORY = 100_000
 
 
 class LogInconsistent(TraceGraphError):
@@ -55,8 +50,11 @@ class AuditService:
     def __init__(self, service: TraceService, signing: LogSigning | None = None) -> None:
         self.service = service
         self.signing = signing
-        self._badges: OrderedDict[tuple[str, str], VerificationBadge] = OrderedDict()
-        self._lock = threading.Lock()
+        self.badges = Badges.in_file(signing.store_dir) if signing is not None else Badges()
+
+    def close(self) -> None:
+        """Release the badge file (the service's store is closed by its owner)."""
+        self.badges.close()
 
     @property
     def log(self) -> LogStore:
@@ -238,21 +236,12 @@ class AuditService:
 
     def _remember(self, tenant_id: str, trace_ids: list[str],
                   result: ChainVerification) -> None:
-        broken = {p.trace_id for p in result.problems if p.trace_id}
-        whole = any(p.trace_id is None for p in result.problems)
-        with self._lock:
-            for t in trace_ids:
-                bad = whole or t in broken
-                first = next((p.message for p in result.problems if p.trace_id == t), None)
-                self._badges[(tenant_id, t)] = VerificationBadge(
-                    trace_id=t, valid=not bad, verified_at=result.verified_at or utc_iso(),
-                    checkpoint=result.checkpoint, reason=first or (result.reason if bad
-                                                                   else None))
-                self._badges.move_to_end((tenant_id, t))
-            while len(self._badges) > BADGE_MEMORY:
-                self._badges.popitem(last=False)
+        self.badges.put(tenant_id, badges_of(
+            trace_ids, [(p.trace_id, p.message) for p in result.problems],
+            result.verified_at or utc_iso(), result.checkpoint, result.reason))
 
     def last_verification(self, tenant_id: str, trace_id: str) -> VerificationBadge | None:
-        """The verdict of the last verification of the trace in this server (badge data)."""
-        with self._lock:
-            return self._badges.get((tenant_id, trace_id))
+        """The verdict of the trace's last verification (badge data): kept beside the
+        checkpoint journal when signing is configured (every server and CLI run of the
+        deployment), else in this service's memory."""
+        return self.badges.get(tenant_id, trace_id)

@@ -217,3 +217,24 @@ def test_checkpoints_deleted_from_the_database_are_still_trusted_from_the_journa
     db.close()
     result = json.loads(run(dirs, "verify", "--tenant-wide").stdout)
     assert result["valid"] and result["checkpoint"]["root_hash"] == cp["root_hash"]
+
+
+def test_badges_are_kept_beside_the_journal_for_the_whole_deployment(
+        dirs: dict[str, Any]) -> None:
+    from tracegraph.api.service.audit import AuditService
+    from tracegraph.api.service.signing import LogSigning
+
+    cp = json.loads(run(dirs, "checkpoint").stdout)
+    run(dirs, "verify", "--session-id", "s1")
+    service = open_service("embedded", data_dir=dirs["data"])
+    location = f"embedded store in {dirs['data']}"
+    signing = LogSigning.load(key_dir=dirs["keys"], data_dir=dirs["data"], environ={})
+    audit = AuditService(service, signing.for_store(location))
+    try:  # another process (a server) reads what the CLI's verification found
+        badge = audit.last_verification(TENANT, dirs["trace"])
+        assert badge is not None and badge.valid and badge.checkpoint is not None
+        assert badge.checkpoint.root_hash == cp["root_hash"]
+        assert audit.last_verification(TENANT, dirs["other"]) is None  # other session
+    finally:
+        audit.close()
+        service.close()

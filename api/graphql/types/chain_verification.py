@@ -54,8 +54,8 @@ class ChainVerificationType:
         description="Whether the records were checked against the Merkle log.")
 
 
-@strawberry.type(name="VerificationBadge", description="When a trace was last verified in "
-                 "this server, the checkpoint it was verified against and the verdict.")
+@strawberry.type(name="VerificationBadge", description="When a trace was last verified, the "
+                 "checkpoint it was verified against and the verdict.")
 class VerificationBadgeType:
     valid: bool
     verified_at: str

@@ -126,9 +126,9 @@ class Trace(Node):
         return await info.context.loaders.subtree_totals.load(root.trace_id)
 
     @strawberry.field(graphql_type=VerificationBadgeType | None, description=(
-        "Badge data: the last verification of this trace in this server (verifyTrace, "
-        "verifySession or verifyTenant): when, against which signed checkpoint, and the "
-        "verdict; null when it was not verified since the server started."))
+        "Badge data: the last verification of this trace (verifyTrace, verifySession, "
+        "verifyTenant or tracegraph verify): when, against which signed checkpoint, and "
+        "the verdict; null when it was never verified."))
     def last_verification(self, root: strawberry.Parent[TraceView],
                           info: Info) -> VerificationBadge | None:
         return info.context.log.last_verification(root.tenant_id, root.trace_id)
