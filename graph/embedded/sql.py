@@ -326,6 +326,15 @@ ORDER BY created_at, trace_id
 """
 SELECT_EDGES_OUT = "SELECT src, dst, type FROM edges WHERE tenant_id = ? AND src = ? ORDER BY rowid"
 SELECT_EDGES_IN = "SELECT src, dst, type FROM edges WHERE tenant_id = ? AND dst = ? ORDER BY rowid"
+#: The edges leaving / entering any node of a JSON array of ids, in insertion order.
+SELECT_EDGES_OUT_IN = """
+SELECT src, dst, type FROM edges
+WHERE tenant_id = ? AND src IN (SELECT value FROM json_each(?)) ORDER BY rowid
+"""
+SELECT_EDGES_IN_IN = """
+SELECT src, dst, type FROM edges
+WHERE tenant_id = ? AND dst IN (SELECT value FROM json_each(?)) ORDER BY rowid
+"""
 # Verification of a session: each trace's recorded length and head, in listing order.
 SELECT_SESSION_HEADS = """
 SELECT trace_id, entry_count, head_hash FROM traces WHERE tenant_id = ? AND session_id = ?

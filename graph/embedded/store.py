@@ -376,11 +376,19 @@ class EmbeddedStore:
         self, tenant_id: str, node_ids: Sequence[str], direction: Literal["out", "in"]
     ) -> Mapping[str, list[Edge]]:
         db = self._conn()
-        stmt = sql.SELECT_EDGES_OUT if direction == "out" else sql.SELECT_EDGES_IN
-        return {
-            n: [Edge(s, d, sql.type_name(t)) for s, d, t in db.execute(stmt, (tenant_id, n))]
-            for n in dict.fromkeys(node_ids)
-        }
+        wanted = list(dict.fromkeys(node_ids))
+        out: dict[str, list[Edge]] = {n: [] for n in wanted}
+        if len(wanted) == 1:  # the common single-node read keeps its plain index lookup
+            stmt = sql.SELECT_EDGES_OUT if direction == "out" else sql.SELECT_EDGES_IN
+            out[wanted[0]] = [Edge(s, d, sql.type_name(t))
+                              for s, d, t in db.execute(stmt, (tenant_id, wanted[0]))]
+            return out
+        stmt = sql.SELECT_EDGES_OUT_IN if direction == "out" else sql.SELECT_EDGES_IN_IN
+        for i in range(0, len(wanted), RESOLVE_CHUNK):  # one query per chunk, not per id
+            ids = orjson.dumps(wanted[i:i + RESOLVE_CHUNK])
+            for s, d, t in db.execute(stmt, (tenant_id, ids)):
+                out[s if direction == "out" else d].append(Edge(s, d, sql.type_name(t)))
+        return out
 
 
     # -- graph queries (protocol semantics: graph/protocol.py, docs/graph-queries.md) ------
