@@ -25,7 +25,8 @@ leaf hashes. A tree of ``size`` leaves is then:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import bisect
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 from .merkle import EMPTY_ROOT, HASH_SIZE, fold_right, leaf_hash, node_hash
@@ -163,6 +164,47 @@ def consistency_plan(size1: int, size2: int) -> list[list[NodeId]]:
         plan.append(range_nodes(begin, end))
     plan.reverse()
     return plan
+
+
+def multi_plan(indexes: Sequence[int], size: int) -> list[NodeId]:
+    """The perfect subtrees holding none of the sorted leaf ``indexes`` whose hashes, with
+    those leaves' hashes, give the root of the tree of ``size`` (:func:`root_of_leaves`): one
+    proof for many leaves, which shares every node their single proofs would repeat.
+
+    >>> multi_plan([4, 5, 6], 8)
+    [(2, 0), (0, 7)]
+    """
+    out: list[NodeId] = []
+    _walk(indexes, 0, size, out, None, None)
+    return out
+
+
+def root_of_leaves(indexes: Sequence[int], leaves: Sequence[bytes], size: int,
+                   nodes: Sequence[bytes]) -> bytes:
+    """The root of the tree of ``size`` from the hashes of the leaves at the sorted
+    ``indexes`` and the hashes of :func:`multi_plan`'s nodes, in its order."""
+    at = dict(zip(indexes, leaves, strict=True))
+    return _walk(indexes, 0, size, None, at, iter(nodes))
+
+
+def _walk(indexes: Sequence[int], begin: int, end: int, plan: list[NodeId] | None,
+          leaves: dict[int, bytes] | None, nodes: Iterator[bytes] | None) -> bytes:
+    """MTH of ``[begin, end)`` (RFC 6962's split): a range holding none of ``indexes`` is
+    its perfect subtrees (named in ``plan``, or read from ``nodes``), a leaf is its hash."""
+    lo = bisect.bisect_left(indexes, begin)
+    if lo == len(indexes) or indexes[lo] >= end:
+        ids = range_nodes(begin, end)
+        if plan is not None:
+            plan.extend(ids)
+            return b""
+        assert nodes is not None
+        return fold_right([next(nodes) for _ in ids])
+    if end - begin == 1:
+        return b"" if leaves is None else leaves[begin]
+    k = _split(end - begin)
+    left = _walk(indexes, begin, begin + k, plan, leaves, nodes)
+    right = _walk(indexes, begin + k, end, plan, leaves, nodes)
+    return b"" if plan is not None else node_hash(left, right)
 
 
 def fold_plan(plan: Sequence[Sequence[NodeId]], store: NodeStore) -> list[bytes]:

@@ -335,3 +335,26 @@ def test_leaf_hashes_of_a_batch_are_each_leafs_hash(
         for t, s, tr, seq, kind, h in rows]
     leaves.insert(len(leaves) // 2, TombstoneLeaf.sealed("t", "s", "tr", 2, "ab" * 32, "now"))
     assert leaf_hashes(leaves) == [leaf.hash() for leaf in leaves]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 300), st.data())
+def test_one_multi_leaf_proof_gives_the_root_of_the_reference_tree(
+        size: int, data: st.DataObject) -> None:
+    from tracegraph.schema.merkle_tree import (
+        MemoryNodeStore,
+        MerkleTree,
+        multi_plan,
+        root_of_leaves,
+    )
+
+    leaves = [leaf_hash(i.to_bytes(2, "big")) for i in range(size)]
+    tree = MerkleTree(MemoryNodeStore())
+    tree.append(leaves)
+    picked = sorted(data.draw(st.sets(st.integers(0, size - 1), min_size=1)))
+    plan = multi_plan(picked, size)
+    nodes = tree.store.get_nodes(plan)
+    assert root_of_leaves(picked, [leaves[i] for i in picked], size, nodes) == tree_hash(leaves)
+    changed = [leaves[i] for i in picked]
+    changed[-1] = leaf_hash(b"other")
+    assert root_of_leaves(picked, changed, size, nodes) != tree_hash(leaves)
