@@ -1,15 +1,17 @@
 """The ASGI app: GraphQL (and GraphiQL) at ``/graphql`` over HTTP and WebSocket
 (graphql-transport-ws subscriptions), bulk NDJSON ingest at ``/v1/ingest``
 (:mod:`tracegraph.api.bulk`), OTLP/HTTP trace export at ``/v1/traces``
-(:mod:`tracegraph.api.otlp`), a health check at ``/healthz``, the web UI at ``/``
-(:mod:`tracegraph.api.web_ui`).
+(:mod:`tracegraph.api.otlp`), seed 003's REST routes under ``/agents`` with their OpenAPI
+document at ``/openapi.json`` and a page at ``/docs`` (:mod:`tracegraph.api.rest`), a health
+check at ``/healthz``, the web UI at ``/`` (:mod:`tracegraph.api.web_ui`).
 
 >>> import tempfile
 >>> from tracegraph.api.service import TraceService
 >>> from tracegraph.graph import open_store
 >>> app = create_app(TraceService(open_store("embedded", data_dir=tempfile.mkdtemp())))
->>> [r.path for r in app.routes]
-['/healthz', '/graphql', '/graphql', '/v1/ingest', '/v1/traces', '/', '/assets']
+>>> [r.path for r in app.routes]  # doctest: +NORMALIZE_WHITESPACE
+['/healthz', '/graphql', '/graphql', '/v1/ingest', '/v1/traces', '/agents',
+ '/agents/{id}/trace', '/agents/{id}/status', '/openapi.json', '/docs', '/', '/assets']
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, parse
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -51,6 +54,8 @@ from .graphql.schema import build_schema
 from .limits_http import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware, parse_request_json
 from .otlp import OtlpIngestor
 from .otlp.http import OTLP_TRACES_PATH, otlp_traces_endpoint
+from .rest.openapi import openapi_routes
+from .rest.routes import http_error, rest_routes
 from .service import GraphService, TraceService, backend_name
 from .service.audit import AuditService
 from .web_ui import graphiql_page, ui_routes
@@ -169,8 +174,11 @@ def create_app(
             Route(BULK_PATH, bulk_endpoint(service, auth), methods=["POST"]),
             Route(OTLP_TRACES_PATH, otlp_traces_endpoint(OtlpIngestor(service), auth),
                   methods=["POST"]),
+            *rest_routes(service, auth),
+            *openapi_routes(),
             *ui_routes(),
         ],
+        exception_handlers={StarletteHTTPException: http_error},
         middleware=[
             Middleware(BrowserGuardMiddleware, policy=browser, body_types=BODY_TYPES),
             *cors,

@@ -13,9 +13,9 @@ clients that cannot set headers, in the ``connection_init`` payload
 :func:`authenticate_websocket` then resolves it, or closes the socket with 4401/4403 and
 the reason before any operation runs.
 
-Open without a key: ``/healthz``, the web UI's page and files (``/``, ``/assets/``) and
-the GraphiQL page itself (``GET /graphql`` without a
-query); every GraphQL operation needs one.
+Open without a key: ``/healthz``, the web UI's page and files (``/``, ``/assets/``), the
+REST interface's description (``/openapi.json``, ``/docs``) and the GraphiQL page itself
+(``GET /graphql`` without a query); every GraphQL operation and REST route needs one.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from tracegraph.schema.errors import Forbidden, TraceGraphError
 
 from .auth import Authenticator, Unauthenticated
 from .limits_http import GRAPHQL_PATH, error_response
+from .rest.paths import REST_OPEN_PATHS
 from .web_ui import UI_OPEN_PATHS, UI_OPEN_PREFIX
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ TENANT_SCOPE_KEY = "tracegraph.tenant"
 #: The tenant of a WebSocket before its connection_init names one: not a valid id, so no
 #: stored node can ever belong to it (and strawberry runs no operation before the ack).
 PENDING_TENANT = ""
-OPEN_PATHS = frozenset({"/healthz"}) | UI_OPEN_PATHS
+OPEN_PATHS = frozenset({"/healthz"}) | UI_OPEN_PATHS | REST_OPEN_PATHS
 #: The credentials a connection_init payload may carry, as header names.
 CREDENTIAL_HEADERS = ("authorization", "x-org-id")
 #: WebSocket close codes (graphql-transport-ws uses 44xx like HTTP statuses).
