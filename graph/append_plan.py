@@ -51,6 +51,7 @@ from tracegraph.graph.protocol import Edge
 from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, seal_encoded
 from tracegraph.schema.enums import EntryKind
 from tracegraph.schema.errors import AlreadyExists, ChainConflict, TraceClosed, TraceNotFound
+from tracegraph.schema.records import human_input_status
 
 #: The field holding the id of each kind of record that is a graph node.
 RECORD_ID_FIELD: dict[str, str] = {
@@ -61,6 +62,7 @@ RECORD_ID_FIELD: dict[str, str] = {
 _STEP = EntryKind.STEP.value
 _STARTED = EntryKind.TRACE_STARTED.value
 _COMPLETED = EntryKind.TRACE_COMPLETED.value
+_HUMAN = EntryKind.HUMAN_INPUT.value
 
 Items = Sequence[tuple[str, dict[str, Any]]]
 
@@ -171,6 +173,10 @@ class SealedAppend:
     last_step_id: str | None
     start: TraceStart | None = None
     completion: TraceCompletion | None = None
+    #: The trace's status after the batch when its human inputs set it (a question pauses
+    #: the trace, an answer resumes it: :func:`~tracegraph.schema.records.human_input_status`);
+    #: ``None`` when they do not, or when the batch completes the trace.
+    status: str | None = None
     #: Models the batch's steps used, first use first, each once.
     models: list[str] = field(default_factory=list)
 
@@ -283,6 +289,7 @@ def _sealed(tenant_id: str, trace_id: str, items: Items, head: StoredHead) -> Se
     models: dict[str, None] = {}
     start: TraceStart | None = None
     completion: TraceCompletion | None = None
+    status: str | None = None
     for e, body in sealed:
         r = e.record
         kind = e.kind
@@ -300,12 +307,15 @@ def _sealed(tenant_id: str, trace_id: str, items: Items, head: StoredHead) -> Se
         elif kind == _COMPLETED:
             completion = TraceCompletion(e.seq, r["status"], r.get("outcome"),
                                          r.get("completed_at"))
+            status = None
+        elif kind == _HUMAN:
+            status = human_input_status(r)
         planned.append(PlannedEntry(e, body, node_id, edges_for(e, last_step_id)))
     return SealedAppend(
         tenant_id=tenant_id, trace_id=trace_id, entries=planned,
         previous_step_id=head.last_step_id, entry_count=head.entry_count + len(sealed),
         step_count=step_count, head_hash=sealed[-1][0].hash, last_step_id=last_step_id,
-        start=start, completion=completion, models=list(models),
+        start=start, completion=completion, status=status, models=list(models),
     )
 
 

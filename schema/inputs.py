@@ -166,6 +166,16 @@ class HumanInputInput(InputModel):
     answered_by: Annotated[str, StringConstraints(max_length=256)] | None = None
     answered_at: datetime | None = None
     input_id: Id | None = None
+    #: The question (an earlier human input of the trace) this input answers.
+    answers_input_id: Id | None = None
+
+
+class AnswerInput(InputModel):
+    """A human's answer to the question a paused trace waits on."""
+
+    answer: LongText
+    answered_by: Annotated[str, StringConstraints(max_length=256)] | None = None
+    answered_at: datetime | None = None
 
 
 class CompleteTraceInput(InputModel):

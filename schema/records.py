@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .canonical import json_number
 from .chain import ChainEntry
-from .enums import EntryKind
+from .enums import EntryKind, TraceStatus
 from .inputs import (
     ApiCallInput,
     CompleteTraceInput,
@@ -129,6 +129,21 @@ def api_call_record(
     })
 
 
+#: Record key of a human input whose question waits for an answer: the trace is paused.
+AWAITING_ANSWER = "awaiting_answer"
+
+
+def human_input_status(record: dict[str, Any]) -> str:
+    """The trace status a human input entry leaves: ``paused`` while its question waits for
+    an answer, ``active`` once an answer is recorded (the rule every backend applies, through
+    :func:`tracegraph.graph.append_plan.plan_append`).
+
+    >>> human_input_status({"awaiting_answer": True}), human_input_status({"answer": "no"})
+    ('paused', 'active')
+    """
+    return (TraceStatus.PAUSED if record.get(AWAITING_ANSWER) else TraceStatus.ACTIVE).value
+
+
 def human_input_record(
     inp: HumanInputInput, *, input_id: str, include_reasoning: bool = True,
     policy: StoragePolicy = DEFAULT_POLICY,
@@ -141,6 +156,9 @@ def human_input_record(
         "answered_by": policy.text(inp.answered_by),
         "answered_at": policy.time(inp.answered_at, field="answeredAt") if inp.answered_at
         else None,
+        "answers_input_id": inp.answers_input_id,
+        # decided from the input, so a trace that stores no reasoning content pauses too
+        AWAITING_ANSWER: True if inp.answer is None else None,
         "created_at": utc_iso(),
     })
 

@@ -95,6 +95,8 @@ class HumanInputView(View):
     answer: str | None = None
     answered_by: str | None = None
     answered_at: str | None = None
+    answers_input_id: str | None = None
+    awaiting_answer: bool = False
 
     @classmethod
     def from_entry(cls, e: ChainEntry) -> HumanInputView:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 import strawberry
 from pydantic import ValidationError
+from tracegraph.api.service.pauses import pause_trace, resume_trace
 from tracegraph.schema.inputs import (
+    AnswerInput,
     ApiCallInput,
     CompleteTraceInput,
     HumanInputInput,
@@ -25,7 +28,7 @@ from tracegraph.schema.views import (
 from .context import Info
 from .ids import checked_id
 from .inputs.api_call import ApiCallInputType
-from .inputs.human_input import HumanInputInputType
+from .inputs.human_input import AnswerInputType, HumanInputInputType
 from .inputs.start_trace import StartTraceInputType
 from .inputs.step import StepInputType
 from .inputs.validated import input_error
@@ -93,12 +96,34 @@ class Mutation:
         return await _append(info, info.context.service.record_api_calls, trace_id, calls)
 
     @strawberry.mutation(graphql_type=HumanInput, description="Record a human-in-the-loop "
-                         "question and answer in an active trace.")
+                         "question and answer in an open trace. A question without an answer "
+                         "pauses the trace (status PAUSED, waiting for human input); an "
+                         "answer makes it ACTIVE again.")
     async def record_human_input(
         self, info: Info, trace_id: strawberry.ID,
         input: Annotated[HumanInputInput, strawberry.argument(graphql_type=HumanInputInputType)],
     ) -> HumanInputView:
         return await _append(info, info.context.service.record_human_input, trace_id, input)
+
+    @strawberry.mutation(graphql_type=HumanInput, description="Pause a trace until a human "
+                         "answers: records the question (answer left out) as a human input; "
+                         "the trace is PAUSED until resumeTrace records the answer.")
+    async def pause_trace(
+        self, info: Info, trace_id: strawberry.ID,
+        input: Annotated[HumanInputInput, strawberry.argument(graphql_type=HumanInputInputType)],
+    ) -> HumanInputView:
+        service = info.context.service
+        return await _append(info, functools.partial(pause_trace, service), trace_id, input)
+
+    @strawberry.mutation(graphql_type=HumanInput, description="Resume a PAUSED trace: records "
+                         "the answer to the question it waits on (a human input answering "
+                         "it); the trace is ACTIVE again.")
+    async def resume_trace(
+        self, info: Info, trace_id: strawberry.ID,
+        input: Annotated[AnswerInput, strawberry.argument(graphql_type=AnswerInputType)],
+    ) -> HumanInputView:
+        service = info.context.service
+        return await _append(info, functools.partial(resume_trace, service), trace_id, input)
 
     @strawberry.mutation(graphql_type=Trace, description="Complete a trace: seals its chain and "
                          "stores its rollups. status defaults from the outcome (failure -> "

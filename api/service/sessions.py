@@ -55,11 +55,14 @@ def log_session_step(service: TraceService, tenant_id: str, session_id: str,
 
     Two first steps of a new session logged at the same moment may start a trace each; both
     stay in the session (its replay and verification cover every trace of it)."""
-    running = service.list_traces(
-        tenant_id, TraceQuery(session_id=session_id, status=TraceStatus.ACTIVE.value), first=1)
-    if running.traces:
-        trace_id = running.traces[0].trace_id
-    else:
+    trace_id = None
+    for status in (TraceStatus.ACTIVE, TraceStatus.PAUSED):  # (paused: waiting for a human)
+        running = service.list_traces(
+            tenant_id, TraceQuery(session_id=session_id, status=status.value), first=1)
+        if running.traces:
+            trace_id = running.traces[0].trace_id
+            break
+    if trace_id is None:
         trace_id = service.start_trace(
             tenant_id, StartTraceInput(session_id=session_id, agent_id=agent_id)).trace_id
     (view,) = service.record_steps(tenant_id, trace_id, [step])

@@ -250,6 +250,7 @@ class TraceService:
         self, tenant_id: str, trace_id: str, inp: HumanInputInput
     ) -> HumanInputView:
         self._check_step_of_trace(tenant_id, trace_id, inp.step_id)
+        self._check_question_of_trace(tenant_id, trace_id, inp)
         include = self._includes_reasoning(tenant_id, trace_id)
         record = records.human_input_record(inp, input_id=inp.input_id or new_id(),
                                             include_reasoning=include, policy=self.policy)
@@ -274,6 +275,20 @@ class TraceService:
                                     f"{_KIND_NAMES.get(entry.kind, entry.kind)} of this trace")
         self._published(tenant_id, trace_id, sealed)
         return sealed
+
+    def _check_question_of_trace(self, tenant_id: str, trace_id: str,
+                                 inp: HumanInputInput) -> None:
+        """An answer to an earlier question names a human input of this trace."""
+        asked = inp.answers_input_id
+        if asked is None:
+            return
+        if inp.answer is None:
+            raise InvalidInput("answer: required with answersInputId (it records the answer "
+                               f"to {asked})", field="answer")
+        ref = self.store.resolve(tenant_id, [asked]).get(asked)
+        if ref is None or ref.kind != "human_input" or ref.trace_id != trace_id:
+            raise InvalidInput(f"answersInputId: human input {asked} not found in trace "
+                               f"{trace_id}", field="answersInputId")
 
     def _check_step_of_trace(self, tenant_id: str, trace_id: str, step_id: str | None) -> None:
         if step_id is None:

@@ -146,7 +146,7 @@ def _nquads(plan: SealedAppend, head: dict[str, Any] | None, ctx: dict[str, Any]
         q.value(trace, "trace.id", trace_id)
         q.value(trace, "trace.tenant", tenant_id)
         q.value(trace, "trace.session", s.session_id)
-        q.value(trace, "trace.status", "active")
+        q.value(trace, "trace.status", plan.status or "active")
         q.value(trace, "trace.created_at", s.created_at)
         q.value(trace, "trace.packed", True)
         if s.agent_id is not None:
@@ -189,6 +189,8 @@ def _nquads(plan: SealedAppend, head: dict[str, Any] | None, ctx: dict[str, Any]
             src = traces[edge.src] if edge.type in _FROM_TRACE else record(edge.src)
             dst = traces[edge.dst] if edge.type in _TO_TRACE else record(edge.dst)
             q.link(src, dql.EDGE_PREDICATES[edge.type], dst)
+    if plan.status is not None and s is None:  # (a new trace got it above)
+        q.value(trace, "trace.status", plan.status)
     c = plan.completion
     if c is not None:
         q.value(trace, "trace.status", c.status)

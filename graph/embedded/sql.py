@@ -245,6 +245,8 @@ UPDATE_HEAD = """
 UPDATE traces SET entry_count = ?, step_count = ?, head_hash = ?, last_step_id = ?
 WHERE tenant_id = ? AND trace_id = ?
 """
+#: A trace's status set by a human input (paused by a question, active again by an answer).
+UPDATE_STATUS = "UPDATE traces SET status = ? WHERE tenant_id = ? AND trace_id = ?"
 UPDATE_COMPLETED = """
 UPDATE traces SET status = ?, outcome = ?, completed_at = ?, completed_seq = ?
 WHERE tenant_id = ? AND trace_id = ?

@@ -261,6 +261,8 @@ class EmbeddedStore:
         if plan.models:
             db.executemany(sql.INSERT_MODEL, [(tenant_id, m, trace_id) for m in plan.models])
         db.executemany(sql.INSERT_EDGE, edge_rows)
+        if plan.status is not None:
+            db.execute(sql.UPDATE_STATUS, (plan.status, tenant_id, trace_id))
         if plan.completion is not None:
             c = plan.completion
             db.execute(sql.UPDATE_COMPLETED, (c.status, c.outcome, c.completed_at, c.seq,

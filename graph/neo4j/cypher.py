@@ -136,7 +136,8 @@ RETURN t.trace_id AS trace_id
 #:   ``[child, parent]`` with their flow-direction mirrors, SPAWNED ``[step, trace]``,
 #:   CALLED ``[step, api call]``, ASKED ``[step, human input]``;
 #: * the new head (``$entry_count``, ``$step_count``, ``$head_hash``, ``$head_step_id``),
-#:   the completion (``$completed``: ``{status, outcome, completed_at, seq}`` or null) and
+#:   the status a human input set (``$status``, or null), the completion (``$completed``:
+#:   ``{status, outcome, completed_at, seq}`` or null) and
 #:   the models the batch's steps used (``$models``).
 STORE_APPEND: Final = """
 CALL () {
@@ -216,7 +217,7 @@ CALL () {
   CREATE (s)-[:ASKED]->(h)
 }
 SET t.entry_count = $entry_count, t.step_count = $step_count, t.head_hash = $head_hash,
-    t.last_step_id = $head_step_id
+    t.last_step_id = $head_step_id, t.status = coalesce($status, t.status)
 FOREACH (c IN CASE WHEN $completed IS NULL THEN [] ELSE [$completed] END |
   SET t.status = c.status, t.outcome = c.outcome, t.completed_at = c.completed_at,
       t.completed_seq = c.seq)

@@ -518,6 +518,7 @@ def _append_params(plan: SealedAppend) -> dict[str, Any]:
     rows["completed"] = None if c is None else {
         "status": c.status, "outcome": c.outcome, "completed_at": c.completed_at, "seq": c.seq}
     rows.update(trace_id=plan.trace_id, tenant=plan.tenant_id, models=plan.models,
+                status=plan.status,
                 last_step_id=plan.previous_step_id, head_step_id=plan.last_step_id,
                 entry_count=plan.entry_count, step_count=plan.step_count,
                 head_hash=plan.head_hash)

@@ -19,3 +19,15 @@ class HumanInputInputType:
     answered_by: str | None = strawberry.UNSET
     answered_at: DateTime | None = strawberry.UNSET
     input_id: strawberry.ID | None = strawberry.UNSET
+    answers_input_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The question (an earlier human input of the "
+        "trace) this input answers; with an answer, a paused trace resumes.")
+
+
+@validated_by(inputs.AnswerInput)
+@strawberry.input(name="AnswerInput", description="A human's answer to the question a paused "
+                  "trace waits on.")
+class AnswerInputType:
+    answer: str
+    answered_by: str | None = strawberry.UNSET
+    answered_at: DateTime | None = strawberry.UNSET

@@ -26,6 +26,10 @@ class HumanInput(Node):
     answer: str | None
     answered_by: str | None
     answered_at: DateTime | None
+    answers_input_id: strawberry.ID | None = strawberry.field(
+        description="The question this input answers.")
+    awaiting_answer: bool = strawberry.field(
+        description="A question waiting for its answer: its trace is paused until then.")
     created_at: DateTime
     seq: int = strawberry.field(description="Position in the trace's hash chain.")
     hash: str = strawberry.field(description="SHA-256 of this chain entry.")

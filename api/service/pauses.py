@@ -1,0 +1,51 @@
+"""Runs waiting for human input: pausing a trace with a question and resuming it with the
+answer. Both are human input entries of the trace's chain, so the pause is part of the
+record, and every backend derives the trace's status from them the same way
+(:func:`tracegraph.schema.records.human_input_status`): a question that waits for an answer
+makes the trace ``paused``, an answer makes it ``active`` again.
+"""
+
+from __future__ import annotations
+
+from tracegraph.schema.enums import TraceStatus
+from tracegraph.schema.errors import InvalidInput, TraceNotFound
+from tracegraph.schema.inputs import AnswerInput, HumanInputInput
+from tracegraph.schema.views import HumanInputView
+
+from .traces import TraceService
+
+
+def pause_trace(service: TraceService, tenant_id: str, trace_id: str,
+                asked: HumanInputInput) -> HumanInputView:
+    """Record the question ``asked`` as waiting for a human's answer: the trace is paused
+    until the answer is recorded (:func:`resume_trace`, or a human input answering it)."""
+    if asked.answer is not None:
+        raise InvalidInput("answer: a pause records a question that waits for its answer; "
+                           "record the answer with resumeTrace", field="answer")
+    return service.record_human_input(tenant_id, trace_id, asked)
+
+
+def open_question(service: TraceService, tenant_id: str, trace_id: str) -> HumanInputView | None:
+    """The trace's latest question still waiting for its answer (``None``: none waits)."""
+    inputs = service.human_inputs(tenant_id, [trace_id]).get(trace_id, [])
+    answered = {h.answers_input_id for h in inputs if h.answers_input_id}
+    waiting = [h for h in inputs if h.awaiting_answer and h.input_id not in answered]
+    return waiting[-1] if waiting else None
+
+
+def resume_trace(service: TraceService, tenant_id: str, trace_id: str,
+                 answer: AnswerInput) -> HumanInputView:
+    """Record ``answer`` to the paused trace's open question: the trace is active again.
+
+    ``InvalidInput`` (field ``traceId``) when the trace is not paused."""
+    trace = service.get_trace(tenant_id, trace_id)
+    if trace is None:
+        raise TraceNotFound(f"trace {trace_id} not found")
+    asked = open_question(service, tenant_id, trace_id)
+    if trace.status != TraceStatus.PAUSED.value or asked is None:
+        raise InvalidInput(f"traceId: trace {trace_id} is {trace.status}, not paused: no "
+                           "question waits for an answer", field="traceId")
+    return service.record_human_input(tenant_id, trace_id, HumanInputInput(
+        question=asked.question or "", answer=answer.answer, answered_by=answer.answered_by,
+        answered_at=answer.answered_at, step_id=asked.step_id,
+        answers_input_id=asked.input_id))
