@@ -8,6 +8,7 @@ sets a node attribute that pytest 9 no longer has."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +22,15 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from tracegraph.api.auth import Authenticator
+from tracegraph.api.keys import KeyStore
 from tracegraph.api.rest.openapi import openapi_document
+from tracegraph.api.service import TraceService
+from tracegraph.graph.embedded import EmbeddedStore
 
-from .conftest import Runs
+from tests.helpers.live import LiveServer
+
+from .conftest import Runs, store_runs
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance, negative_data_rejection]
@@ -65,3 +72,28 @@ def test_stored_listing_matches_the_document(rest_schema: Any, query: dict[str, 
     case = rest_schema["/agents"]["GET"].Case(query=query, headers={"X-Org-Id": "acme"})
     response = case.call_and_validate(checks=CHECKS)
     assert response.status_code == 200 and response.json()["agents"]
+
+
+def test_key_refusals_match_the_document(tmp_path: Path) -> None:
+    """With API keys: no key (401), another tenant's X-Org-Id (403) and the key's own tenant
+    (200) answer as the document says."""
+    store = EmbeddedStore(tmp_path)
+    keys = KeyStore(tmp_path)
+    key = keys.create("acme")
+    service = TraceService(store)
+    stored = store_runs(service, "acme")
+    live = LiveServer(service, auth=Authenticator(keys))
+    try:
+        for path, params in (("/agents", {}), ("/agents/{id}/status", {"id": stored.done}),
+                             ("/agents/{id}/trace", {"id": stored.done})):
+            op = schema[path]["GET"]
+            for headers, status in (({}, 401), ({"Authorization": f"Bearer {key}",
+                                                 "X-Org-Id": "globex"}, 403),
+                                    ({"Authorization": f"Bearer {key}"}, 200)):
+                case = op.Case(path_parameters=params, headers=headers)
+                response = case.call_and_validate(base_url=live.url, checks=CHECKS)
+                assert response.status_code == status, response.text
+    finally:
+        live.stop()
+        store.close()
+        keys.close()

@@ -141,3 +141,15 @@ def test_api_keys_as_graphql(keyed: tuple[LiveServer, str, str]) -> None:
                                            "X-Org-Id": "globex"})
     assert r.status_code == 403 and "X-Org-Id" in r.json()["error"]["message"]
     assert live.http.get("/openapi.json").status_code == 200  # holds no data
+
+
+def test_browser_guards_apply(runs: Runs) -> None:
+    """A page of another site cannot read runs: foreign Host (DNS rebinding) and foreign
+    Origin are refused before any route runs, as on /graphql."""
+    http = runs.server.http
+    r = http.get("/agents", headers={**ACME, "Host": "evil.example"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "BAD_HOST"
+    r = http.get(f"/agents/{runs.done}/trace", headers={**ACME, "Origin": "https://evil.example"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "FORBIDDEN_ORIGIN"
+    own = http.get("/agents", headers={**ACME, "Origin": runs.server.url})
+    assert own.status_code == 200
