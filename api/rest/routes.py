@@ -27,8 +27,8 @@ from tracegraph.schema.ids import ID_MAX_LENGTH, is_valid_id
 from .models import AgentRunList, AgentRunStatus, AgentRunTrace
 from .paths import AGENTS_PATH, is_rest_path
 
-_TRUE = frozenset({"true", "1"})
-_FALSE = frozenset({"false", "0"})
+_TRUE = frozenset({"true"})
+_FALSE = frozenset({"false"})
 #: Longest integer text accepted for limit/offset (more digits is no number we page to).
 MAX_INT_DIGITS = 9
 
@@ -45,7 +45,7 @@ def run_id(request: Request) -> str:
 
 def flag(request: Request, name: str) -> bool:
     """A ``true``/``false`` query parameter (absent: false)."""
-    value = request.query_params.get(name, "false").lower()
+    value = request.query_params.get(name, "false")
     if value in _TRUE:
         return True
     if value in _FALSE:
