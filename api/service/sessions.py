@@ -50,8 +50,9 @@ class SessionPage:
 
 def log_session_step(service: TraceService, tenant_id: str, session_id: str,
                      step: StepInput, *, agent_id: str | None = None) -> LoggedStep:
-    """Append ``step`` to the session's newest active trace, starting one (for
-    ``agent_id``) when the session has none: ``session_id`` alone starts or continues it.
+    """Append ``step`` to the session's newest active trace (else its newest paused one,
+    waiting for human input), starting one (for ``agent_id``) when the session has none:
+    ``session_id`` alone starts or continues it.
 
     Two first steps of a new session logged at the same moment may start a trace each; both
     stay in the session (its replay and verification cover every trace of it)."""
