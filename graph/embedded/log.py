@@ -85,17 +85,21 @@ def _runs(tenant_id: str, rows: Sequence[LeafRow]) -> Iterator[tuple[Any, ...]]:
         i = j
 
 
-def _expand(tenant_id: str, row: tuple[Any, ...]) -> Iterator[StoredLeaf]:
-    """The leaves of one run row."""
+def _expand(tenant_id: str, row: tuple[Any, ...], start: int = 0,
+            stop: int | None = None) -> Iterator[StoredLeaf]:
+    """The leaves of one run row (those with ``start <= leaf_index < stop``)."""
     first, count, leaf_kind, session, trace, seq, kinds, hashes, n, final, removed = row
     raw = bytes(hashes)
     if leaf_kind == log_sql.TOMBSTONE:
         yield StoredLeaf(int(first), TombstoneLeaf(tenant_id, session, trace, n, final, removed,
                                                    raw.hex()))
         return
-    for k, kind in enumerate(str(kinds).split(",")):
+    names = str(kinds).split(",")
+    lo = max(0, start - int(first))
+    hi = len(names) if stop is None else min(len(names), stop - int(first))
+    for k in range(lo, hi):
         yield StoredLeaf(int(first) + k, EntryLeaf(tenant_id, session, trace, int(seq) + k,
-                                                   kind, raw[32 * k:32 * k + 32].hex()))
+                                                   names[k], raw[32 * k:32 * k + 32].hex()))
     if len(raw) != 32 * int(count):
         raise ValueError(f"log run of tenant {tenant_id!r} at leaf {first}: {count} leaves "
                          f"but {len(raw)} bytes of hashes")
@@ -107,7 +111,8 @@ def leaves_in(db: sqlite3.Connection, tenant_id: str, start: int, stop: int
     if stop <= start:
         return []
     rows = db.execute(log_sql.SELECT_RUNS_RANGE, (tenant_id, stop, start))
-    return [s for r in rows for s in _expand(tenant_id, r) if start <= s.leaf_index < stop]
+    return [s for r in rows for s in _expand(tenant_id, r, start, stop)
+            if start <= s.leaf_index < stop]
 
 
 def leaves_of_traces(db: sqlite3.Connection, tenant_id: str,
