@@ -17,11 +17,13 @@ Data model (see ``store.py`` for how an append writes it):
   rewrites, so two concurrent appends to one trace write the same keys and one aborts.
   ``trace.packed`` (true) marks a trace whose entries keep their record in the packed
   layout (``codec.py``): every trace this code starts; traces without it are read per field.
-* ``Entry`` nodes, one per hash-chain entry: ``entry.key`` ("<trace_id>:<seq>", unique),
+* Ids are per tenant: lookups go through tenant-scoped keys (``trace.key``, ``node.key``,
+  ``tomb.key``, ``entry.key``; ``keys.py``), which alone carry ``@upsert``.
+* ``Entry`` nodes, one per hash-chain entry: ``entry.key`` ("<tenant>/<trace_id>:<seq>"),
   ``entry.trace`` (to its Trace), ``entry.seq``, ``entry.kind``, ``entry.hash``,
   ``entry.prev_hash``, ``entry.version``, ``entry.tenant``, and the record's fields as
   ``rec.*`` predicates (``codec.py``). Steps, API calls and human inputs are entries that
-  also carry ``node.id`` (unique) and the types ``Step``, ``ApiCall``, ``HumanInput``.
+  also carry ``node.id`` and ``node.key`` and the types ``Step``, ``ApiCall``, ``HumanInput``.
 * ``Alternative`` nodes (``node.id`` "<step_id>#alt<i>") hang off their step.
 * Graph edges are ``edge.*`` uid predicates with ``@reverse``, each named after the
   stored edge type and pointing the way it reads (``step edge.depends_on dependency``).
@@ -70,7 +72,8 @@ def _fields(predicates: Sequence[str]) -> str:
 
 
 SCHEMA = f"""
-trace.id: string @index(exact) @upsert .
+trace.id: string @index(exact) .
+trace.key: string @index(exact) @upsert .
 trace.tenant: string @index(exact) .
 trace.session: string @index(exact) .
 trace.agent: string @index(exact) .
@@ -95,7 +98,8 @@ entry.hash: string .
 entry.prev_hash: string .
 entry.version: int .
 entry.tenant: string .
-node.id: string @index(hash) @upsert .
+node.id: string @index(hash) .
+node.key: string @index(hash) @upsert .
 edge.has_step: [uid] @reverse .
 edge.next: uid @reverse .
 edge.depends_on: [uid] @reverse .
@@ -104,7 +108,8 @@ edge.spawned: [uid] @reverse .
 edge.called: [uid] @reverse .
 edge.considered: [uid] @reverse .
 edge.asked: [uid] @reverse .
-tomb.trace_id: string @index(exact) @upsert .
+tomb.trace_id: string @index(exact) .
+tomb.key: string @index(exact) @upsert .
 tomb.tenant: string @index(exact) .
 tomb.session: string @index(exact) .
 tomb.entry_count: int .
@@ -115,6 +120,7 @@ tomb.hash: string .
 
 type Trace {{
   trace.id
+  trace.key
   trace.tenant
   trace.session
   trace.agent
@@ -140,23 +146,25 @@ type Entry {{
 }}
 
 type Step {{
-{_fields((*_ENTRY, "node.id", *_STEP_EDGES))}
+{_fields((*_ENTRY, "node.id", "node.key", *_STEP_EDGES))}
 }}
 
 type ApiCall {{
-{_fields((*_ENTRY, "node.id"))}
+{_fields((*_ENTRY, "node.id", "node.key"))}
 }}
 
 type HumanInput {{
-{_fields((*_ENTRY, "node.id"))}
+{_fields((*_ENTRY, "node.id", "node.key"))}
 }}
 
 type Alternative {{
   node.id
+  node.key
 }}
 
 type Tombstone {{
   tomb.trace_id
+  tomb.key
   tomb.tenant
   tomb.session
   tomb.entry_count
@@ -225,8 +233,8 @@ query append($tenant: string, $trace: string, $ids: [string], $refs: [string],
 # -- reads -----------------------------------------------------------------------------------
 
 GET_TRACES = f"""
-query traces($tenant: string, $ids: [string]) {{
-  t(func: eq(trace.id, $ids)) @filter(eq(trace.tenant, $tenant)) {{ {TRACE_FIELDS} }}
+query traces($keys: [string]) {{
+  t(func: eq(trace.key, $keys)) {{ {TRACE_FIELDS} }}
 }}
 """
 
@@ -240,12 +248,12 @@ _ENTRIES_TYPED = {
     for kind, t in KIND_TYPES.items()
 }
 _ENTRIES = """
-query entries($tenant: string, $ids: [string]) {{
-  p(func: eq(trace.id, $ids)) @filter(eq(trace.tenant, $tenant) AND has(trace.packed)) {{
+query entries($keys: [string]) {{
+  p(func: eq(trace.key, $keys)) @filter(has(trace.packed)) {{
     trace.id
     e_packed: ~entry.trace {{ {packed} }}
   }}
-  t(func: eq(trace.id, $ids)) @filter(eq(trace.tenant, $tenant) AND NOT has(trace.packed)) {{
+  t(func: eq(trace.key, $keys)) @filter(NOT has(trace.packed)) {{
     trace.id
     {blocks}
     e_other: ~entry.trace @filter({untyped}) {{ {fields} }}
@@ -275,8 +283,8 @@ ENTRIES_AT = "query entries_at($keys: [string]) {{\n{blocks}\n}}".format(blocks=
 ]))
 
 CHILDREN = """
-query children($tenant: string, $ids: [string]) {
-  t(func: eq(trace.id, $ids)) @filter(eq(trace.tenant, $tenant)) {
+query children($tenant: string, $keys: [string]) {
+  t(func: eq(trace.key, $keys)) {
     trace.id
     kids: ~edge.child_of (orderasc: trace.created_at, orderasc: trace.id)
       @filter(eq(trace.tenant, $tenant)) { trace.id }
@@ -284,10 +292,10 @@ query children($tenant: string, $ids: [string]) {
 }
 """
 
-#: Where ids live: chain records and alternatives (``node.id``) and traces (``trace.id``).
+#: Where ids live: chain records and alternatives (``node.key``) and traces (``trace.key``).
 RESOLVE = """
-query resolve($ids: [string]) {
-  n(func: eq(node.id, $ids)) {
+query resolve($keys: [string]) {
+  n(func: eq(node.key, $keys)) {
     uid
     node.id
     entry.kind
@@ -295,7 +303,7 @@ query resolve($ids: [string]) {
     entry.trace { trace.id trace.tenant }
     alt: ~edge.considered { entry.seq entry.trace { trace.id trace.tenant } }
   }
-  t(func: eq(trace.id, $ids)) { uid trace.id trace.tenant }
+  t(func: eq(trace.key, $keys)) { uid trace.id trace.tenant }
 }
 """
 
@@ -310,16 +318,16 @@ _OUT = " ".join(f"{p} {{ {_END} }}" for p in EDGE_PREDICATES.values())
 _IN = " ".join(f"~{p} {{ {_END} }}" for p in EDGE_PREDICATES.values())
 
 EDGES_OUT = f"""
-query edges_out($ids: [string]) {{
-  n(func: eq(node.id, $ids)) {{ {_END} {_OUT} }}
-  t(func: eq(trace.id, $ids)) {{ {_END} {_OUT} }}
+query edges_out($keys: [string]) {{
+  n(func: eq(node.key, $keys)) {{ {_END} {_OUT} }}
+  t(func: eq(trace.key, $keys)) {{ {_END} {_OUT} }}
 }}
 """
 
 EDGES_IN = f"""
-query edges_in($ids: [string]) {{
-  n(func: eq(node.id, $ids)) {{ {_END} {_IN} }}
-  t(func: eq(trace.id, $ids)) {{ {_END} {_IN} }}
+query edges_in($keys: [string]) {{
+  n(func: eq(node.key, $keys)) {{ {_END} {_IN} }}
+  t(func: eq(trace.key, $keys)) {{ {_END} {_IN} }}
 }}
 """
 

@@ -11,6 +11,7 @@ from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry
 
 from . import dql
 from .codec import decode_record
+from .keys import entry_ref
 
 #: The edge type each edge predicate stores.
 EDGE_TYPE_OF: dict[str, EdgeType] = {p: t for t, p in dql.EDGE_PREDICATES.items()}
@@ -84,8 +85,8 @@ def entries_by_ref(tenant_id: str, nodes: list[dict[str, Any]],
         owner = owner_of(n)
         if owner is None or owner[0] != tenant_id:
             continue
-        trace_id, _, seq = n["entry.key"].rpartition(":")
-        ref = (trace_id, int(seq))
+        ref = entry_ref(n["entry.key"])
+        trace_id = ref[0]
         if ref in wanted and trace_id == owner[1]:
             out[ref] = entry_of(n, trace_id)
     return out

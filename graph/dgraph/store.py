@@ -8,8 +8,9 @@ with ``commit_now``. Dgraph aborts the later of two transactions that write the 
 and every append to a trace writes that trace's head, so two appends can never both take
 one seq: the loser gets ``AbortedError`` and is retried from the start (with backoff),
 reading the new head. Retries are idempotent because every id is fixed before the first
-attempt, and ``@upsert`` on ``trace.id``, ``entry.key`` and ``node.id`` makes concurrent
-writers of one id conflict too.
+attempt, and ``@upsert`` on the tenant-scoped keys (``trace.key``, ``entry.key``,
+``node.key``, ``tomb.key``; ``keys.py``) makes concurrent writers of one id in one tenant
+conflict too; every lookup by id goes through these keys, so tenants never share one.
 
 Dgraph has no way to refuse a mutation of stored data (no triggers, no immutable
 predicates), so sealed entries are protected by verification only: reads rebuild every
@@ -26,6 +27,7 @@ become rows in ``nodes.py``; paths and lineage are answered in ``graph_queries.p
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -54,6 +56,7 @@ from tracegraph.schema.errors import BackendUnavailable, ChainConflict
 from tracegraph.schema.merkle_tree import NodeId
 
 from . import dql, graph_queries, log, writes
+from .keys import entry_key, keys, migrate
 from .nodes import (
     EDGE_TYPE_OF,
     edge_order,
@@ -66,6 +69,7 @@ from .nodes import (
 )
 
 T = TypeVar("T")
+logger = logging.getLogger("tracegraph.graph.dgraph")
 
 _GRPC_OPTIONS = [
     ("grpc.max_receive_message_length", 512 * 1024 * 1024),
@@ -81,10 +85,10 @@ def _unreachable(exc: Exception) -> bool:
     return callable(code) and getattr(code(), "name", None) == "UNAVAILABLE"
 
 
-#: Alphas this process has applied the schema to. An alter waits for every pending
-#: transaction of the cluster to finish ("Pending transactions found"), so a process that
-#: opens many stores (a server's workers, a test session) alters once per alpha; the schema
-#: lives in the cluster and survives restarts.
+#: Alphas this process has applied the schema (and the key migration, ``keys.py``) to. An
+#: alter waits for every pending transaction of the cluster to finish ("Pending transactions
+#: found"), so a process that opens many stores (a server's workers, a test session) alters
+#: once per alpha; the schema lives in the cluster and survives restarts.
 _SCHEMA_APPLIED: set[str] = set()
 
 
@@ -122,13 +126,18 @@ class DgraphStore:
             if not self._retrying(self._schema_in_place):
                 self._retrying(lambda: self._client.alter(
                     pydgraph.Operation(schema=dql.SCHEMA), timeout=timeout))
+            migrated = migrate(self._client, self._read, timeout)  # data from before the keys
+            if migrated:
+                logger.info("Dgraph at %s: keyed %d traces and tombstones by tenant",
+                            addr, migrated)
             _SCHEMA_APPLIED.add(addr)
         except Exception as exc:
             self._stub.close()
             if isinstance(exc, BackendUnavailable):
                 raise
             raise BackendUnavailable(
-                f"Dgraph at {addr} refused the schema ({type(exc).__name__}: {str(exc)[:300]})"
+                f"Dgraph at {addr} refused the schema or its key migration "
+                f"({type(exc).__name__}: {str(exc)[:300]})"
             ) from exc
 
     def close(self) -> None:
@@ -256,7 +265,7 @@ class DgraphStore:
         ids = list(dict.fromkeys(trace_ids))
         if not ids:
             return {}
-        got = self._read(dql.GET_TRACES, {"tenant": tenant_id, "ids": ids})
+        got = self._read(dql.GET_TRACES, {"keys": keys(tenant_id, ids)})
         rows = {n["trace.id"]: trace_row(n) for n in got.get("t", [])}
         return {t: rows[t] for t in ids if t in rows}
 
@@ -291,7 +300,7 @@ class DgraphStore:
         out: dict[str, list[ChainEntry]] = {t: [] for t in ids}
         if not ids:
             return out
-        got = self._read(dql.entries_query(kinds), {"tenant": tenant_id, "ids": ids})
+        got = self._read(dql.entries_query(kinds), {"keys": keys(tenant_id, ids)})
         for t in [*got.get("p", []), *got.get("t", [])]:
             trace_id = t["trace.id"]
             out[trace_id] = [
@@ -306,7 +315,8 @@ class DgraphStore:
         wanted = list(dict.fromkeys(refs))
         if not wanted:
             return {}
-        got = self._read(dql.ENTRIES_AT, {"keys": [f"{t}:{s}" for t, s in wanted]})
+        got = self._read(dql.ENTRIES_AT,
+                         {"keys": [entry_key(tenant_id, t, s) for t, s in wanted]})
         return entries_by_ref(tenant_id, merged_entries(got), set(wanted))
 
     def children(self, tenant_id: str, trace_ids: Sequence[str]) -> Mapping[str, list[str]]:
@@ -314,7 +324,7 @@ class DgraphStore:
         out: dict[str, list[str]] = {t: [] for t in ids}
         if not ids:
             return out
-        got = self._read(dql.CHILDREN, {"tenant": tenant_id, "ids": ids})
+        got = self._read(dql.CHILDREN, {"tenant": tenant_id, "keys": keys(tenant_id, ids)})
         for t in got.get("t", []):
             out[t["trace.id"]] = [k["trace.id"] for k in t.get("kids", [])]
         return out
@@ -328,7 +338,7 @@ class DgraphStore:
         ids = list(dict.fromkeys(node_ids))
         if not ids:
             return {}
-        got = self._read(dql.RESOLVE, {"ids": ids})
+        got = self._read(dql.RESOLVE, {"keys": keys(tenant_id, ids)})
         out: dict[str, tuple[NodeRef, str]] = {}
         for t in got.get("t", []):
             if t.get("trace.tenant") == tenant_id:
@@ -361,7 +371,7 @@ class DgraphStore:
         if not ids:
             return out
         query = dql.EDGES_OUT if direction == "out" else dql.EDGES_IN
-        got = self._read(query, {"ids": ids})
+        got = self._read(query, {"keys": keys(tenant_id, ids)})
         found: dict[str, list[tuple[tuple[Any, ...], Edge]]] = {}
         for node in [*got.get("n", []), *got.get("t", [])]:
             owner = owner_of(node)

@@ -34,6 +34,7 @@ from tracegraph.schema.errors import InvalidInput, TraceNotFound
 from tracegraph.schema.merkle_leaf import TombstoneLeaf
 
 from . import dql, log
+from .keys import entry_key, key
 from .nodes import entries_by_ref, many, merged_entries, owner_of
 from .nquads import NQuads, node_ref
 
@@ -98,8 +99,8 @@ def append(txn: pydgraph.Txn, timeout: float, tenant_id: str, trace_id: str, ite
                        tombstoned=bool(ctx.get("tomb")), stored=stored)
     if isinstance(plan, Replay):
         wanted = {(trace_id, seq) for seq in plan.seqs}
-        got = query_in(txn, dql.ENTRIES_AT, {"keys": [f"{trace_id}:{s}" for s in plan.seqs]},
-                       timeout)
+        got = query_in(txn, dql.ENTRIES_AT,
+                       {"keys": [entry_key(tenant_id, trace_id, s) for s in plan.seqs]}, timeout)
         found = entries_by_ref(tenant_id, merged_entries(got), wanted)
         return plan.entries({seq: e for (_, seq), e in found.items()})
     quads = _nquads(plan, node, ctx)
@@ -144,6 +145,7 @@ def _nquads(plan: SealedAppend, head: dict[str, Any] | None, ctx: dict[str, Any]
     if s is not None:
         q.value(trace, "dgraph.type", "Trace")
         q.value(trace, "trace.id", trace_id)
+        q.value(trace, "trace.key", key(tenant_id, trace_id))
         q.value(trace, "trace.tenant", tenant_id)
         q.value(trace, "trace.session", s.session_id)
         q.value(trace, "trace.status", plan.status or "active")
@@ -161,7 +163,7 @@ def _nquads(plan: SealedAppend, head: dict[str, Any] | None, ctx: dict[str, Any]
     for p in plan.entries:
         e, node_id = p.entry, p.node_id
         me = f"_:e{e.seq}"
-        q.value(me, "entry.key", f"{trace_id}:{e.seq}")
+        q.value(me, "entry.key", entry_key(tenant_id, trace_id, e.seq))
         q.link(me, "entry.trace", trace)
         q.value(me, "entry.seq", e.seq)
         q.value(me, "entry.kind", e.kind)
@@ -175,6 +177,7 @@ def _nquads(plan: SealedAppend, head: dict[str, Any] | None, ctx: dict[str, Any]
         else:
             q.value(me, "dgraph.type", _NODE_TYPE[e.kind])
             q.value(me, "node.id", node_id)
+            q.value(me, "node.key", key(tenant_id, node_id))
             records[node_id] = me
         if e.kind == EntryKind.TRACE_STARTED:
             q.link(trace, "trace.start", me)
@@ -184,6 +187,7 @@ def _nquads(plan: SealedAppend, head: dict[str, Any] | None, ctx: dict[str, Any]
             alt = f"_:a{e.seq}_{a.index}"
             q.value(alt, "dgraph.type", "Alternative")
             q.value(alt, "node.id", a.node_id)
+            q.value(alt, "node.key", key(tenant_id, a.node_id))
             records[a.node_id] = alt
         for edge in p.edge_list:
             src = traces[edge.src] if edge.type in _FROM_TRACE else record(edge.src)
@@ -237,6 +241,7 @@ def remove(txn: pydgraph.Txn, timeout: float, tenant_id: str, trace_id: str,
     t = tombstone
     stone = {
         "uid": "_:tomb", "dgraph.type": "Tombstone", "tomb.trace_id": t.trace_id,
+        "tomb.key": key(t.tenant_id, t.trace_id),
         "tomb.tenant": t.tenant_id, "tomb.session": t.session_id,
         "tomb.entry_count": t.entry_count, "tomb.final_hash": t.final_hash,
         "tomb.removed_at": t.removed_at, "tomb.hash": t.hash,

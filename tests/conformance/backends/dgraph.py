@@ -20,6 +20,7 @@ import pytest
 from tracegraph.graph.dgraph import DgraphStore
 from tracegraph.graph.dgraph.codec import decode_record, encode_record
 from tracegraph.graph.dgraph.dql import ENTRY_FIELDS
+from tracegraph.graph.dgraph.keys import entry_key, key
 from tracegraph.graph.protocol import GraphStore
 from tracegraph.schema.chain import ChainEntry, seal, tombstone_hash
 
@@ -29,10 +30,11 @@ ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "scripts" / "dgraph"
 ADDR = f"127.0.0.1:{os.environ.get('DGRAPH_GRPC_PORT', '9080')}"
 
-#: Raw DQL of the tampering below (values go through variables here too).
-ENTRY_BY_KEY = f"""
-query q($key: string) {{
-  e(func: eq(entry.key, $key)) {{ entry.trace {{ uid }} {ENTRY_FIELDS} }}
+#: Raw DQL of the tampering below (values go through variables here too): the entries of
+#: the traces with an id (each test's trace ids are its own), whatever their tenant.
+ENTRIES_OF_TRACE = f"""
+query q($trace: string) {{
+  t(func: eq(trace.id, $trace)) {{ e: ~entry.trace {{ entry.trace {{ uid }} {ENTRY_FIELDS} }} }}
 }}
 """
 
@@ -111,7 +113,8 @@ class DgraphHarness(Harness):
         txn.mutate(set_obj=set_obj, del_obj=del_obj, commit_now=True)
 
     def _entry_node(self, trace_id: str, seq: int) -> dict[str, Any]:
-        found = self._query(ENTRY_BY_KEY, {"$key": f"{trace_id}:{seq}"})["e"]
+        found = [e for t in self._query(ENTRIES_OF_TRACE, {"$trace": trace_id})["t"]
+                 for e in t.get("e", []) if e.get("entry.seq") == seq]
         assert len(found) == 1, f"entry {trace_id}:{seq} not found"
         node: dict[str, Any] = found[0]
         return node
@@ -137,7 +140,8 @@ class DgraphHarness(Harness):
         trace = self._entry_node(entry.trace_id, 0)["entry.trace"]["uid"]
         forged = {
             "uid": "_:forged", "dgraph.type": "Entry", "entry.trace": {"uid": trace},
-            "entry.key": f"{entry.trace_id}:{entry.seq}", "entry.seq": entry.seq,
+            "entry.key": entry_key(entry.tenant_id, entry.trace_id, entry.seq),
+            "entry.seq": entry.seq,
             "entry.kind": entry.kind, "entry.hash": entry.hash,
             "entry.prev_hash": entry.prev_hash, "entry.version": entry.version,
             "entry.tenant": entry.tenant_id,
@@ -225,7 +229,8 @@ class DgraphHarness(Harness):
         removed = "2026-01-01T00:00:00.000000Z"
         self._mutate(set_obj={
             "uid": "_:stone", "dgraph.type": "Tombstone", "tomb.trace_id": trace_id,
-            "tomb.tenant": tenant, "tomb.session": session, "tomb.entry_count": count,
+            "tomb.key": key(tenant, trace_id), "tomb.tenant": tenant, "tomb.session": session,
+            "tomb.entry_count": count,
             "tomb.final_hash": head, "tomb.removed_at": removed,
             "tomb.hash": tombstone_hash(tenant, trace_id, session, count, head, removed)})
         self.delete_trace(trace_id)
@@ -247,12 +252,13 @@ class DgraphHarness(Harness):
 
     def renumber_entry(self, trace_id: str, seq: int, new_seq: int) -> None:
         node = self._entry_node(trace_id, seq)
-        self._mutate(set_obj=[{"uid": node["uid"], "entry.seq": new_seq,
-                               "entry.key": f"{trace_id}:{new_seq}"}])
+        self._mutate(set_obj=[{"uid": node["uid"], "entry.seq": new_seq, "entry.key": entry_key(
+            node["entry.tenant"], trace_id, new_seq)}])
 
     def swap_entries(self, trace_id: str, seq_a: int, seq_b: int) -> None:
         a, b = self._entry_node(trace_id, seq_a), self._entry_node(trace_id, seq_b)
+        tenant = a["entry.tenant"]
         self._mutate(set_obj=[
-            {"uid": a["uid"], "entry.seq": seq_b, "entry.key": f"{trace_id}:{seq_b}"},
-            {"uid": b["uid"], "entry.seq": seq_a, "entry.key": f"{trace_id}:{seq_a}"},
+            {"uid": a["uid"], "entry.seq": seq_b, "entry.key": entry_key(tenant, trace_id, seq_b)},
+            {"uid": b["uid"], "entry.seq": seq_a, "entry.key": entry_key(tenant, trace_id, seq_a)},
         ])
