@@ -35,7 +35,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 from strawberry.utils.operation import get_operation_type
-from tracegraph.schema.errors import TraceGraphError
+from tracegraph.schema.errors import BackendUnavailable, TraceGraphError
 from tracegraph.schema.limits import parse_json_exact
 
 from .auth import Authenticator
@@ -48,6 +48,7 @@ from .auth_http import (
 from .browser_guard import BrowserGuardMiddleware, BrowserPolicy
 from .bulk import BULK_PATH, bulk_endpoint
 from .bulk import MAX_BODY_BYTES as MAX_INGEST_BYTES
+from .errors import RETRY_AFTER_SECONDS
 from .graphql.context import LOCAL_MODE, TraceContext
 from .graphql.live_updates import LiveUpdates
 from .graphql.schema import build_schema
@@ -115,8 +116,14 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
             raise HTTPException(400, "subscriptions are not served over HTTP "
                                 f"{request_adapter.method}: subscribe over WebSocket "
                                 f"(graphql-transport-ws) at {GRAPHQL_PATH}")
-        return await super().execute_single(request, request_adapter, sub_response, context,
-                                            root_value, request_data)
+        result = await super().execute_single(request, request_adapter, sub_response, context,
+                                              root_value, request_data)
+        unavailable = backend_unavailable(result)
+        if unavailable is not None:
+            sub_response.status_code = unavailable.http_status
+            if unavailable.http_status == 503:
+                sub_response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        return result
 
     def parse_json(self, data: str | bytes) -> object:
         """Request JSON; 400 naming the problem when it is not a JSON object."""
@@ -127,6 +134,17 @@ class TraceGraphQL(GraphQL[TraceContext, None]):
 
     def decode_json(self, data: str | bytes) -> Any:
         return parse_json_exact(data)
+
+
+def backend_unavailable(result: ExecutionResult) -> BackendUnavailable | None:
+    """The first error of ``result`` that says the store cannot serve now (503
+    ``BACKEND_UNAVAILABLE``, 507 ``STORAGE_FULL``): the HTTP status of the whole answer, so
+    clients and load balancers that only look at the status see it too (the body keeps the
+    GraphQL errors and any data)."""
+    for error in result.errors or ():
+        if isinstance(error.original_error, BackendUnavailable):
+            return error.original_error
+    return None
 
 
 def is_subscription(query: str | None, operation_name: str | None) -> bool:

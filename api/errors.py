@@ -63,6 +63,12 @@ def error_fields(error: TraceGraphError) -> dict[str, Any]:
     return fields
 
 
+#: What a 503 answer (the store cannot be reached) asks clients to wait before retrying: the
+#: stores wait ~30 s for a restarting database before giving up on a request, so it is
+#: likely still coming back.
+RETRY_AFTER_SECONDS = "5"
+
+
 def error_response(error: TraceGraphError, *, status: int | None = None,
                    line: int | None = None, stored: dict[str, int] | None = None) -> Response:
     """``{"error": {"code", "message", "field"?, "line"?}, "stored"?}`` with the error's HTTP
@@ -80,5 +86,6 @@ def error_response(error: TraceGraphError, *, status: int | None = None,
     body: dict[str, Any] = {"error": payload}
     if stored is not None:
         body["stored"] = stored
-    return Response(orjson.dumps(body), status_code=status or error.http_status,
-                    media_type="application/json")
+    code = status or error.http_status
+    return Response(orjson.dumps(body), status_code=code, media_type="application/json",
+                    headers={"Retry-After": RETRY_AFTER_SECONDS} if code == 503 else None)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from .harness import Ingester, Ledger, Serve, check, figures
+from .harness import Ingester, Ledger, Serve, check, figures, graphql_unavailable
 
 NAMESPACE_ENV = "TRACEGRAPH_FAULTS_NAMESPACE"
 #: Exit status when mount namespaces are not allowed here (the test skips).
@@ -111,6 +111,9 @@ def in_namespace(size_mb: int) -> tuple[list[tuple[str, object]], list[str]]:
                                                 f"{str(error.get('message'))[:200]}"))
         if resp.status_code != 503:
             problems.append(f"read-only write answered {resp.status_code}, not 503")
+        with httpx.Client(timeout=60) as client:
+            problems += [f"read-only: {p}" for p in graphql_unavailable(
+                client, server.url, ingesters[0].tenant)]
         problems += [f"read-only: {p}" for p in check(server.url, ledger)]
         server.stop()
     except RuntimeError as exc:

@@ -223,6 +223,22 @@ def graphql(client: httpx.Client, url: str, query: str, variables: dict[str, Any
     return data
 
 
+#: A write sent over GraphQL while the store is down or read-only: 503 BACKEND_UNAVAILABLE.
+UNAVAILABLE_WRITE = "mutation { startTrace(input: {}) { traceId } }"
+
+
+def graphql_unavailable(client: httpx.Client, url: str, tenant: str) -> list[str]:
+    """Problems of a GraphQL write sent while the store cannot serve: anything but HTTP 503
+    with ``extensions.code`` BACKEND_UNAVAILABLE and a ``Retry-After`` header."""
+    resp = client.post(f"{url}/graphql", json={"query": UNAVAILABLE_WRITE},
+                       headers={"x-org-id": tenant})
+    codes = [e.get("extensions", {}).get("code") for e in resp.json().get("errors", [])]
+    if resp.status_code != 503 or codes != ["BACKEND_UNAVAILABLE"] \
+            or "retry-after" not in resp.headers:
+        return [f"GraphQL write while the store is down: {resp.status_code} {codes}"]
+    return []
+
+
 def check(url: str, ledger: Ledger, tenant: str = "faults") -> list[str]:
     """Problems found: an acknowledged step missing, a chain or session that does not
     verify, seqs that are not dense. Empty when all is well."""

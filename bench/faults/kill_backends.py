@@ -36,6 +36,7 @@ from .harness import (
     Serve,
     check,
     figures,
+    graphql_unavailable,
 )
 
 CACHE = Path(os.environ.get("TRACEGRAPH_CACHE", Path.home() / ".cache" / "tracegraph"))
@@ -96,6 +97,9 @@ def run(backend: str, rounds: int, clients: int, down: float, base: Path,
                 time.sleep(0.1)
             if ledger.statuses.get("503", 0) == before:
                 problems.append(f"round {n}: no 503 within {down:.0f} s of the kill")
+            elif n == 0:  # still down (the store waits ~30 s before it answers 503)
+                with httpx.Client(timeout=120) as client:
+                    problems += graphql_unavailable(client, server.url, tag)
             restart_s.append(restart(backend))
             t0 = time.monotonic()
             with httpx.Client(timeout=120) as client:  # until serve answers 200 by itself

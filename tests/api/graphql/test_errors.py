@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from tracegraph.api.service import TraceService
 from tracegraph.graph.embedded import EmbeddedStore
+from tracegraph.schema.errors import BackendUnavailable, StorageFull
 
 from tests.helpers.live import LiveServer
 
@@ -285,3 +286,39 @@ def test_a_bad_api_call_names_its_index_and_stores_none_of_the_batch(
                            tenant=tenant)
     assert "calls[1].stepId: step ghost not found" in err["message"]
     _nothing_stored(server, tenant, tid)
+
+
+class DownStore(EmbeddedStore):
+    """A store whose database went away under it, as the stores report it: listing is
+    BackendUnavailable (Neo4j or Dgraph down), appending StorageFull (a full disk)."""
+
+    def list_traces(self, *args: Any, **kwargs: Any) -> Any:
+        raise BackendUnavailable("Dgraph at 127.0.0.1:1 is unreachable (connection refused)")
+
+    def append(self, *args: Any, **kwargs: Any) -> Any:
+        raise StorageFull("embedded store at /data: the disk is full; nothing was stored")
+
+
+@pytest.fixture
+def down_server(tmp_path: Path) -> Iterator[LiveServer]:
+    store = DownStore(tmp_path)
+    live = LiveServer(TraceService(store))
+    yield live
+    live.stop()
+    store.close()
+
+
+def test_a_store_that_cannot_serve_is_the_http_status_of_the_answer(
+        down_server: LiveServer) -> None:
+    r = down_server.post("{ traces { edges { cursor } } }")
+    assert r.status_code == 503 and r.headers["retry-after"] == "5"
+    err = r.json()["errors"][0]
+    assert err["extensions"]["code"] == "BACKEND_UNAVAILABLE"
+    assert err["message"].startswith("Dgraph at 127.0.0.1:1 is unreachable")
+    full = down_server.post(START, {"i": {}})
+    assert full.status_code == 507 and "retry-after" not in full.headers
+    assert full.json()["errors"][0]["extensions"]["code"] == "STORAGE_FULL"
+    # other errors keep the GraphQL answer's 200
+    missing = down_server.post('{ verifyTrace(traceId: "ghost") { valid } }')
+    assert missing.status_code == 200
+    assert missing.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
