@@ -24,6 +24,7 @@ from .inputs import (
     utc_iso,
 )
 from .policy import DEFAULT_POLICY, StoragePolicy
+from .redaction_split import across, across_items
 
 #: List fields that are left out when empty (JSON payloads keep ``[]`` and ``{}`` as given).
 _OMIT_EMPTY = frozenset({"alternatives_considered", "depends_on", "model_ids_used", "path_taken"})
@@ -39,6 +40,21 @@ def _compact(d: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: Places in a step's stored tuple (see :func:`step_record`) of the values a token cut across
+#: two fields is looked for in: content, input and output data (when a string), summaries,
+#: selected alternative and model id.
+_STEP_TEXTS = (0, 1, 2, 3, 4, 6, 8)
+
+
+def _across(policy: StoragePolicy, fields: dict[str, str | None]) -> dict[str, str | None]:
+    """The stored text fields of a record (field -> the value as sent), each through
+    ``policy.text``, and a token cut across two of them replaced
+    (:func:`~.redaction_split.across`)."""
+    given = list(fields.values())
+    stored = [policy.text(v) for v in given]
+    return dict(zip(fields, across(stored, given), strict=True))
+
+
 def reasoning_hash(text: str) -> str:
     """SHA-256 of a step's text, used to find duplicate reasoning."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -51,8 +67,7 @@ def trace_started_record(
     return _compact({
         "session_id": session_id,
         "agent_id": inp.agent_id,
-        "actor_urn": policy.text(inp.actor_urn),
-        "goal": policy.text(inp.goal),
+        **_across(policy, {"actor_urn": inp.actor_urn, "goal": inp.goal}),
         "parent_trace_id": inp.parent_trace_id,
         "spawned_by_step_id": inp.spawned_by_step_id,
         "metadata": policy.json(inp.metadata),
@@ -86,7 +101,7 @@ def step_record(
                   policy.text(inp.selected_alternative), policy.json(inp.metadata),
                   policy.text(inp.model_id))
     content, input_data, output_data, input_summary, output_summary, alternatives, selected, \
-        metadata, model_id = stored
+        metadata, model_id = across_items(stored, given, _STEP_TEXTS)
     return _compact({
         "step_id": step_id,
         "step_type": inp.step_type,
@@ -116,15 +131,13 @@ def api_call_record(
     return _compact({
         "call_id": call_id,
         "step_id": inp.step_id,
-        "api_type": policy.text(inp.api_type),
-        "endpoint": policy.text(inp.endpoint),
-        "method": policy.text(inp.method),
+        **_across(policy, {"api_type": inp.api_type, "endpoint": inp.endpoint,
+                           "method": inp.method, "error": inp.error}),
         "status_code": inp.status_code,
         "latency_ms": inp.latency_ms,
         "request_tokens": inp.request_tokens,
         "response_tokens": inp.response_tokens,
         "cost_usd": inp.cost_usd,
-        "error": policy.text(inp.error),
         "created_at": policy.time(inp.created_at),
     })
 
@@ -151,9 +164,9 @@ def human_input_record(
     return _compact({
         "input_id": input_id,
         "step_id": inp.step_id,
-        "question": policy.text(inp.question) if include_reasoning else None,
-        "answer": policy.text(inp.answer) if include_reasoning else None,
-        "answered_by": policy.text(inp.answered_by),
+        **_across(policy, {"question": inp.question if include_reasoning else None,
+                           "answer": inp.answer if include_reasoning else None,
+                           "answered_by": inp.answered_by}),
         "answered_at": policy.time(inp.answered_at, field="answeredAt") if inp.answered_at
         else None,
         "answers_input_id": inp.answers_input_id,
@@ -235,9 +248,9 @@ def completion_record(
     return _compact({
         "status": status,
         "outcome": inp.outcome.value,
-        "final_answer": policy.text(inp.final_answer),
+        **_across(policy, {"final_answer": inp.final_answer,
+                           "error_details": inp.error_details}),
         "confidence": inp.confidence,
-        "error_details": policy.text(inp.error_details),
         "completed_at": utc_iso(),
         "totals": _compact(totals.model_dump()),
         "model_ids_used": models,

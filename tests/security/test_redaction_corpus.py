@@ -177,3 +177,50 @@ def test_ordinary_ids_and_step_types_are_accepted() -> None:
         assert StepInput(step_type="Reasoning", step_id=ok).step_id == ok
     for step_type in ("INTENT_ANALYSIS", "tool.search", "PlanStep", "custom:ranker-v2"):
         StepInput(step_type=step_type)
+
+
+#: Pairs of a record's text fields a token is cut across (the first ends with its start).
+_CUT_ACROSS: list[tuple[str, Callable[[str, str], dict[str, Any]]]] = [
+    ("step content | inputSummary", lambda a, b: records.step_record(
+        StepInput(step_type="Action", content=a, input_summary=b), step_id="s", policy=POLICY)),
+    ("step outputSummary | content", lambda a, b: records.step_record(
+        StepInput(step_type="Action", output_summary=a, content=b), step_id="s",
+        policy=POLICY)),
+    ("step modelId | outputData", lambda a, b: records.step_record(
+        StepInput(step_type="Action", model_id=a, output_data=b), step_id="s", policy=POLICY)),
+    ("API call endpoint | error", lambda a, b: records.api_call_record(
+        ApiCallInput(endpoint=a, error=b), call_id="c", policy=POLICY)),
+    ("human input answer | question", lambda a, b: records.human_input_record(
+        HumanInputInput(question=b, answer=a), input_id="h", policy=POLICY)),
+    ("trace goal | actorUrn", lambda a, b: records.trace_started_record(
+        StartTraceInput(goal=a, actor_urn=b), session_id="s", policy=POLICY)),
+]
+_CUTTABLE = [p for p in PLANTED if p.bare and p.kind != "configured literal"]
+
+
+def test_a_token_cut_across_two_fields_of_a_record_is_caught() -> None:
+    """Every bare token, cut in its middle, one half ending a field and the other starting
+    another field of the same record: neither half is stored."""
+    missed = []
+    for p in _CUTTABLE:
+        half = len(p.secret) // 2
+        head, tail = p.secret[:half], p.secret[half:]
+        for name, make in _CUT_ACROSS:
+            raw = orjson.dumps(make(f"see {head}", f"{tail} ok")).decode()
+            if head in raw or tail in raw:
+                missed.append(f"{p.kind} in {name}")
+    print(f"\ncut across two fields: {len(_CUTTABLE) * len(_CUT_ACROSS) - len(missed)}/"
+          f"{len(_CUTTABLE) * len(_CUT_ACROSS)} caught ({len(_CUTTABLE)} tokens)")
+    assert missed == []
+
+
+def test_ordinary_text_in_neighbouring_fields_is_not_joined_into_a_token() -> None:
+    texts = [t for t in TEXTS if len(t) <= 2000]
+    changed = []
+    for i, a in enumerate(texts):
+        b = texts[(i + 1) % len(texts)]
+        for name, make in _CUT_ACROSS[:2] + _CUT_ACROSS[3:]:
+            raw = orjson.dumps(make(a, b))
+            if b"[REDACTED]" in raw:
+                changed.append(f"{name}: {a[-40:]!r} | {b[:40]!r}")
+    assert changed == []
