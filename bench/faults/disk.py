@@ -19,7 +19,6 @@ Ends with ``PRAGMA integrity_check`` on the database file.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sqlite3
@@ -28,6 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import click
 import httpx
 
 from .harness import Ingester, Ledger, Serve, check, figures, graphql_unavailable
@@ -142,26 +142,25 @@ def in_namespace(size_mb: int) -> tuple[list[tuple[str, object]], list[str]]:
     return rows, problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--size-mb", type=int, default=24)
-    args = parser.parse_args(argv)
+@click.command(help=(__doc__ or "").split("\n")[0])
+@click.option("--size-mb", type=click.IntRange(min=4), default=24, show_default=True,
+              help="Size of the tmpfs holding the data directory.")
+def main(size_mb: int) -> None:
     if os.environ.get(NAMESPACE_ENV) != "1":
         unshare = shutil.which("unshare")
         probe = unshare and subprocess.run([unshare, "-rm", "true"], capture_output=True)
         if not unshare or not probe or probe.returncode != 0:
-            print("disk: needs a private mount namespace (unshare -rm), not allowed here")
-            return UNSUPPORTED
+            click.echo("disk: needs a private mount namespace (unshare -rm), not allowed here")
+            sys.exit(UNSUPPORTED)
         env = {**os.environ, NAMESPACE_ENV: "1"}
-        return subprocess.run([unshare, "-rm", "--propagation", "private", sys.executable,
-                               "-m", "tracegraph.bench.faults.disk", *(argv or sys.argv[1:])],
-                              env=env).returncode
-    rows, problems = in_namespace(args.size_mb)
-    print(figures("disk: full disk and read-only data directory (embedded store)", rows))
+        sys.exit(subprocess.run([unshare, "-rm", "--propagation", "private", sys.executable,
+                                 "-m", "tracegraph.bench.faults.disk", "--size-mb",
+                                 str(size_mb)], env=env).returncode)
+    rows, problems = in_namespace(size_mb)
+    click.echo(figures("disk: full disk and read-only data directory (embedded store)", rows))
     for p in problems:
-        print("PROBLEM:", p)
-    return 1 if problems else 0
-
+        click.echo(f"PROBLEM: {p}")
+    sys.exit(1 if problems else 0)
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

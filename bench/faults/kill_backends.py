@@ -15,16 +15,17 @@ every chain and session verify.
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
+import click
 import httpx
 
 from .harness import (
@@ -132,26 +133,32 @@ def run(backend: str, rounds: int, clients: int, down: float, base: Path,
     return rows, problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--clients", type=int, default=2)
-    parser.add_argument("--down", type=float, default=90.0,
-                        help="the database stays down until a client got 503, at most this")
-    parser.add_argument("--backends", default="neo4j,dgraph")
-    args = parser.parse_args(argv)
+@click.command(help=(__doc__ or "").split("\n")[0])
+@click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Kills of each database during ingest.")
+@click.option("--clients", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Clients ingesting over bulk HTTP at once.")
+@click.option("--down", type=click.FloatRange(min=1), default=90.0, show_default=True,
+              help="The database stays down until a client got 503, at most this (seconds).")
+@click.option("--backends", default="neo4j,dgraph", show_default=True,
+              help="Comma-separated backends whose database is killed (neo4j, dgraph).")
+def main(rounds: int, clients: int, down: float, backends: str) -> None:
+    names = backends.split(",")
+    if not set(names) <= {"neo4j", "dgraph"}:
+        raise click.BadParameter(f"{backends!r}: only neo4j and dgraph",
+                                 param_hint="--backends")
     base = Path(tempfile.mkdtemp(prefix="tg-killdb-"))
     rows: list[tuple[str, object]] = []
     problems: list[str] = []
-    for backend in args.backends.split(","):
-        got, found = run(backend, args.rounds, args.clients, args.down, base)
+    for backend in names:
+        got, found = run(backend, rounds, clients, down, base)
         rows += got
         problems += found
-    print(figures("kill_backends: database killed under a running tracegraph serve", rows))
+    click.echo(figures("kill_backends: database killed under a running tracegraph serve", rows))
     for p in problems:
-        print("PROBLEM:", p)
-    return 1 if problems else 0
+        click.echo(f"PROBLEM: {p}")
+    sys.exit(1 if problems else 0)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

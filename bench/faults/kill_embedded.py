@@ -11,12 +11,14 @@ doubt; its client sends the same lines again in the next round.
 
 from __future__ import annotations
 
-import argparse
 import random
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+import click
 
 from .harness import Ingester, Ledger, Serve, check, figures
 
@@ -61,21 +63,23 @@ def run(rounds: int, clients: int, max_ingest: float, data_dir: Path,
     return rows, problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=100)
-    parser.add_argument("--clients", type=int, default=3)
-    parser.add_argument("--max-ingest", type=float, default=1.5,
-                        help="latest moment of the kill, seconds into a round's ingest")
-    parser.add_argument("--data-dir", type=Path, default=None)
-    args = parser.parse_args(argv)
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="tg-kill-")) / "store"
-    rows, problems = run(args.rounds, args.clients, args.max_ingest, data_dir)
-    print(figures("kill_embedded: SIGKILL of tracegraph serve during bulk ingest", rows))
+@click.command(help=(__doc__ or "").split("\n")[0])
+@click.option("--rounds", type=click.IntRange(min=1), default=100, show_default=True,
+              help="SIGKILLs of serve, each followed by a restart and a full check.")
+@click.option("--clients", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Clients ingesting over bulk HTTP at once.")
+@click.option("--max-ingest", type=click.FloatRange(min=0.1), default=1.5, show_default=True,
+              help="Latest moment of the kill, seconds into a round's ingest.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory of the store [default: a new temporary one].")
+def main(rounds: int, clients: int, max_ingest: float, data_dir: Path | None) -> None:
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="tg-kill-")) / "store"
+    rows, problems = run(rounds, clients, max_ingest, data_dir)
+    click.echo(figures("kill_embedded: SIGKILL of tracegraph serve during bulk ingest", rows))
     for p in problems:
-        print("PROBLEM:", p)
-    return 1 if problems else 0
+        click.echo(f"PROBLEM: {p}")
+    sys.exit(1 if problems else 0)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

@@ -13,16 +13,17 @@ operation, and the server's RSS sampled every 5 s (first and last minute, max).
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import statistics
+import sys
 import tempfile
 import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 
+import click
 import httpx
 import orjson
 
@@ -168,20 +169,24 @@ def run(seconds: float, backend: str, runs_per_s: float, queries_per_s: float,
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=600)
-    parser.add_argument("--backend", default="embedded",
-                        choices=("embedded", "neo4j", "dgraph"))
-    parser.add_argument("--runs-per-s", type=float, default=0.5)
-    parser.add_argument("--queries-per-s", type=float, default=10)
-    parser.add_argument("--data-dir", type=Path, default=None)
-    args = parser.parse_args(argv)
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="tg-load-")) / "store"
-    rows = run(args.seconds, args.backend, args.runs_per_s, args.queries_per_s, data_dir)
-    print(figures("load: mixed bulk ingest and GraphQL queries on loopback", rows))
-    return 0 if str(dict(rows).get("error rate", "")).startswith("0/") else 1
+@click.command(help=(__doc__ or "").split("\n")[0])
+@click.option("--seconds", type=click.FloatRange(min=1), default=600, show_default=True,
+              help="How long the load runs.")
+@click.option("--backend", type=click.Choice(("embedded", "neo4j", "dgraph")),
+              default="embedded", show_default=True, help="Storage backend of the server.")
+@click.option("--runs-per-s", type=click.FloatRange(min=0, min_open=True), default=0.5,
+              show_default=True, help="Benchmark runs (700 steps, one bulk request) per second.")
+@click.option("--queries-per-s", type=click.FloatRange(min=0, min_open=True), default=10,
+              show_default=True, help="GraphQL queries per second.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory of the store [default: a new temporary one].")
+def main(seconds: float, backend: str, runs_per_s: float, queries_per_s: float,
+         data_dir: Path | None) -> None:
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="tg-load-")) / "store"
+    rows = run(seconds, backend, runs_per_s, queries_per_s, data_dir)
+    click.echo(figures("load: mixed bulk ingest and GraphQL queries on loopback", rows))
+    sys.exit(0 if str(dict(rows).get("error rate", "")).startswith("0/") else 1)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

@@ -14,17 +14,18 @@ hash of the one before (no fork), and ``verifyTrace`` must be valid.
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import click
 import httpx
 import orjson
 
@@ -45,7 +46,20 @@ def store_options(backend: str, data_dir: Path) -> dict[str, Any]:
     return {"data_dir": str(data_dir)}
 
 
-def writer(args: argparse.Namespace) -> None:
+@dataclass(frozen=True)
+class WriterArgs:
+    """What one writer process is told (its hidden options)."""
+
+    trace: str
+    worker: int
+    appends: int
+    backend: str
+    data_dir: str | None
+    go: str
+    url: str | None
+
+
+def writer(args: WriterArgs) -> None:
     """One writer process: wait for the go file, append, print the acknowledged step ids."""
     acked: list[str] = []
     retries = 0
@@ -56,8 +70,8 @@ def writer(args: argparse.Namespace) -> None:
         client = httpx.Client(timeout=120)
     else:
         from tracegraph.api.service import open_service
-        service = open_service(args.backend, **store_options(args.backend,
-                                                             Path(args.data_dir)))
+        service = open_service(args.backend, **store_options(
+            args.backend, Path(args.data_dir or ".")))
     from tracegraph.schema.errors import ChainConflict
     from tracegraph.schema.inputs import StepInput
     Path(f"{args.go}.ready-{args.worker}").touch()
@@ -154,37 +168,41 @@ def run_case(backend: str, path: str, writers: int, appends: int,
     return row, [f"{backend} via {path}: {p}" for p in problems]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--writers", type=int, default=64)
-    parser.add_argument("--appends", type=int, default=5)
-    parser.add_argument("--backends", default="embedded,neo4j,dgraph")
-    parser.add_argument("--paths", default="service,http")
-    parser.add_argument("--data-dir", default=None)
-    # a writer process's own arguments
-    parser.add_argument("--worker-of", dest="trace", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--backend", default="embedded", help=argparse.SUPPRESS)
-    parser.add_argument("--go", default="", help=argparse.SUPPRESS)
-    parser.add_argument("--url", default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.trace:
-        writer(args)
-        return 0
-    base = Path(args.data_dir or tempfile.mkdtemp(prefix="tg-writers-"))
+@click.command(help=(__doc__ or "").split("\n")[0])
+@click.option("--writers", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Writer processes appending to one trace at once.")
+@click.option("--appends", type=click.IntRange(min=1), default=5, show_default=True,
+              help="One-step appends of each writer.")
+@click.option("--backends", default="embedded,neo4j,dgraph", show_default=True,
+              help="Comma-separated backends (embedded, neo4j, dgraph).")
+@click.option("--paths", default="service,http", show_default=True,
+              help="Comma-separated ways in: service (the service layer), http (bulk ingest).")
+@click.option("--data-dir", default=None, help="Where the stores live [default: a new "
+              "temporary folder].")
+# a writer process's own options
+@click.option("--worker-of", "trace", default=None, hidden=True)
+@click.option("--worker", type=int, default=0, hidden=True)
+@click.option("--backend", default="embedded", hidden=True)
+@click.option("--go", default="", hidden=True)
+@click.option("--url", default=None, hidden=True)
+def main(writers: int, appends: int, backends: str, paths: str, data_dir: str | None,
+         trace: str | None, worker: int, backend: str, go: str, url: str | None) -> None:
+    if trace:
+        writer(WriterArgs(trace, worker, appends, backend, data_dir, go, url))
+        return
+    base = Path(data_dir or tempfile.mkdtemp(prefix="tg-writers-"))
     rows: list[tuple[str, object]] = []
     problems: list[str] = []
-    for backend in args.backends.split(","):
-        for path in args.paths.split(","):
-            row, found = run_case(backend, path, args.writers, args.appends,
-                                  base / f"{backend}-{os.getpid()}")
+    for name in backends.split(","):
+        for path in paths.split(","):
+            row, found = run_case(name, path, writers, appends, base / f"{name}-{os.getpid()}")
             rows.append(row)
             problems += found
-    print(figures(f"writers: {args.writers} processes appending to one trace", rows))
+    click.echo(figures(f"writers: {writers} processes appending to one trace", rows))
     for p in problems:
-        print("PROBLEM:", p)
-    return 1 if problems else 0
+        click.echo(f"PROBLEM: {p}")
+    sys.exit(1 if problems else 0)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()
