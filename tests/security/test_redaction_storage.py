@@ -39,6 +39,9 @@ CACHE = Path(os.environ.get("TRACEGRAPH_CACHE", Path.home() / ".cache" / "traceg
 #: This run's own secrets (the shared servers keep what earlier runs wrote).
 PLANTED, LITERALS = make_planted(secrets.randbits(64))
 CHECKED = [p for p in PLANTED if not p.carrier.startswith(tuple(KNOWN_MISSES))]
+#: Bare tokens cut in their middle across two text fields of one step: (first, second half).
+CUT = [(p.secret[:len(p.secret) // 2], p.secret[len(p.secret) // 2:])
+       for p in CHECKED if p.bare and p.kind != "configured literal"]
 
 
 def _data_dirs(harness: Harness) -> list[Path]:
@@ -94,6 +97,9 @@ def _ingest(service: TraceService, tenant: str) -> None:
     for p in CHECKED[:40]:
         service.record_human_input(tenant, tid, HumanInputInput(
             question=p.carrier, answer=p.carrier, answered_by=_short(p, 256)))
+    service.record_steps(tenant, tid, [
+        StepInput(step_type="Observation", content=f"see {head}", input_summary=f"{tail} ok")
+        for head, tail in CUT])
     service.complete_trace(tenant, tid, CompleteTraceInput(
         outcome="failure", final_answer=blob, error_details=blob))
     assert service.verify_trace(tenant, tid).valid
@@ -130,7 +136,8 @@ def test_no_planted_secret_in_the_raw_files(harness: Harness) -> None:
     store = harness.open()
     service = TraceService(store, StoragePolicy(redactor=Redactor(literals=LITERALS)))
     _ingest(service, harness.new_tenant())
-    needles = sorted({n.encode() for p in CHECKED for n in p.needles})
+    needles = sorted({n.encode() for p in CHECKED for n in p.needles}
+                     | {half.encode() for cut in CUT for half in cut})
     dirs = _data_dirs(harness)
     hits, saw_marker, read = _scan(dirs, since, needles)
     print(f"\n{harness.name}: {read:,} bytes of {', '.join(map(str, dirs))} searched for "
