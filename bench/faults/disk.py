@@ -64,6 +64,45 @@ def ingest_ok(url: str, ingesters: list[Ingester], requests: int = 20) -> bool:
                    for n in range(requests))
 
 
+def read_only_under(server: Serve, mnt: Path, ingesters: list[Ingester], ledger: Ledger,
+                    problems: list[str]) -> list[tuple[str, object]]:
+    """The data directory turns read-only under the running server: writes over bulk ingest
+    and GraphQL get 503 BACKEND_UNAVAILABLE, reads keep working, and once it is writable
+    again the same process stores again."""
+    turned = subprocess.run(["mount", "-o", "remount,ro", str(mnt)], capture_output=True,
+                            text=True, check=False)
+    if turned.returncode != 0:  # (the kernel may refuse while files are open for writing)
+        said = (turned.stderr.strip().splitlines() or ["?"])[0][:100]
+        return [("read-only under a running server", f"remount refused ({said}): the kernel "
+                 "keeps a mount with files open for writing writable")]
+    rows: list[tuple[str, object]] = []
+    try:
+        with httpx.Client(timeout=60) as client:
+            ing = ingesters[0]
+            trace_id, first, last = ing.next_batch()
+            resp = client.post(f"{server.url}/v1/ingest", content=ing.body(trace_id, first, last),
+                               headers={"content-type": "application/x-ndjson",
+                                        "x-org-id": ing.tenant})
+            error = resp.json().get("error", {}) if resp.status_code != 200 else {}
+            rows.append(("read-only under serve: bulk write", f"{resp.status_code} "
+                         f"{error.get('code')}: {str(error.get('message'))[:160]}"))
+            if resp.status_code != 503:
+                problems.append(f"read-only under serve: bulk write answered "
+                                f"{resp.status_code}, not 503")
+            found = graphql_unavailable(client, server.url, ing.tenant)
+            rows.append(("read-only under serve: GraphQL write", found[0] if found else
+                         "503 BACKEND_UNAVAILABLE, Retry-After"))
+            problems += [f"read-only under serve: {p}" for p in found]
+        problems += [f"read-only under serve (reads): {p}" for p in check(server.url, ledger)]
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(mnt)], check=True)
+    recovered = ingest_ok(server.url, ingesters)
+    rows.append(("writable again: ingest on the same process", "ok" if recovered else "FAILED"))
+    if not recovered:
+        problems.append("no recovery after the data directory was writable again")
+    return rows
+
+
 def in_namespace(size_mb: int) -> tuple[list[tuple[str, object]], list[str]]:
     mnt = Path(tempfile.mkdtemp(prefix="tg-disk-"))
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(mnt)],
@@ -94,6 +133,7 @@ def in_namespace(size_mb: int) -> tuple[list[tuple[str, object]], list[str]]:
     if not recovered:
         problems.append("no recovery after space returned")
     problems += [f"after space returned: {p}" for p in check(server.url, ledger)]
+    rows += read_only_under(server, mnt, ingesters, ledger, problems)
     server.stop()
 
     subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
