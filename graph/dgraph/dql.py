@@ -196,12 +196,13 @@ TRACE_FIELDS = (
 #: Everything one append needs to know, read inside its transaction: the tenant's chain
 #: head (with its session, which the log leaves name), a tombstone, which of the batch's ids
 #: are already stored, the nodes its edges point to, and the tenant's log head. Ids are per
-#: tenant: records (``have``, ``refs``) are kept or dropped by their trace's tenant in
-#: Python (:func:`.nodes.owner_of`).
+#: tenant: ``$trace``, ``$ids``, ``$refs`` and ``$parent`` are tenant-scoped keys
+#: (``keys.py``), and records are still kept only when their trace's tenant is the caller's
+#: (:func:`.nodes.owner_of`).
 APPEND_CONTEXT = f"""
 query append($tenant: string, $trace: string, $ids: [string], $refs: [string],
              $parent: string) {{
-  head(func: eq(trace.id, $trace)) @filter(eq(trace.tenant, $tenant)) {{
+  head(func: eq(trace.key, $trace)) {{
     uid
     trace.tenant
     trace.session
@@ -212,20 +213,20 @@ query append($tenant: string, $trace: string, $ids: [string], $refs: [string],
     trace.last_step {{ uid node.id }}
     trace.end {{ uid }}
   }}
-  tomb(func: eq(tomb.trace_id, $trace)) @filter(eq(tomb.tenant, $tenant)) {{ uid }}
-  have(func: eq(node.id, $ids)) {{
+  tomb(func: eq(tomb.key, $trace)) {{ uid }}
+  have(func: eq(node.key, $ids)) {{
     uid
     node.id
     entry.seq
     entry.trace {{ trace.id trace.tenant }}
   }}
-  refs(func: eq(node.id, $refs)) {{
+  refs(func: eq(node.key, $refs)) {{
     uid
     node.id
     entry.kind
     entry.trace {{ trace.id trace.tenant }}
   }}
-  parent(func: eq(trace.id, $parent)) @filter(eq(trace.tenant, $tenant)) {{ uid trace.tenant }}
+  parent(func: eq(trace.key, $parent)) {{ uid trace.tenant }}
   {log_dql.HEAD_BLOCK}
 }}
 """
@@ -360,7 +361,7 @@ _INBOUND = " ".join(f"~{p} {{ uid }}" for p in EDGE_PREDICATES.values())
 #: that reaches one of them; and the tenant's log head, which its tombstone leaf extends.
 REMOVAL = f"""
 query removal($tenant: string, $trace: string) {{
-  t(func: eq(trace.id, $trace)) @filter(eq(trace.tenant, $tenant)) {{
+  t(func: eq(trace.key, $trace)) {{
     uid
     trace.tenant
     {_INBOUND}

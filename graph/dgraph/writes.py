@@ -34,7 +34,7 @@ from tracegraph.schema.errors import InvalidInput, TraceNotFound
 from tracegraph.schema.merkle_leaf import TombstoneLeaf
 
 from . import dql, log
-from .keys import entry_key, key
+from .keys import entry_key, key, keys
 from .nodes import entries_by_ref, many, merged_entries, owner_of
 from .nquads import NQuads, node_ref
 
@@ -79,8 +79,9 @@ def append(txn: pydgraph.Txn, timeout: float, tenant_id: str, trace_id: str, ite
     """One append attempt inside ``txn``; commits when it stores anything."""
     refs, parent = outside_references(items)
     ctx = query_in(txn, dql.APPEND_CONTEXT, {
-        "tenant": tenant_id, "trace": trace_id, "ids": batch_ids(items), "refs": refs,
-        "parent": parent or dql.NO_MATCH,
+        "tenant": tenant_id, "trace": key(tenant_id, trace_id),
+        "ids": keys(tenant_id, batch_ids(items)), "refs": keys(tenant_id, refs),
+        "parent": key(tenant_id, parent) if parent else dql.NO_MATCH,
     }, timeout)
     heads = ctx.get("head", [])
     node = heads[0] if heads else None
@@ -220,7 +221,8 @@ def remove(txn: pydgraph.Txn, timeout: float, tenant_id: str, trace_id: str,
     dependent step elsewhere, a child trace, the spawning step), one request deletes them
     all and sets the tombstone, and commits.
     """
-    got = query_in(txn, dql.REMOVAL, {"tenant": tenant_id, "trace": trace_id}, timeout)
+    got = query_in(txn, dql.REMOVAL, {"tenant": tenant_id, "trace": key(tenant_id, trace_id)},
+                   timeout)
     traces = [t for t in got.get("t", []) if t.get("trace.tenant") == tenant_id]
     if not traces:
         raise TraceNotFound(f"trace {trace_id} not found")
