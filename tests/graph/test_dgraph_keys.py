@@ -6,6 +6,7 @@ common index key; data written before the keys is keyed when a store opens the c
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -138,3 +139,33 @@ def test_data_from_before_the_keys_is_keyed_when_a_store_opens(
         assert reopened.entries(tenant, [trace])[trace] == [*before, *more]
     finally:
         reopened.close()
+
+
+def test_two_tenants_writing_the_same_ids_at_once_both_store_them(dgraph: DgraphStore) -> None:
+    """Tenants starting the same trace and recording the same step ids at the same moment
+    each store their own (their writes share no upserted key)."""
+    run = uuid.uuid4().hex[:8]
+    trace, tenants = f"t{run}", [f"x{run}", f"y{run}"]
+    barrier = threading.Barrier(len(tenants))
+    errors: list[BaseException] = []
+
+    def write(tenant: str) -> None:
+        try:
+            barrier.wait()
+            dgraph.append(tenant, trace, [("trace_started", _start())])
+            for i in range(5):
+                dgraph.append(tenant, trace, [("step", _step(f"{trace}-{i}"))])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in tenants]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for tenant in tenants:
+        stored = dgraph.entries(tenant, [trace])[trace]
+        assert [e.seq for e in stored] == list(range(6))
+        assert {e.tenant_id for e in stored} == {tenant}
+        assert verify_entries(stored, tenant_id=tenant, trace_id=trace).valid
