@@ -49,15 +49,17 @@ def across(texts: list[str | None], given: list[str | None] | None = None
     (the fields as sent, same places) when there, since redacting one half on its own
     hides the cut but leaves the other half."""
     look = texts if given is None else given
-    ends = [_end_run(t) if t else "" for t in look]
-    starts = [_start_run(t) if t else "" for t in look]
+    ends = [(i, e) for i, t in enumerate(look) if t and (e := _end_run(t))]
+    if not ends:
+        return texts
+    starts = [(j, b) for j, t in enumerate(look) if t and (b := _start_run(t))]
+    if not starts or max(len(e) for _, e in ends) + max(len(b) for _, b in starts) < 20:
+        return texts  # (no two runs are long enough to hold a token together)
     cut_end: set[int] = set()
     cut_start: set[int] = set()
-    for i, end in enumerate(ends):
-        if not end:
-            continue
-        for j, start in enumerate(starts):
-            if j == i or not start or len(end) + len(start) < 20:
+    for i, end in ends:
+        for j, start in starts:
+            if j == i or len(end) + len(start) < 20:
                 continue
             if _cut_token(end, start):
                 cut_end.add(i)
