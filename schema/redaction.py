@@ -25,10 +25,8 @@ text both keep their value (the later one suffixed ``#2``, ``#3``...). A cheap p
 
 from __future__ import annotations
 
-import math
 import os
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -38,24 +36,14 @@ import orjson
 from ahocorasick_rs import AhoCorasick, BytesAhoCorasick
 
 from .redaction_keys import KEY_ANCHORS, SECRET_KEYS, is_normal, is_secret_key, normalise
-from .redaction_patterns import (
-    AWS_SECRET_MIN_ENTROPY,
-    CONTEXT_PATTERNS,
-    ORGCONFIG_REFERENCE,
-    TOKEN_PATTERNS,
-    detect_secrets_patterns,
-)
+from .redaction_patterns import CONTEXT_PATTERNS, ORGCONFIG_REFERENCE
+from .redaction_tokens import _RUN, _RUN_BYTES, _RUN_MIN, REDACTED
+from .redaction_tokens import _TOKENS as _TOKENS  # (tests check the screen against each)
+from .redaction_tokens import any_token as _any_token
+from .redaction_tokens import mask_tokens as _mask_tokens
+from .redaction_tokens import split_secrets as _split_secrets
 
 __all__ = ["REDACTED", "SECRET_KEYS", "Redactor", "is_secret_key"]
-
-REDACTED = "[REDACTED]"
-
-_AWS_SECRET = len(TOKEN_PATTERNS) - 1
-
-#: A run of token characters long enough to hold any token format above.
-_RUN = re.compile(r"[A-Za-z0-9_\-+/=.:~]{20,}")
-
-
 
 
 #: ``name = value`` in free text: the name (checked by :func:`is_secret_key`) ends at the
@@ -159,10 +147,6 @@ def _plausible_value(value: str) -> bool:
 
 
 _CONTEXT = tuple((anchors, re.compile(p), g) for _, anchors, p, g in CONTEXT_PATTERNS)
-_TOKENS = tuple(re.compile(p) for _, p in TOKEN_PATTERNS) + tuple(detect_secrets_patterns())
-#: The token formats that can be recognised across two strings (a prefix says what it is).
-_SPLIT_TOKENS = tuple(rx for i, rx in enumerate(_TOKENS) if i != _AWS_SECRET)
-
 #: The shortest anchors: every anchor of :data:`CONTEXT_PATTERNS` and of the assignment
 #: detector contains one of them.
 _ALL_ANCHORS = {a for _, anchors, _, _ in CONTEXT_PATTERNS for a in anchors} | set(
@@ -180,48 +164,9 @@ _ASSIGNMENT_ANCHOR_IDS = frozenset(_ALL_ANCHOR_LIST.index(a) for a in ASSIGNMENT
 _ANCHOR_BYTES_SCAN = BytesAhoCorasick([a.encode() for a in _MIN_ANCHORS])
 
 
-def _scoped(p: re.Pattern[str]) -> str:
-    """``p``'s pattern with its flags scoped to it, to be one branch of an alternation."""
-    flags = "".join(f for f, bit in (("i", re.IGNORECASE), ("m", re.MULTILINE),
-                                     ("s", re.DOTALL), ("x", re.VERBOSE)) if p.flags & bit)
-    return f"(?{flags}:{p.pattern})" if flags else f"(?:{p.pattern})"
-
-
-#: Literal parts of the "prefixed API token" pattern: every branch holds one of them.
-_TOKEN_PREFIXES = AhoCorasick([
-    "dapi", "pplx-", "pnu_", "pul-", "rdme_", "rubygems_", "sntryu_", "sntrys_", "dp.pt.",
-    "dt0c01.", "lin_api_", "ntn_", "glc_", "glsa_", "hvs.", "hvb.", "fio-u-", "duffel_",
-    "shippo_", "pscale_", "PMAK-", "xkeysib-", "AKCp", "ico-", "FLWSECK_TEST-",
-    "FLWPUBK_TEST-", "EZAK", "EZTK", "CLOJARS_", "HRKU-AA", "ABSK", "tk-us-", "sm_", "dnkey-",
-    "ops_eyJ", "AGE-SECRET-KEY-1", "LTAI", "sha256~", "v1.0-", "API-", "A3-", "sgp_", "fo1_",
-    "fm1", "fm2_", "4b1d", "cmVmd", "pat", "sat.", ".atlasv1.", "GR1348941", "sc_", "ext_",
-    "scauth_", "authress_"])
-#: Patterns without a literal start (or with dozens), each behind a cheap necessary
-#: condition in :func:`_any_token` instead of in the combined screen (an alternation with
-#: them costs several times more per run).
-_PREFIXED, _AZURE_AD = (next(i for i, (n, _) in enumerate(TOKEN_PATTERNS) if n == name)
-                         for name in ("prefixed API token", "Azure AD client secret"))
-_GUARDED = frozenset({_AWS_SECRET, _PREFIXED, _AZURE_AD})
-#: Matches a token run when one of the other :data:`_TOKENS` does (one search, not many).
-_ANY_TOKEN = re.compile("|".join(_scoped(p) for i, p in enumerate(_TOKENS) if i not in _GUARDED))
-
-
-def _any_token(run: str) -> bool:
-    """True exactly when one of :data:`_TOKENS` matches in ``run``."""
-    return (_ANY_TOKEN.search(run) is not None
-            or (len(run) >= 40 and _TOKENS[_AWS_SECRET].search(run) is not None)
-            or ("Q~" in run and _TOKENS[_AZURE_AD].search(run) is not None)
-            or (bool(_TOKEN_PREFIXES.find_matches_as_indexes(run))
-                and _TOKENS[_PREFIXED].search(run) is not None))
-
-
 #: Secret-like names in lower-cased JSON text from which ``-``, ``_``, ``.`` and spaces
 #: were deleted (:data:`~.redaction_keys.KEY_ANCHORS`, one Aho-Corasick pass).
 _SECRET_KEY = BytesAhoCorasick([k.encode() for k in KEY_ANCHORS])
-#: bytes.translate table: token-run characters (:data:`_RUN`) to 1, every other byte to 0.
-_RUN_BYTES = bytes(1 if chr(i).isascii() and (chr(i).isalnum() or chr(i) in "_-+/=.:~") else 0
-                   for i in range(256))
-_RUN_MIN = b"\x01" * 20
 #: bytes.translate table for :func:`_joins_a_run`'s first look: token characters to ``a``,
 #: quotes and commas as they are, anything else to a space.
 _JOINT_VIEW = bytes(ord("a") if _RUN_BYTES[i] else i if i in b'",' else ord(" ")
@@ -229,6 +174,8 @@ _JOINT_VIEW = bytes(ord("a") if _RUN_BYTES[i] else i if i in b'",' else ord(" ")
 #: In that view: a joint (``","``, maybe ``name":"``) then a whole string of token
 #: characters (group 1; ``:`` is one too, so a key's closing quote is followed by ``a``).
 _JOINT_THEN_STRING = re.compile(rb'","(?:a{1,40}"a")?(a+)(?="(?:[^a]|$))')
+#: A run of 20 or more in ``encoded.translate(_RUN_BYTES)``.
+_LONG_RUN = re.compile(rb"\x01{20,}")
 _JOINABLE_KEY = re.compile(r"[A-Za-z0-9_\-]{1,40}")
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-+/=.:~]+")
 #: The only characters whose lower case holds an ASCII letter (U+0130, U+212A), in UTF-8.
@@ -251,11 +198,6 @@ def _normal_key(key: str) -> str:
     return normal_key(key)
 
 
-def _entropy(s: str) -> float:
-    n = len(s)
-    return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
-
-
 @dataclass
 class Redactor:
     """Replaces secrets in text and JSON with :data:`REDACTED`.
@@ -274,6 +216,9 @@ class Redactor:
     _escaped_literals: tuple[bytes, ...] | None = field(init=False, default=())
     #: Object keys as stored (keys repeat from value to value; bounded, see :meth:`_key`).
     _keys: dict[str, str] = field(init=False, default_factory=dict, repr=False)
+    #: Strings (as JSON text) that :meth:`clean` looked at closely: whether they pass.
+    _vouched: dict[bytes, bool] = field(init=False, default_factory=dict, repr=False,
+                                       compare=False)
 
     def __post_init__(self) -> None:
         env = os.environ.get("TRACEGRAPH_SECRETS", "")
@@ -423,25 +368,84 @@ class Redactor:
             if not is_normal(encoded.decode("utf-8", "surrogatepass")):
                 return False
         lower = encoded.lower()
-        if _ANCHOR_BYTES_SCAN.find_matches_as_indexes(lower):
+        verified: set[tuple[int, int]] = set()
+        anchors = _ANCHOR_BYTES_SCAN.find_matches_as_indexes(lower, overlapping=True)
+        deleted = lower.translate(None, b"-_. ")
+        if (anchors or _SECRET_KEY.find_matches_as_indexes(deleted)) and not self._strings_pass(
+                encoded, lower, deleted, anchors, verified):
             return False
         runs = encoded.translate(_RUN_BYTES)
-        if _RUN_MIN in runs:
+        if _RUN_MIN in runs and not _runs_pass(encoded, runs, verified):
             return False
-        if b'","' in encoded and _joins_a_run(encoded, runs):
+        return not (b'","' in encoded and _joins_a_run(encoded, runs))
+
+    def _strings_pass(self, encoded: bytes, lower: bytes, deleted: bytes,
+                      anchors: list[tuple[int, int, int]], verified: set[tuple[int, int]]
+                      ) -> bool:
+        """The second look of :meth:`clean` when an anchor or a secret-like name shows:
+        each string holding one is checked whole (:meth:`text` leaves it as it is, and it is
+        no secret-like name), and added to ``verified`` as its (opening, closing) quotes.
+
+        Only for text without a backslash, where every ``"`` delimits a string (so an odd
+        number of them before a position means it is inside one). A name is found in
+        ``deleted`` (separators deleted); each hit there must be the image of a hit in
+        ``lower`` (as many, counted overlapping), whose position says its string."""
+        if b"\\" in encoded:
             return False
-        return not _SECRET_KEY.find_matches_as_indexes(lower.translate(None, b"-_. "))
+        names = _SECRET_KEY.find_matches_as_indexes(lower, overlapping=True)
+        if len(names) != len(_SECRET_KEY.find_matches_as_indexes(deleted, overlapping=True)):
+            return False  # a name cut by separators (to-ken): no position to look at
+        for _, start, end in (*anchors, *names):
+            at = start + 1 if encoded[start] == 0x22 else start  # ('"pin"': inside)
+            opening = encoded.rfind(b'"', 0, at)
+            closing = encoded.find(b'"', at)
+            last = end - 1 if encoded[end - 1] == 0x22 else end  # ('pw"': the closing quote)
+            if opening < 0 or closing < last or encoded.count(b'"', 0, opening) % 2:
+                return False
+            verified.add((opening, closing))
+        for opening, closing in verified:
+            text = encoded[opening + 1:closing]
+            ok = self._vouched.get(text)
+            if ok is None:
+                if len(self._vouched) >= 4096:
+                    self._vouched.clear()
+                s = text.decode("utf-8", "surrogatepass")
+                ok = self._vouched[text] = self.text(s) == s and not is_secret_key(s)
+            if not ok:
+                return False
+        return True
+
+
+def _runs_pass(encoded: bytes, runs: bytes, verified: set[tuple[int, int]]) -> bool:
+    """True when no run of 20 or more token characters in ``encoded`` holds a token. A run
+    right between two ``"`` is a whole run of one string (a quote inside a string is
+    escaped, so never next to a run's end; outside strings only ``:`` lies between quotes),
+    so searching it alone is what :meth:`Redactor.text` does; any other run must lie in a
+    string of ``verified``."""
+    for m in _LONG_RUN.finditer(runs):
+        start, end = m.span()
+        if any(o < start and end <= c for o, c in verified):
+            continue
+        if encoded[start - 1:start] != b'"' or encoded[end:end + 1] != b'"' or _any_token(
+                encoded[start:end].decode("ascii")):
+            return False
+    return True
 
 
 def _joins_a_run(encoded: bytes, runs: bytes) -> bool:
     """True when two consecutive strings of a list or object in the JSON text ``encoded``
-    (``"a","b"`` or ``"a","name":"b"``) are all token characters, 20 or more together:
-    where :func:`_split_secrets` looks. ``runs`` is ``encoded`` through ``_RUN_BYTES``."""
+    (``"a","b"`` or ``"a","name":"b"``) are all token characters, 20 or more together, and
+    :func:`_split_secrets` finds a token cut between them. ``runs`` is ``encoded`` through
+    ``_RUN_BYTES``. (Every pair :meth:`Redactor.json` joins shows here: two whole strings,
+    the second's key at most 40 characters.)"""
     for m in _JOINT_THEN_STRING.finditer(encoded.translate(_JOINT_VIEW)):
         i = m.start()
         a = runs.rfind(b"\x00", 0, i) + 1  # where the string before the joint starts
         if a > 0 and encoded[a - 1:a] == b'"' and (i - a) + len(m[1]) >= 20:
-            return True
+            pair: list[str | None] = [encoded[a:i].decode("ascii"),
+                                      encoded[m.start(1):m.end(1)].decode("ascii")]
+            if _split_secrets(pair):
+                return True
     return False
 
 
@@ -464,29 +468,6 @@ def _without_collisions(pairs: list[tuple[str, str, Any]]) -> dict[str, Any]:
             taken.add(stored)
         out[stored] = v
     return out
-
-
-def _split_secrets(strings: list[str | None]) -> list[tuple[int, int]]:
-    """Index pairs of consecutive strings of token characters (None: another value) that
-    hold a token only together: the end of one and the start of the next."""
-    found: list[tuple[int, int]] = []
-    for i in range(len(strings) - 1):
-        a, b = strings[i], strings[i + 1]
-        if not a or not b:
-            continue
-        head, tail = a[-120:], b[:120]
-        joined = head + tail
-        if _RUN_MIN not in joined.encode("utf-8", "surrogatepass").translate(_RUN_BYTES):
-            continue
-        cut = len(head)
-        for run in _RUN.finditer(joined):
-            if not run.start() < cut < run.end() or not _any_token(run.group()):
-                continue
-            if any(run.start() + m.start() < cut < run.start() + m.end()
-                   for rx in _SPLIT_TOKENS for m in rx.finditer(run.group())):
-                found.append((i, i + 1))
-                break
-    return found
 
 
 def _replace_spans(s: str, spans: list[tuple[int, int]]) -> str:
@@ -516,18 +497,3 @@ def _mask(m: re.Match[str], group: int) -> str:
     base = m.start()
     whole = m.group(0)
     return whole[: start - base] + REDACTED + whole[end - base:]
-
-
-def _mask_tokens(m: re.Match[str]) -> str:
-    run = m.group(0)
-    if not _any_token(run):
-        return run
-    for i, rx in enumerate(_TOKENS):
-        if rx.search(run):
-            run = rx.sub(_mask_aws_secret if i == _AWS_SECRET else REDACTED, run)
-    return run
-
-
-def _mask_aws_secret(m: re.Match[str]) -> str:
-    s = m.group(0)
-    return REDACTED if _entropy(s) >= AWS_SECRET_MIN_ENTROPY else s

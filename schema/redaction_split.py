@@ -12,7 +12,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from .redaction import _RUN_BYTES, REDACTED, _split_secrets
+from .redaction_tokens import _RUN_BYTES, REDACTED
+from .redaction_tokens import split_secrets as _split_secrets
 
 #: How far from a text field's end and start :func:`across` looks for the halves of a token
 #: cut across two fields (the token characters that end and start them).

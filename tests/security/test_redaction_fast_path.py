@@ -18,7 +18,7 @@ from tracegraph.schema import records
 from tracegraph.schema import redaction as r
 from tracegraph.schema.inputs import StepInput
 from tracegraph.schema.policy import StoragePolicy
-from tracegraph.schema.redaction import SECRET_KEYS, Redactor
+from tracegraph.schema.redaction import REDACTED, SECRET_KEYS, Redactor
 
 from .secret_corpus import CORPUS, KEYED, LITERALS
 
@@ -40,6 +40,12 @@ FRAGMENTS = [
     "db_password", "secretToken", "STRIPE_SECRET_KEY", "smtpPw", "max_tokens", "Authorization",
     "X-Api-Key", "[REDACTED]", "--api-token ", "<apiToken>", '"', ":= ", "wJalrXUtnFEMI/K7MDENG/",
     "bPxRfiCYEXAMPLEKEY", "-----BEGIN PRIVATE KEY-----\nabc", "redis://:p/w@h",
+    # hex ids and what is made of them (runs searched only for the token formats that can
+    # match them), a token format that can, strings verified whole (a name inside)
+    "5b8efff798038103d269b633813fc60c", "051581bf3cb55c13", "4b1d", "4b1d0123456789abcdef",
+    "otel-5b8efff798038103d269b633813fc60c-051581bf3cb55c13.step", "-us12",
+    "550e8400-e29b-41d4-a716-446655440000", "llm.token_count.prompt", "max_tokens",
+    "openinference.span.kind",
 ]
 text = st.lists(st.sampled_from(FRAGMENTS), max_size=6).map("".join)
 keys = st.one_of(text, st.sampled_from(sorted(SECRET_KEYS)),
@@ -130,6 +136,23 @@ def test_minimal_anchors_cover_every_anchor() -> None:
                 min_size=1, max_size=12).map("".join))
 def test_combined_token_screen_agrees_with_each_pattern(run: str) -> None:
     assert r._any_token(run) == any(rx.search(run) for rx in r._TOKENS)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.sampled_from([*"0123456789abcdef-.lopst", "4b1d", "dapi", "-us1", "pat",
+                                 "sat.", "5b8efff798038103d269b633813fc60c"]),
+                min_size=1, max_size=14).map("".join))
+def test_id_runs_screen_agrees_with_each_pattern(run: str) -> None:
+    assert r._any_token(run) == any(rx.search(run) for rx in r._TOKENS)
+
+
+def test_a_hex_run_long_enough_is_still_searched() -> None:
+    """(The one token format hex can spell: a Docker Hub-style ``4b1d`` token, 42 chars.)"""
+    token = "4b1d" + "0123456789abcdef" * 2 + "012345"
+    assert r._any_token(token)
+    assert REDACTOR.json({"traceId": token[:32], "spanId": token[32:]}) == {
+        "traceId": REDACTED, "spanId": REDACTED}
+    assert not REDACTOR.clean(orjson.dumps({"traceId": token[:32], "spanId": token[32:]}))
 
 
 def test_combined_token_screen_on_the_corpus() -> None:

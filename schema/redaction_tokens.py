@@ -1,0 +1,126 @@
+"""Token formats in runs of token characters: the screen every run passes through
+(:func:`any_token`), masking (:func:`mask_tokens`) and tokens split over two strings
+(:func:`split_secrets`). :mod:`.redaction` applies them.
+
+A run made only of :data:`ID_CHARS` (hex ids, UUIDs, ``otel-<traceId>-<spanId>.step``) is
+searched only for the few token formats that can match such text at all, and only when it is
+long enough to hold one of them: :func:`~.regex_bounds.shortest_match` proves the others
+cannot, from the patterns themselves when this module is imported.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+from ahocorasick_rs import AhoCorasick
+
+from .redaction_patterns import AWS_SECRET_MIN_ENTROPY, TOKEN_PATTERNS, detect_secrets_patterns
+from .regex_bounds import shortest_match
+
+REDACTED = "[REDACTED]"
+
+_AWS_SECRET = len(TOKEN_PATTERNS) - 1
+
+#: A run of token characters long enough to hold any token format above.
+_RUN = re.compile(r"[A-Za-z0-9_\-+/=.:~]{20,}")
+#: bytes.translate table: token-run characters (:data:`_RUN`) to 1, every other byte to 0.
+_RUN_BYTES = bytes(1 if chr(i).isascii() and (chr(i).isalnum() or chr(i) in "_-+/=.:~") else 0
+                   for i in range(256))
+_RUN_MIN = b"\x01" * 20
+
+_TOKENS = tuple(re.compile(p) for _, p in TOKEN_PATTERNS) + tuple(detect_secrets_patterns())
+#: The token formats that can be recognised across two strings (a prefix says what it is).
+_SPLIT_TOKENS = tuple(rx for i, rx in enumerate(_TOKENS) if i != _AWS_SECRET)
+
+
+def _scoped(p: re.Pattern[str]) -> str:
+    """``p``'s pattern with its flags scoped to it, to be one branch of an alternation."""
+    flags = "".join(f for f, bit in (("i", re.IGNORECASE), ("m", re.MULTILINE),
+                                     ("s", re.DOTALL), ("x", re.VERBOSE)) if p.flags & bit)
+    return f"(?{flags}:{p.pattern})" if flags else f"(?:{p.pattern})"
+
+
+#: Literal parts of the "prefixed API token" pattern: every branch holds one of them.
+_TOKEN_PREFIXES = AhoCorasick([
+    "dapi", "pplx-", "pnu_", "pul-", "rdme_", "rubygems_", "sntryu_", "sntrys_", "dp.pt.",
+    "dt0c01.", "lin_api_", "ntn_", "glc_", "glsa_", "hvs.", "hvb.", "fio-u-", "duffel_",
+    "shippo_", "pscale_", "PMAK-", "xkeysib-", "AKCp", "ico-", "FLWSECK_TEST-",
+    "FLWPUBK_TEST-", "EZAK", "EZTK", "CLOJARS_", "HRKU-AA", "ABSK", "tk-us-", "sm_", "dnkey-",
+    "ops_eyJ", "AGE-SECRET-KEY-1", "LTAI", "sha256~", "v1.0-", "API-", "A3-", "sgp_", "fo1_",
+    "fm1", "fm2_", "4b1d", "cmVmd", "pat", "sat.", ".atlasv1.", "GR1348941", "sc_", "ext_",
+    "scauth_", "authress_"])
+#: Patterns without a literal start (or with dozens), each behind a cheap necessary
+#: condition in :func:`any_token` instead of in the combined screen (an alternation with
+#: them costs several times more per run).
+_PREFIXED, _AZURE_AD = (next(i for i, (n, _) in enumerate(TOKEN_PATTERNS) if n == name)
+                         for name in ("prefixed API token", "Azure AD client secret"))
+_GUARDED = frozenset({_AWS_SECRET, _PREFIXED, _AZURE_AD})
+#: Matches a token run when one of the other :data:`_TOKENS` does (one search, not many).
+_ANY_TOKEN = re.compile("|".join(_scoped(p) for i, p in enumerate(_TOKENS) if i not in _GUARDED))
+
+
+#: The characters of hex ids (lower case), UUIDs and ids derived from them such as
+#: ``otel-<traceId>-<spanId>.step`` / ``.call``.
+ID_CHARS = frozenset("0123456789abcdef-.lopst")
+_ID_RUN = re.compile(r"[0-9a-f\-.lopst]+")
+#: (shortest match, index) of each of :data:`_TOKENS` that can match text of
+#: :data:`ID_CHARS` at all; every other one cannot (see :func:`~.regex_bounds.shortest_match`).
+ID_TOKENS = tuple(sorted((n, i) for i, rx in enumerate(_TOKENS)
+                         if (n := shortest_match(rx, ID_CHARS)) < math.inf))
+
+
+def any_token(run: str) -> bool:
+    """True exactly when one of :data:`_TOKENS` matches in ``run``."""
+    if _ID_RUN.fullmatch(run):
+        return any(len(run) >= n and (i != _PREFIXED or _TOKEN_PREFIXES.find_matches_as_indexes(
+            run)) and _TOKENS[i].search(run) is not None for n, i in ID_TOKENS)
+    return (_ANY_TOKEN.search(run) is not None
+            or (len(run) >= 40 and _TOKENS[_AWS_SECRET].search(run) is not None)
+            or ("Q~" in run and _TOKENS[_AZURE_AD].search(run) is not None)
+            or (bool(_TOKEN_PREFIXES.find_matches_as_indexes(run))
+                and _TOKENS[_PREFIXED].search(run) is not None))
+
+
+def split_secrets(strings: list[str | None]) -> list[tuple[int, int]]:
+    """Index pairs of consecutive strings of token characters (None: another value) that
+    hold a token only together: the end of one and the start of the next."""
+    found: list[tuple[int, int]] = []
+    for i in range(len(strings) - 1):
+        a, b = strings[i], strings[i + 1]
+        if not a or not b:
+            continue
+        head, tail = a[-120:], b[:120]
+        joined = head + tail
+        if _RUN_MIN not in joined.encode("utf-8", "surrogatepass").translate(_RUN_BYTES):
+            continue
+        cut = len(head)
+        for run in _RUN.finditer(joined):
+            if not run.start() < cut < run.end() or not any_token(run.group()):
+                continue
+            if any(run.start() + m.start() < cut < run.start() + m.end()
+                   for rx in _SPLIT_TOKENS for m in rx.finditer(run.group())):
+                found.append((i, i + 1))
+                break
+    return found
+
+
+def mask_tokens(m: re.Match[str]) -> str:
+    run = m.group(0)
+    if not any_token(run):
+        return run
+    for i, rx in enumerate(_TOKENS):
+        if rx.search(run):
+            run = rx.sub(_mask_aws_secret if i == _AWS_SECRET else REDACTED, run)
+    return run
+
+
+def _mask_aws_secret(m: re.Match[str]) -> str:
+    s = m.group(0)
+    return REDACTED if _entropy(s) >= AWS_SECRET_MIN_ENTROPY else s
+
+
+def _entropy(s: str) -> float:
+    n = len(s)
+    return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
