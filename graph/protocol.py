@@ -393,3 +393,30 @@ class LogStore(Protocol):
     def checkpoints(self, tenant_id: str, limit: int) -> list[StoredCheckpoint]:
         """The tenant's stored checkpoints, largest size first, at most ``limit``."""
         ...
+
+
+@runtime_checkable
+class PendingStore(Protocol):
+    """Optional capability: items an adapter holds until what they wait for is stored, kept
+    across restarts (OTLP spans whose parent span has not arrived yet), by tenant and
+    group. Plain rows beside the chains: nothing is hashed or logged, and a put of an id
+    already held replaces its body. Stores without it leave the service to hold them in
+    memory."""
+
+    def pending_items(self, tenant_id: str, group: str) -> list[tuple[str, bytes]]:
+        """The ``(item id, body)`` rows held in ``group``, in id order."""
+        ...
+
+    def put_pending(self, tenant_id: str, group: str,
+                    items: Sequence[tuple[str, bytes]]) -> None:
+        """Hold ``items`` in ``group`` (one transaction)."""
+        ...
+
+    def remove_pending(self, tenant_id: str, group: str, item_ids: Sequence[str]) -> None:
+        """Stop holding ``item_ids`` of ``group`` (ids not held are ignored)."""
+        ...
+
+    def count_pending(self) -> int:
+        """How many items are held, over every tenant."""
+        ...
+

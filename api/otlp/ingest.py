@@ -3,11 +3,11 @@ of their nearest agent ancestor; children that arrive before their parents wait.
 
 Ids are derived from the OTLP trace and span ids (:mod:`.mapping`), so a re-sent span is
 found stored and skipped, and a span tree split over many export requests becomes one
-run. Spans whose parent is not placed yet are held in memory by the
-:class:`OtlpIngestor` (one per server process: they survive across requests, not a
-restart; at most :data:`MAX_PENDING` spans) and placed when the parent arrives. Whether a
-parent is placed is looked up in the store, so a child arriving after a restart still
-finds a parent stored before it.
+run. Spans whose parent is not placed yet are held (:class:`~..service.HeldItems`: in the
+store when it keeps them, as the embedded store does, so they survive a restart; else in
+the server process's memory; at most :data:`MAX_PENDING` spans) and placed when the parent
+arrives. Whether a parent is placed is looked up in the store, so a child arriving after a
+restart still finds a parent stored before it.
 
 A request is placed in span start order, then stored in few appends: each trace's new
 steps in one ``record_steps`` (flushed early when a nested trace is spawned by one of
@@ -31,9 +31,9 @@ from tracegraph.schema.errors import TraceGraphError
 from tracegraph.schema.inputs import ApiCallInput, CompleteTraceInput, StepInput
 from tracegraph.schema.limits import MAX_BATCH_STEPS
 
-from ..service import TraceService
+from ..service import HeldItems, TraceService
 from . import mapping
-from .decode import Span
+from .decode import Span, span_bytes, span_of_bytes
 
 #: Most spans held waiting for their parents, over all tenants.
 MAX_PENDING = 100_000
@@ -81,13 +81,11 @@ class OtlpIngestor:
     def __init__(self, service: TraceService) -> None:
         self.service = service
         self._lock = threading.Lock()
-        #: (tenant, OTLP trace id) -> span id -> span waiting for its parent.
-        self._pending: dict[tuple[str, str], dict[str, Span]] = {}
-        self._pending_count = 0
+        #: Spans waiting for their parents: group = the OTLP trace id, item = the span id.
+        self.held = HeldItems(service)
 
     def pending_count(self) -> int:
-        with self._lock:
-            return self._pending_count
+        return self.held.count()
 
     def ingest(self, tenant_id: str, spans: Sequence[Span]) -> IngestResult:
         """Store what ``spans`` become (blocking; one request at a time)."""
@@ -100,19 +98,18 @@ class OtlpIngestor:
         for s in spans:
             pools[s.trace_id][s.span_id] = s
         for otel_trace, new in pools.items():
-            held = self._pending.pop((tenant_id, otel_trace), {})
-            self._pending_count -= len(held)
-            pool = {**held, **new}
+            stored = self.held.get(tenant_id, otel_trace)
+            pool = {**{k: span_of_bytes(b) for k, b in stored.items()}, **new}
             waiting = self._place_pool(tenant_id, pool, result)
-            if waiting:
-                room = MAX_PENDING - self._pending_count
-                kept = dict(list(waiting.items())[:max(room, 0)])
-                for s in list(waiting.values())[len(kept):]:
-                    result.rejected.append(f"span {s.span_id}: more than {MAX_PENDING} spans "
-                                           "wait for their parents")
-                self._pending[(tenant_id, otel_trace)] = kept
-                self._pending_count += len(kept)
-        result.pending = self._pending_count
+            placed = [k for k in stored if k not in waiting]
+            fresh = [s for k, s in waiting.items() if k not in stored]
+            room = max(MAX_PENDING - (self.held.count() - len(placed)), 0)
+            for s in fresh[room:]:
+                result.rejected.append(f"span {s.span_id}: more than {MAX_PENDING} spans "
+                                       "wait for their parents")
+            self.held.update(tenant_id, otel_trace,
+                             {s.span_id: span_bytes(s) for s in fresh[:room]}, placed)
+        result.pending = self.held.count()
         return result
 
     def _place_pool(self, tenant_id: str, pool: dict[str, Span],

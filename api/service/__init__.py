@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .events import EntriesAppended, EventStream
 from .graph import GraphService, alternative_parts, step_alternatives
+from .held import HeldItems
 from .paging import TracePage
 from .retention import RetentionReport
 from .stores import BACKEND_NAMES, backend_name, open_service
@@ -22,6 +23,7 @@ __all__ = [
     "EntriesAppended",
     "EventStream",
     "GraphService",
+    "HeldItems",
     "RetentionReport",
     "SessionReplay",
     "TracePage",

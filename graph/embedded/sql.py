@@ -154,6 +154,15 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS edges_from ON edges (tenant_id, src, type)",
     "CREATE INDEX IF NOT EXISTS edges_to ON edges (tenant_id, dst, type)",
     # What retention leaves of a removed trace.
+    # Items an adapter holds until what they wait for is stored (OTLP spans whose parent has
+    # not arrived): plain rows, deleted when placed; not part of any chain.
+    """CREATE TABLE IF NOT EXISTS pending_items (
+  tenant_id TEXT NOT NULL,
+  grp TEXT NOT NULL,
+  item_id TEXT NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY (tenant_id, grp, item_id)
+) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS tombstones (
   trace_id TEXT NOT NULL,
   tenant_id TEXT NOT NULL,
@@ -373,3 +382,12 @@ DELETE_TRACE_NODES = "DELETE FROM nodes WHERE tenant_id = ? AND trace_id = ?"
 DELETE_TRACE_ENTRIES = "DELETE FROM entries WHERE tenant_id = ? AND trace_id = ?"
 DELETE_TRACE_MODELS = "DELETE FROM trace_models WHERE tenant_id = ? AND trace_id = ?"
 DELETE_TRACE = "DELETE FROM traces WHERE tenant_id = ? AND trace_id = ?"
+
+#: Held items (:class:`~tracegraph.graph.protocol.PendingStore`).
+SELECT_PENDING = ("SELECT item_id, body FROM pending_items WHERE tenant_id = ? AND grp = ? "
+                  "ORDER BY item_id")
+PUT_PENDING = ("INSERT OR REPLACE INTO pending_items (tenant_id, grp, item_id, body) "
+               "VALUES (?, ?, ?, ?)")
+DELETE_PENDING = "DELETE FROM pending_items WHERE tenant_id = ? AND grp = ? AND item_id = ?"
+COUNT_PENDING = "SELECT count(*) FROM pending_items"
+

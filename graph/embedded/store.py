@@ -270,6 +270,25 @@ class EmbeddedStore:
         db.execute(sql.UPDATE_HEAD, (plan.entry_count, plan.step_count, plan.head_hash,
                                      plan.last_step_id, tenant_id, trace_id))
 
+    # -- held items (PendingStore) ---------------------------------------------------------------
+    def pending_items(self, tenant_id: str, group: str) -> list[tuple[str, bytes]]:
+        return [(r[0], bytes(r[1])) for r in self._conn().execute(
+            sql.SELECT_PENDING, (tenant_id, group))]
+
+    def put_pending(self, tenant_id: str, group: str,
+                    items: Sequence[tuple[str, bytes]]) -> None:
+        if items:
+            with self._tx() as db:
+                db.executemany(sql.PUT_PENDING, [(tenant_id, group, i, b) for i, b in items])
+
+    def remove_pending(self, tenant_id: str, group: str, item_ids: Sequence[str]) -> None:
+        if item_ids:
+            with self._tx() as db:
+                db.executemany(sql.DELETE_PENDING, [(tenant_id, group, i) for i in item_ids])
+
+    def count_pending(self) -> int:
+        return int(self._conn().execute(sql.COUNT_PENDING).fetchone()[0])
+
     # -- reads ----------------------------------------------------------------------------------
     def _entry(self, tenant_id: str, trace_id: str, row: Row) -> ChainEntry:
         """The entry of a journal row: kept decoded (:mod:`.entry_cache`) or decoded now."""
