@@ -162,6 +162,7 @@ def create_app(
     service: TraceService, *, debug: bool = False, auth: Authenticator | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, max_ingest_bytes: int = MAX_INGEST_BYTES,
     browser: BrowserPolicy | None = None, audit: AuditService | None = None,
+    otlp: OtlpIngestor | None = None,
 ) -> Starlette:
     """The tracegraph web app over one service (and so one store).
 
@@ -190,7 +191,7 @@ def create_app(
             Route(GRAPHQL_PATH, graphql_app, methods=["GET", "POST"]),
             WebSocketRoute(GRAPHQL_PATH, graphql_app),
             Route(BULK_PATH, bulk_endpoint(service, auth), methods=["POST"]),
-            Route(OTLP_TRACES_PATH, otlp_traces_endpoint(OtlpIngestor(service), auth),
+            Route(OTLP_TRACES_PATH, otlp_traces_endpoint(otlp or OtlpIngestor(service), auth),
                   methods=["POST"]),
             *rest_routes(service, auth),
             *openapi_routes(),

@@ -89,6 +89,9 @@ def main() -> None:
               help="Sign a checkpoint of every tenant's Merkle log that grew, this often "
               "(0: only on demand, createCheckpoint / tracegraph checkpoint).")
 @signing_options
+@click.option("--otlp-grpc-port", type=click.IntRange(0, 65535), default=None, metavar="PORT",
+              envvar="TRACEGRAPH_OTLP_GRPC_PORT", help="Also take OTLP/gRPC trace exports on "
+              "PORT (4317 by convention) [default: OTLP over HTTP only, at /v1/traces].")
 @errors_as_click
 def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: str | None,
           neo4j_user: str | None, neo4j_password: str | None, neo4j_database: str | None,
@@ -98,7 +101,7 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
           allowed_hosts: tuple[str, ...],
           allowed_origins: tuple[str, ...], max_future_skew: int,
           max_past_skew: int | None, checkpoint_interval: int, key_dir: Path | None,
-          checkpoint_dir: Path | None, log_name: str | None) -> None:
+          checkpoint_dir: Path | None, log_name: str | None, otlp_grpc_port: int | None) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql) with uvicorn.
 
     With API keys (`tracegraph keys create`, kept in the data folder's control.sqlite3 for
@@ -114,6 +117,7 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
     from .checkpointer import Checkpointer
     from .gc_tuning import tune_for_serving
     from .keys import KeyStore
+    from .otlp import OtlpIngestor
     from .service.audit import AuditService
     from .service.signing import SigningError
 
@@ -134,12 +138,20 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
                                      neo4j_password, neo4j_database, policy)
     audit = AuditService(service, signing.for_store(location) if signing else None)
     checkpointer = Checkpointer(audit, checkpoint_interval) if signing else None
+    grpc_server = None
     try:
+        otlp = OtlpIngestor(service)  # one, so HTTP and gRPC exports share held spans
         app = create_app(service, debug=debug, auth=auth, audit=audit,
                          max_body_bytes=max_body_bytes, max_ingest_bytes=max_ingest_bytes,
                          browser=BrowserPolicy.for_bind(host, allowed_hosts=allowed_hosts,
-                                                        allowed_origins=allowed_origins))
+                                                        allowed_origins=allowed_origins),
+                         otlp=otlp)
         shown = f"[{host}]" if ":" in host else host
+        if otlp_grpc_port is not None:
+            from .otlp.grpc import start_grpc_server
+
+            grpc_server, bound = start_grpc_server(otlp, auth, host, otlp_grpc_port)
+            click.echo(f"tracegraph: OTLP/gRPC at {shown}:{bound}")
         click.echo(f"tracegraph: {location}")
         click.echo(f"tracegraph: GraphiQL at http://{shown}:{port}{GRAPHQL_PATH}"
                    + ("  (debug: errors unmasked)" if debug else ""))
@@ -160,6 +172,8 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
     finally:
         if checkpointer is not None:
             checkpointer.stop()
+        if grpc_server is not None:
+            grpc_server.stop(5).wait()
         audit.close()
         service.close()
         key_store.close()
