@@ -424,7 +424,7 @@ def _runs_pass(encoded: bytes, runs: bytes, verified: set[tuple[int, int]]) -> b
     string of ``verified``."""
     for m in _LONG_RUN.finditer(runs):
         start, end = m.span()
-        if any(o < start and end <= c for o, c in verified):
+        if verified and any(o < start and end <= c for o, c in verified):
             continue
         if encoded[start - 1:start] != b'"' or encoded[end:end + 1] != b'"' or _any_token(
                 encoded[start:end].decode("ascii")):

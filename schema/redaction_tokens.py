@@ -69,13 +69,15 @@ _ID_RUN = re.compile(r"[0-9a-f\-.lopst]+")
 #: :data:`ID_CHARS` at all; every other one cannot (see :func:`~.regex_bounds.shortest_match`).
 ID_TOKENS = tuple(sorted((n, i) for i, rx in enumerate(_TOKENS)
                          if (n := shortest_match(rx, ID_CHARS)) < math.inf))
+_ID_SHORTEST = ID_TOKENS[0][0] if ID_TOKENS else math.inf
 
 
 def any_token(run: str) -> bool:
     """True exactly when one of :data:`_TOKENS` matches in ``run``."""
     if _ID_RUN.fullmatch(run):
-        return any(len(run) >= n and (i != _PREFIXED or _TOKEN_PREFIXES.find_matches_as_indexes(
-            run)) and _TOKENS[i].search(run) is not None for n, i in ID_TOKENS)
+        return len(run) >= _ID_SHORTEST and any(
+            len(run) >= n and (i != _PREFIXED or _TOKEN_PREFIXES.find_matches_as_indexes(run))
+            and _TOKENS[i].search(run) is not None for n, i in ID_TOKENS)
     return (_ANY_TOKEN.search(run) is not None
             or (len(run) >= 40 and _TOKENS[_AWS_SECRET].search(run) is not None)
             or ("Q~" in run and _TOKENS[_AZURE_AD].search(run) is not None)
