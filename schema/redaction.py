@@ -25,6 +25,7 @@ text both keep their value (the later one suffixed ``#2``, ``#3``...). A cheap p
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable
@@ -37,7 +38,7 @@ from ahocorasick_rs import AhoCorasick, BytesAhoCorasick
 
 from .redaction_keys import KEY_ANCHORS, SECRET_KEYS, is_normal, is_secret_key, normalise
 from .redaction_patterns import CONTEXT_PATTERNS, ORGCONFIG_REFERENCE
-from .redaction_tokens import _RUN, _RUN_BYTES, _RUN_MIN, REDACTED
+from .redaction_tokens import _ID_SHORTEST, _RUN, _RUN_BYTES, _RUN_MIN, REDACTED
 from .redaction_tokens import _TOKENS as _TOKENS  # (tests check the screen against each)
 from .redaction_tokens import any_token as _any_token
 from .redaction_tokens import mask_tokens as _mask_tokens
@@ -174,6 +175,15 @@ _JOINT_VIEW = bytes(ord("a") if _RUN_BYTES[i] else i if i in b'",' else ord(" ")
 #: In that view: a joint (``","``, maybe ``name":"``) then a whole string of token
 #: characters (group 1; ``:`` is one too, so a key's closing quote is followed by ``a``).
 _JOINT_THEN_STRING = re.compile(rb'","(?:a{1,40}"a")?(a+)(?="(?:[^a]|$))')
+#: Lower-case hex words joined by single hyphens (UUIDs, hex ids): no anchor or secret-like
+#: name can be spelled with them (checked below), and no token format in fewer than
+#: ``_ID_SHORTEST`` characters (:mod:`.redaction_tokens`), so :meth:`Redactor.text` leaves
+#: such a string shorter than that unchanged unless a configured literal is in it.
+_HEX_ID = re.compile(r"[0-9a-f]+(?:-[0-9a-f]+)*")
+_HEX = frozenset("0123456789abcdef")
+if any(set(a) <= _HEX | {"-"} and "--" not in a for a in _ALL_ANCHOR_LIST) or any(
+        set(k) <= _HEX for k in KEY_ANCHORS):  # pragma: no cover - the anchors are words
+    _HEX_ID = re.compile(r"(?!)")  # (an anchor made of hex: never take the shortcut)
 #: A run of 20 or more in ``encoded.translate(_RUN_BYTES)``.
 _LONG_RUN = re.compile(rb"\x01{20,}")
 _JOINABLE_KEY = re.compile(r"[A-Za-z0-9_\-]{1,40}")
@@ -265,6 +275,8 @@ class Redactor:
 
     def holds_secret(self, s: str) -> bool:
         """True when :meth:`text` would change ``s`` (a secret in an id, say)."""
+        if not self._literals and len(s) < _ID_SHORTEST and _HEX_ID.fullmatch(s):
+            return False  # a UUID, a hex id: see _HEX_ID
         try:
             if self.clean(orjson.dumps(s)):
                 return False
@@ -426,10 +438,17 @@ def _runs_pass(encoded: bytes, runs: bytes, verified: set[tuple[int, int]]) -> b
         start, end = m.span()
         if verified and any(o < start and end <= c for o, c in verified):
             continue
-        if encoded[start - 1:start] != b'"' or encoded[end:end + 1] != b'"' or _any_token(
-                encoded[start:end].decode("ascii")):
+        if encoded[start - 1:start] != b'"' or encoded[end:end + 1] != b'"' or _run_holds_token(
+                encoded[start:end]):
             return False
     return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _run_holds_token(run: bytes) -> bool:
+    """:func:`_any_token` of an ASCII run, remembered (attribute names such as
+    ``openinference.span.kind`` come back in every payload)."""
+    return _any_token(run.decode("ascii"))
 
 
 def _joins_a_run(encoded: bytes, runs: bytes) -> bool:

@@ -159,3 +159,17 @@ def test_combined_token_screen_on_the_corpus() -> None:
     for secret, _ in CORPUS:
         assert r._any_token(secret) == any(
             rx.search(secret) for rx in r._TOKENS)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([*"0123456789abcdef", "-", "4b1d", "dead", "beef"]),
+                min_size=1, max_size=30).map("".join))
+def test_hex_id_shortcut_agrees_with_text(s: str) -> None:
+    for redactor in (Redactor(), Redactor(literals=["deadbeef"])):
+        assert redactor.holds_secret(s) == (redactor.text(s) != s)
+
+
+def test_a_configured_literal_in_a_uuid_is_still_found() -> None:
+    uuid = "0192f1a3-deadbeef-7c3d-8e4f-0a1b2c3d4e5f"
+    assert Redactor(literals=["deadbeef"]).holds_secret(uuid)
+    assert not Redactor().holds_secret(uuid)
