@@ -7,8 +7,9 @@ span of the one above it), each with ``--spans-per-agent`` LLM and tool spans ca
 token usage. Spans are sent as the OpenTelemetry SDK's batch processor sends them: in end
 order (children before their parents), ``--batch`` spans per protobuf request. The clock
 runs from the first request to a GraphQL read that sees every trace completed and every
-step; the figure is spans per second. The server is ``python -m tracegraph.bench.server``
-(embedded store) in its own process.
+step; the figure is spans per second (and the server's CPU time per span while the
+requests are answered, which a loaded machine disturbs less). The server is
+``python -m tracegraph.bench.server`` (embedded store) in its own process.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from .measure import Server
+from .measure import Server, cpu_seconds
 
 COUNT_QUERY = """query($f: TraceFilter, $after: String) {
   traces(filter: $f, first: 100, after: $after) {
@@ -124,6 +125,7 @@ def main(runs: int, agents: int, spans_per_agent: int, batch: int, seed: int) ->
         server = Server("embedded", {"data_dir": Path(data)})
         try:
             with httpx.Client(base_url=server.url, timeout=600) as client:
+                cpu0 = cpu_seconds(server.pid)
                 t0 = time.perf_counter()
                 rejected = 0
                 for body in bodies:
@@ -133,6 +135,7 @@ def main(runs: int, agents: int, spans_per_agent: int, batch: int, seed: int) ->
                     rejected += ExportTraceServiceResponse.FromString(
                         r.content).partial_success.rejected_spans
                 sent = time.perf_counter() - t0
+                cpu_sent = cpu_seconds(server.pid) - cpu0
                 ok = queryable(client, "bench", traces, steps)
                 total = time.perf_counter() - t0
         finally:
@@ -145,6 +148,9 @@ def main(runs: int, agents: int, spans_per_agent: int, batch: int, seed: int) ->
                f"(all {traces} traces completed, {steps} steps: {ok}; rejected {rejected})")
     click.echo(f"  {len(spans) / total:,.0f} spans/s until queryable "
                f"({len(spans) / sent:,.0f} spans/s ingest alone)")
+    click.echo(f"  server CPU while sending: {cpu_sent:.2f} s = "
+               f"{cpu_sent / len(spans) * 1e6:.0f} us per span "
+               f"({len(spans) / cpu_sent:,.0f} spans per CPU second)")
     click.echo(f"  load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on "
                f"{os.cpu_count()} CPUs")
 
