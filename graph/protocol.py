@@ -407,13 +407,10 @@ class PendingStore(Protocol):
         """The ``(item id, body)`` rows held in ``group``, in id order."""
         ...
 
-    def put_pending(self, tenant_id: str, group: str,
-                    items: Sequence[tuple[str, bytes]]) -> None:
-        """Hold ``items`` in ``group`` (one transaction)."""
-        ...
-
-    def remove_pending(self, tenant_id: str, group: str, item_ids: Sequence[str]) -> None:
-        """Stop holding ``item_ids`` of ``group`` (ids not held are ignored)."""
+    def update_pending(self, tenant_id: str, group: str, put: Sequence[tuple[str, bytes]],
+                       remove: Sequence[str]) -> None:
+        """Hold ``put`` in ``group`` and stop holding ``remove`` (ids not held are ignored),
+        in one transaction."""
         ...
 
     def count_pending(self) -> int:

@@ -47,12 +47,11 @@ class HeldItems:
 
     def update(self, tenant_id: str, group: str, put: Mapping[str, bytes],
                remove: Sequence[str]) -> None:
-        """Hold ``put`` (ids not held yet) and stop holding ``remove`` (ids :meth:`get` gave);
-        ``put`` is stored before anything is removed, so a crash in between leaves an item
-        held twice over at worst (placing it again finds it stored)."""
+        """Hold ``put`` (ids not held yet) and stop holding ``remove`` (ids :meth:`get` gave),
+        in one store transaction. (A crash before it leaves placed spans held: placing them
+        again finds them stored and skips them.)"""
         if self._store is not None:
-            self._store.put_pending(tenant_id, group, list(put.items()))
-            self._store.remove_pending(tenant_id, group, list(remove))
+            self._store.update_pending(tenant_id, group, list(put.items()), list(remove))
         else:
             with self._lock:
                 held = self._memory.setdefault((tenant_id, group), {})

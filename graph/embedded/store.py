@@ -275,16 +275,13 @@ class EmbeddedStore:
         return [(r[0], bytes(r[1])) for r in self._conn().execute(
             sql.SELECT_PENDING, (tenant_id, group))]
 
-    def put_pending(self, tenant_id: str, group: str,
-                    items: Sequence[tuple[str, bytes]]) -> None:
-        if items:
-            with self._tx() as db:
-                db.executemany(sql.PUT_PENDING, [(tenant_id, group, i, b) for i, b in items])
-
-    def remove_pending(self, tenant_id: str, group: str, item_ids: Sequence[str]) -> None:
-        if item_ids:
-            with self._tx() as db:
-                db.executemany(sql.DELETE_PENDING, [(tenant_id, group, i) for i in item_ids])
+    def update_pending(self, tenant_id: str, group: str, put: Sequence[tuple[str, bytes]],
+                       remove: Sequence[str]) -> None:
+        if not put and not remove:
+            return
+        with self._tx() as db:
+            db.executemany(sql.PUT_PENDING, [(tenant_id, group, i, b) for i, b in put])
+            db.executemany(sql.DELETE_PENDING, [(tenant_id, group, i) for i in remove])
 
     def count_pending(self) -> int:
         return int(self._conn().execute(sql.COUNT_PENDING).fetchone()[0])
