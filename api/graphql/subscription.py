@@ -1,6 +1,7 @@
-"""GraphQL ``Subscription``: entries appended to a trace or a session, live and in order.
+"""GraphQL ``Subscription``: entries appended to a trace or a session, live and in order, and
+the tenant's traces as they start.
 
-A subscription first replays what is stored after ``afterSeq``, then delivers each new
+An entry subscription first replays what is stored after ``afterSeq``, then delivers each new
 entry as it is appended (woken at once by the service's event stream, by polling for
 appends of other processes), with the same tenant scoping as queries.
 Every event is resolved with fresh DataLoaders.
@@ -11,12 +12,17 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
+from tracegraph.api.service.traces import MAX_PAGE
+from tracegraph.api.service.views import TraceQuery
 from tracegraph.schema.chain import ChainEntry
 from tracegraph.schema.enums import EntryKind
+from tracegraph.schema.views import TraceView
 
 from .context import Info, TraceContext
 from .dataloaders.loaders import Loaders
 from .ids import checked_id
+from .inputs.trace_filter import TraceFilterInput
+from .types.trace import Trace
 from .types.trace_event import TraceEvent
 
 
@@ -75,4 +81,33 @@ class Subscription:
                         next_seq[t.trace_id] = entry.seq + 1
                         delivered = True
                 if not delivered:
+                    await hub.wait(woken)
+
+    @strawberry.subscription(graphql_type=Trace, description="Traces of the caller's tenant "
+                             "that start after the subscription opens (those matching filter, "
+                             "when given), oldest first, as they start: the live feed of a "
+                             "trace list. New means newer in the list's order (createdAt, then "
+                             "traceId) than the newest trace when it opened, so an import with "
+                             "an older createdAt is not announced. Runs until the client stops "
+                             "it.")
+    async def traces_started(
+        self, info: Info, filter: TraceFilterInput | None = None
+    ) -> AsyncGenerator[TraceView, None]:
+        ctx = info.context
+        hub = ctx.events
+        query = filter.to_query() if filter is not None else TraceQuery()
+        with hub.watch(ctx.tenant_id) as woken:
+            newest = await ctx.call(ctx.service.list_traces, ctx.tenant_id, query, first=1)
+            cursor = newest.cursors[0] if newest.cursors else None
+            while True:
+                # The traces just newer than the cursor (all of them, oldest first, when
+                # the tenant had none): one indexed page read per wake-up.
+                page = await ctx.call(ctx.service.list_traces, ctx.tenant_id, query,
+                                      last=MAX_PAGE, before=cursor)
+                for view, view_cursor in zip(reversed(page.traces), reversed(page.cursors),
+                                             strict=True):
+                    _fresh(ctx)
+                    yield view
+                    cursor = view_cursor
+                if not page.traces:
                     await hub.wait(woken)

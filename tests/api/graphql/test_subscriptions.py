@@ -8,7 +8,7 @@ import itertools
 import time
 from typing import Any
 
-from tracegraph.schema.inputs import StepInput
+from tracegraph.schema.inputs import StartTraceInput, StepInput
 
 from tests.helpers.live import LiveServer, new_tenant
 from tests.helpers.ws import subscriber
@@ -152,3 +152,35 @@ def test_queries_over_websocket_see_fresh_data(server: LiveServer) -> None:
             return counts
 
     assert asyncio.run(scenario()) == [1, 2]
+
+
+TRACES_STARTED = """
+subscription($f: TraceFilter) { tracesStarted(filter: $f) { traceId agentId status } }"""
+
+
+def test_traces_started_announces_new_traces_of_the_tenant_matching_the_filter(
+        server: LiveServer) -> None:
+    """Stored traces are not replayed; new ones arrive oldest first, through this server's
+    mutations and from other interfaces alike, filtered, and only the caller's tenant's."""
+    tenant = new_tenant()
+    server.gql(START, {"i": {"traceId": "old", "agentId": "planner"}}, tenant=tenant)
+
+    async def scenario() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        async with subscriber(server.url, tenant) as every, \
+                subscriber(server.url, tenant) as planners:
+            await every.subscribe(TRACES_STARTED, {})
+            await planners.subscribe(TRACES_STARTED, {"f": {"agentId": "planner"}})
+            await asyncio.sleep(0.5)  # both are open and past their first look
+            await _gql(server, new_tenant(), START, i={"traceId": "elsewhere"})
+            await _gql(server, tenant, START, i={"traceId": "n1", "agentId": "critic"})
+            await _gql(server, tenant, START, i={"traceId": "n2", "agentId": "planner"})
+            await asyncio.to_thread(server.service.start_trace, tenant, StartTraceInput(
+                trace_id="n3", agent_id="planner"))
+            await _gql(server, tenant, STEPS, t="n1", s=[{"stepType": "Plan"}])
+            return await every.events(3), await planners.events(2)
+
+    every, planners = asyncio.run(scenario())
+    assert [e["tracesStarted"]["traceId"] for e in every] == ["n1", "n2", "n3"]
+    assert [e["tracesStarted"]["traceId"] for e in planners] == ["n2", "n3"]
+    assert every[0]["tracesStarted"] == {"traceId": "n1", "agentId": "critic",
+                                         "status": "ACTIVE"}
