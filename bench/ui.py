@@ -74,7 +74,9 @@ def _serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     exe = shutil.which("tracegraph", path=str(Path(sys.executable).parent)) or "tracegraph"
-    proc = subprocess.Popen([exe, "serve", "--data-dir", str(data_dir), "--port", str(port)],
+    keys = data_dir.with_name(f"{data_dir.name}-keys")  # its own signing key, not the user's
+    proc = subprocess.Popen([exe, "serve", "--data-dir", str(data_dir), "--port", str(port),
+                             "--key-dir", str(keys), "--checkpoint-interval", "0"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -117,7 +119,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5, help="timed loads per run")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tracegraph-ui-bench-") as tmp:
-        data_dir = Path(tmp)
+        data_dir = Path(tmp) / "store"  # the signing key goes to <tmp>/store-keys
+        data_dir.mkdir()
         runs = seed(data_dir)
         proc, url = _serve(data_dir)
         try:

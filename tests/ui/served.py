@@ -24,7 +24,9 @@ COMPLETE_Q = """mutation($t: ID!, $o: Outcome!, $a: String) {
 
 
 class ServedProcess:
-    """``tracegraph serve`` on a free loopback port over an embedded store in ``data_dir``."""
+    """``tracegraph serve`` on a free loopback port over an embedded store in ``data_dir``,
+    with its own checkpoint signing key (next to ``data_dir``, never the user's) and
+    checkpoints signed only on demand (``createCheckpoint``)."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
@@ -35,7 +37,9 @@ class ServedProcess:
         exe = Path(sys.executable).with_name("tracegraph")
         self.log = (data_dir / "serve.log").open("wb")
         self.proc = subprocess.Popen(
-            [str(exe), "serve", "--data-dir", str(data_dir), "--port", str(self.port)],
+            [str(exe), "serve", "--data-dir", str(data_dir), "--port", str(self.port),
+             "--key-dir", str(data_dir.with_name(f"{data_dir.name}-keys")),
+             "--checkpoint-interval", "0"],
             stdout=self.log, stderr=subprocess.STDOUT)
         self.http = httpx.Client(base_url=self.url, timeout=60)
         wait_until_serving(self.url, self.proc, log=data_dir / "serve.log")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Any
 
@@ -22,6 +23,8 @@ def test_run_view_shows_the_nested_tree_and_the_dag_with_branches_not_taken(page
     expect(dag.locator("path.edge.dep")).not_to_have_count(0)
     expect(dag.locator("path.edge.spawn")).to_have_count(2)
     expect(page.get_by_test_id("trace-panel").get_by_test_id("verify-ok")).to_be_visible()
+    expect(page.get_by_test_id("trace-panel").get_by_test_id("verify-checkpoint")
+           ).to_contain_text("no signed checkpoint yet")  # none signed yet in this server
 
 
 def test_clicking_a_step_opens_its_panel(page: Any, served: ServedProcess) -> None:
@@ -67,8 +70,25 @@ def test_lineage_and_path_highlight_the_answer(page: Any) -> None:
     expect(dag.locator("g.node.hl")).not_to_have_count(0)
 
 
+def test_badges_name_the_signed_checkpoint_verified_against_and_when(
+        page: Any, served: ServedProcess) -> None:
+    cp = served.gql("mutation { createCheckpoint { size keyId timestamp } }")["createCheckpoint"]
+    page.goto("/#/?rootsOnly=1")
+    note = page.locator("tr[data-trace='run-a']").get_by_test_id("verify-checkpoint")
+    expect(note).to_have_text(re.compile(rf"^checkpoint #{cp['size']} · \d{{4}}-"))
+    expect(note).to_have_attribute("title", re.compile(
+        rf"^verified \d{{4}}-.* against signed checkpoint #{cp['size']} .*key {cp['keyId']}"))
+    page.goto("/#/run/run-a")
+    for where in ("trace-panel", "session-verdict"):
+        text = page.get_by_test_id(where).get_by_test_id("verify-checkpoint")
+        expect(text).to_contain_text(f"against signed checkpoint #{cp['size']}")
+        expect(text).to_contain_text(f"key {cp['keyId']}, signed {cp['timestamp'][:10]}")
+
+
 def test_a_trace_tampered_in_the_store_shows_the_broken_badge(
         page: Any, served: ServedProcess) -> None:
+    if not served.gql("{ checkpoints { size } }")["checkpoints"]:  # when run alone
+        served.gql("mutation { createCheckpoint { size } }")
     db = sqlite3.connect(served.database, isolation_level=None)
     db.execute("DROP TRIGGER IF EXISTS entries_no_update")
     db.execute("UPDATE entries SET hash = ? WHERE trace_id = ? AND seq = ?",
@@ -77,10 +97,16 @@ def test_a_trace_tampered_in_the_store_shows_the_broken_badge(
     page.goto("/#/?sessionId=run-t-session")
     broken = page.locator("tr[data-trace='run-t-research']").get_by_test_id("verify-broken")
     expect(broken).to_contain_text("seq 1")
+    expect(broken).to_contain_text("is not the entry logged at leaf")  # the reason
+    expect(page.locator("tr[data-trace='run-t-research']").get_by_test_id("verify-checkpoint")
+           ).to_contain_text("checkpoint #")
     expect(page.locator("tr[data-trace='run-t']").get_by_test_id("verify-ok")).to_be_visible()
     page.goto("/#/run/run-t")
     session = page.get_by_text("session broken")
     expect(session).to_contain_text("run-t-research")
+    expect(session).to_contain_text("is not the entry logged at leaf")
+    expect(page.get_by_test_id("session-verdict").get_by_test_id("verify-checkpoint")
+           ).to_contain_text("against signed checkpoint #")
     expect(page.get_by_test_id("tree").locator("[data-row='run-t-research'] .badge.broken")
            ).to_be_visible()
 

@@ -79,3 +79,26 @@ def test_themes_follow_the_system_and_the_toggle(browser: Any, served: ServedPro
     page.reload()
     expect(page.locator("body")).to_have_css("background-color", "rgb(255, 255, 255)")
     context.close()
+
+
+def test_new_runs_arrive_live_without_a_session_filter_and_without_polling(
+        page: Any, served: ServedProcess) -> None:
+    """tracesStarted puts a new trace on top of the list; the page is read once."""
+    reads: list[str] = []
+    page.on("request", lambda r: reads.append(r.post_data or "")
+            if r.url.endswith("/graphql") and "query Traces" in (r.post_data or "") else None)
+    page.goto("/")
+    expect(page.locator("tr[data-trace='run-a']")).to_be_visible()
+    page.wait_for_timeout(500)  # the subscription is open
+    served.gql(START_Q, {"i": {"traceId": "live-any", "agentId": "scout"}})
+    row = page.locator("table.traces tbody tr").first
+    expect(row).to_have_attribute("data-trace", "live-any", timeout=4000)
+    expect(row.get_by_test_id("verify-ok")).to_be_visible()
+    page.goto("/#/?agentId=scout")  # filtered: only matching new traces arrive
+    expect(page.locator("tr[data-trace='live-any']")).to_be_visible()
+    page.wait_for_timeout(500)
+    served.gql(START_Q, {"i": {"traceId": "live-other", "agentId": "planner"}})
+    served.gql(START_Q, {"i": {"traceId": "live-scout", "agentId": "scout"}})
+    expect(page.locator("tr[data-trace='live-scout']")).to_be_visible(timeout=4000)
+    expect(page.locator("tr[data-trace='live-other']")).to_have_count(0)
+    assert len(reads) == 2, reads  # one page read per filter: no polling

@@ -8,9 +8,12 @@ export interface TraceRow {
   goal: string | null; status: string; outcome: string | null; createdAt: string;
   parentTraceId: string | null; modelIdsUsed: string[]; totals: Totals;
 }
+export interface Checkpoint { size: number; rootHash: string; timestamp: string; keyId: string }
 export interface Verification {
   valid: boolean; entriesChecked: number; firstBrokenSeq: number | null;
   reason: string | null; traceId: string | null; tracesChecked: number;
+  verifiedAt: string | null; logChecked: boolean; entriesNotCheckpointed: number;
+  checkpoint: Checkpoint | null; // the signed checkpoint verified against (null: none yet)
 }
 export interface StepRow {
   stepId: string; traceId: string; stepIndex: number; stepType: string; // traceId: set by buildRun

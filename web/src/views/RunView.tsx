@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { gql, subscribe } from "../api";
 import { buildRun, dagOf, initialExpanded, treeRows, type DagNode, type Run, type TreeRow } from "../run";
 import type { RunTreeEntry, Verification } from "../types";
-import { StatusBadge, VerifyBadge } from "./badges";
+import { StatusBadge, VERIFY_FIELDS, VerifyBadge } from "./badges";
 import { Dag } from "./Dag";
 import { RunTree } from "./RunTree";
 import { StepPanel } from "./StepPanel";
@@ -22,8 +22,8 @@ const RUN = `query Run($t: ID!) {
   }
 }`;
 const VERIFY = `query Verify($t: ID!, $s: ID!) {
-  trace: verifyTrace(traceId: $t) { valid entriesChecked firstBrokenSeq reason traceId tracesChecked }
-  session: verifySession(sessionId: $s) { valid entriesChecked firstBrokenSeq reason traceId tracesChecked }
+  trace: verifyTrace(traceId: $t) { ${VERIFY_FIELDS} }
+  session: verifySession(sessionId: $s) { ${VERIFY_FIELDS} }
 }`;
 const LINEAGE = `query Lineage($id: ID!, $d: Direction!) {
   lineage(nodeId: $id, direction: $d, maxDepth: 50) { nodes { depth node { nodeId kind } } truncated }
@@ -153,8 +153,7 @@ export function RunView({ traceId, stepId, onTenant }: {
       <p class="toolbar">
         <span>{root.goal}</span>
         <span class="muted">{run.entries.size} traces · {run.stepCount} steps · {root.subtreeTotals.inputTokens + root.subtreeTotals.outputTokens} tokens · ${root.subtreeTotals.costUsd.toFixed(4)}</span>
-        <span>Session {root.sessionId}: <VerifyBadge v={verify.session} label="session" /></span>
-        <span class="muted" data-testid="checkpoint">Signed checkpoint: none yet</span>
+        <span data-testid="session-verdict">Session {root.sessionId}: <VerifyBadge v={verify.session} label="session" /></span>
         <a href={`#/diff?a=${encodeURIComponent(root.traceId)}`}>Diff with another run…</a>
       </p>
       <form class="toolbar" aria-label="Lineage and path" onSubmit={(e) => { e.preventDefault(); void runQuery(to ? "path" : "lineage"); }}>

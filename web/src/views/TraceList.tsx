@@ -2,20 +2,23 @@
 import { useEffect, useState } from "preact/hooks";
 import { gql, subscribe } from "../api";
 import type { TraceRow, Verification } from "../types";
-import { StatusBadge, VerifyBadge, fmtCost, fmtTime } from "./badges";
+import { StatusBadge, VERIFY_FIELDS, VerifyBadge, fmtCost, fmtTime } from "./badges";
 
 const PAGE = 20;
-const LIVE_POLL_MS = 5000;
+const TRACE_FIELDS = `traceId tenantId sessionId agentId goal status outcome createdAt
+  parentTraceId modelIdsUsed
+  totals { inputTokens outputTokens thinkingTokens costUsd durationMs stepCount apiCallCount }`;
 const TRACES = `query Traces($filter: TraceFilter, $first: Int, $after: String) {
   traces(filter: $filter, first: $first, after: $after) {
-    edges { cursor node { traceId tenantId sessionId agentId goal status outcome createdAt
-      parentTraceId modelIdsUsed
-      totals { inputTokens outputTokens thinkingTokens costUsd durationMs stepCount apiCallCount } } }
+    edges { cursor node { ${TRACE_FIELDS} } }
     pageInfo { hasNextPage endCursor }
   }
 }`;
 const SESSION_EVENTS = `subscription Live($sessionId: ID!) {
   sessionEvents(sessionId: $sessionId) { traceId seq kind }
+}`;
+const TRACES_STARTED = `subscription Started($filter: TraceFilter) {
+  tracesStarted(filter: $filter) { ${TRACE_FIELDS} }
 }`;
 const FILTER_KEYS = ["sessionId", "agentId", "status", "outcome", "modelId", "createdAfter",
   "createdBefore", "rootsOnly"] as const;
@@ -23,7 +26,7 @@ const FILTER_KEYS = ["sessionId", "agentId", "status", "outcome", "modelId", "cr
 function verifyQuery(n: number): string {
   const vars = Array.from({ length: n }, (_, i) => `$t${i}: ID!`).join(", ");
   const fields = Array.from({ length: n }, (_, i) =>
-    `v${i}: verifyTrace(traceId: $t${i}) { valid entriesChecked firstBrokenSeq reason traceId tracesChecked }`);
+    `v${i}: verifyTrace(traceId: $t${i}) { ${VERIFY_FIELDS} }`);
   return `query Verify(${vars}) { ${fields.join("\n")} }`;
 }
 
@@ -80,8 +83,9 @@ export function TraceList({ params, onTenant }: {
     return () => { stale = true; };
   }, [filterKey, after, tick]);
 
-  // Live: a session's new traces arrive by subscription; without a session filter the
-  // first page is re-read every few seconds.
+  // Live, no polling: a session's traces (new ones and their completion) re-read the page on
+  // its sessionEvents; otherwise tracesStarted (same filter) puts each new trace on top of
+  // the first page and verifies it.
   useEffect(() => {
     if (after) return;
     const session = params.get("sessionId");
@@ -89,8 +93,14 @@ export function TraceList({ params, onTenant }: {
       return subscribe<{ sessionEvents: { kind: string } }>(SESSION_EVENTS, { sessionId: session },
         (d) => { if (d.sessionEvents.kind !== "STEP") setTick((t) => t + 1); });
     }
-    const timer = setInterval(() => setTick((t) => t + 1), LIVE_POLL_MS);
-    return () => clearInterval(timer);
+    return subscribe<{ tracesStarted: TraceRow }>(TRACES_STARTED, { filter }, (d) => {
+      const t = d.tracesStarted;
+      setRows((list) => [t, ...list.filter((r) => r.traceId !== t.traceId)]);
+      onTenant(t.tenantId);
+      gql<{ v0: Verification }>(verifyQuery(1), { t0: t.traceId })
+        .then((v) => setVerified((m) => ({ ...m, [t.traceId]: v.v0 })))
+        .catch((e: Error) => setError(e.message));
+    });
   }, [filterKey, after]);
 
   function applyFilters(e: Event) {
@@ -151,7 +161,7 @@ export function TraceList({ params, onTenant }: {
               <td>{t.agentId ?? "—"}</td>
               <td><a href={`#/?sessionId=${encodeURIComponent(t.sessionId)}`}>{t.sessionId}</a></td>
               <td><StatusBadge status={t.status} outcome={t.outcome} /></td>
-              <td><VerifyBadge v={verified[t.traceId]} /></td>
+              <td><VerifyBadge v={verified[t.traceId]} compact /></td>
               <td>{t.modelIdsUsed.join(", ") || "—"}</td>
               <td>{t.totals.stepCount}</td>
               <td>{t.totals.inputTokens + t.totals.outputTokens}</td>
