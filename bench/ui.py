@@ -92,8 +92,43 @@ def _serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
         time.sleep(0.1)
 
 
-def measure(url: str, runs: list[Run], repeat: int) -> dict[str, list[float]]:
-    """Milliseconds from navigation to the painted tree and DAG, per run, per repeat."""
+#: The UI's Performance API marks (first of each name) and the run query's resource timing,
+#: in ms from navigation start.
+PHASES_JS = """() => {
+  const at = {};
+  for (const m of performance.getEntriesByType("mark"))
+    if (m.name.startsWith("tg:") && !(m.name in at)) at[m.name] = m.startTime;
+  const q = performance.getEntriesByType("resource").find((r) => r.name.endsWith("/graphql"));
+  if (q) { at["q:request"] = q.requestStart; at["q:first-byte"] = q.responseStart;
+    at["q:end"] = q.responseEnd; }
+  return at;
+}"""
+#: (label, from, to) of each phase of the first paint printed by the bench.
+PHASES = (("page and JS until the run query", None, "tg:run-query"),
+          ("  run query: until its first byte", "tg:run-query", "q:first-byte"),
+          ("  run query: body download", "q:first-byte", "q:end"),
+          ("  run query: JSON parse", "q:end", "tg:run-received"),
+          ("build, layout, render (DOM ready)", "tg:run-received", "tg:run-committed"),
+          ("  of which dagre layout", "tg:layout-start", "tg:layout-end"),
+          ("first frame with tree and DAG", None, "tg:first-frame"),
+          ("then effects run (after a paint)", "tg:run-committed", "tg:run-rendered"),
+          ("  and their next frame (the figure)", "tg:run-rendered", "tg:run-painted"))
+
+
+def phases(marks: dict[str, float]) -> dict[str, float]:
+    """Milliseconds of each of :data:`PHASES` from one load's marks."""
+    out: dict[str, float] = {}
+    for label, start, end in PHASES:
+        if end in marks and (start is None or start in marks):
+            out[label] = marks[end] - (0.0 if start is None else marks[start])
+    return out
+
+
+def measure(url: str, runs: list[Run], repeat: int,
+            breakdown: dict[str, list[dict[str, float]]] | None = None
+            ) -> dict[str, list[float]]:
+    """Milliseconds from navigation to the painted tree and DAG, per run, per repeat; each
+    load's phases (:func:`phases`) are appended to ``breakdown`` when given."""
     from playwright.sync_api import sync_playwright
 
     out: dict[str, list[float]] = {}
@@ -108,8 +143,13 @@ def measure(url: str, runs: list[Run], repeat: int) -> dict[str, list[float]]:
                 page.goto(f"{url}/#/run/{run.root_id}")
                 page.wait_for_selector("body[data-run-painted]", timeout=60000)
                 times.append(float(page.evaluate("window.__runPaintedMs")))
+                if breakdown is not None:
+                    breakdown.setdefault(f"{run.steps:,} steps", []).append(
+                        phases(page.evaluate(PHASES_JS)))
                 page.close()
             del times[0]
+            if breakdown is not None:
+                del breakdown[f"{run.steps:,} steps"][0]
         browser.close()
     return out
 
@@ -118,13 +158,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="timed loads per run")
     args = parser.parse_args(argv)
+    breakdown: dict[str, list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="tracegraph-ui-bench-") as tmp:
         data_dir = Path(tmp) / "store"  # the signing key goes to <tmp>/store-keys
         data_dir.mkdir()
         runs = seed(data_dir)
         proc, url = _serve(data_dir)
         try:
-            figures = measure(url, runs, args.repeat)
+            figures = measure(url, runs, args.repeat, breakdown)
         finally:
             proc.terminate()
             proc.wait(timeout=20)
@@ -132,6 +173,10 @@ def main(argv: list[str] | None = None) -> None:
     for label, times in figures.items():
         print(f"  run of {label:>13}: median {statistics.median(times):7.0f} ms, "
               f"max {max(times):7.0f} ms")
+        for phase, _, _ in PHASES:
+            got = [b[phase] for b in breakdown.get(label, []) if phase in b]
+            if got:
+                print(f"    {phase:<36} median {statistics.median(got):7.1f} ms")
     for page, (raw, gz) in js_bytes().items():
         print(f"  JavaScript of {page:<14}: {raw:>9,} B ({gz:,} B gzip)")
 

@@ -136,8 +136,8 @@ def test_a_long_run_draws_the_graph_a_page_at_a_time_following_the_selection(
         for i in range(150)]})
     page.goto("/#/run/run-long")
     dag = page.get_by_test_id("dag")
-    expect(dag.locator("g.node.step")).to_have_count(59)  # 60 rows: the trace's and 59 steps
-    expect(page.get_by_text("rows 1 to 60 of 151")).to_be_visible()
+    expect(dag.locator("g.node.step")).to_have_count(39)  # 40 rows: the trace's and 39 steps
+    expect(page.get_by_text("rows 1 to 40 of 151")).to_be_visible()
     page.get_by_test_id("tree").focus()
     page.keyboard.press("End")
     expect(page.get_by_text("rows 121 to 151 of 151")).to_be_visible()
@@ -145,3 +145,23 @@ def test_a_long_run_draws_the_graph_a_page_at_a_time_following_the_selection(
     expect(page.get_by_test_id("step-panel")).to_contain_text("thought 149")
     page.get_by_role("button", name="Earlier steps").click()
     expect(dag.locator("[data-node='long-100']")).to_be_visible()
+
+
+def test_a_run_is_read_once_before_the_first_render_and_marks_its_first_paint(
+        page: Any) -> None:
+    """The run query starts at page load (not after the first frame) and is not sent again
+    by the view; the Performance API marks that bench/ui.py reads come in order."""
+    queries: list[str] = []
+    page.on("request", lambda r: queries.append(r.post_data or "")
+            if r.url.endswith("/graphql") and "runTree" in (r.post_data or "") else None)
+    page.goto("/#/run/run-a")
+    expect(page.locator("body[data-run-painted]")).to_have_count(1)
+    marks = page.evaluate("performance.getEntriesByType('mark').map((m) => m.name)")
+    order = ["tg:run-query", "tg:run-received", "tg:layout-start", "tg:layout-end",
+             "tg:run-committed", "tg:first-frame", "tg:run-painted"]
+    assert [m for m in marks if m in order][:len(order)] == order, marks
+    assert len(queries) == 1, queries
+    page.get_by_role("link", name="tracegraph").click()  # another run later: read again
+    page.get_by_role("link", name="run-b", exact=True).click()
+    expect(page.get_by_test_id("tree").locator("[data-row='run-b']")).to_be_visible()
+    assert len(queries) == 2, queries

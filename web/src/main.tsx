@@ -3,7 +3,7 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { apiKey, setApiKey } from "./api";
 import { DiffView } from "./views/DiffView";
-import { RunView } from "./views/RunView";
+import { prefetchRun, RunView } from "./views/RunView";
 import { TraceList } from "./views/TraceList";
 import "./style.css";
 
@@ -93,4 +93,6 @@ export function App() {
   );
 }
 
+const opening = /^#\/run\/([^?/]+)/.exec(location.hash);
+if (opening) prefetchRun(decodeURIComponent(opening[1]));
 render(<App />, document.getElementById("app")!);
