@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 from tracegraph.schema.chain import ChainEntry
-from tracegraph.schema.merkle_leaf import LogLeaf
+from tracegraph.schema.merkle_leaf import EntryLeaf, LogLeaf
 from tracegraph.schema.merkle_tree import NodeId
 
 from .log_plan import LogHead
@@ -392,6 +392,15 @@ class LogStore(Protocol):
 
     def checkpoints(self, tenant_id: str, limit: int) -> list[StoredCheckpoint]:
         """The tenant's stored checkpoints, largest size first, at most ``limit``."""
+        ...
+
+    def restore_tombstone(self, tenant_id: str, removed: Sequence[EntryLeaf],
+                          tombstone: Tombstone) -> bool:
+        """Import of a trace retention removed before it was exported: store ``tombstone``
+        and append the log records of its removed entries (``removed``, in seq order) then
+        the tombstone's leaf to the tenant log, in one transaction. ``False`` (nothing
+        written) when the tenant holds this very tombstone already; ``AlreadyExists`` when
+        it holds the trace or another tombstone of its id."""
         ...
 
 

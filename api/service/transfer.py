@@ -12,8 +12,10 @@ holds with the same hashes are skipped, so an interrupted import is resumed by r
 again. The target's log is its own (leaf order is the import order; checkpoints of the
 source do not apply to it).
 
-Retention tombstones and the records of entries retention removed are kept in the file and
-counted, but not re-created: no store can hold a tombstone of a trace it never held.
+A trace that retention removed before the export comes as the log records of its removed
+entries and its tombstone: the import restores the tombstone and appends those records and the
+tombstone to the target's log (``LogStore.restore_tombstone``), so the target verifies the
+removal the way the source did.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from dataclasses import dataclass, field
 
 import orjson
 from pydantic import ValidationError
-from tracegraph.graph.protocol import GraphStore, LogStore
+from tracegraph.graph.protocol import GraphStore, LogStore, Tombstone
 from tracegraph.schema import transfer
+from tracegraph.schema.bundle import TombstoneBody
 from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, hash_matches
 from tracegraph.schema.errors import ChainConflict, InvalidInput, TraceGraphError
 from tracegraph.schema.inputs import utc_iso
@@ -53,14 +56,16 @@ class ImportReport:
     entries_stored: int = 0
     entries_already_present: int = 0
     traces: set[str] = field(default_factory=set)
-    tombstones_not_recreated: int = 0
+    tombstones_restored: int = 0
+    tombstones_already_present: int = 0
     removed_entries: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return {"tenant_id": self.tenant_id, "entries_stored": self.entries_stored,
                 "entries_already_present": self.entries_already_present,
                 "traces": len(self.traces),
-                "tombstones_not_recreated": self.tombstones_not_recreated,
+                "tombstones_restored": self.tombstones_restored,
+                "tombstones_already_present": self.tombstones_already_present,
                 "removed_entries": self.removed_entries}
 
 
@@ -135,6 +140,7 @@ class _Importer:
         self.report = ImportReport()
         self.pending: list[ChainEntry] = []
         self.heads: dict[str, tuple[int, str]] = {}  # trace -> (next seq, head hash) read
+        self.removed: dict[str, list[EntryLeaf]] = {}  # trace -> removed entries' records
 
     def take(self, line: transfer.ExportLine, number: int) -> None:
         if isinstance(line, transfer.ExportHeader):
@@ -159,12 +165,36 @@ class _Importer:
             self.pending.append(e)
         elif isinstance(line, transfer.ExportTombstone):
             self.flush()
-            self.report.tombstones_not_recreated += 1
+            self.restore(line.tombstone, number)
         elif isinstance(line, transfer.ExportRemovedEntry):
             self.flush()
+            leaf = line.leaf.leaf()
+            if leaf.tenant_id != self.report.tenant_id:
+                raise InvalidInput(f"line {number}: record of tenant {leaf.tenant_id!r} in an "
+                                   f"export of {self.report.tenant_id!r}", field="tenant_id")
+            self.removed.setdefault(leaf.trace_id, []).append(leaf)
             self.report.removed_entries += 1
         else:
             self.flush()
+
+    def restore(self, body: TombstoneBody, number: int) -> None:
+        """Restore a tombstone with the records of the entries it removed (read before it)."""
+        leaf = body.leaf()
+        if leaf.tenant_id != self.report.tenant_id or not leaf.hash_matches():
+            raise InvalidInput(f"line {number}: tombstone of trace {leaf.trace_id}: its hash "
+                               "does not match its fields (or another tenant's)", field="hash")
+        removed = sorted(self.removed.pop(leaf.trace_id, []), key=lambda x: x.seq)
+        if len(removed) != leaf.entry_count or (
+                removed and removed[-1].entry_hash != leaf.final_hash):
+            raise ImportFailed(f"line {number}: tombstone of trace {leaf.trace_id} covers "
+                               f"{leaf.entry_count} entries ending at {leaf.final_hash[:12]}…, "
+                               f"the file holds {len(removed)} removed entries")
+        stone = Tombstone(leaf.tenant_id, leaf.trace_id, leaf.session_id, leaf.entry_count,
+                          leaf.final_hash, leaf.removed_at, leaf.tombstone_hash)
+        if _log_store(self.store).restore_tombstone(leaf.tenant_id, removed, stone):
+            self.report.tombstones_restored += 1
+        else:
+            self.report.tombstones_already_present += 1
 
     def flush(self) -> None:
         batch, self.pending = self.pending, []
@@ -224,6 +254,9 @@ def import_lines(service: TraceService, raw: Iterable[bytes],
         importer.take(line, number)
         ended = isinstance(line, transfer.ExportEnd)
     importer.flush()
+    if importer.removed:
+        raise ImportFailed(f"removed entries of trace {next(iter(importer.removed))} have no "
+                           "tombstone in the file")
     if not ended:
         raise InvalidInput("the file has no end line: it was cut short (what it held before "
                            "the cut was imported; import the whole file again to finish)",

@@ -371,6 +371,16 @@ query removal($tenant: string, $trace: string) {{
 }}
 """
 
+#: What restoring an imported tombstone must know: whether the trace or a tombstone of its
+#: id is stored, and the tenant's log head, which the restored leaves extend.
+RESTORE_TOMBSTONE = f"""
+query restore($tenant: string, $trace: string) {{
+  t(func: eq(trace.key, $trace)) {{ uid trace.tenant }}
+  tomb(func: eq(tomb.key, $trace)) {{ uid tomb.tenant tomb.hash }}
+  {log_dql.HEAD_BLOCK}
+}}
+"""
+
 # -- graph queries over the flow view ------------------------------------------------------------
 # The flow view points from cause to effect: every stored edge forwards, except DEPENDS_ON
 # and CHILD_OF, which it follows backwards (docs/graph-queries.md).

@@ -53,6 +53,7 @@ from tracegraph.graph.protocol import (
 )
 from tracegraph.schema.chain import ChainEntry
 from tracegraph.schema.errors import BackendUnavailable, ChainConflict
+from tracegraph.schema.merkle_leaf import EntryLeaf
 from tracegraph.schema.merkle_tree import NodeId
 
 from . import dql, graph_queries, log, writes
@@ -236,6 +237,11 @@ class DgraphStore:
         (:func:`.writes.remove`), in one transaction."""
         self._transact(trace_id, lambda txn: writes.remove(
             txn, self.timeout, tenant_id, trace_id, tombstone))
+
+    def restore_tombstone(self, tenant_id: str, removed: Sequence[EntryLeaf],
+                          tombstone: Tombstone) -> bool:
+        return self._transact(tombstone.trace_id, lambda txn: writes.restore_tombstone(
+            txn, self.timeout, tenant_id, removed, tombstone))
 
     # -- the tenant Merkle log (LogStore; log.py, log_dql.py) ------------------------------------
     def log_head(self, tenant_id: str) -> LogHead:

@@ -30,8 +30,8 @@ from tracegraph.graph.log_plan import entry_leaves
 from tracegraph.graph.protocol import Tombstone
 from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry
 from tracegraph.schema.enums import EntryKind
-from tracegraph.schema.errors import InvalidInput, TraceNotFound
-from tracegraph.schema.merkle_leaf import TombstoneLeaf
+from tracegraph.schema.errors import AlreadyExists, InvalidInput, TraceNotFound
+from tracegraph.schema.merkle_leaf import EntryLeaf, TombstoneLeaf
 
 from . import dql, log
 from .keys import entry_key, key, keys
@@ -256,3 +256,36 @@ def remove(txn: pydgraph.Txn, timeout: float, tenant_id: str, trace_id: str,
                  api.Mutation(set_json=orjson.dumps([stone])),
                  api.Mutation(set_nquads=leaf.text())]
     txn.do_request(txn.create_request(mutations=mutations, commit_now=True), timeout=timeout)
+
+
+def restore_tombstone(txn: pydgraph.Txn, timeout: float, tenant_id: str,
+                      removed: Sequence[EntryLeaf], tombstone: Tombstone) -> bool:
+    """Store an imported tombstone of a trace the tenant never held, and append its removed
+    entries' log records then its leaf to the tenant log, in one request (the head read in
+    the same transaction, so a concurrent append conflicts and reruns)."""
+    t = tombstone
+    got = query_in(txn, dql.RESTORE_TOMBSTONE,
+                   {"tenant": tenant_id, "trace": key(tenant_id, t.trace_id)}, timeout)
+    if any(x.get("trace.tenant") == tenant_id for x in got.get("t", [])):
+        raise AlreadyExists(f"trace {t.trace_id} is stored: its tombstone cannot be")
+    held = [x for x in got.get("tomb", []) if x.get("tomb.tenant") == tenant_id]
+    if held:
+        if held[0].get("tomb.hash") == t.hash:
+            txn.discard()
+            return False
+        raise AlreadyExists(f"trace {t.trace_id}: another tombstone is stored")
+    stone = {
+        "uid": "_:tomb", "dgraph.type": "Tombstone", "tomb.trace_id": t.trace_id,
+        "tomb.key": key(t.tenant_id, t.trace_id),
+        "tomb.tenant": t.tenant_id, "tomb.session": t.session_id,
+        "tomb.entry_count": t.entry_count, "tomb.final_hash": t.final_hash,
+        "tomb.removed_at": t.removed_at, "tomb.hash": t.hash,
+    }
+    leaves = NQuads()
+    log.add_leaves(leaves, tenant_id, got, [*removed, TombstoneLeaf(
+        t.tenant_id, t.session_id, t.trace_id, t.entry_count, t.final_hash, t.removed_at,
+        t.hash)])
+    mutations = [api.Mutation(set_json=orjson.dumps([stone])),
+                 api.Mutation(set_nquads=leaves.text())]
+    txn.do_request(txn.create_request(mutations=mutations, commit_now=True), timeout=timeout)
+    return True

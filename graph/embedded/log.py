@@ -34,11 +34,14 @@ def append_entries(db: sqlite3.Connection, tenant_id: str, session_id: str,
     append_leaves(db, tenant_id, entry_leaves(session_id, entries))
 
 
+def tombstone_leaf(t: Tombstone) -> TombstoneLeaf:
+    return TombstoneLeaf(t.tenant_id, t.session_id, t.trace_id, t.entry_count, t.final_hash,
+                         t.removed_at, t.hash)
+
+
 def append_tombstone(db: sqlite3.Connection, t: Tombstone) -> None:
     """Add the leaf of a retention tombstone (inside the transaction that removes the trace)."""
-    append_leaves(db, t.tenant_id, [TombstoneLeaf(t.tenant_id, t.session_id, t.trace_id,
-                                                  t.entry_count, t.final_hash, t.removed_at,
-                                                  t.hash)])
+    append_leaves(db, t.tenant_id, [tombstone_leaf(t)])
 
 
 def append_leaves(db: sqlite3.Connection, tenant_id: str, leaves: Sequence[LogLeaf]) -> None:

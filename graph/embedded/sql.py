@@ -242,6 +242,7 @@ FROM traces WHERE tenant_id = ? AND trace_id = ?
 """
 SELECT_TRACE_EXISTS = "SELECT 1 FROM traces WHERE tenant_id = ? AND trace_id = ?"
 SELECT_TOMBSTONE_EXISTS = "SELECT 1 FROM tombstones WHERE tenant_id = ? AND trace_id = ?"
+SELECT_TOMBSTONE_HASH = "SELECT hash FROM tombstones WHERE tenant_id = ? AND trace_id = ?"
 INSERT_ENTRY = """
 INSERT INTO entries (trace_id, seq, tenant_id, kind, hash, body) VALUES (?, ?, ?, ?, ?, ?)
 """

@@ -50,11 +50,13 @@ from tracegraph.graph.protocol import (
 from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, hash_matches
 from tracegraph.schema.enums import EntryKind
 from tracegraph.schema.errors import (
+    AlreadyExists,
     BackendUnavailable,
     InvalidInput,
     StorageFull,
     TraceNotFound,
 )
+from tracegraph.schema.merkle_leaf import EntryLeaf
 from tracegraph.schema.merkle_tree import NodeId
 from tracegraph.schema.private_files import private_dir, private_sqlite_file
 
@@ -457,6 +459,22 @@ class EmbeddedStore:
             for stmt in (sql.DELETE_TRACE_NODES, sql.DELETE_TRACE_ENTRIES,
                          sql.DELETE_TRACE_MODELS, sql.DELETE_TRACE):
                 db.execute(stmt, (tenant_id, trace_id))
+
+    def restore_tombstone(self, tenant_id: str, removed: Sequence[EntryLeaf],
+                          tombstone: Tombstone) -> bool:
+        t = tombstone
+        with self._tx() as db:
+            if db.execute(sql.SELECT_TRACE_EXISTS, (tenant_id, t.trace_id)).fetchone():
+                raise AlreadyExists(f"trace {t.trace_id} is stored: its tombstone cannot be")
+            row = db.execute(sql.SELECT_TOMBSTONE_HASH, (tenant_id, t.trace_id)).fetchone()
+            if row is not None:
+                if row[0] == t.hash:
+                    return False
+                raise AlreadyExists(f"trace {t.trace_id}: another tombstone is stored")
+            db.execute(sql.INSERT_TOMBSTONE, (t.trace_id, t.tenant_id, t.session_id,
+                                              t.entry_count, t.final_hash, t.removed_at, t.hash))
+            log.append_leaves(db, tenant_id, [*removed, log.tombstone_leaf(t)])
+        return True
 
     # -- the tenant Merkle log (LogStore) -------------------------------------------------------
     def log_head(self, tenant_id: str) -> LogHead:

@@ -419,6 +419,10 @@ RETURN collect([a.node_id, b.node_id, type(r)]) AS edges
 """
 
 # -- retention ------------------------------------------------------------------------------
+#: A trace id's tombstone hash, if the tenant holds one (an import restores tombstones).
+TOMBSTONE_HASH: Final = """
+MATCH (x:Tombstone {tenant_id: $tenant, trace_id: $trace_id}) RETURN x.hash AS hash
+"""
 CREATE_TOMBSTONE: Final = """
 CREATE (x:Tombstone {trace_id: $trace_id, tenant_id: $tenant, session_id: $session_id,
   entry_count: $entry_count, final_hash: $final_hash, removed_at: $removed_at, hash: $hash})

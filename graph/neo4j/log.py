@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import neo4j
-from tracegraph.schema.merkle_leaf import LogLeaf, TombstoneLeaf
+from tracegraph.schema.merkle_leaf import EntryLeaf, LogLeaf, TombstoneLeaf
 from tracegraph.schema.merkle_tree import NodeId
 
 from ..log_plan import LogAppend, LogHead, plan_log_append
@@ -167,14 +167,16 @@ def plan_params(tenant_id: str, head: LogHead, leaves: Sequence[LogLeaf]) -> dic
     return write_params(tenant_id, plan_log_append(head, leaves))
 
 
-def append_tombstone(tx: neo4j.ManagedTransaction, t: Tombstone) -> None:
+def append_tombstone(tx: neo4j.ManagedTransaction, t: Tombstone,
+                     removed: Sequence[EntryLeaf] = ()) -> None:
     """Add the leaf of a retention tombstone (inside the transaction that removes the
-    trace): lock and read the head, write the leaf, its nodes and the new head."""
+    trace; after the log records of its ``removed`` entries when an import restores it):
+    lock and read the head, write the leaves, their nodes and the new head."""
     head = head_of(tx.run(LOCK_HEAD, tenant=t.tenant_id).single())
     leaf = TombstoneLeaf(t.tenant_id, t.session_id, t.trace_id, t.entry_count, t.final_hash,
                          t.removed_at, t.hash)
     tx.run(WRITE_LOG_ALONE, tenant=t.tenant_id,
-           **plan_params(t.tenant_id, head, [leaf])).consume()
+           **plan_params(t.tenant_id, head, [*removed, leaf])).consume()
 
 
 # -- LogStore reads --------------------------------------------------------------------------

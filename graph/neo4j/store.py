@@ -51,7 +51,13 @@ from tracegraph.graph.protocol import (
 )
 from tracegraph.schema.chain import ChainEntry
 from tracegraph.schema.enums import EntryKind
-from tracegraph.schema.errors import BackendUnavailable, ChainConflict, TraceNotFound
+from tracegraph.schema.errors import (
+    AlreadyExists,
+    BackendUnavailable,
+    ChainConflict,
+    TraceNotFound,
+)
+from tracegraph.schema.merkle_leaf import EntryLeaf
 from tracegraph.schema.merkle_tree import NodeId
 
 from . import cypher, log
@@ -198,6 +204,26 @@ class Neo4jStore:
                 tx.run(statement, trace_id=trace_id, tenant=tenant_id).consume()
 
         self._write(work)
+
+    def restore_tombstone(self, tenant_id: str, removed: Sequence[EntryLeaf],
+                          tombstone: Tombstone) -> bool:
+        t = tombstone
+
+        def work(tx: ManagedTransaction) -> bool:
+            if tx.run(cypher.LOCK_TRACE, tenant=tenant_id, trace_id=t.trace_id).single():
+                raise AlreadyExists(f"trace {t.trace_id} is stored: its tombstone cannot be")
+            held = tx.run(cypher.TOMBSTONE_HASH, tenant=tenant_id, trace_id=t.trace_id).single()
+            if held is not None:
+                if held["hash"] == t.hash:
+                    return False
+                raise AlreadyExists(f"trace {t.trace_id}: another tombstone is stored")
+            tx.run(cypher.CREATE_TOMBSTONE, trace_id=t.trace_id, tenant=t.tenant_id,
+                   session_id=t.session_id, entry_count=t.entry_count,
+                   final_hash=t.final_hash, removed_at=t.removed_at, hash=t.hash).consume()
+            log.append_tombstone(tx, t, removed)
+            return True
+
+        return self._write(work)
 
     # -- the tenant Merkle log (LogStore; statements in log.py) ---------------------------------
     def log_head(self, tenant_id: str) -> LogHead:

@@ -12,9 +12,11 @@ from pathlib import Path
 import orjson
 import pytest
 from tracegraph.api.service import TraceService
+from tracegraph.api.service.retention import tombstone_for
 from tracegraph.api.service.transfer import export_lines, import_lines
 from tracegraph.graph.embedded import EmbeddedStore
 from tracegraph.graph.protocol import Edge, GraphStore, LogStore
+from tracegraph.schema.inputs import CompleteTraceInput, StartTraceInput, StepInput
 
 from .harness import Harness
 from .runs import Names, complete_run, nested_run, random_run
@@ -47,6 +49,12 @@ def test_history_moves_through_every_backend_with_every_hash_kept(
     tenant = f"mig-{uuid.uuid4().hex[:8]}"
     n = Names(f"m{uuid.uuid4().hex[:6]}-")
     first = TraceService(stores[0])
+    gone = first.start_trace(tenant, StartTraceInput(session_id=n("old"), goal="removed"))
+    first.record_steps(tenant, gone.trace_id, [StepInput(step_type="Reasoning", content="x")])
+    first.complete_trace(tenant, gone.trace_id, CompleteTraceInput(outcome="success"))
+    row = stores[0].get_traces(tenant, [gone.trace_id])[gone.trace_id]
+    stones = [tombstone_for(row, "2026-12-05T00:00:00Z")]
+    stores[0].remove_trace(tenant, gone.trace_id, stones[0])
     nested_run(first, tenant, n)
     complete_run(first, tenant, n)
     traces = [n(t) for t in ("R", "C1", "C2", "G")] + random_run(first, tenant, n, seed=7).traces
@@ -65,4 +73,7 @@ def test_history_moves_through_every_backend_with_every_hash_kept(
         assert got == want, name
         assert _edges(store, tenant, nodes) == want_edges, name
         assert all(svc.verify_session(tenant, s).valid for s in sessions), name
+        assert report.tombstones_restored == 1, name
+        assert store.tombstones(tenant, n("old")) == stones, name
+        assert svc.verify_session(tenant, n("old")).valid, name
         lines = [orjson.dumps(x) + b"\n" for x in export_lines(svc, tenant)]
