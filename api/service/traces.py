@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+from tracegraph.api.embedding import Embedder
 from tracegraph.graph.protocol import ChainHead, EncodedChainStore, GraphStore, TraceRow
 from tracegraph.schema import records
 from tracegraph.schema.chain import ChainEntry, Verification, tombstone_hash, verify_entries
@@ -35,6 +36,7 @@ from tracegraph.schema.inputs import (
 from tracegraph.schema.limits import MAX_BATCH_STEPS
 from tracegraph.schema.policy import DEFAULT_POLICY, StoragePolicy
 from tracegraph.schema.records import Totals
+from tracegraph.schema.sampling import DEFAULT_SAMPLING, SamplingPolicy
 from tracegraph.schema.views import (
     ApiCallView,
     ChainVerification,
@@ -47,6 +49,7 @@ from .events import EntriesAppended, EventStream
 from .nesting import walk_nesting
 from .paging import TracePage, decode_cursor, encode_cursor, every_trace_row, store_filter
 from .retention import RetentionReport, apply_retention
+from .semantic import SemanticIndex
 from .views import TraceQuery
 
 MAX_PAGE = 100
@@ -95,9 +98,14 @@ class TraceService:
     """Trace lifecycle, reads and verification over one :class:`GraphStore`."""
 
     def __init__(self, store: GraphStore, policy: StoragePolicy = DEFAULT_POLICY,
-                 events: EventStream | None = None) -> None:
+                 events: EventStream | None = None,
+                 sampling: SamplingPolicy = DEFAULT_SAMPLING) -> None:
         self.store = store
         self.policy = policy
+        #: Which steps are embedded for semantic search (seed 001), once an embedder is
+        #: attached (:meth:`enable_semantic`); none before.
+        self.sampling = sampling
+        self.semantic: SemanticIndex | None = None
         #: Every append this service makes is published here (see :mod:`.events`).
         self.events = events or EventStream()
         # (a runtime protocol check costs tens of microseconds: once, not per verification)
@@ -109,8 +117,24 @@ class TraceService:
             self._read_includes_reasoning)
 
     def close(self) -> None:
-        """Close the store under this service."""
+        """Stop the embedding worker (after the steps it has queued), close the store."""
+        if self.semantic is not None:
+            self.semantic.close()
         self.store.close()
+
+    def enable_semantic(self, embedder: Embedder, *, catch_up: bool = True) -> SemanticIndex:
+        """Embed the steps :attr:`sampling` selects with ``embedder`` from now on (and, with
+        ``catch_up``, the stored ones that have no vector yet), off the append path."""
+        if self.semantic is None:
+            self.semantic = SemanticIndex(self, embedder, catch_up=catch_up)
+        return self.semantic
+
+    def step_embedded(self, step: StepView) -> bool:
+        """``hasEmbedding``: the step is one the sampling policy embeds and this service
+        embeds steps (its vector is written by the worker right after the append)."""
+        return self.semantic is not None and self.sampling.embeds(step.tenant_id, {
+            "step_id": step.step_id, "step_type": step.step_type, "content": step.content,
+            "input_summary": step.input_summary, "output_summary": step.output_summary})
 
     def tenants(self) -> list[str]:
         """Every tenant with a stored trace."""
@@ -158,6 +182,8 @@ class TraceService:
 
     def _published(self, tenant_id: str, trace_id: str, sealed: Sequence[ChainEntry]) -> None:
         """Tell the event stream's subscribers that ``sealed`` were appended."""
+        if sealed and self.semantic is not None:
+            self.semantic.appended(tenant_id, sealed)
         if sealed:
             self.events.publish(EntriesAppended(tenant_id, trace_id, sealed[-1].hash,
                                                 len(sealed)))

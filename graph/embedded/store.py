@@ -47,6 +47,7 @@ from tracegraph.graph.protocol import (
     TraceFilter,
     TraceRow,
 )
+from tracegraph.graph.vectors import StepVector, VectorFilter, VectorHit
 from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, hash_matches
 from tracegraph.schema.enums import EntryKind
 from tracegraph.schema.errors import (
@@ -62,6 +63,7 @@ from tracegraph.schema.private_files import private_dir, private_sqlite_file
 
 from . import log, log_sql, sql, walks
 from .entry_cache import DEFAULT_BYTES, DecodedEntries, Row
+from .vectors import EmbeddedVectors
 from .verify_helper import VerifyHelper, chains_with_intact_bytes, share
 
 _SYNC = {"off": "OFF", "normal": "NORMAL", "full": "FULL"}
@@ -122,6 +124,8 @@ class EmbeddedStore:
             self._make_schema()
         self._decoded = DecodedEntries(read_cache_bytes)
         self._helper = VerifyHelper(self.path)  # (a process only once a verification is large)
+        self._vectors: EmbeddedVectors | None = None  # (its own file, opened when first used)
+        self._vectors_lock = threading.Lock()
 
     # -- connections ------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -196,6 +200,9 @@ class EmbeddedStore:
         self._local = threading.local()
         self._decoded.clear()
         self._helper.close()
+        if self._vectors is not None:
+            self._vectors.close()
+            self._vectors = None
 
     # -- writes -------------------------------------------------------------------------------
     def append(
@@ -498,6 +505,30 @@ class EmbeddedStore:
 
     def checkpoints(self, tenant_id: str, limit: int) -> list[StoredCheckpoint]:
         return log.checkpoints(self._conn(), tenant_id, limit)
+
+
+    # -- vectors (VectorStore: graph/embedded/vectors.py) -------------------------------------
+    def _vector_file(self) -> EmbeddedVectors:
+        with self._vectors_lock:
+            if self._vectors is None:
+                with sqlite_errors(self.data_dir):
+                    self._vectors = EmbeddedVectors(self.data_dir)
+            return self._vectors
+
+    def put_vectors(self, tenant_id: str, model: str, rows: Sequence[StepVector]) -> None:
+        with sqlite_errors(self.data_dir):
+            self._vector_file().put_vectors(tenant_id, model, rows)
+
+    def vector_ids(self, tenant_id: str, model: str, step_ids: Sequence[str]) -> set[str]:
+        return self._vector_file().vector_ids(tenant_id, model, step_ids)
+
+    def trace_vectors(self, tenant_id: str, model: str, trace_ids: Sequence[str]
+                      ) -> Mapping[str, list[tuple[int, str, list[float]]]]:
+        return self._vector_file().trace_vectors(tenant_id, model, trace_ids)
+
+    def search_vectors(self, tenant_id: str, model: str, query: Sequence[float], k: int,
+                       flt: VectorFilter) -> list[VectorHit]:
+        return self._vector_file().search_vectors(tenant_id, model, query, k, flt)
 
 
 @contextmanager

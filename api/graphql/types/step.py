@@ -50,7 +50,12 @@ class Step(Node):
     created_at: DateTime
     prev_hash: str
     hash: str = strawberry.field(description="SHA-256 of this chain entry.")
-    has_embedding: bool
+
+    @strawberry.field(description="Whether the step is embedded for semantic search (the "
+                      "sampling policy selects it: Decision, Action, Error, Correction and "
+                      "FinalAnswer always, others at the configured rate).")
+    def has_embedding(self, root: strawberry.Parent[StepView], info: Info) -> bool:
+        return info.context.service.step_embedded(root)
 
     @strawberry.field(graphql_type=list[Alternative], description="The alternatives "
                       "considered, the selected one flagged.")

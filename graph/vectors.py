@@ -1,0 +1,75 @@
+"""``VectorStore``: the optional capability of keeping step embeddings and searching them.
+
+A backend that has it stores one vector per (tenant, model, step) beside the chains, with the
+fields searches filter by (step type, agent, session, trace, time), and answers nearest-
+neighbour queries by cosine similarity (vectors are unit length, so by dot product) within
+one tenant and one model. Vectors are derived data: the service writes them after the
+append (never inside it), a missing one is written again on catch-up, and writing one that
+is there already changes nothing. Which steps get one is the service's decision
+(:mod:`tracegraph.schema.sampling`), not the backend's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class StepVector:
+    """One embedded step: its vector and the fields searches filter by."""
+
+    step_id: str
+    trace_id: str
+    session_id: str
+    agent_id: str | None
+    step_type: str
+    step_index: int
+    created_at: str
+    vector: Sequence[float]
+
+
+@dataclass(frozen=True)
+class VectorFilter:
+    """What a search keeps: every given field must match (``step_types``: any of them;
+    ``created_after`` / ``created_before``: ISO 8601 UTC times, inclusive)."""
+
+    step_types: tuple[str, ...] = ()
+    agent_id: str | None = None
+    session_id: str | None = None
+    trace_id: str | None = None
+    created_after: str | None = None
+    created_before: str | None = None
+    exclude_trace_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VectorHit:
+    step_id: str
+    trace_id: str
+    score: float
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """Step vectors of a tenant, per embedding model (``model``: the embedder's name)."""
+
+    def put_vectors(self, tenant_id: str, model: str, rows: Sequence[StepVector]) -> None:
+        """Store ``rows``; a step that has a vector for ``model`` already keeps it."""
+        ...
+
+    def vector_ids(self, tenant_id: str, model: str, step_ids: Sequence[str]) -> set[str]:
+        """Those of ``step_ids`` that have a vector for ``model``."""
+        ...
+
+    def trace_vectors(self, tenant_id: str, model: str, trace_ids: Sequence[str]
+                      ) -> Mapping[str, list[tuple[int, str, list[float]]]]:
+        """Each trace's vectors as ``(step_index, step_id, vector)`` in step order."""
+        ...
+
+    def search_vectors(self, tenant_id: str, model: str, query: Sequence[float], k: int,
+                       flt: VectorFilter) -> list[VectorHit]:
+        """The ``k`` vectors most similar to ``query`` that ``flt`` keeps, best first (ties
+        by step id)."""
+        ...
