@@ -27,6 +27,7 @@ from .graph_query import GraphQuery
 from .mutation import Mutation
 from .query import Query
 from .scalars import SCALARS
+from .semantic_query import SemanticQuery
 from .session_query import SessionQuery
 from .subscription import Subscription
 
@@ -88,7 +89,7 @@ def build_schema(*, debug: bool = False) -> strawberry.Schema:
         lambda: ErrorMapping(debug=debug),
         FreshLoaders,
     ]
-    query = merge_types("Query", (Query, GraphQuery, SessionQuery))
+    query = merge_types("Query", (Query, GraphQuery, SessionQuery, SemanticQuery))
     return TraceGraphSchema(query=query, mutation=Mutation, subscription=Subscription,
                             extensions=extensions, scalar_overrides=SCALARS,
                             execution_context_class=FastLeafExecutor)

@@ -49,6 +49,7 @@ from .events import EntriesAppended, EventStream
 from .nesting import walk_nesting
 from .paging import TracePage, decode_cursor, encode_cursor, every_trace_row, store_filter
 from .retention import RetentionReport, apply_retention
+from .search import SemanticSearch
 from .semantic import SemanticIndex
 from .views import TraceQuery
 
@@ -128,6 +129,13 @@ class TraceService:
         if self.semantic is None:
             self.semantic = SemanticIndex(self, embedder, catch_up=catch_up)
         return self.semantic
+
+    def semantic_search(self) -> SemanticSearch:
+        """Search by meaning (:mod:`.search`); refused when no embedder is attached."""
+        if self.semantic is None:
+            raise InvalidInput("semantic search is off on this server: it has no embedder "
+                               "(docs/semantic-search.md)", field="embedder")
+        return SemanticSearch(self.semantic)
 
     def step_embedded(self, step: StepView) -> bool:
         """``hasEmbedding``: the step is one the sampling policy embeds and this service

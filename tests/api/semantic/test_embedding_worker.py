@@ -64,6 +64,9 @@ def test_without_an_embedder_no_step_claims_an_embedding(tmp_path: Path) -> None
         got = live.gql("query($t: ID!) { trace(traceId: $t) { steps { hasEmbedding } } }",
                        {"t": t.trace_id}, tenant="acme")
         assert got["trace"]["steps"] == [{"hasEmbedding": False}]
+        body = live.post('query { searchSteps(query: "x") { edges { score } } }',
+                         tenant="acme").json()
+        assert "semantic search is off" in body["errors"][0]["message"]
     finally:
         live.stop()
         service.close()
