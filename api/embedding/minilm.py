@@ -76,12 +76,21 @@ def _layer_norm(x: F32, weight: F32, bias: F32, eps: float) -> F32:
 class MiniLMEmbedder:
     """sentence-transformers/all-MiniLM-L6-v2: 384 dimensions, unit length."""
 
-    def __init__(self, model_dir: Path | None = None) -> None:
+    def __init__(self, model_dir: Path | None = None, *, blas_threads: int | None = 1) -> None:
+        """Load the model from ``model_dir`` (default: the installed weights package).
+
+        ``blas_threads``: the process's BLAS thread pool is set to this many threads
+        (``None``: left alone). One by default: the worker embeds off the request path, and
+        OpenBLAS's spinning threads on a busy machine made embedding 3x slower, not faster.
+        """
         try:
             from safetensors.numpy import load_file
+            from threadpoolctl import threadpool_limits
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise InvalidInput(f"embedder: {INSTALL_HINT}", field="embedder") from exc
+        if blas_threads is not None:
+            threadpool_limits(limits=blas_threads, user_api="blas")
         folder = model_dir or bundled_model_dir()
         config = json.loads((folder / "config.json").read_text())
         self.heads = int(config["num_attention_heads"])
