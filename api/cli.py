@@ -11,6 +11,7 @@ import sys
 from datetime import timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import click
 from tracegraph.schema.limits import ClockWindow
@@ -35,6 +36,7 @@ from .cli_options import (
 )
 from .ingest_cli import ingest
 from .mcp.cli import mcp_command
+from .semantic_cli import enable_semantic, semantic_options
 from .transfer_cli import export_command, import_command
 
 #: Entry-point group of commands other packages add to ``tracegraph`` (``bench``).
@@ -92,6 +94,7 @@ def main() -> None:
 @click.option("--otlp-grpc-port", type=click.IntRange(0, 65535), default=None, metavar="PORT",
               envvar="TRACEGRAPH_OTLP_GRPC_PORT", help="Also take OTLP/gRPC trace exports on "
               "PORT (4317 by convention) [default: OTLP over HTTP only, at /v1/traces].")
+@semantic_options
 @errors_as_click
 def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: str | None,
           neo4j_user: str | None, neo4j_password: str | None, neo4j_database: str | None,
@@ -101,7 +104,8 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
           allowed_hosts: tuple[str, ...],
           allowed_origins: tuple[str, ...], max_future_skew: int,
           max_past_skew: int | None, checkpoint_interval: int, key_dir: Path | None,
-          checkpoint_dir: Path | None, log_name: str | None, otlp_grpc_port: int | None) -> None:
+          checkpoint_dir: Path | None, log_name: str | None, otlp_grpc_port: int | None,
+          semantic: dict[str, Any]) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql) with uvicorn.
 
     With API keys (`tracegraph keys create`, kept in the data folder's control.sqlite3 for
@@ -140,6 +144,7 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
     checkpointer = Checkpointer(audit, checkpoint_interval) if signing else None
     grpc_server = None
     try:
+        semantic_line = enable_semantic(service, semantic)
         otlp = OtlpIngestor(service)  # one, so HTTP and gRPC exports share held spans
         app = create_app(service, debug=debug, auth=auth, audit=audit,
                          max_body_bytes=max_body_bytes, max_ingest_bytes=max_ingest_bytes,
@@ -153,6 +158,8 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
             grpc_server, bound = start_grpc_server(otlp, auth, host, otlp_grpc_port)
             click.echo(f"tracegraph: OTLP/gRPC at {shown}:{bound}")
         click.echo(f"tracegraph: {location}")
+        if semantic_line:
+            click.echo(f"tracegraph: {semantic_line}")
         click.echo(f"tracegraph: GraphiQL at http://{shown}:{port}{GRAPHQL_PATH}"
                    + ("  (debug: errors unmasked)" if debug else ""))
         click.echo("tracegraph: local mode: no API keys, loopback only" if auth.local_mode()
