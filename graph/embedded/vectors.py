@@ -38,9 +38,10 @@ SELECT_IDS = """SELECT step_id FROM step_vectors WHERE tenant_id = ? AND model =
 SELECT_TRACES = """SELECT trace_id, step_index, step_id, vector FROM step_vectors
     WHERE tenant_id = ? AND model = ? AND trace_id IN (SELECT value FROM json_each(?))
     ORDER BY trace_id, step_index"""
+# (NOT INDEXED: a rowid range, never a walk of the tenant's whole primary key index)
 SELECT_SINCE = """SELECT rowid, step_id, trace_id, session_id, agent_id, step_type,
-    created_at, vector FROM step_vectors WHERE tenant_id = ? AND model = ? AND rowid > ?
-    ORDER BY rowid"""
+    created_at, vector FROM step_vectors NOT INDEXED WHERE tenant_id = ? AND model = ?
+    AND rowid > ? ORDER BY rowid"""
 
 F32 = npt.NDArray[np.float32]
 

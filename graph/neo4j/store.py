@@ -49,6 +49,7 @@ from tracegraph.graph.protocol import (
     TraceFilter,
     TraceRow,
 )
+from tracegraph.graph.vectors import StepVector, VectorFilter, VectorHit
 from tracegraph.schema.chain import ChainEntry
 from tracegraph.schema.enums import EntryKind
 from tracegraph.schema.errors import (
@@ -61,6 +62,7 @@ from tracegraph.schema.merkle_leaf import EntryLeaf
 from tracegraph.schema.merkle_tree import NodeId
 
 from . import cypher, log
+from . import vectors as vec
 from .codec import entry_from_properties, entry_properties, record_from_properties
 
 DEFAULT_URI = "bolt://127.0.0.1:7687"
@@ -133,7 +135,7 @@ class Neo4jStore:
             ) from exc
         self._bookmarks = self._driver.execute_query_bookmark_manager
         with self._errors():
-            for statement in (*cypher.SCHEMA, *log.SCHEMA):
+            for statement in (*cypher.SCHEMA, *log.SCHEMA, *vec.SCHEMA):
                 self._driver.execute_query(statement, database_=database)
             self._driver.execute_query(cypher.AWAIT_INDEXES, database_=database)
 
@@ -345,6 +347,42 @@ class Neo4jStore:
 
     def tenants(self) -> list[str]:
         return [str(r["tenant_id"]) for r in self._read(cypher.TENANTS)]
+
+    # -- vectors (VectorStore: graph/neo4j/vectors.py) -------------------------------------
+    def put_vectors(self, tenant_id: str, model: str, rows: Sequence[StepVector]) -> None:
+        if not rows:
+            return
+        with self._errors():
+            self._driver.execute_query(vec.CREATE_INDEX, dimensions=len(rows[0].vector),
+                                       database_=self.database)
+            self._driver.execute_query(vec.AWAIT_INDEX, database_=self.database)
+        self._write(lambda tx: tx.run(vec.PUT, rows=vec.put_params(tenant_id, model, rows)
+                                      ).consume())
+
+    def vector_ids(self, tenant_id: str, model: str, step_ids: Sequence[str]) -> set[str]:
+        keys = [vec.key(tenant_id, model, s) for s in step_ids]
+        return {str(r["step_id"]) for r in self._read(vec.HAVE, keys=keys)}
+
+    def trace_vectors(self, tenant_id: str, model: str, trace_ids: Sequence[str]
+                      ) -> Mapping[str, list[tuple[int, str, list[float]]]]:
+        out: dict[str, list[tuple[int, str, list[float]]]] = {}
+        for r in self._read(vec.TRACE_VECTORS, tenant_id=tenant_id, model=model,
+                            trace_ids=list(trace_ids)):
+            out.setdefault(r["trace_id"], []).append(
+                (int(r["step_index"]), str(r["step_id"]), list(r["embedding"])))
+        return out
+
+    def search_vectors(self, tenant_id: str, model: str, query: Sequence[float], k: int,
+                       flt: VectorFilter) -> list[VectorHit]:
+        if k <= 0:
+            return []
+        params = vec.search_params(tenant_id, model, query, k, flt)
+        if not self._read(vec.INDEX_EXISTS):
+            return []  # (nothing was ever embedded)
+        got = self._read(vec.SEARCH_INDEX, **params)
+        if len(got) < k and self._read(vec.COUNT_ALL)[0]["n"] > params["candidates"]:
+            got = self._read(vec.SEARCH_EXACT, **params)  # (the index's share ran short)
+        return vec.hits(got)
 
     def tombstones(self, tenant_id: str, session_id: str) -> list[Tombstone]:
         records = self._read(cypher.TOMBSTONES, tenant=tenant_id, session=session_id)

@@ -20,13 +20,16 @@ TYPES = ["Decision", "Reasoning", "Observation"]
 def _vectors(store: GraphStore) -> VectorStore:
     if not isinstance(store, VectorStore):
         pytest.skip(f"the {store.backend_name} backend has no vector index yet (issue 19 "
-                    "asks for Neo4j's vector index and Dgraph's float32vector HNSW; "
-                    "the embedded store has it)")
+                    "asks for Dgraph's float32vector HNSW; the embedded store and Neo4j "
+                    "have theirs)")
     return store
 
 
-def _rows(n: int, seed: int = 7, trace: str = "t") -> tuple[list[StepVector], np.ndarray]:
-    rng = np.random.default_rng(seed)
+def _rows(n: int, tenant: str, seed: int = 7, trace: str = "t"
+          ) -> tuple[list[StepVector], np.ndarray]:
+    """``n`` random unit vectors, different for each tenant (a server's index holds every
+    tenant's: the same vectors under many tenants would be ties an ANN index orders at will)."""
+    rng = np.random.default_rng([seed, *tenant.encode()])
     m = rng.standard_normal((n, DIM)).astype(np.float32)
     m /= np.linalg.norm(m, axis=1, keepdims=True)
     rows = [StepVector(step_id=f"{trace}-s{i:03d}", trace_id=f"{trace}{i % 4}",
@@ -40,7 +43,7 @@ def _rows(n: int, seed: int = 7, trace: str = "t") -> tuple[list[StepVector], np
 def test_search_is_the_exact_ranking_within_tenant_and_model(store: GraphStore, tenant: str
                                                               ) -> None:
     vs = _vectors(store)
-    rows, m = _rows(120)
+    rows, m = _rows(120, tenant)
     vs.put_vectors(tenant, MODEL, rows[:60])
     vs.put_vectors(tenant, MODEL, rows[60:])
     q = m[5] + 0.3 * m[17]
@@ -56,7 +59,7 @@ def test_search_is_the_exact_ranking_within_tenant_and_model(store: GraphStore, 
 
 def test_filters_keep_only_matching_steps(store: GraphStore, tenant: str) -> None:
     vs = _vectors(store)
-    rows, m = _rows(60, seed=3)
+    rows, m = _rows(60, tenant, seed=3)
     vs.put_vectors(tenant, MODEL, rows)
     by_id = {r.step_id: r for r in rows}
 
@@ -81,7 +84,7 @@ def test_filters_keep_only_matching_steps(store: GraphStore, tenant: str) -> Non
 def test_writes_are_idempotent_and_read_back_in_step_order(store: GraphStore, tenant: str
                                                            ) -> None:
     vs = _vectors(store)
-    rows, m = _rows(12, seed=5)
+    rows, m = _rows(12, tenant, seed=5)
     vs.put_vectors(tenant, MODEL, rows)
     changed = [StepVector(**{**{f: getattr(r, f) for f in r.__slots__},  # type: ignore[arg-type]
                              "vector": (-m[i]).tolist()}) for i, r in enumerate(rows)]

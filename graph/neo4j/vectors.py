@@ -1,0 +1,92 @@
+"""The Neo4j store's step vectors: ``:StepVector`` nodes under Neo4j's native vector index.
+
+One node per (tenant, model, step), keyed by a unique ``key`` property, with the filter
+fields and the vector (``embedding``, a LIST<FLOAT>; the index unquantized). Search asks the
+HNSW vector index for more neighbours than wanted (the index spans every tenant and model,
+and Neo4j 5 filters only after it), keeps those of the tenant, model and filter and scores
+them exactly; when that leaves fewer than ``k`` and the index could hold more, the search
+is exact instead (``vector.similarity.cosine`` over the tenant's nodes), so an answer is
+never short. Neo4j scores cosine as ``(1 + cos) / 2``; hits carry the cosine itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tracegraph.graph.vectors import StepVector, VectorFilter, VectorHit
+
+INDEX = "step_vector_embedding"
+SCHEMA = (
+    "CREATE CONSTRAINT step_vector_key IF NOT EXISTS FOR (v:StepVector) REQUIRE v.key IS UNIQUE",
+    "CREATE INDEX step_vector_trace IF NOT EXISTS FOR (v:StepVector) ON (v.tenant_id, v.trace_id)",
+)
+# (the vector index needs the vectors' size: made on the first write, IF NOT EXISTS)
+CREATE_INDEX = """CREATE VECTOR INDEX step_vector_embedding IF NOT EXISTS
+FOR (v:StepVector) ON (v.embedding)
+OPTIONS {indexConfig: {`vector.dimensions`: $dimensions,
+                       `vector.similarity_function`: 'cosine',
+                       `vector.quantization.enabled`: false}}"""
+AWAIT_INDEX = "CALL db.awaitIndex('step_vector_embedding', 300)"
+PUT = """UNWIND $rows AS r
+MERGE (v:StepVector {key: r.key})
+ON CREATE SET v += r.props, v.embedding = r.embedding"""
+HAVE = """MATCH (v:StepVector) WHERE v.key IN $keys RETURN v.step_id AS step_id"""
+TRACE_VECTORS = """MATCH (v:StepVector)
+WHERE v.tenant_id = $tenant_id AND v.trace_id IN $trace_ids AND v.model = $model
+RETURN v.trace_id AS trace_id, v.step_index AS step_index, v.step_id AS step_id,
+       v.embedding AS embedding
+ORDER BY trace_id, step_index"""
+_FILTER = """v.tenant_id = $tenant_id AND v.model = $model
+  AND (size($step_types) = 0 OR v.step_type IN $step_types)
+  AND ($agent_id IS NULL OR v.agent_id = $agent_id)
+  AND ($session_id IS NULL OR v.session_id = $session_id)
+  AND ($trace_id IS NULL OR v.trace_id = $trace_id)
+  AND ($exclude_trace_id IS NULL OR v.trace_id <> $exclude_trace_id)
+  AND ($created_after IS NULL OR v.created_at >= $created_after)
+  AND ($created_before IS NULL OR v.created_at <= $created_before)"""
+SEARCH_INDEX = """CALL db.index.vector.queryNodes('step_vector_embedding', $candidates, $vector)
+YIELD node AS v
+WHERE """ + _FILTER + """
+WITH v, vector.similarity.cosine(v.embedding, $vector) AS score
+RETURN v.step_id AS step_id, v.trace_id AS trace_id, score
+ORDER BY score DESC, step_id LIMIT $k"""
+SEARCH_EXACT = """MATCH (v:StepVector) WHERE """ + _FILTER + """
+WITH v, vector.similarity.cosine(v.embedding, $vector) AS score
+RETURN v.step_id AS step_id, v.trace_id AS trace_id, score
+ORDER BY score DESC, step_id LIMIT $k"""
+COUNT_ALL = "MATCH (v:StepVector) RETURN count(v) AS n"
+INDEX_EXISTS = "SHOW VECTOR INDEXES YIELD name WHERE name = 'step_vector_embedding' RETURN name"
+
+#: Neighbours asked of the index per wanted hit (other tenants' and filtered-out nodes).
+OVERSAMPLE = 10
+MIN_CANDIDATES = 100
+
+
+def key(tenant_id: str, model: str, step_id: str) -> str:
+    return f"{tenant_id}\x00{model}\x00{step_id}"
+
+
+def put_params(tenant_id: str, model: str, rows: Sequence[StepVector]) -> list[dict[str, Any]]:
+    return [{"key": key(tenant_id, model, r.step_id), "embedding": [float(x) for x in r.vector],
+             "props": {"tenant_id": tenant_id, "model": model, "step_id": r.step_id,
+                       "trace_id": r.trace_id, "session_id": r.session_id,
+                       "agent_id": r.agent_id, "step_type": r.step_type,
+                       "step_index": r.step_index, "created_at": r.created_at}}
+            for r in rows]
+
+
+def search_params(tenant_id: str, model: str, query: Sequence[float], k: int,
+                  flt: VectorFilter) -> dict[str, Any]:
+    return {"tenant_id": tenant_id, "model": model, "vector": [float(x) for x in query],
+            "k": k, "candidates": max(MIN_CANDIDATES, k * OVERSAMPLE),
+            "step_types": list(flt.step_types), "agent_id": flt.agent_id,
+            "session_id": flt.session_id, "trace_id": flt.trace_id,
+            "exclude_trace_id": flt.exclude_trace_id, "created_after": flt.created_after,
+            "created_before": flt.created_before}
+
+
+def hits(records: Sequence[Mapping[str, Any]]) -> list[VectorHit]:
+    """Hits with Neo4j's ``(1 + cos) / 2`` turned back into the cosine."""
+    return [VectorHit(r["step_id"], r["trace_id"], 2.0 * float(r["score"]) - 1.0)
+            for r in records]
