@@ -17,6 +17,7 @@ embedded store at 10k and 100k embedded steps, ingest with embedding on vs off, 
 from __future__ import annotations
 
 import argparse
+import secrets
 import statistics
 import tempfile
 import time
@@ -26,7 +27,9 @@ import numpy as np
 from tracegraph.api.embedding import MiniLMEmbedder
 from tracegraph.api.service import TraceService
 from tracegraph.graph.embedded import EmbeddedStore
-from tracegraph.graph.vectors import StepVector, VectorFilter
+from tracegraph.graph.protocol import GraphStore
+from tracegraph.graph.registry import open_store
+from tracegraph.graph.vectors import StepVector, VectorFilter, VectorStore
 from tracegraph.schema.sampling import EmbeddingSampling, SamplingPolicy
 
 from . import semantic_eval
@@ -54,34 +57,53 @@ def workload_texts(n: int) -> list[str]:
     return texts[:n]
 
 
-def search_latency(size: int, queries: int = 200) -> dict[str, float]:
-    """p50/p95 ms of top-10 searches over ``size`` random vectors in a fresh embedded store."""
+def _open(backend: str, folder: str, neo4j_uri: str | None) -> GraphStore:
+    if backend == "embedded":
+        return EmbeddedStore(Path(folder))
+    return open_store("neo4j", uri=neo4j_uri or "bolt://127.0.0.1:7687")
+
+
+def search_latency(size: int, queries: int = 200, backend: str = "embedded",
+                   neo4j_uri: str | None = None) -> dict[str, float]:
+    """p50/p95 ms of top-10 searches over ``size`` random vectors in a fresh store (a new
+    tenant on a server), and recall@10 against the exact ranking (numpy)."""
     rng = np.random.default_rng(size)
+    tenant = f"bench-{secrets.token_hex(4)}"
     with tempfile.TemporaryDirectory() as folder:
-        store = EmbeddedStore(Path(folder))
-        for start in range(0, size, 5000):
-            m = rng.standard_normal((min(5000, size - start), DIM)).astype(np.float32)
+        store = _open(backend, folder, neo4j_uri)
+        assert isinstance(store, VectorStore)
+        kinds = [STEP_TYPES[i % len(STEP_TYPES)] for i in range(size)]
+        matrix = np.zeros((size, DIM), dtype=np.float32)
+        for start in range(0, size, 2000):
+            m = rng.standard_normal((min(2000, size - start), DIM)).astype(np.float32)
             m /= np.linalg.norm(m, axis=1, keepdims=True)
-            store.put_vectors("bench", "m", [StepVector(
+            matrix[start:start + len(m)] = m
+            store.put_vectors(tenant, "m", [StepVector(
                 step_id=f"s{start + i}", trace_id=f"t{(start + i) // 50}",
                 session_id=f"sess{(start + i) // 500}", agent_id=f"a{(start + i) % 7}",
-                step_type=STEP_TYPES[(start + i) % len(STEP_TYPES)], step_index=(start + i) % 50,
+                step_type=kinds[start + i], step_index=(start + i) % 50,
                 created_at=f"2026-01-01T00:00:00.{start + i:06d}Z", vector=v.tolist())
                 for i, v in enumerate(m)])
         q = rng.standard_normal((queries, DIM)).astype(np.float32)
         q /= np.linalg.norm(q, axis=1, keepdims=True)
+        decisions = np.array([k == "Decision" for k in kinds])
         out: dict[str, float] = {}
-        for name, flt in (("all", VectorFilter()),
-                          ("decisions", VectorFilter(step_types=("Decision",)))):
-            store.search_vectors("bench", "m", q[0].tolist(), 10, flt)  # (loads the matrix)
-            times = []
+        for name, flt, keep in (("all", VectorFilter(), np.ones(size, dtype=bool)),
+                                ("decisions", VectorFilter(step_types=("Decision",)),
+                                 decisions)):
+            store.search_vectors(tenant, "m", q[0].tolist(), 10, flt)  # (warm)
+            times, found = [], 0
             for v in q:
                 t = time.perf_counter()
-                store.search_vectors("bench", "m", v.tolist(), 10, flt)
+                hits = store.search_vectors(tenant, "m", v.tolist(), 10, flt)
                 times.append((time.perf_counter() - t) * 1000)
+                scores = np.where(keep, matrix @ v, -np.inf)
+                exact = {f"s{i}" for i in np.argsort(-scores)[:10]}
+                found += len(exact & {h.step_id for h in hits})
             times.sort()
             out[f"{name}_p50_ms"] = round(statistics.median(times), 2)
             out[f"{name}_p95_ms"] = round(times[int(len(times) * 0.95)], 2)
+            out[f"{name}_recall_at_10_vs_exact"] = round(found / (10 * queries), 4)
         store.close()
     return out
 
@@ -129,7 +151,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=4, help="workload runs (700 steps each)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--search-only", action="store_true")
+    parser.add_argument("--backend", default="embedded", choices=["embedded", "neo4j"])
+    parser.add_argument("--neo4j-uri", default=None)
     args = parser.parse_args()
+    if args.search_only:
+        for size in args.sizes:
+            print(f"search at {size} embedded steps ({args.backend}):",
+                  search_latency(size, 100, args.backend, args.neo4j_uri), flush=True)
+        return
     embedder = MiniLMEmbedder()
     print("embeddings/s (one core, CPU time):",
           round(embeddings_per_second(embedder, workload_texts(512)), 1))
