@@ -1,7 +1,8 @@
 """Figures of semantic search (issue 19): embeddings/s on one core, vector search p50 on the
 embedded store at 10k and 100k embedded steps, ingest with embedding on vs off, recall@10.
 
-``python -m tracegraph.bench.semantic [--sizes 10000 100000] [--runs 4] [--rounds 3]``
+``python -m tracegraph.bench.semantic [--sizes 10000 100000] [--runs 4] [--rounds 3]``;
+``--search-only --backend neo4j|dgraph --server URI|ADDR`` measures a server's search.
 
 * embeddings/s: CPU seconds of :class:`MiniLMEmbedder` (BLAS on one thread) over the
   workload's step texts, batches of 32;
@@ -57,20 +58,22 @@ def workload_texts(n: int) -> list[str]:
     return texts[:n]
 
 
-def _open(backend: str, folder: str, neo4j_uri: str | None) -> GraphStore:
+def _open(backend: str, folder: str, server: str | None) -> GraphStore:
     if backend == "embedded":
         return EmbeddedStore(Path(folder))
-    return open_store("neo4j", uri=neo4j_uri or "bolt://127.0.0.1:7687")
+    if backend == "dgraph":
+        return open_store("dgraph", addr=server or "127.0.0.1:9080")
+    return open_store("neo4j", uri=server or "bolt://127.0.0.1:7687")
 
 
 def search_latency(size: int, queries: int = 200, backend: str = "embedded",
-                   neo4j_uri: str | None = None) -> dict[str, float]:
+                   server: str | None = None) -> dict[str, float]:
     """p50/p95 ms of top-10 searches over ``size`` random vectors in a fresh store (a new
     tenant on a server), and recall@10 against the exact ranking (numpy)."""
     rng = np.random.default_rng(size)
     tenant = f"bench-{secrets.token_hex(4)}"
     with tempfile.TemporaryDirectory() as folder:
-        store = _open(backend, folder, neo4j_uri)
+        store = _open(backend, folder, server)
         assert isinstance(store, VectorStore)
         kinds = [STEP_TYPES[i % len(STEP_TYPES)] for i in range(size)]
         matrix = np.zeros((size, DIM), dtype=np.float32)
@@ -152,13 +155,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--search-only", action="store_true")
-    parser.add_argument("--backend", default="embedded", choices=["embedded", "neo4j"])
-    parser.add_argument("--neo4j-uri", default=None)
+    parser.add_argument("--backend", default="embedded",
+                        choices=["embedded", "neo4j", "dgraph"])
+    parser.add_argument("--server", default=None,
+                        help="Neo4j URI or Dgraph address [default: the default ports]")
     args = parser.parse_args()
     if args.search_only:
         for size in args.sizes:
             print(f"search at {size} embedded steps ({args.backend}):",
-                  search_latency(size, 100, args.backend, args.neo4j_uri), flush=True)
+                  search_latency(size, 100, args.backend, args.server), flush=True)
         return
     embedder = MiniLMEmbedder()
     print("embeddings/s (one core, CPU time):",

@@ -51,12 +51,14 @@ from tracegraph.graph.protocol import (
     TraceFilter,
     TraceRow,
 )
+from tracegraph.graph.vectors import StepVector, VectorFilter, VectorHit
 from tracegraph.schema.chain import ChainEntry
 from tracegraph.schema.errors import BackendUnavailable, ChainConflict
 from tracegraph.schema.merkle_leaf import EntryLeaf
 from tracegraph.schema.merkle_tree import NodeId
 
 from . import dql, graph_queries, log, writes
+from . import vectors as vec
 from .keys import entry_key, keys, migrate
 from .nodes import (
     EDGE_TYPE_OF,
@@ -91,6 +93,8 @@ def _unreachable(exc: Exception) -> bool:
 #: found"), so a process that opens many stores (a server's workers, a test session) alters
 #: once per alpha; the schema lives in the cluster and survives restarts.
 _SCHEMA_APPLIED: set[str] = set()
+#: Alphas that have the vector schema (graph/dgraph/vectors.py), applied on a first write.
+_VECTOR_SCHEMA: set[str] = set()
 
 
 class DgraphStore:
@@ -152,14 +156,15 @@ class DgraphStore:
             got: dict[str, Any] = orjson.loads(resp.json)
             return got
 
-        have = {p.pop("predicate"): p for p in query(dql.SCHEMA_PREDICATES).get("schema", [])}
+        have = {p.pop("predicate"): p for p in query(dql.SCHEMA_PREDICATES).get("schema", [])
+                if not p["predicate"].startswith(vec.PREFIX)}  # (vectors: their own schema)
         for spec in have.values():
             if "tokenizer" in spec:
                 spec["tokenizer"] = sorted(spec["tokenizer"])
         if have != dql.expected_predicates():
             return False
         types = {t["name"]: {f["name"] for f in t.get("fields", [])}
-                 for t in query(dql.SCHEMA_TYPES).get("types", [])}
+                 for t in query(dql.SCHEMA_TYPES).get("types", []) if t["name"] != vec.TYPE}
         return types == dql.expected_types()
 
     # -- transport ------------------------------------------------------------------------------
@@ -401,6 +406,71 @@ class DgraphStore:
         for n in ids:
             out[n] = [e for _, e in sorted(found.get(n, []), key=lambda x: x[0])]
         return out
+
+    # -- vectors (VectorStore: graph/dgraph/vectors.py) -------------------------------------
+    def put_vectors(self, tenant_id: str, model: str, rows: Sequence[StepVector]) -> None:
+        if not rows:
+            return
+        if self.addr not in _VECTOR_SCHEMA:
+            self._retrying(lambda: self._client.alter(pydgraph.Operation(schema=vec.SCHEMA),
+                                                      timeout=self.timeout))
+            _VECTOR_SCHEMA.add(self.addr)
+        for attempt in range(self.max_attempts):
+            have = self.vector_ids(tenant_id, model, [r.step_id for r in rows])
+            new = [vec.node(tenant_id, model, r) for r in rows if r.step_id not in have]
+            if not new:
+                return
+            try:
+                self._retrying(lambda new=new: self._client.txn().mutate(  # type: ignore[misc]
+                    set_obj=new, commit_now=True, timeout=self.timeout))
+                return
+            except pydgraph.errors.AbortedError:
+                if attempt == self.max_attempts - 1:
+                    raise ChainConflict("step vectors: concurrent writes kept conflicting; "
+                                        "retry") from None
+                time.sleep(random.uniform(0.005, 0.05))
+
+    def vector_ids(self, tenant_id: str, model: str, step_ids: Sequence[str]) -> set[str]:
+        if self.addr not in _VECTOR_SCHEMA and not self._has_vector_schema():
+            return set()
+        keys = [vec.key(tenant_id, model, s) for s in step_ids]
+        return {str(r["vec.step_id"]) for r in self._read(vec.HAVE, {"keys": keys}).get("v", [])}
+
+    def _has_vector_schema(self) -> bool:
+        got = self._read("schema(pred: [vec.key]) { type }", {}).get("schema", [])
+        if got:
+            _VECTOR_SCHEMA.add(self.addr)
+        return bool(got)
+
+    def trace_vectors(self, tenant_id: str, model: str, trace_ids: Sequence[str]
+                      ) -> Mapping[str, list[tuple[int, str, list[float]]]]:
+        if self.addr not in _VECTOR_SCHEMA and not self._has_vector_schema():
+            return {}
+        out: dict[str, list[tuple[int, str, list[float]]]] = {}
+        got = self._read(vec.TRACE_VECTORS, {"tenant": tenant_id, "model": model,
+                                             "ids": list(trace_ids)}).get("v", [])
+        for r in sorted(got, key=lambda r: (r["vec.trace_id"], r["vec.step_index"])):
+            out.setdefault(r["vec.trace_id"], []).append(
+                (int(r["vec.step_index"]), str(r["vec.step_id"]),
+                 [float(x) for x in r["vec.embedding"]]))
+        return out
+
+    def search_vectors(self, tenant_id: str, model: str, query: Sequence[float], k: int,
+                       flt: VectorFilter) -> list[VectorHit]:
+        if k <= 0 or (self.addr not in _VECTOR_SCHEMA and not self._has_vector_schema()):
+            return []
+        candidates = max(vec.MIN_CANDIDATES, k * vec.OVERSAMPLE)
+        rows = self._read(vec.SEARCH_INDEX, {
+            "vector": vec.vector_text(query), "candidates": str(candidates),
+            "tenant": tenant_id, "model": model}).get("v", [])
+        hits = vec.ranked(rows, query, k, flt)
+        if len(hits) < k:
+            count = self._read(vec.COUNT_ALL, {}).get("n", [{}])[0].get("count", 0)
+            if count > candidates:  # (the index's share ran short: exact over the tenant's)
+                rows = self._read(vec.SEARCH_ALL, {"tenant": tenant_id, "model": model}
+                                  ).get("v", [])
+                hits = vec.ranked(rows, query, k, flt)
+        return hits
 
     def tenants(self) -> list[str]:
         groups = [g for block in self._read(dql.TENANTS, {}).get("t", [])

@@ -56,6 +56,7 @@ from tracegraph.schema.errors import (
     AlreadyExists,
     BackendUnavailable,
     ChainConflict,
+    InvalidInput,
     TraceNotFound,
 )
 from tracegraph.schema.merkle_leaf import EntryLeaf
@@ -352,10 +353,16 @@ class Neo4jStore:
     def put_vectors(self, tenant_id: str, model: str, rows: Sequence[StepVector]) -> None:
         if not rows:
             return
+        size = len(rows[0].vector)
         with self._errors():
-            self._driver.execute_query(vec.CREATE_INDEX, dimensions=len(rows[0].vector),
+            self._driver.execute_query(vec.CREATE_INDEX, dimensions=size,
                                        database_=self.database)
             self._driver.execute_query(vec.AWAIT_INDEX, database_=self.database)
+        (held,) = self._read(vec.INDEX_DIMENSIONS)
+        if held["dimensions"] != size or any(len(r.vector) != size for r in rows):
+            raise InvalidInput(f"embedder: vectors of {size} values, but this Neo4j "
+                               f"database's vector index holds {held['dimensions']} "
+                               "(one vector size per database)", field="embedder")
         self._write(lambda tx: tx.run(vec.PUT, rows=vec.put_params(tenant_id, model, rows)
                                       ).consume())
 

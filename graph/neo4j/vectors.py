@@ -57,6 +57,9 @@ RETURN v.step_id AS step_id, v.trace_id AS trace_id, score
 ORDER BY score DESC, step_id LIMIT $k"""
 COUNT_ALL = "MATCH (v:StepVector) RETURN count(v) AS n"
 INDEX_EXISTS = "SHOW VECTOR INDEXES YIELD name WHERE name = 'step_vector_embedding' RETURN name"
+INDEX_DIMENSIONS = """SHOW VECTOR INDEXES YIELD name, options
+WHERE name = 'step_vector_embedding'
+RETURN options.indexConfig.`vector.dimensions` AS dimensions"""
 
 #: Neighbours asked of the index per wanted hit (other tenants' and filtered-out nodes).
 OVERSAMPLE = 10

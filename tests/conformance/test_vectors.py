@@ -13,15 +13,14 @@ from tracegraph.graph.protocol import GraphStore
 from tracegraph.graph.vectors import StepVector, VectorFilter, VectorStore
 
 MODEL = "test-model"
-DIM = 16
+#: The default model's size (a server keeps one vector size per database: docs/semantic-search.md)
+DIM = 384
 TYPES = ["Decision", "Reasoning", "Observation"]
 
 
 def _vectors(store: GraphStore) -> VectorStore:
     if not isinstance(store, VectorStore):
-        pytest.skip(f"the {store.backend_name} backend has no vector index yet (issue 19 "
-                    "asks for Dgraph's float32vector HNSW; the embedded store and Neo4j "
-                    "have theirs)")
+        pytest.skip(f"the {store.backend_name} backend has no vector index")
     return store
 
 
