@@ -155,6 +155,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--search-only", action="store_true")
+    parser.add_argument("--ingest-only", action="store_true")
     parser.add_argument("--backend", default="embedded",
                         choices=["embedded", "neo4j", "dgraph"])
     parser.add_argument("--server", default=None,
@@ -166,6 +167,9 @@ def main() -> None:
                   search_latency(size, 100, args.backend, args.server), flush=True)
         return
     embedder = MiniLMEmbedder()
+    if args.ingest_only:
+        print("ingest, embedding off vs on:", ingest(embedder, args.runs, args.rounds))
+        return
     print("embeddings/s (one core, CPU time):",
           round(embeddings_per_second(embedder, workload_texts(512)), 1))
     t = time.process_time()
