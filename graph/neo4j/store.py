@@ -135,6 +135,7 @@ class Neo4jStore:
                 f"cannot reach Neo4j at {uri}: {exc} (start one with `scripts/neo4j start`)"
             ) from exc
         self._bookmarks = self._driver.execute_query_bookmark_manager
+        self._vector_index = False  # (seen to exist: vectors.py's index, made on a write)
         with self._errors():
             for statement in (*cypher.SCHEMA, *log.SCHEMA, *vec.SCHEMA):
                 self._driver.execute_query(statement, database_=database)
@@ -383,13 +384,24 @@ class Neo4jStore:
                        flt: VectorFilter) -> list[VectorHit]:
         if k <= 0:
             return []
+        if not self._vector_index:
+            self._vector_index = bool(self._read(vec.INDEX_EXISTS))
+            if not self._vector_index:
+                return []  # (nothing was ever embedded)
         params = vec.search_params(tenant_id, model, query, k, flt)
-        if not self._read(vec.INDEX_EXISTS):
-            return []  # (nothing was ever embedded)
-        got = self._read(vec.SEARCH_INDEX, **params)
-        if len(got) < k and self._read(vec.COUNT_ALL)[0]["n"] > params["candidates"]:
-            got = self._read(vec.SEARCH_EXACT, **params)  # (the index's share ran short)
-        return vec.hits(got)
+        total: int | None = None
+        while True:
+            got = self._read(vec.SEARCH_INDEX, **params)
+            if len(got) >= k:
+                return vec.hits(got)
+            if total is None:
+                total = int(self._read(vec.COUNT_ALL)[0]["n"])
+            if total <= params["candidates"]:
+                return vec.hits(got)  # (the index was read whole: that is all there is)
+            if params["candidates"] >= vec.MAX_CANDIDATES:
+                # (a selective filter: exact over the tenant's vectors)
+                return vec.hits(self._read(vec.SEARCH_EXACT, **params))
+            params["candidates"] = min(params["candidates"] * 8, vec.MAX_CANDIDATES)
 
     def tombstones(self, tenant_id: str, session_id: str) -> list[Tombstone]:
         records = self._read(cypher.TOMBSTONES, tenant=tenant_id, session=session_id)

@@ -4,9 +4,10 @@ One node per (tenant, model, step), keyed by a unique ``key`` property, with the
 fields and the vector (``embedding``, a LIST<FLOAT>; the index unquantized). Search asks the
 HNSW vector index for more neighbours than wanted (the index spans every tenant and model,
 and Neo4j 5 filters only after it), keeps those of the tenant, model and filter and scores
-them exactly; when that leaves fewer than ``k`` and the index could hold more, the search
-is exact instead (``vector.similarity.cosine`` over the tenant's nodes), so an answer is
-never short. Neo4j scores cosine as ``(1 + cos) / 2``; hits carry the cosine itself.
+them exactly; when that leaves fewer than ``k`` it asks for 8 times more, and past
+:data:`MAX_CANDIDATES` the search is exact instead (``vector.similarity.cosine`` over the
+tenant's nodes), so an answer is never short. Neo4j scores cosine as ``(1 + cos) / 2``;
+hits carry the cosine itself.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ RETURN options.indexConfig.`vector.dimensions` AS dimensions"""
 #: Neighbours asked of the index per wanted hit (other tenants' and filtered-out nodes).
 OVERSAMPLE = 10
 MIN_CANDIDATES = 100
+#: Past this many neighbours asked of the index (x8 at each try), the search is exact.
+MAX_CANDIDATES = 6400
 
 
 def key(tenant_id: str, model: str, step_id: str) -> str:
