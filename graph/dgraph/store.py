@@ -437,7 +437,7 @@ class DgraphStore:
         return {str(r["vec.step_id"]) for r in self._read(vec.HAVE, {"keys": keys}).get("v", [])}
 
     def _has_vector_schema(self) -> bool:
-        got = self._read("schema(pred: [vec.key]) { type }", {}).get("schema", [])
+        got = self._read(vec.HAS_SCHEMA, {}).get("schema", [])
         if got:
             _VECTOR_SCHEMA.add(self.addr)
         return bool(got)

@@ -49,6 +49,7 @@ PREFIX = "vec."
 TYPE = "StepVector"
 _FIELDS = """vec.step_id vec.trace_id vec.session_id vec.agent_id vec.step_type
     vec.created_at vec.embedding"""
+HAS_SCHEMA = "schema(pred: [vec.key]) { type }"
 HAVE = """
 query have($keys: [string]) {
   v(func: eq(vec.key, $keys)) { vec.step_id }

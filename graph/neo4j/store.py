@@ -401,7 +401,7 @@ class Neo4jStore:
             if params["candidates"] >= vec.MAX_CANDIDATES:
                 # (a selective filter: exact over the tenant's vectors)
                 return vec.hits(self._read(vec.SEARCH_EXACT, **params))
-            params["candidates"] = min(params["candidates"] * 8, vec.MAX_CANDIDATES)
+            params["candidates"] = min(params["candidates"] * 4, vec.MAX_CANDIDATES)
 
     def tombstones(self, tenant_id: str, session_id: str) -> list[Tombstone]:
         records = self._read(cypher.TOMBSTONES, tenant=tenant_id, session=session_id)

@@ -201,7 +201,8 @@ def test_unreachable_server_is_backend_unavailable() -> None:
 
 
 def test_every_statement_is_a_parameterized_constant() -> None:
-    """Statements are module constants of cypher.py (the tenant log's of log.py); the store
+    """Statements are module constants of cypher.py (the tenant log's of log.py, the step
+    vectors' of vectors.py, imported as ``vec``); the store
     and the log module pass only those to ``run``/``execute_query`` and never format a
     string with a value."""
     for module in ("store.py", "log.py"):
@@ -214,7 +215,7 @@ def test_every_statement_is_a_parameterized_constant() -> None:
                 assert isinstance(query, ast.Attribute | ast.Name | ast.Subscript), \
                     ast.dump(query)
                 if isinstance(query, ast.Attribute):
-                    assert getattr(query.value, "id", None) in ("cypher", "log"), \
+                    assert getattr(query.value, "id", None) in ("cypher", "log", "vec"), \
                         ast.unparse(query)
     statements = [v for m in (cypher, log) for k, v in vars(m).items()
                   if k.isupper() and not k.startswith("_") and isinstance(v, str)]
