@@ -415,6 +415,12 @@ class DgraphStore:
             self._retrying(lambda: self._client.alter(pydgraph.Operation(schema=vec.SCHEMA),
                                                       timeout=self.timeout))
             _VECTOR_SCHEMA.add(self.addr)
+        for start in range(0, len(rows), vec.WRITE_BATCH):
+            self._put_batch(tenant_id, model, rows[start:start + vec.WRITE_BATCH])
+
+    def _put_batch(self, tenant_id: str, model: str, rows: Sequence[StepVector]) -> None:
+        """Write the vectors of ``rows`` not stored yet, in one transaction (retried when a
+        concurrent writer of the same steps conflicts: it then finds them written)."""
         for attempt in range(self.max_attempts):
             have = self.vector_ids(tenant_id, model, [r.step_id for r in rows])
             new = [vec.node(tenant_id, model, r) for r in rows if r.step_id not in have]

@@ -78,6 +78,8 @@ query count() {
   n(func: has(vec.key)) { count(uid) }
 }
 """
+#: Vectors per write transaction (2,000 of 384 values missed a 60 s deadline under load).
+WRITE_BATCH = 250
 #: Neighbours asked of the index per wanted hit (other tenants' and filtered-out nodes).
 OVERSAMPLE = 10
 MIN_CANDIDATES = 100
