@@ -466,17 +466,24 @@ class DgraphStore:
         if k <= 0 or (self.addr not in _VECTOR_SCHEMA and not self._has_vector_schema()):
             return []
         candidates = max(vec.MIN_CANDIDATES, k * vec.OVERSAMPLE)
-        rows = self._read(vec.SEARCH_INDEX, {
-            "vector": vec.vector_text(query), "candidates": str(candidates),
-            "tenant": tenant_id, "model": model}).get("v", [])
-        hits = vec.ranked(rows, query, k, flt)
-        if len(hits) < k:
-            count = self._read(vec.COUNT_ALL, {}).get("n", [{}])[0].get("count", 0)
-            if count > candidates:  # (the index's share ran short: exact over the tenant's)
+        total: int | None = None
+        while True:
+            rows = self._read(vec.SEARCH_INDEX, {
+                "vector": vec.vector_text(query), "candidates": str(candidates),
+                "tenant": tenant_id, "model": model}).get("v", [])
+            hits = vec.ranked(rows, query, k * vec.OVERSAMPLE, flt)
+            if len(hits) >= k * vec.OVERSAMPLE:  # (a wide enough pool: its top k is trusted)
+                return hits[:k]
+            if total is None:
+                total = int(self._read(vec.COUNT_ALL, {}).get("n", [{}])[0].get("count", 0))
+            if total <= candidates:
+                return hits[:k]  # (the index was read whole: that is all there is)
+            if candidates >= vec.MAX_CANDIDATES:
+                # (a selective filter: exact over the tenant's vectors)
                 rows = self._read(vec.SEARCH_ALL, {"tenant": tenant_id, "model": model}
                                   ).get("v", [])
-                hits = vec.ranked(rows, query, k, flt)
-        return hits
+                return vec.ranked(rows, query, k, flt)
+            candidates = min(candidates * 4, vec.MAX_CANDIDATES)
 
     def tenants(self) -> list[str]:
         groups = [g for block in self._read(dql.TENANTS, {}).get("t", [])

@@ -5,8 +5,9 @@ same step conflict and one retries, finding it written). The schema is applied o
 write. Search asks the HNSW index (``similar_to``) for more neighbours than wanted (the
 index spans every tenant and model, and ``@filter`` applies after it), keeps the tenant's
 and model's, applies the rest of the filter and scores them exactly with numpy from the
-returned vectors; when that leaves fewer than wanted and the index holds more, the search
-is exact over the tenant's vectors instead, so an answer is never short.
+returned vectors; when that leaves fewer than wanted it asks for 4x more, and past
+:data:`MAX_CANDIDATES` the search is exact over the tenant's vectors, so an answer is
+never short.
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ query count() {
 WRITE_BATCH = 250
 #: Neighbours asked of the index per wanted hit (other tenants' and filtered-out nodes).
 OVERSAMPLE = 10
-MIN_CANDIDATES = 100
+MIN_CANDIDATES = 1000
+#: A filter that leaves fewer than wanted asks for 4x more, up to this; then exact search.
+MAX_CANDIDATES = 16000
 
 
 def key(tenant_id: str, model: str, step_id: str) -> str:

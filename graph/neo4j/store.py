@@ -389,17 +389,19 @@ class Neo4jStore:
             if not self._vector_index:
                 return []  # (nothing was ever embedded)
         params = vec.search_params(tenant_id, model, query, k, flt)
+        pool = params["k"] = k * vec.OVERSAMPLE  # (a wide enough pool: its top k is trusted)
         total: int | None = None
         while True:
             got = self._read(vec.SEARCH_INDEX, **params)
-            if len(got) >= k:
-                return vec.hits(got)
+            if len(got) >= pool:
+                return vec.hits(got[:k])
             if total is None:
                 total = int(self._read(vec.COUNT_ALL)[0]["n"])
             if total <= params["candidates"]:
-                return vec.hits(got)  # (the index was read whole: that is all there is)
+                return vec.hits(got[:k])  # (the index was read whole: that is all there is)
             if params["candidates"] >= vec.MAX_CANDIDATES:
                 # (a selective filter: exact over the tenant's vectors)
+                params["k"] = k
                 return vec.hits(self._read(vec.SEARCH_EXACT, **params))
             params["candidates"] = min(params["candidates"] * 4, vec.MAX_CANDIDATES)
 
