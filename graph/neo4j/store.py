@@ -49,14 +49,12 @@ from tracegraph.graph.protocol import (
     TraceFilter,
     TraceRow,
 )
-from tracegraph.graph.vectors import StepVector, VectorFilter, VectorHit
 from tracegraph.schema.chain import ChainEntry
 from tracegraph.schema.enums import EntryKind
 from tracegraph.schema.errors import (
     AlreadyExists,
     BackendUnavailable,
     ChainConflict,
-    InvalidInput,
     TraceNotFound,
 )
 from tracegraph.schema.merkle_leaf import EntryLeaf
@@ -103,7 +101,7 @@ def _trace_row(rec: neo4j.Record) -> TraceRow:
     )
 
 
-class Neo4jStore:
+class Neo4jStore(vec.Neo4jVectors):
     """GraphStore on a Neo4j 5 server (Community is enough), through the official driver."""
 
     backend_name = "neo4j"
@@ -135,7 +133,6 @@ class Neo4jStore:
                 f"cannot reach Neo4j at {uri}: {exc} (start one with `scripts/neo4j start`)"
             ) from exc
         self._bookmarks = self._driver.execute_query_bookmark_manager
-        self._vector_index = False  # (seen to exist: vectors.py's index, made on a write)
         with self._errors():
             for statement in (*cypher.SCHEMA, *log.SCHEMA, *vec.SCHEMA):
                 self._driver.execute_query(statement, database_=database)
@@ -349,61 +346,6 @@ class Neo4jStore:
 
     def tenants(self) -> list[str]:
         return [str(r["tenant_id"]) for r in self._read(cypher.TENANTS)]
-
-    # -- vectors (VectorStore: graph/neo4j/vectors.py) -------------------------------------
-    def put_vectors(self, tenant_id: str, model: str, rows: Sequence[StepVector]) -> None:
-        if not rows:
-            return
-        size = len(rows[0].vector)
-        with self._errors():
-            self._driver.execute_query(vec.CREATE_INDEX, dimensions=size,
-                                       database_=self.database)
-            self._driver.execute_query(vec.AWAIT_INDEX, database_=self.database)
-        (held,) = self._read(vec.INDEX_DIMENSIONS)
-        if held["dimensions"] != size or any(len(r.vector) != size for r in rows):
-            raise InvalidInput(f"embedder: vectors of {size} values, but this Neo4j "
-                               f"database's vector index holds {held['dimensions']} "
-                               "(one vector size per database)", field="embedder")
-        self._write(lambda tx: tx.run(vec.PUT, rows=vec.put_params(tenant_id, model, rows)
-                                      ).consume())
-
-    def vector_ids(self, tenant_id: str, model: str, step_ids: Sequence[str]) -> set[str]:
-        keys = [vec.key(tenant_id, model, s) for s in step_ids]
-        return {str(r["step_id"]) for r in self._read(vec.HAVE, keys=keys)}
-
-    def trace_vectors(self, tenant_id: str, model: str, trace_ids: Sequence[str]
-                      ) -> Mapping[str, list[tuple[int, str, list[float]]]]:
-        out: dict[str, list[tuple[int, str, list[float]]]] = {}
-        for r in self._read(vec.TRACE_VECTORS, tenant_id=tenant_id, model=model,
-                            trace_ids=list(trace_ids)):
-            out.setdefault(r["trace_id"], []).append(
-                (int(r["step_index"]), str(r["step_id"]), list(r["embedding"])))
-        return out
-
-    def search_vectors(self, tenant_id: str, model: str, query: Sequence[float], k: int,
-                       flt: VectorFilter) -> list[VectorHit]:
-        if k <= 0:
-            return []
-        if not self._vector_index:
-            self._vector_index = bool(self._read(vec.INDEX_EXISTS))
-            if not self._vector_index:
-                return []  # (nothing was ever embedded)
-        params = vec.search_params(tenant_id, model, query, k, flt)
-        pool = params["k"] = k * vec.OVERSAMPLE  # (a wide enough pool: its top k is trusted)
-        total: int | None = None
-        while True:
-            got = self._read(vec.SEARCH_INDEX, **params)
-            if len(got) >= pool:
-                return vec.hits(got[:k])
-            if total is None:
-                total = int(self._read(vec.COUNT_ALL)[0]["n"])
-            if total <= params["candidates"]:
-                return vec.hits(got[:k])  # (the index was read whole: that is all there is)
-            if params["candidates"] >= vec.MAX_CANDIDATES:
-                # (a selective filter: exact over the tenant's vectors)
-                params["k"] = k
-                return vec.hits(self._read(vec.SEARCH_EXACT, **params))
-            params["candidates"] = min(params["candidates"] * 4, vec.MAX_CANDIDATES)
 
     def tombstones(self, tenant_id: str, session_id: str) -> list[Tombstone]:
         records = self._read(cypher.TOMBSTONES, tenant=tenant_id, session=session_id)

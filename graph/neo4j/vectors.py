@@ -12,10 +12,35 @@ hits carry the cosine itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from tracegraph.graph.vectors import StepVector, VectorFilter, VectorHit
+from tracegraph.schema.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    import neo4j
+    from neo4j import ManagedTransaction
+
+T = TypeVar("T")
+
+
+class _Host(Protocol):
+    """What the mixin uses of the store it is part of (graph/neo4j/store.py)."""
+
+    _vector_index: bool
+    database: str | None
+
+    @property
+    def _driver(self) -> neo4j.Driver: ...
+
+    def _errors(self) -> AbstractContextManager[None]: ...
+
+    def _read(self, query: str, **params: Any) -> list[neo4j.Record]: ...
+
+    def _write(self, work: Callable[[ManagedTransaction], T]) -> T: ...
 
 INDEX = "step_vector_embedding"
 SCHEMA = (
@@ -102,3 +127,66 @@ def hits(records: Sequence[Mapping[str, Any]]) -> list[VectorHit]:
     """Hits with Neo4j's ``(1 + cos) / 2`` turned back into the cosine."""
     return [VectorHit(r["step_id"], r["trace_id"], 2.0 * float(r["score"]) - 1.0)
             for r in records]
+
+
+class Neo4jVectors:
+    """:class:`~tracegraph.graph.vectors.VectorStore` of :class:`Neo4jStore` (a mixin: it
+    runs this module's statements through the store's driver and transactions)."""
+
+    _vector_index = False  # (seen to exist: made on a first write)
+
+    def put_vectors(self: _Host, tenant_id: str, model: str,
+                    rows: Sequence[StepVector]) -> None:
+        if not rows:
+            return
+        size = len(rows[0].vector)
+        with self._errors():
+            self._driver.execute_query(CREATE_INDEX, dimensions=size,
+                                       database_=self.database)
+            self._driver.execute_query(AWAIT_INDEX, database_=self.database)
+        (held,) = self._read(INDEX_DIMENSIONS)
+        if held["dimensions"] != size or any(len(r.vector) != size for r in rows):
+            raise InvalidInput(f"embedder: vectors of {size} values, but this Neo4j "
+                               f"database's vector index holds {held['dimensions']} "
+                               "(one vector size per database)", field="embedder")
+        self._write(lambda tx: tx.run(PUT, rows=put_params(tenant_id, model, rows)
+                                      ).consume())
+
+    def vector_ids(self: _Host, tenant_id: str, model: str,
+                   step_ids: Sequence[str]) -> set[str]:
+        keys = [key(tenant_id, model, s) for s in step_ids]
+        return {str(r["step_id"]) for r in self._read(HAVE, keys=keys)}
+
+    def trace_vectors(self: _Host, tenant_id: str, model: str, trace_ids: Sequence[str]
+                      ) -> Mapping[str, list[tuple[int, str, list[float]]]]:
+        out: dict[str, list[tuple[int, str, list[float]]]] = {}
+        for r in self._read(TRACE_VECTORS, tenant_id=tenant_id, model=model,
+                            trace_ids=list(trace_ids)):
+            out.setdefault(r["trace_id"], []).append(
+                (int(r["step_index"]), str(r["step_id"]), list(r["embedding"])))
+        return out
+
+    def search_vectors(self: _Host, tenant_id: str, model: str, query: Sequence[float], k: int,
+                       flt: VectorFilter) -> list[VectorHit]:
+        if k <= 0:
+            return []
+        if not self._vector_index:
+            self._vector_index = bool(self._read(INDEX_EXISTS))
+            if not self._vector_index:
+                return []  # (nothing was ever embedded)
+        params = search_params(tenant_id, model, query, k, flt)
+        pool = params["k"] = k * OVERSAMPLE  # (a wide enough pool: its top k is trusted)
+        total: int | None = None
+        while True:
+            got = self._read(SEARCH_INDEX, **params)
+            if len(got) >= pool:
+                return hits(got[:k])
+            if total is None:
+                total = int(self._read(COUNT_ALL)[0]["n"])
+            if total <= params["candidates"]:
+                return hits(got[:k])  # (the index was read whole: that is all there is)
+            if params["candidates"] >= MAX_CANDIDATES:
+                # (a selective filter: exact over the tenant's vectors)
+                params["k"] = k
+                return hits(self._read(SEARCH_EXACT, **params))
+            params["candidates"] = min(params["candidates"] * 4, MAX_CANDIDATES)
