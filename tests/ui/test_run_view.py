@@ -78,6 +78,14 @@ def test_badges_name_the_signed_checkpoint_verified_against_and_when(
     expect(note).to_have_text(re.compile(rf"^checkpoint #{cp['size']} · \d{{4}}-"))
     expect(note).to_have_attribute("title", re.compile(
         rf"^verified \d{{4}}-.* against signed checkpoint #{cp['size']} .*key {cp['keyId']}"))
+    # without a mouse: the note takes the keyboard's focus and then spells the details out
+    expect(note).to_have_attribute("aria-label", note.get_attribute("title") or "")
+    note.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    expect(note).to_be_focused()
+    shown = note.evaluate("e => getComputedStyle(e, '::after').content")
+    assert f"against signed checkpoint #{cp['size']}" in shown, shown
     page.goto("/#/run/run-a")
     for where in ("trace-panel", "session-verdict"):
         text = page.get_by_test_id(where).get_by_test_id("verify-checkpoint")

@@ -35,8 +35,12 @@ export function VerifyBadge({ v, label, compact }: {
   if (!v) return <span class="badge pending">verifying…</span>;
   const against = checkpointText(v);
   const cp = v.checkpoint;
+  // Compact (the trace list): the details are the tooltip, and reachable without a mouse:
+  // the note takes focus, its accessible name is the whole text, and CSS spells it out while
+  // it has the keyboard's focus.
   const note = compact
-    ? <span class="muted small cp" data-testid="verify-checkpoint" title={against}>
+    ? <span class="muted small cp" data-testid="verify-checkpoint" title={against}
+        tabIndex={0} aria-label={against}>
         {cp ? `checkpoint #${cp.size} · ${fmtTime(cp.timestamp)}` : "no checkpoint yet"}</span>
     : <span class="muted small cp" data-testid="verify-checkpoint">{against}</span>;
   if (v.valid) {
