@@ -14,11 +14,19 @@ from typing import Any
 
 import orjson
 from tracegraph.schema.chain import ChainEntry
-from tracegraph.schema.merkle import tree_hash
 from tracegraph.schema.merkle_leaf import EntryLeaf, LogLeaf, TombstoneLeaf, leaf_hashes
-from tracegraph.schema.merkle_tree import CompactRange, MissingNode, NodeId
+from tracegraph.schema.merkle_tree import NodeId
 
-from ..log_plan import LeafRow, LogAppend, LogHead, entry_leaves, plan_log_append
+from ..log_plan import LogAppend, LogHead, entry_leaves, plan_log_append
+from ..log_rows import (
+    TOMBSTONE,
+    leaf_runs,
+    leaf_spans,
+    node_hashes,
+    nodes_to_store,
+    rebuilt_nodes,
+    split_node_ids,
+)
 from ..protocol import StoredCheckpoint, StoredLeaf, Tombstone
 from . import log_sql
 
@@ -51,41 +59,18 @@ def append_leaves(db: sqlite3.Connection, tenant_id: str, leaves: Sequence[LogLe
 
 
 def write_plan(db: sqlite3.Connection, tenant_id: str, plan: LogAppend) -> None:
-    """Write the leaf runs, nodes and head of :func:`plan_log_append`'s answer."""
-    db.executemany(log_sql.INSERT_RUN, list(_runs(tenant_id, plan.leaves)))
+    """Write the leaf runs (:func:`~tracegraph.graph.log_rows.leaf_runs`, hashes as bytes),
+    the nodes a backend keeps, the sessions' traces and the head of :func:`plan_log_append`'s
+    answer."""
+    db.executemany(log_sql.INSERT_RUN, [
+        (tenant_id, r.first_index, r.count, r.leaf_kind, r.session_id, r.trace_id, r.first_seq,
+         r.kinds, bytes.fromhex(r.hashes), r.entry_count, r.final_hash, r.removed_at)
+        for r in leaf_runs(plan.leaves)])
     db.executemany(log_sql.INSERT_NODE, [(tenant_id, level, idx, h)
-                                         for (level, idx), h in plan.nodes
-                                         if level >= LOWEST_STORED_LEVEL])
+                                         for (level, idx), h in nodes_to_store(plan.nodes)])
     db.executemany(log_sql.INSERT_SESSION, {(tenant_id, r.leaf.session_id, r.leaf.trace_id)
                                             for r in plan.leaves})
     db.execute(log_sql.UPSERT_HEAD, (tenant_id, plan.head.size, plan.head.encode_edge()))
-
-
-def _runs(tenant_id: str, rows: Sequence[LeafRow]) -> Iterator[tuple[Any, ...]]:
-    """Run rows: consecutive entry leaves of one trace and session with consecutive seqs
-    make one; each tombstone leaf is one."""
-    i = 0
-    while i < len(rows):
-        first = rows[i].leaf
-        if isinstance(first, TombstoneLeaf):
-            yield (tenant_id, rows[i].leaf_index, 1, log_sql.TOMBSTONE, first.session_id,
-                   first.trace_id, None, None, bytes.fromhex(first.tombstone_hash),
-                   first.entry_count, first.final_hash, first.removed_at)
-            i += 1
-            continue
-        j = i + 1
-        while j < len(rows):
-            leaf = rows[j].leaf
-            if not (isinstance(leaf, EntryLeaf) and leaf.trace_id == first.trace_id
-                    and leaf.session_id == first.session_id
-                    and leaf.seq == first.seq + (j - i)):
-                break
-            j += 1
-        run = [r.leaf for r in rows[i:j] if isinstance(r.leaf, EntryLeaf)]
-        yield (tenant_id, rows[i].leaf_index, j - i, log_sql.ENTRY, first.session_id,
-               first.trace_id, first.seq, ",".join(str(e.kind) for e in run),
-               bytes.fromhex("".join(e.entry_hash for e in run)), None, None, None)
-        i = j
 
 
 def _expand(tenant_id: str, row: tuple[Any, ...], start: int = 0,
@@ -93,7 +78,7 @@ def _expand(tenant_id: str, row: tuple[Any, ...], start: int = 0,
     """The leaves of one run row (those with ``start <= leaf_index < stop``)."""
     first, count, leaf_kind, session, trace, seq, kinds, hashes, n, final, removed = row
     raw = bytes(hashes)
-    if leaf_kind == log_sql.TOMBSTONE:
+    if leaf_kind == TOMBSTONE:
         yield StoredLeaf(int(first), TombstoneLeaf(tenant_id, session, trace, n, final, removed,
                                                    raw.hex()))
         return
@@ -133,45 +118,25 @@ def session_leaves(db: sqlite3.Connection, tenant_id: str, session_id: str) -> l
     return [s for r in rows for s in _expand(tenant_id, r)]
 
 
-#: The lowest tree level kept in ``log_nodes``: a node below it (a perfect subtree of fewer
-#: than 16 leaves) is rebuilt from its leaf rows when a proof needs it, at most 15 leaf
-#: hashes a level, so an append writes one node per 16 leaves instead of one per leaf.
-LOWEST_STORED_LEVEL = 4
-
-
 def nodes(db: sqlite3.Connection, tenant_id: str, ids: Sequence[NodeId]) -> list[bytes]:
-    """Node hashes in the order asked; nodes below :data:`LOWEST_STORED_LEVEL` are the
-    tree hash of their leaves, rebuilt from the leaf rows."""
+    """Node hashes in the order asked; nodes below
+    :data:`~tracegraph.graph.log_rows.LOWEST_STORED_LEVEL` are the tree hash of their
+    leaves, rebuilt from the leaf runs (one range read per group of nearby leaves)."""
     if not ids:
         return []
-    wanted = list(dict.fromkeys(ids))
-    upper = [list(i) for i in wanted if i[0] >= LOWEST_STORED_LEVEL]
-    lower = [i for i in wanted if i[0] < LOWEST_STORED_LEVEL]
+    upper, leaf_indexes = split_node_ids(ids)
     found: dict[NodeId, bytes] = {}
     if upper:
         found.update({(int(level), int(idx)): bytes(h) for level, idx, h in db.execute(
-            log_sql.SELECT_NODES, {"tenant": tenant_id, "ids": orjson.dumps(upper).decode()})})
-    if lower:  # one range read per run of overlapping or adjacent spans
-        hashes: dict[int, bytes] = {}
-        spans = sorted((idx << level, (idx + 1) << level) for level, idx in lower)
-        begin, end = spans[0]
-        for b, e in [*spans[1:], (-1, -1)]:
-            if 0 <= b <= end:
-                end = max(end, e)
-                continue
-            got = leaves_in(db, tenant_id, begin, end)
-            hashes.update(zip((s.leaf_index for s in got),
-                              leaf_hashes([s.leaf for s in got]), strict=True))
-            begin, end = b, e
-        for level, idx in lower:
-            span = [hashes.get(i) for i in range(idx << level, (idx + 1) << level)]
-            if all(h is not None for h in span):
-                found[(level, idx)] = tree_hash([h for h in span if h is not None])
-    for level, idx in ids:
-        if (level, idx) not in found:
-            raise MissingNode(f"log node of tenant {tenant_id!r} at level {level}, "
-                              f"index {idx} is not stored")
-    return [found[i] for i in ids]
+            log_sql.SELECT_NODES, {"tenant": tenant_id,
+                                   "ids": orjson.dumps([list(i) for i in upper]).decode()})})
+    hashes: dict[int, bytes] = {}
+    for start, stop in leaf_spans(leaf_indexes):
+        got = leaves_in(db, tenant_id, start, stop)
+        hashes.update(zip((x.leaf_index for x in got), leaf_hashes([x.leaf for x in got]),
+                          strict=True))
+    found.update(rebuilt_nodes(ids, hashes))
+    return node_hashes(tenant_id, ids, found)
 
 
 def add_checkpoint(db: sqlite3.Connection, tenant_id: str, cp: StoredCheckpoint) -> None:
@@ -195,10 +160,3 @@ def backfill(db: sqlite3.Connection) -> None:
     for tenant, tenant_leaves in by_tenant.items():
         for start in range(0, len(tenant_leaves), 10_000):
             append_leaves(db, tenant, tenant_leaves[start:start + 10_000])
-
-
-def root(head: LogHead) -> bytes:
-    """The root hash of a log with this head (its compact range folded)."""
-    return CompactRange(head.size, head.edge).root()
-
-

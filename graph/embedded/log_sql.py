@@ -10,10 +10,6 @@ checkpoint). See docs/dev/merkle-integration.md.
 
 from __future__ import annotations
 
-#: ``leaf_kind`` of an entry leaf and of a tombstone leaf.
-ENTRY = "e"
-TOMBSTONE = "t"
-
 SCHEMA: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS log_heads (
   tenant_id TEXT PRIMARY KEY,
