@@ -15,11 +15,11 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import click
 from tracegraph.api.service.audit import AuditService
+from tracegraph.api.service.log_verify import LogNodes
 from tracegraph.api.service.signing import LogSigning
 from tracegraph.api.service.traces import TraceService
 from tracegraph.graph.embedded import EmbeddedStore
@@ -28,7 +28,6 @@ from tracegraph.schema.merkle import verify_consistency, verify_inclusion
 from tracegraph.schema.merkle_leaf import EntryLeaf
 from tracegraph.schema.merkle_tree import (
     CompactRange,
-    NodeId,
     consistency_plan,
     fold_plan,
     inclusion_plan,
@@ -38,17 +37,6 @@ from tracegraph.schema.merkle_tree import (
 
 TENANT = "bench"
 BATCH = 500
-
-
-class _Nodes:
-    def __init__(self, store: EmbeddedStore) -> None:
-        self.store = store
-
-    def get_nodes(self, ids: Sequence[NodeId]) -> list[bytes]:
-        return self.store.log_nodes(TENANT, ids)
-
-    def put_nodes(self, nodes: Sequence[tuple[NodeId, bytes]]) -> None:
-        raise TypeError("read only")
 
 
 def fill(store: EmbeddedStore, leaves: int) -> float:
@@ -88,7 +76,7 @@ def main(leaves: int, samples: int) -> None:
         print(f"first checkpoint (read head, root, sign, journal, store): "
               f"{ms(time.perf_counter() - start)}")
         root = bytes.fromhex(cp.root_hash)
-        nodes = _Nodes(store)
+        nodes = LogNodes(store, TENANT)
         rng = random.Random(7)
         times, lengths = [], []
         for index in (rng.randrange(size) for _ in range(samples)):

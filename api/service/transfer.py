@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import orjson
 from pydantic import ValidationError
-from tracegraph.graph.protocol import GraphStore, LogStore, Tombstone
+from tracegraph.graph.protocol import GraphStore, Tombstone
 from tracegraph.schema import transfer
 from tracegraph.schema.bundle import TombstoneBody
 from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, hash_matches
@@ -33,6 +33,7 @@ from tracegraph.schema.errors import ChainConflict, InvalidInput, TraceGraphErro
 from tracegraph.schema.inputs import utc_iso
 from tracegraph.schema.merkle_leaf import EntryLeaf
 
+from .log_verify import log_store
 from .traces import TraceService
 
 #: Leaves read per store round trip while exporting, and entries per append while importing.
@@ -69,16 +70,9 @@ class ImportReport:
                 "removed_entries": self.removed_entries}
 
 
-def _log_store(store: GraphStore) -> LogStore:
-    if not isinstance(store, LogStore):
-        raise InvalidInput(f"backend {type(store).__name__} keeps no Merkle log, which the "
-                           "export reads its order from", field="backend")
-    return store
-
-
 def log_size(service: TraceService, tenant_id: str) -> int:
     """How many leaves an export of the tenant will write (for a progress bar)."""
-    return _log_store(service.store).log_head(tenant_id).size
+    return log_store(service.store).log_head(tenant_id).size
 
 
 def export_lines(service: TraceService, tenant_id: str,
@@ -86,7 +80,7 @@ def export_lines(service: TraceService, tenant_id: str,
     """Every line of the tenant's export, in order. An entry that no longer matches its log
     leaf (changed in the database) stops the export: verify the tenant first."""
     store = service.store
-    log = _log_store(store)
+    log = log_store(store)
     size = log.log_head(tenant_id).size
     yield transfer.header(tenant_id, utc_iso(), size)
     counts = [0, 0, 0]
@@ -191,7 +185,7 @@ class _Importer:
                                f"the file holds {len(removed)} removed entries")
         stone = Tombstone(leaf.tenant_id, leaf.trace_id, leaf.session_id, leaf.entry_count,
                           leaf.final_hash, leaf.removed_at, leaf.tombstone_hash)
-        if _log_store(self.store).restore_tombstone(leaf.tenant_id, removed, stone):
+        if log_store(self.store).restore_tombstone(leaf.tenant_id, removed, stone):
             self.report.tombstones_restored += 1
         else:
             self.report.tombstones_already_present += 1
