@@ -20,7 +20,8 @@ Figures (embedded store unless the row says otherwise):
   p50 and p95 over repeated fetches, and the very first fetch (a server that has not read
   the run yet decodes every entry; later fetches reuse the decoded entries while their
   stored bytes are unchanged).
-* **verification**: ``verifySession`` entries checked per second, over every session of
+* **verification**: ``verifySession`` entries checked per second (chain only, and against the
+  Merkle log and a signed checkpoint as GraphQL answers), over every session of
   the first 100k steps (all of them at 10k): the median of passes repeated for a second.
 * **scale**: at each store size (10k, 100k, optionally 1M steps), the ingest rate of the
   segment that reached it, the fetch of one run, bytes on disk per step, the RSS of a fresh
@@ -40,12 +41,15 @@ Figures (embedded store unless the row says otherwise):
 from __future__ import annotations
 
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tracegraph.api.service import TraceService
+from tracegraph.api.service.audit import AuditService
+from tracegraph.api.service.signing import LogSigning
 from tracegraph.graph.protocol import GraphStore
 from tracegraph.graph.registry import open_store
 
@@ -59,11 +63,24 @@ from .timed_ingest import (
     ingest_graphql,
     ingest_in_process,
 )
-from .timed_reads import fetch_run, first_lineage, reopen, verify_rate
+from .timed_reads import Verified, fetch_run, first_lineage, reopen, verify_rate
 from .workload import SEED, STEPS_PER_RUN, make_run
 
 REPO = Path(__file__).resolve().parent.parent
 
+
+
+def audit_rate(service: TraceService, roots: list[str], data: Path) -> Verified:
+    """:func:`verify_rate` of the audit's ``verify_session``: each session's chains, their
+    log records and inclusion in the tenant's log under a checkpoint signed first."""
+    with tempfile.TemporaryDirectory() as keys:
+        audit = AuditService(service, LogSigning.load(key_dir=Path(keys), data_dir=data,
+                                                      environ={}))
+        try:
+            audit.create_checkpoint(TENANT)
+            return verify_rate(service, TENANT, roots, verify=audit.verify_session)
+        finally:
+            audit.close()
 
 
 def backend_running(name: str) -> bool:
@@ -214,6 +231,7 @@ def _embedded(opts: Options, report: Report, progress: Progress) -> None:
         roots = [make_run(i, seed=opts.seed).root_id
                  for i in range(min(done_runs, _runs_for(100_000)))]
         verified = verify_rate(service, TENANT, roots)
+        audited = audit_rate(service, roots, data)
     finally:
         server.stop()
         store.close()
@@ -255,6 +273,10 @@ def _embedded(opts: Options, report: Report, progress: Progress) -> None:
                "entries/s", ">= 300,000 entries/s", verified.rate >= 300_000,
                f"median of {verified.passes} passes; CPU-time rate "
                f"{verified.cpu_rate:,.0f} entries/s; first pass {verified.first_rate:,.0f}"),
+        Figure("  same against the Merkle log and a signed checkpoint (GraphQL verifySession)",
+               audited.rate, "entries/s", "", None,
+               f"median of {audited.passes} passes; CPU-time rate "
+               f"{audited.cpu_rate:,.0f} entries/s; first pass {audited.first_rate:,.0f}"),
     ]
     for r in report.scale:
         if r.steps >= 100_000:

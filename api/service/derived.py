@@ -17,6 +17,7 @@ from tracegraph.graph.protocol import Edge, GraphStore
 from tracegraph.schema.chain import ChainEntry
 from tracegraph.schema.enums import EntryKind, TraceStatus
 from tracegraph.schema.log_audit import DERIVED_ROW, TraceAudit
+from tracegraph.schema.records import human_input_status
 
 from .paging import every_trace_row
 from .views import TraceQuery
@@ -30,9 +31,17 @@ _ID_KEYS = {EntryKind.STEP.value: "step_id", EntryKind.API_CALL.value: "call_id"
 
 
 def expected_status(entries: Sequence[ChainEntry]) -> str:
-    """A trace's status from its records: its completion record's, else active."""
-    done = next((e for e in entries if e.kind == EntryKind.TRACE_COMPLETED), None)
-    return str(done.record.get("status")) if done is not None else TraceStatus.ACTIVE.value
+    """A trace's status from its records, by the append plan's rule: its completion
+    record's; else what its last human input left (a question waiting for its answer
+    pauses, an answer resumes: :func:`~tracegraph.schema.records.human_input_status`);
+    else active."""
+    status = TraceStatus.ACTIVE.value
+    for e in entries:
+        if e.kind == EntryKind.TRACE_COMPLETED:
+            return str(e.record.get("status"))
+        if e.kind == EntryKind.HUMAN_INPUT:
+            status = human_input_status(e.record)
+    return status
 
 
 def expected_edges(entries: Sequence[ChainEntry]) -> list[Edge]:

@@ -8,11 +8,15 @@ and its answer stay in the verified chain.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from tracegraph.api.service import TraceQuery, TraceService
+from tracegraph.api.service.audit import AuditService
 from tracegraph.api.service.pauses import open_question, pause_trace, resume_trace
 from tracegraph.api.service.runs import list_runs
 from tracegraph.api.service.sessions import log_session_step
+from tracegraph.api.service.signing import LogSigning
 from tracegraph.graph.protocol import GraphStore
 from tracegraph.schema.enums import Outcome
 from tracegraph.schema.errors import InvalidInput
@@ -127,3 +131,34 @@ def test_session_steps_continue_a_paused_trace(service: TraceService, tenant: st
     pause_trace(service, tenant, first.trace_id, HumanInputInput(question="go on?"))
     second = log_session_step(service, tenant, f"{tenant}-s", StepInput(step_type="Reasoning"))
     assert second.trace_id == first.trace_id
+
+
+def test_paused_trace_verifies_against_the_log(harness: Harness, tenant: str,
+                                               tmp_path: Path) -> None:
+    """The audit recomputes the status from the hashed records by the plan's rule: a paused
+    trace, and one resumed, verify (the status row is not taken for tampering), while a
+    status row changed behind the store's back still is caught by the tamper matrix."""
+    audit = AuditService(TraceService(harness.open()),
+                         LogSigning.load(key_dir=tmp_path / "keys", environ={}))
+    service = audit.service
+    paused = service.start_trace(tenant, StartTraceInput(session_id="p")).trace_id
+    pause_trace(service, tenant, paused, HumanInputInput(question="Approve?"))
+    resumed = service.start_trace(tenant, StartTraceInput(session_id="p")).trace_id
+    pause_trace(service, tenant, resumed, HumanInputInput(question="Ship?"))
+    resume_trace(service, tenant, resumed, AnswerInput(answer="yes"))
+    assert (_status(service, tenant, paused), _status(service, tenant, resumed)) == (
+        "paused", "active")
+    for checked in ((), ("checkpoint",)):
+        if checked:
+            audit.create_checkpoint(tenant)
+        for v in (audit.verify_trace(tenant, paused), audit.verify_session(tenant, "p"),
+                  audit.verify_tenant(tenant)):
+            assert v.valid and v.log_checked, v.reason
+    harness.set_trace_column(paused, "status", "active")  # the pause undone behind its back
+    harness.set_trace_column(resumed, "status", "paused")
+    harness.reopen()
+    audit = AuditService(TraceService(harness.open()), audit.signing)
+    for trace, row, records in ((paused, "active", "paused"), (resumed, "paused", "active")):
+        v = audit.verify_trace(tenant, trace)
+        assert not v.valid and v.reason is not None
+        assert f"status is {row!r}, the hashed records say {records!r}" in v.reason
