@@ -51,7 +51,7 @@ from tracegraph.graph.protocol import Edge
 from tracegraph.schema.chain import GENESIS_PREV_HASH, ChainEntry, seal_encoded
 from tracegraph.schema.enums import EntryKind
 from tracegraph.schema.errors import AlreadyExists, ChainConflict, TraceClosed, TraceNotFound
-from tracegraph.schema.records import human_input_status
+from tracegraph.schema.records import open_questions_after, questions_status
 
 #: The field holding the id of each kind of record that is a graph node.
 RECORD_ID_FIELD: dict[str, str] = {
@@ -77,6 +77,9 @@ class StoredHead:
     head_hash: str
     last_step_id: str | None
     completed: bool
+    #: The input ids of the trace's questions waiting for an answer, oldest first (what
+    #: the last append that had human inputs stored: :attr:`SealedAppend.open_questions`).
+    open_questions: tuple[str, ...] = ()
 
 
 class StoredId(NamedTuple):
@@ -173,10 +176,13 @@ class SealedAppend:
     last_step_id: str | None
     start: TraceStart | None = None
     completion: TraceCompletion | None = None
-    #: The trace's status after the batch when its human inputs set it (a question pauses
-    #: the trace, an answer resumes it: :func:`~tracegraph.schema.records.human_input_status`);
-    #: ``None`` when they do not, or when the batch completes the trace.
+    #: The trace's status after the batch when it has human inputs (paused while a question
+    #: waits for its answer: :func:`~tracegraph.schema.records.questions_status`); ``None``
+    #: when it has none, or when the batch completes the trace.
     status: str | None = None
+    #: The questions waiting after the batch, to store with the head when ``status`` is set
+    #: (:func:`~tracegraph.schema.records.open_questions_after`).
+    open_questions: list[str] | None = None
     #: Models the batch's steps used, first use first, each once.
     models: list[str] = field(default_factory=list)
 
@@ -289,7 +295,7 @@ def _sealed(tenant_id: str, trace_id: str, items: Items, head: StoredHead) -> Se
     models: dict[str, None] = {}
     start: TraceStart | None = None
     completion: TraceCompletion | None = None
-    status: str | None = None
+    asked: list[dict[str, Any]] = []
     for e, body in sealed:
         r = e.record
         kind = e.kind
@@ -307,15 +313,20 @@ def _sealed(tenant_id: str, trace_id: str, items: Items, head: StoredHead) -> Se
         elif kind == _COMPLETED:
             completion = TraceCompletion(e.seq, r["status"], r.get("outcome"),
                                          r.get("completed_at"))
-            status = None
         elif kind == _HUMAN:
-            status = human_input_status(r)
+            asked.append(r)
         planned.append(PlannedEntry(e, body, node_id, edges_for(e, last_step_id)))
+    status: str | None = None
+    waiting: list[str] | None = None
+    if asked and completion is None:
+        waiting = open_questions_after(head.open_questions, asked)
+        status = questions_status(waiting)
     return SealedAppend(
         tenant_id=tenant_id, trace_id=trace_id, entries=planned,
         previous_step_id=head.last_step_id, entry_count=head.entry_count + len(sealed),
         step_count=step_count, head_hash=sealed[-1][0].hash, last_step_id=last_step_id,
-        start=start, completion=completion, status=status, models=list(models),
+        start=start, completion=completion, status=status, open_questions=waiting,
+        models=list(models),
     )
 
 

@@ -8,6 +8,7 @@ timestamps as ISO 8601 UTC strings, integral floats as ints. Read models (``Step
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -146,15 +147,45 @@ def api_call_record(
 AWAITING_ANSWER = "awaiting_answer"
 
 
-def human_input_status(record: dict[str, Any]) -> str:
-    """The trace status a human input entry leaves: ``paused`` while its question waits for
-    an answer, ``active`` once an answer is recorded (the rule every backend applies, through
-    :func:`tracegraph.graph.append_plan.plan_append`).
+def open_questions_after(open_ids: Iterable[str],
+                         records: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The input ids of a trace's questions still waiting for an answer after its human
+    input ``records`` (chain order), from ``open_ids``, those waiting before them (oldest
+    first): the rule every backend's append and verification apply
+    (:func:`tracegraph.graph.append_plan.plan_append`, ``api/service/derived.py``).
 
-    >>> human_input_status({"awaiting_answer": True}), human_input_status({"answer": "no"})
+    A question recorded without its answer waits. An answer closes the question it names
+    (``answers_input_id``); an answered exchange that names none answers the latest waiting
+    question, as ``resumeTrace`` does. The trace is paused while any question waits
+    (:func:`questions_status`).
+
+    >>> open_questions_after([], [{"input_id": "q1", "awaiting_answer": True},
+    ...                           {"input_id": "q2", "awaiting_answer": True},
+    ...                           {"input_id": "a1", "answers_input_id": "q1"}])
+    ['q2']
+    >>> open_questions_after(["q1", "q2"], [{"input_id": "a", "answer": "yes"}])
+    ['q1']
+    """
+    waiting = dict.fromkeys(open_ids)
+    for r in records:
+        if r.get(AWAITING_ANSWER):
+            waiting[str(r["input_id"])] = None
+            continue
+        asked = r.get("answers_input_id")
+        if asked is not None:
+            waiting.pop(str(asked), None)
+        elif waiting:
+            waiting.popitem()
+    return list(waiting)
+
+
+def questions_status(open_ids: Sequence[str]) -> str:
+    """The status a trace's human inputs leave: ``paused`` while a question waits.
+
+    >>> questions_status(["q1"]), questions_status([])
     ('paused', 'active')
     """
-    return (TraceStatus.PAUSED if record.get(AWAITING_ANSWER) else TraceStatus.ACTIVE).value
+    return (TraceStatus.PAUSED if open_ids else TraceStatus.ACTIVE).value
 
 
 def human_input_record(

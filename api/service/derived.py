@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from tracegraph.graph.edges import edges_for
 from tracegraph.graph.protocol import Edge, GraphStore
 from tracegraph.schema.chain import ChainEntry
-from tracegraph.schema.enums import EntryKind, TraceStatus
+from tracegraph.schema.enums import EntryKind
 from tracegraph.schema.log_audit import DERIVED_ROW, TraceAudit
-from tracegraph.schema.records import human_input_status
+from tracegraph.schema.records import open_questions_after, questions_status
 
 from .paging import every_trace_row
 from .views import TraceQuery
@@ -32,16 +32,13 @@ _ID_KEYS = {EntryKind.STEP.value: "step_id", EntryKind.API_CALL.value: "call_id"
 
 def expected_status(entries: Sequence[ChainEntry]) -> str:
     """A trace's status from its records, by the append plan's rule: its completion
-    record's; else what its last human input left (a question waiting for its answer
-    pauses, an answer resumes: :func:`~tracegraph.schema.records.human_input_status`);
-    else active."""
-    status = TraceStatus.ACTIVE.value
-    for e in entries:
-        if e.kind == EntryKind.TRACE_COMPLETED:
-            return str(e.record.get("status"))
-        if e.kind == EntryKind.HUMAN_INPUT:
-            status = human_input_status(e.record)
-    return status
+    record's; else paused while one of its questions waits for an answer
+    (:func:`~tracegraph.schema.records.open_questions_after`); else active."""
+    done = next((e for e in entries if e.kind == EntryKind.TRACE_COMPLETED), None)
+    if done is not None:
+        return str(done.record.get("status"))
+    asked = [e.record for e in entries if e.kind == EntryKind.HUMAN_INPUT]
+    return questions_status(open_questions_after((), asked))
 
 
 def expected_edges(entries: Sequence[ChainEntry]) -> list[Edge]:

@@ -1,8 +1,8 @@
 """Runs waiting for human input: pausing a trace with a question and resuming it with the
 answer. Both are human input entries of the trace's chain, so the pause is part of the
 record, and every backend derives the trace's status from them the same way
-(:func:`tracegraph.schema.records.human_input_status`): a question that waits for an answer
-makes the trace ``paused``, an answer makes it ``active`` again.
+(:func:`tracegraph.schema.records.open_questions_after`): the trace is ``paused`` while a
+question waits for its answer, and ``active`` again once every question has one.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from tracegraph.schema.enums import TraceStatus
 from tracegraph.schema.errors import InvalidInput, TraceNotFound
 from tracegraph.schema.inputs import AnswerInput, HumanInputInput
+from tracegraph.schema.records import AWAITING_ANSWER, open_questions_after
 from tracegraph.schema.views import HumanInputView
 
 from .traces import TraceService
@@ -28,14 +29,16 @@ def pause_trace(service: TraceService, tenant_id: str, trace_id: str,
 def open_question(service: TraceService, tenant_id: str, trace_id: str) -> HumanInputView | None:
     """The trace's latest question still waiting for its answer (``None``: none waits)."""
     inputs = service.human_inputs(tenant_id, [trace_id]).get(trace_id, [])
-    answered = {h.answers_input_id for h in inputs if h.answers_input_id}
-    waiting = [h for h in inputs if h.awaiting_answer and h.input_id not in answered]
-    return waiting[-1] if waiting else None
+    waiting = open_questions_after((), ({
+        "input_id": h.input_id, AWAITING_ANSWER: h.awaiting_answer,
+        "answers_input_id": h.answers_input_id} for h in inputs))
+    return next((h for h in inputs if h.input_id == waiting[-1]), None) if waiting else None
 
 
 def resume_trace(service: TraceService, tenant_id: str, trace_id: str,
                  answer: AnswerInput) -> HumanInputView:
-    """Record ``answer`` to the paused trace's open question: the trace is active again.
+    """Record ``answer`` to the paused trace's latest open question: the trace is active
+    again unless another question still waits.
 
     ``InvalidInput`` (field ``traceId``) when the trace is not paused."""
     trace = service.get_trace(tenant_id, trace_id)

@@ -86,6 +86,7 @@ trace.models: [string] @index(exact) .
 trace.entry_count: int .
 trace.step_count: int .
 trace.head_hash: string .
+trace.open_questions: string .
 trace.packed: bool .
 trace.last_step: uid .
 trace.start: uid .
@@ -133,6 +134,7 @@ type Trace {{
   trace.entry_count
   trace.step_count
   trace.head_hash
+  trace.open_questions
   trace.packed
   trace.last_step
   trace.start
@@ -209,6 +211,7 @@ query append($tenant: string, $trace: string, $ids: [string], $refs: [string],
     trace.entry_count
     trace.step_count
     trace.head_hash
+    trace.open_questions
     trace.packed
     trace.last_step {{ uid node.id }}
     trace.end {{ uid }}

@@ -90,7 +90,8 @@ def append(txn: pydgraph.Txn, timeout: float, tenant_id: str, trace_id: str, ite
         last = node.get("trace.last_step") or {}
         head = StoredHead(node.get("trace.entry_count", 0), node.get("trace.step_count", 0),
                           node.get("trace.head_hash", GENESIS_PREV_HASH), last.get("node.id"),
-                          bool(node.get("trace.end")))
+                          bool(node.get("trace.end")),
+                          tuple(orjson.loads(node.get("trace.open_questions") or "[]")))
     stored: dict[str, StoredId] = {}
     for n in ctx.get("have", []):  # (every tenant's records of these ids: keep this one's)
         owner = owner_of(n)
@@ -196,6 +197,8 @@ def _nquads(plan: SealedAppend, head: dict[str, Any] | None, ctx: dict[str, Any]
             q.link(src, dql.EDGE_PREDICATES[edge.type], dst)
     if plan.status is not None and s is None:  # (a new trace got it above)
         q.value(trace, "trace.status", plan.status)
+    if plan.status is not None:  # (the questions still waiting, as a JSON array)
+        q.value(trace, "trace.open_questions", orjson.dumps(plan.open_questions or []).decode())
     c = plan.completion
     if c is not None:
         q.value(trace, "trace.status", c.status)

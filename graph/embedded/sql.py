@@ -69,7 +69,10 @@ def stored_types(names: frozenset[EdgeType]) -> str:
 #: unique across tenants; version 2 keys each by the tenant and the id. Opening a version 1
 #: file migrates it (:data:`MIGRATE_1_TO_2`). Version 3 adds the tenant Merkle log
 #: (:mod:`.log_sql`), which opening an older file builds from its entries and tombstones.
-SCHEMA_VERSION = 3
+#: Version 4 keeps the questions waiting for an answer on the trace row (``open_questions``,
+#: a JSON array, NULL for none): opening an older file adds the column and fills it for its
+#: paused traces from their human inputs (:data:`ADD_OPEN_QUESTIONS`).
+SCHEMA_VERSION = 4
 SELECT_SCHEMA_VERSION = "SELECT value FROM meta WHERE key = 'schema_version'"
 SET_SCHEMA_VERSION = "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)"
 #: Whether the file has table ``?`` (a file with ``traces`` and no version row is version 1).
@@ -116,6 +119,7 @@ SCHEMA: tuple[str, ...] = (
   head_hash TEXT NOT NULL,
   last_step_id TEXT,
   completed_seq INTEGER,
+  open_questions TEXT,
   PRIMARY KEY (tenant_id, trace_id)
 ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS traces_by_time ON traces (tenant_id, created_at, trace_id)",
@@ -237,7 +241,8 @@ MIGRATE_1_TO_2_ENTRIES_COPY: tuple[str, ...] = (
 )
 
 SELECT_HEAD = """
-SELECT entry_count, step_count, head_hash, last_step_id, completed_seq, session_id
+SELECT entry_count, step_count, head_hash, last_step_id, completed_seq, session_id,
+  open_questions
 FROM traces WHERE tenant_id = ? AND trace_id = ?
 """
 SELECT_TRACE_EXISTS = "SELECT 1 FROM traces WHERE tenant_id = ? AND trace_id = ?"
@@ -256,7 +261,21 @@ UPDATE traces SET entry_count = ?, step_count = ?, head_hash = ?, last_step_id =
 WHERE tenant_id = ? AND trace_id = ?
 """
 #: A trace's status set by a human input (paused by a question, active again by an answer).
-UPDATE_STATUS = "UPDATE traces SET status = ? WHERE tenant_id = ? AND trace_id = ?"
+UPDATE_STATUS = """
+UPDATE traces SET status = ?, open_questions = ? WHERE tenant_id = ? AND trace_id = ?
+"""
+#: Version 3 to 4: the ``open_questions`` column, if missing, and the paused traces whose
+#: human inputs fill it.
+SELECT_HAS_OPEN_QUESTIONS = """
+SELECT 1 FROM pragma_table_info('traces') WHERE name = 'open_questions'
+"""
+ADD_OPEN_QUESTIONS = "ALTER TABLE traces ADD COLUMN open_questions TEXT"
+SELECT_PAUSED = "SELECT tenant_id, trace_id FROM traces WHERE status = 'paused'"
+SELECT_HUMAN_INPUTS = """
+SELECT body FROM entries
+WHERE tenant_id = ? AND trace_id = ? AND kind = 'human_input' ORDER BY seq
+"""
+SET_OPEN_QUESTIONS = "UPDATE traces SET open_questions = ? WHERE tenant_id = ? AND trace_id = ?"
 UPDATE_COMPLETED = """
 UPDATE traces SET status = ?, outcome = ?, completed_at = ?, completed_seq = ?
 WHERE tenant_id = ? AND trace_id = ?

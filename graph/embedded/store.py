@@ -6,8 +6,7 @@ SQLite's write lock, and a unique ``(tenant_id, trace_id, seq)`` index makes a f
 impossible. Triggers refuse UPDATE and DELETE of entries (DELETE only passes for a trace that
 retention has tombstoned). Every id (trace, record, tombstone, edge end) is keyed by its
 tenant: two tenants may use the same ids, and nothing one does reads the other's rows.
-A file made with an older layout is migrated when it is opened (:meth:`EmbeddedStore.
-_make_schema`).
+A file made with an older layout is migrated when it is opened (:mod:`.layout`).
 """
 
 from __future__ import annotations
@@ -61,7 +60,7 @@ from tracegraph.schema.merkle_leaf import EntryLeaf
 from tracegraph.schema.merkle_tree import NodeId
 from tracegraph.schema.private_files import private_dir, private_sqlite_file
 
-from . import log, log_sql, sql, walks
+from . import layout, log, sql, walks
 from .entry_cache import DEFAULT_BYTES, DecodedEntries, Row
 from .vectors import EmbeddedVectors
 from .verify_helper import VerifyHelper, chains_with_intact_bytes, share
@@ -121,7 +120,7 @@ class EmbeddedStore:
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         with sqlite_errors(self.data_dir):
-            self._make_schema()
+            layout.make_schema(self._conn(), self._tx, self.path)
         self._decoded = DecodedEntries(read_cache_bytes)
         self._helper = VerifyHelper(self.path)  # (a process only once a verification is large)
         self._vectors: EmbeddedVectors | None = None  # (its own file, opened when first used)
@@ -144,53 +143,6 @@ class EmbeddedStore:
 
     def _tx(self) -> _Transaction:
         return _Transaction(self._conn(), self.data_dir)
-
-    def _make_schema(self) -> None:
-        """Create the schema, or bring a file of an older layout to
-        :data:`~.sql.SCHEMA_VERSION`, in one transaction (another process opening the file
-        at the same time waits, then finds it done). On a file already current each statement
-        of the schema runs by itself, as before versions: ``IF NOT EXISTS`` writes nothing
-        unless something is missing (a trigger someone dropped is made again)."""
-        db = self._conn()
-        if self._schema_version(db) == sql.SCHEMA_VERSION:
-            for stmt in (*sql.SCHEMA, *log_sql.SCHEMA):
-                db.execute(stmt)
-            return
-        with self._tx() as db:
-            version = self._schema_version(db)  # again, under the write lock
-            old = version is None and db.execute(sql.SELECT_HAS_TABLE,
-                                                 ("traces",)).fetchone() is not None
-            rebuild_entries = old and db.execute(
-                sql.SELECT_ENTRIES_WITHOUT_ROWID).fetchone() is not None
-            if old:
-                for stmt in sql.MIGRATE_1_TO_2_ASIDE:
-                    db.execute(stmt)
-                if rebuild_entries:
-                    db.execute(sql.MIGRATE_1_TO_2_ENTRIES_ASIDE)
-            for stmt in (*sql.SCHEMA, *log_sql.SCHEMA):
-                db.execute(stmt)
-            if old:
-                for stmt in sql.MIGRATE_1_TO_2_COPY:
-                    db.execute(stmt)
-                if rebuild_entries:
-                    for stmt in sql.MIGRATE_1_TO_2_ENTRIES_COPY:
-                        db.execute(stmt)
-            if db.execute(log_sql.SELECT_ANY_LEAF).fetchone() is None:
-                log.backfill(db)  # (a file made before the log, or a new one: no-op)
-            db.execute(sql.SET_SCHEMA_VERSION, (str(sql.SCHEMA_VERSION),))
-
-    def _schema_version(self, db: sqlite3.Connection) -> int | None:
-        """The file's layout version (``None``: new, or version 1); refuses a newer one."""
-        if db.execute(sql.SELECT_HAS_TABLE, ("meta",)).fetchone() is None:
-            return None
-        row = db.execute(sql.SELECT_SCHEMA_VERSION).fetchone()
-        if row is None:
-            return None
-        version = int(row[0])
-        if version > sql.SCHEMA_VERSION:
-            raise InvalidInput(f"data_dir: {self.path} has schema version {version}, newer "
-                               f"than this tracegraph ({sql.SCHEMA_VERSION})", field="data_dir")
-        return version
 
     def close(self) -> None:
         with self._all_lock:
@@ -217,9 +169,11 @@ class EmbeddedStore:
             row = db.execute(sql.SELECT_HEAD, (tenant_id, trace_id)).fetchone()
             head, session_id = None, None
             if row is not None:
-                entry_count, step_count, head_hash, last_step_id, completed_seq, session_id = row
+                (entry_count, step_count, head_hash, last_step_id, completed_seq, session_id,
+                 waiting) = row
                 head = StoredHead(entry_count, step_count, head_hash, last_step_id,
-                                  completed_seq is not None)
+                                  completed_seq is not None,
+                                  tuple(orjson.loads(waiting)) if waiting else ())
             tombstoned = head is None and items[0][0] == EntryKind.TRACE_STARTED and (
                 db.execute(sql.SELECT_TOMBSTONE_EXISTS, (tenant_id, trace_id)).fetchone()
                 is not None)
@@ -271,7 +225,8 @@ class EmbeddedStore:
             db.executemany(sql.INSERT_MODEL, [(tenant_id, m, trace_id) for m in plan.models])
         db.executemany(sql.INSERT_EDGE, edge_rows)
         if plan.status is not None:
-            db.execute(sql.UPDATE_STATUS, (plan.status, tenant_id, trace_id))
+            db.execute(sql.UPDATE_STATUS, (plan.status, layout.json_list(plan.open_questions),
+                                           tenant_id, trace_id))
         if plan.completion is not None:
             c = plan.completion
             db.execute(sql.UPDATE_COMPLETED, (c.status, c.outcome, c.completed_at, c.seq,

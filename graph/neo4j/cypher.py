@@ -109,7 +109,8 @@ CALL () {
 OPTIONAL MATCH (first:Entry {tenant_id: $tenant, trace_id: $trace_id, seq: 0}) WHERE $starting
 RETURN t IS NOT NULL AS exists, t.entry_count AS entry_count,
        t.step_count AS step_count, t.head_hash AS head_hash, t.last_step_id AS last_step_id,
-       t.completed_seq AS completed_seq, t.session_id AS session_id, removed, stored,
+       t.completed_seq AS completed_seq, t.session_id AS session_id,
+       t.open_questions AS open_questions, removed, stored,
        properties(first) AS first, log.size AS log_size, log.edge AS log_edge
 """
 #: The trace node as retention finds it (locked, as appends lock it).
@@ -136,7 +137,8 @@ RETURN t.trace_id AS trace_id
 #:   ``[child, parent]`` with their flow-direction mirrors, SPAWNED ``[step, trace]``,
 #:   CALLED ``[step, api call]``, ASKED ``[step, human input]``;
 #: * the new head (``$entry_count``, ``$step_count``, ``$head_hash``, ``$head_step_id``),
-#:   the status a human input set (``$status``, or null), the completion (``$completed``:
+#:   the status a human input set (``$status``, or null) with the questions still waiting
+#:   (``$open_questions``, null for none), the completion (``$completed``:
 #:   ``{status, outcome, completed_at, seq}`` or null) and
 #:   the models the batch's steps used (``$models``).
 STORE_APPEND: Final = """
@@ -217,7 +219,8 @@ CALL () {
   CREATE (s)-[:ASKED]->(h)
 }
 SET t.entry_count = $entry_count, t.step_count = $step_count, t.head_hash = $head_hash,
-    t.last_step_id = $head_step_id, t.status = coalesce($status, t.status)
+    t.last_step_id = $head_step_id, t.status = coalesce($status, t.status),
+    t.open_questions = CASE WHEN $status IS NULL THEN t.open_questions ELSE $open_questions END
 FOREACH (c IN CASE WHEN $completed IS NULL THEN [] ELSE [$completed] END |
   SET t.status = c.status, t.outcome = c.outcome, t.completed_at = c.completed_at,
       t.completed_seq = c.seq)

@@ -493,7 +493,8 @@ def _append(
     head = None
     if got["exists"]:
         head = StoredHead(got["entry_count"], got["step_count"],
-                          got["head_hash"], got["last_step_id"], got["completed_seq"] is not None)
+                          got["head_hash"], got["last_step_id"], got["completed_seq"] is not None,
+                          tuple(got["open_questions"] or ()))
     found: dict[str, dict[str, Any]] = dict(got["stored"])
     stored = {node_id: StoredId(p.get("trace_id"), p.get("seq"))
               for node_id, p in found.items()}
@@ -545,7 +546,7 @@ def _append_params(plan: SealedAppend) -> dict[str, Any]:
     rows["completed"] = None if c is None else {
         "status": c.status, "outcome": c.outcome, "completed_at": c.completed_at, "seq": c.seq}
     rows.update(trace_id=plan.trace_id, tenant=plan.tenant_id, models=plan.models,
-                status=plan.status,
+                status=plan.status, open_questions=plan.open_questions or None,
                 last_step_id=plan.previous_step_id, head_step_id=plan.last_step_id,
                 entry_count=plan.entry_count, step_count=plan.step_count,
                 head_hash=plan.head_hash)

@@ -162,3 +162,38 @@ def test_paused_trace_verifies_against_the_log(harness: Harness, tenant: str,
         v = audit.verify_trace(tenant, trace)
         assert not v.valid and v.reason is not None
         assert f"status is {row!r}, the hashed records say {records!r}" in v.reason
+
+
+def test_a_run_stays_paused_while_any_question_waits(harness: Harness, tenant: str,
+                                                     tmp_path: Path) -> None:
+    """Two questions: answering one leaves the run paused; it resumes when both have their
+    answer. An answered exchange that names no question answers the latest waiting one (as
+    resumeTrace does). The stored state survives a reopen, and the audit agrees."""
+    audit = AuditService(TraceService(harness.open()),
+                         LogSigning.load(key_dir=tmp_path / "keys", environ={}))
+    service = audit.service
+    trace = service.start_trace(tenant, StartTraceInput(session_id="two")).trace_id
+    q1 = pause_trace(service, tenant, trace, HumanInputInput(question="Refund?"))
+    q2 = pause_trace(service, tenant, trace, HumanInputInput(question="Notify?"))
+    service.record_human_input(tenant, trace, HumanInputInput(
+        question="Refund?", answer="yes", answers_input_id=q1.input_id))
+    assert _status(service, tenant, trace) == "paused"
+    assert open_question(service, tenant, trace) == q2
+    assert audit.verify_trace(tenant, trace).valid
+    service = TraceService(harness.open())  # (what the store kept, not this process)
+    q3 = pause_trace(service, tenant, trace, HumanInputInput(question="Escalate?"))
+    service.record_human_input(tenant, trace, HumanInputInput(question="Escalate?",
+                                                              answer="no"))  # answers q3
+    assert _status(service, tenant, trace) == "paused"
+    assert open_question(service, tenant, trace) == q2 and q3.input_id != q2.input_id
+    answer = resume_trace(service, tenant, trace, AnswerInput(answer="by mail"))
+    assert answer.answers_input_id == q2.input_id
+    assert _status(service, tenant, trace) == "active"
+    assert open_question(service, tenant, trace) is None
+    assert _listed(service, tenant, "paused") == []
+    audit.create_checkpoint(tenant)
+    for v in (audit.verify_trace(tenant, trace), audit.verify_tenant(tenant)):
+        assert v.valid, v.reason
+    # a question and its answer in one batch leave the run as it was
+    pause_trace(service, tenant, trace, HumanInputInput(question="Again?"))
+    assert _status(service, tenant, trace) == "paused"

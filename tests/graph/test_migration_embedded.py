@@ -21,6 +21,7 @@ from tracegraph.schema.errors import AlreadyExists
 from tracegraph.schema.inputs import (
     ApiCallInput,
     CompleteTraceInput,
+    HumanInputInput,
     StartTraceInput,
     StepInput,
 )
@@ -125,7 +126,8 @@ def _version_1_file(tmp_path: Path, *, oldest: bool) -> tuple[Path, dict[str, st
     db.execute("ATTACH DATABASE ? AS now", (str(tmp_path / "now" / DB_NAME),))
     db.execute("BEGIN")
     for table in TABLES:
-        cols = [r[1] for r in db.execute(f"PRAGMA now.table_info({table})")]
+        old = {r[1] for r in db.execute(f"PRAGMA main.table_info({table})")}
+        cols = [r[1] for r in db.execute(f"PRAGMA now.table_info({table})") if r[1] in old]
         names = ", ".join(cols)
         db.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM now.{table}")  # noqa: S608
     db.execute("COMMIT")
@@ -194,3 +196,30 @@ def test_a_file_of_a_newer_version_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(Exception, match="newer than this tracegraph"):
         EmbeddedStore(tmp_path)
+
+
+def test_a_version_3_file_gets_its_paused_traces_open_questions(tmp_path: Path) -> None:
+    """Version 4 keeps a trace's waiting questions on its row: a file made before gets the
+    column, filled for its paused traces from their human inputs, so answering one of two
+    questions leaves the run paused there too."""
+    store = EmbeddedStore(tmp_path)
+    service = TraceService(store)
+    trace = service.start_trace("t", StartTraceInput()).trace_id
+    q1 = service.record_human_input("t", trace, HumanInputInput(question="a?"))
+    service.record_human_input("t", trace, HumanInputInput(question="b?"))
+    store.close()
+    db = sqlite3.connect(tmp_path / "tracegraph.sqlite3")
+    with db:
+        db.execute("ALTER TABLE traces DROP COLUMN open_questions")
+        db.execute(current.SET_SCHEMA_VERSION, ("3",))
+    db.close()
+    store = EmbeddedStore(tmp_path)
+    service = TraceService(store)
+    service.record_human_input("t", trace, HumanInputInput(
+        question="a?", answer="yes", answers_input_id=q1.input_id))
+    view = service.get_trace("t", trace)
+    assert view is not None and view.status == "paused"
+    store.close()
+    db = sqlite3.connect(tmp_path / "tracegraph.sqlite3")
+    assert db.execute(current.SELECT_SCHEMA_VERSION).fetchone() == (str(current.SCHEMA_VERSION),)
+    db.close()
