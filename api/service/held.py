@@ -2,8 +2,9 @@
 span has not arrived), by tenant and group.
 
 Kept in the store when it can keep them (:class:`~tracegraph.graph.protocol.PendingStore`:
-the embedded store), so they survive a restart of the server; otherwise in this process's
-memory. Bodies are opaque bytes: the adapter encodes and decodes them.
+the embedded, Neo4j and Dgraph stores), so they survive a restart of the server and every
+server on the same database sees them; otherwise in this process's memory. Bodies are
+opaque bytes: the adapter encodes and decodes them.
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ in a few predicates (``codec.py``), which the alpha writes and reads back in a f
 the work of one predicate per field; traces started before keep their per-field layout.
 
 Queries live in ``dql.py``; record fields map to predicates in ``codec.py``; result nodes
-become rows in ``nodes.py``; paths and lineage are answered in ``graph_queries.py``.
+become rows in ``nodes.py``; paths and lineage are answered in ``graph_queries.py``; held
+items (OTLP spans waiting for their parent) are kept by ``pending.py``.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from tracegraph.schema.merkle_leaf import EntryLeaf
 from tracegraph.schema.merkle_tree import NodeId
 
 from . import dql, graph_queries, log, writes
+from . import pending as pend
 from . import vectors as vec
 from .keys import entry_key, keys, migrate
 from .nodes import (
@@ -97,7 +99,7 @@ _SCHEMA_APPLIED: set[str] = set()
 _VECTOR_SCHEMA: set[str] = set()
 
 
-class DgraphStore:
+class DgraphStore(pend.DgraphPending):
     """GraphStore on a Dgraph cluster reached over gRPC at ``addr`` (an alpha)."""
 
     backend_name = "dgraph"
@@ -131,6 +133,9 @@ class DgraphStore:
             if not self._retrying(self._schema_in_place):
                 self._retrying(lambda: self._client.alter(
                     pydgraph.Operation(schema=dql.SCHEMA), timeout=timeout))
+            if not self._retrying(lambda: pend.schema_in_place(self._query)):  # held items
+                self._retrying(lambda: self._client.alter(
+                    pydgraph.Operation(schema=pend.SCHEMA), timeout=timeout))
             migrated = migrate(self._client, self._read, timeout)  # data from before the keys
             if migrated:
                 logger.info("Dgraph at %s: keyed %d traces and tombstones by tenant",
@@ -151,11 +156,7 @@ class DgraphStore:
     def _schema_in_place(self) -> bool:
         """True when the cluster already has our predicates and types exactly (reads only:
         an alter, even one that changes nothing, waits for every pending transaction)."""
-        def query(text: str) -> dict[str, Any]:
-            resp = self._client.txn(read_only=True).query(text, timeout=self.timeout)
-            got: dict[str, Any] = orjson.loads(resp.json)
-            return got
-
+        query = self._query
         have = {p.pop("predicate"): p for p in query(dql.SCHEMA_PREDICATES).get("schema", [])
                 if not p["predicate"].startswith(vec.PREFIX)}  # (vectors: their own schema)
         for spec in have.values():
@@ -166,6 +167,12 @@ class DgraphStore:
         types = {t["name"]: {f["name"] for f in t.get("fields", [])}
                  for t in query(dql.SCHEMA_TYPES).get("types", []) if t["name"] != vec.TYPE}
         return types == dql.expected_types()
+
+    def _query(self, text: str) -> dict[str, Any]:
+        """Run a read-only query without variables (a schema query), once."""
+        resp = self._client.txn(read_only=True).query(text, timeout=self.timeout)
+        got: dict[str, Any] = orjson.loads(resp.json)
+        return got
 
     # -- transport ------------------------------------------------------------------------------
     def _read(self, query: str, values: Mapping[str, str | Sequence[str]]) -> dict[str, Any]:

@@ -8,7 +8,8 @@ chain even if they did not. Ids are per tenant: each node is found by its tenant
 An append whose every record id is already stored in the trace returns the stored entries,
 so a retried append is idempotent. Statements are in
 :mod:`tracegraph.graph.neo4j.cypher`; how entries map to properties in
-:mod:`tracegraph.graph.neo4j.codec`.
+:mod:`tracegraph.graph.neo4j.codec`; held items (OTLP spans waiting for their parent) in
+:mod:`tracegraph.graph.neo4j.pending`.
 
 Append-only: Neo4j Community has no triggers and no property-level write privileges, so
 the database itself cannot refuse a ``SET`` or ``DELETE`` of an entry. Tampering is found by
@@ -61,6 +62,7 @@ from tracegraph.schema.merkle_leaf import EntryLeaf
 from tracegraph.schema.merkle_tree import NodeId
 
 from . import cypher, log
+from . import pending as pend
 from . import vectors as vec
 from .codec import entry_from_properties, entry_properties, record_from_properties
 
@@ -101,7 +103,7 @@ def _trace_row(rec: neo4j.Record) -> TraceRow:
     )
 
 
-class Neo4jStore(vec.Neo4jVectors):
+class Neo4jStore(vec.Neo4jVectors, pend.Neo4jPending):
     """GraphStore on a Neo4j 5 server (Community is enough), through the official driver."""
 
     backend_name = "neo4j"
@@ -134,7 +136,7 @@ class Neo4jStore(vec.Neo4jVectors):
             ) from exc
         self._bookmarks = self._driver.execute_query_bookmark_manager
         with self._errors():
-            for statement in (*cypher.SCHEMA, *log.SCHEMA, *vec.SCHEMA):
+            for statement in (*cypher.SCHEMA, *log.SCHEMA, *vec.SCHEMA, *pend.SCHEMA):
                 self._driver.execute_query(statement, database_=database)
             self._driver.execute_query(cypher.AWAIT_INDEXES, database_=database)
 

@@ -26,7 +26,7 @@ from tests.conformance.backends import neo4j as neo4j_harness
 pytest.importorskip("neo4j")
 from neo4j import GraphDatabase
 from neo4j.exceptions import ConstraintError
-from tracegraph.graph.neo4j import Neo4jStore, codec, cypher, log
+from tracegraph.graph.neo4j import Neo4jStore, codec, cypher, log, pending
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -202,10 +202,10 @@ def test_unreachable_server_is_backend_unavailable() -> None:
 
 def test_every_statement_is_a_parameterized_constant() -> None:
     """Statements are module constants of cypher.py (the tenant log's of log.py, the step
-    vectors' of vectors.py, imported as ``vec``); the store
-    and the log module pass only those to ``run``/``execute_query`` and never format a
-    string with a value."""
-    for module in ("store.py", "log.py"):
+    vectors' of vectors.py, imported as ``vec``, the held items' of pending.py, as
+    ``pend``); the store, the log and the held items modules pass only those to
+    ``run``/``execute_query`` and never format a string with a value."""
+    for module in ("store.py", "log.py", "pending.py"):
         tree = ast.parse((ROOT / "graph" / "neo4j" / module).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
@@ -217,9 +217,9 @@ def test_every_statement_is_a_parameterized_constant() -> None:
                 if isinstance(query, ast.Attribute):
                     assert getattr(query.value, "id", None) in ("cypher", "log", "vec"), \
                         ast.unparse(query)
-    statements = [v for m in (cypher, log) for k, v in vars(m).items()
+    statements = [v for m in (cypher, log, pending) for k, v in vars(m).items()
                   if k.isupper() and not k.startswith("_") and isinstance(v, str)]
-    statements += [*cypher.SCHEMA, *log.SCHEMA]
+    statements += [*cypher.SCHEMA, *log.SCHEMA, *pending.SCHEMA]
     assert len(statements) > 40
     for statement in statements:
         assert "{rel_type}" not in statement and "%s" not in statement, statement

@@ -94,8 +94,8 @@ def test_held_spans_are_rows_of_the_store_and_leave_it_when_placed(tmp_path: Pat
 
 
 class _WithoutPending:
-    """A store that keeps no held items (as the Neo4j and Dgraph stores): the service holds
-    them in memory."""
+    """A store that keeps no held items (every backend keeps them today; a store without
+    them still works): the service holds them in memory."""
 
     def __init__(self, inner: EmbeddedStore) -> None:
         self.inner = inner
