@@ -98,23 +98,70 @@ class OtlpIngestor:
         for s in spans:
             pools[s.trace_id][s.span_id] = s
         for otel_trace, new in pools.items():
-            stored = self.held.get(tenant_id, otel_trace)
-            pool = {**{k: span_of_bytes(b) for k, b in stored.items()}, **new}
-            waiting = self._place_pool(tenant_id, pool, result)
-            placed = [k for k in stored if k not in waiting]
-            fresh = [s for k, s in waiting.items() if k not in stored]
-            room = max(MAX_PENDING - (self.held.count() - len(placed)), 0)
-            for s in fresh[room:]:
-                result.rejected.append(f"span {s.span_id}: more than {MAX_PENDING} spans "
-                                       "wait for their parents")
-            self.held.update(tenant_id, otel_trace,
-                             {s.span_id: span_bytes(s) for s in fresh[:room]}, placed)
+            self._ingest_group(tenant_id, otel_trace, new, result)
         result.pending = self.held.count()
         return result
 
-    def _place_pool(self, tenant_id: str, pool: dict[str, Span],
-                    result: IngestResult) -> dict[str, Span]:
-        """Place what can be placed of one OTLP trace's spans; returns those still waiting."""
+    # -- held spans shared by every server on the store --------------------------------------
+    def _ingest_group(self, tenant_id: str, otel_trace: str, new: dict[str, Span],
+                      result: IngestResult) -> None:
+        """Place one OTLP trace's new spans with those held for it, and hold the rest.
+
+        Other servers on the same store hold and place spans of the same trace at the same
+        time, so the held spans are read from the store before placing, and again after
+        every placement that stored something (before the agent spans placed complete
+        their traces): a span another server held after the first read, under a span placed
+        now, is placed too. Spans held here whose parent another server stored after this
+        one looked for it are looked for again once held (:meth:`_held_parents_stored`),
+        and placed if it is there now. So of a parent stored by one server and a child
+        held by another, whichever commits last finds the other. Ids are client-chosen,
+        so two servers placing the same span store it once."""
+        held = self.held.get(tenant_id, otel_trace)
+        pool = {**{k: span_of_bytes(b) for k, b in held.items()}, **new}
+        completions: list[tuple[str, CompleteTraceInput, Span]] = []
+        before = result.stored
+        waiting = self._place_pool(tenant_id, pool, result, completions)
+        while self.held.durable and result.stored > before:
+            late = {k: b for k, b in self.held.get(tenant_id, otel_trace).items()
+                    if k not in held}
+            held.update(late)  # (removed below once placed, also when this request had them)
+            unseen = {k: span_of_bytes(b) for k, b in late.items() if k not in pool}
+            if not unseen:
+                break
+            pool.update(unseen)
+            side, before = IngestResult(), result.stored
+            waiting = self._place_pool(tenant_id, {**unseen, **waiting}, side, completions)
+            result.stored += side.stored
+            result.rejected += side.rejected
+        self._run(tenant_id, _Plan(completions=completions), result)
+        placed = [k for k in held if k not in waiting]
+        fresh = [s for k, s in waiting.items() if k not in held]
+        room = max(MAX_PENDING - (self.held.count() - len(placed)), 0)
+        for s in fresh[room:]:
+            result.rejected.append(f"span {s.span_id}: more than {MAX_PENDING} spans "
+                                   "wait for their parents")
+        self.held.update(tenant_id, otel_trace,
+                         {s.span_id: span_bytes(s) for s in fresh[:room]}, placed)
+        if self.held.durable and self._held_parents_stored(tenant_id, otel_trace,
+                                                          fresh[:room], waiting):
+            side = IngestResult()
+            self._ingest_group(tenant_id, otel_trace, {}, side)
+            result.stored += side.stored
+            result.rejected += side.rejected
+
+    def _held_parents_stored(self, tenant_id: str, otel_trace: str, fresh: Sequence[Span],
+                             waiting: dict[str, Span]) -> bool:
+        """Whether a parent of the spans just held (one not waiting itself) is stored now."""
+        parents = {s.parent_id for s in fresh if s.parent_id and s.parent_id not in waiting}
+        ids = [i for p in parents for i in (f"otel-{otel_trace}-{p}",
+                                           f"otel-{otel_trace}-{p}.step")]
+        return bool(ids) and bool(self.service.locate(tenant_id, ids))
+
+    def _place_pool(self, tenant_id: str, pool: dict[str, Span], result: IngestResult,
+                    completions: list[tuple[str, CompleteTraceInput, Span]]
+                    ) -> dict[str, Span]:
+        """Place what can be placed of one OTLP trace's spans; returns those still waiting.
+        The agent spans' completions are added to ``completions``, for the caller."""
         ids = {s.span_id: (mapping.trace_id_of(s), mapping.step_id_of(s)) for s in pool.values()}
         parents = {s.parent_id for s in pool.values() if s.parent_id and s.parent_id not in pool}
         any_span = next(iter(pool.values()))
@@ -149,6 +196,8 @@ class OtlpIngestor:
                 if where is not None:
                     placed[s.span_id] = where
             todo = later
+        completions += plan.completions
+        plan.completions = []
         self._run(tenant_id, plan, result)
         return {s.span_id: s for s in todo}
 
