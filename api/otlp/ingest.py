@@ -4,10 +4,11 @@ of their nearest agent ancestor; children that arrive before their parents wait.
 Ids are derived from the OTLP trace and span ids (:mod:`.mapping`), so a re-sent span is
 found stored and skipped, and a span tree split over many export requests becomes one
 run. Spans whose parent is not placed yet are held (:class:`~..service.HeldItems`: in the
-store when it keeps them, as the embedded store does, so they survive a restart; else in
-the server process's memory; at most :data:`MAX_PENDING` spans) and placed when the parent
-arrives. Whether a parent is placed is looked up in the store, so a child arriving after a
-restart still finds a parent stored before it.
+store when it keeps them, as every backend does, so they survive a restart and every server
+on the database sees them; else in the server process's memory; at most
+:data:`MAX_PENDING` spans) and placed when the parent arrives, whichever server it reaches
+(:meth:`OtlpIngestor._ingest_group`). Whether a parent is placed is looked up in the
+store, so a child arriving after a restart still finds a parent stored before it.
 
 A request is placed in span start order, then stored in few appends: each trace's new
 steps in one ``record_steps`` (flushed early when a nested trace is spawned by one of

@@ -35,7 +35,7 @@ class HeldItems:
 
     def count(self) -> int:
         """How many items are held (those of other processes on the same store counted when
-        this one started)."""
+        this one started; what they hold and place since is not)."""
         with self._lock:
             return self._count
 
@@ -61,5 +61,5 @@ class HeldItems:
                     held.pop(k, None)
                 if not held:
                     del self._memory[(tenant_id, group)]
-        with self._lock:
-            self._count += len(put) - len(remove)
+        with self._lock:  # (other servers place what this one held: never below 0)
+            self._count = max(self._count + len(put) - len(remove), 0)
