@@ -11,21 +11,19 @@ on the database sees them; else in the server process's memory; at most
 store, so a child arriving after a restart still finds a parent stored before it.
 
 A request is placed in span start order, then stored in few appends: each trace's new
-steps in one ``record_steps`` (flushed early when a nested trace is spawned by one of
-them), its API calls in one ``record_api_calls``, then the completions of the agent spans
-placed (an agent span is exported once it ended). A span that cannot be stored (a value
+steps and their API calls in one ``record_steps_and_calls`` (flushed early when a nested
+trace is spawned by one of them), then the completions of the agent spans placed (an
+agent span is exported once it ended). A span that cannot be stored (a value
 over a limit, a child arriving after its trace completed) is rejected with the reason;
 the rest are stored.
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from tracegraph.schema.errors import TraceGraphError
@@ -38,9 +36,6 @@ from .decode import Span, span_bytes, span_of_bytes
 
 #: Most spans held waiting for their parents, over all tenants.
 MAX_PENDING = 100_000
-
-T = TypeVar("T")
-
 
 @dataclass(frozen=True, slots=True)
 class Placement:
@@ -68,9 +63,8 @@ class IngestResult:
 class _Plan:
     """Appends of one request, in order of need."""
 
-    steps: dict[str, list[tuple[StepInput, Span]]] = field(
-        default_factory=lambda: defaultdict(list))
-    calls: dict[str, list[tuple[ApiCallInput, Span]]] = field(
+    #: Each trace's new steps, with the API call of each (or ``None``), in order.
+    steps: dict[str, list[tuple[StepInput, ApiCallInput | None, Span]]] = field(
         default_factory=lambda: defaultdict(list))
     completions: list[tuple[str, CompleteTraceInput, Span]] = field(default_factory=list)
     failed_traces: set[str] = field(default_factory=set)
@@ -232,9 +226,7 @@ class OtlpIngestor:
             plan.completions.append((trace_id, complete, span))
             return Placement(trace_id, None)
         assert parent is not None
-        plan.steps[parent.trace_id].append((step, span))
-        if call is not None:
-            plan.calls[parent.trace_id].append((call, span))
+        plan.steps[parent.trace_id].append((step, call, span))
         return Placement(parent.trace_id, step.step_id)
 
     @staticmethod
@@ -245,46 +237,41 @@ class OtlpIngestor:
 
     def _flush_steps(self, tenant_id: str, trace_id: str, plan: _Plan,
                      result: IngestResult) -> None:
+        """Store the trace's planned steps and their API calls: a chunk in one append
+        (``record_steps_and_calls``); a chunk that fails is retried span by span, so only
+        the steps and calls that fail alone are rejected (with their reasons)."""
         batch = plan.steps.pop(trace_id, [])
-        failed = _store_batches(
-            batch, lambda items: self.service.record_steps(tenant_id, trace_id, items))
-        result.stored += len(batch) - len(failed)
-        for span, reason in failed:
-            plan.calls[trace_id] = [(c, s) for c, s in plan.calls.get(trace_id, [])
-                                    if s.span_id != span.span_id]
-            result.rejected.append(f"span {span.span_id}: {reason}")
+        service = self.service
+        for i in range(0, len(batch), MAX_BATCH_STEPS):
+            chunk = batch[i:i + MAX_BATCH_STEPS]
+            try:
+                service.record_steps_and_calls(tenant_id, trace_id, [s for s, _, _ in chunk],
+                                               [c for _, c, _ in chunk if c is not None])
+                result.stored += len(chunk)
+                continue
+            except TraceGraphError:
+                pass
+            for step, call, span in chunk:
+                try:
+                    service.record_steps(tenant_id, trace_id, [step])
+                except TraceGraphError as exc:
+                    result.rejected.append(f"span {span.span_id}: {exc}")
+                    continue
+                result.stored += 1
+                if call is not None:
+                    try:
+                        service.record_api_calls(tenant_id, trace_id, [call])
+                    except TraceGraphError as exc:
+                        result.rejected.append(f"span {span.span_id} (API call): {exc}")
 
     def _run(self, tenant_id: str, plan: _Plan, result: IngestResult) -> None:
         for trace_id in list(plan.steps):
             self._flush_steps(tenant_id, trace_id, plan, result)
-        for trace_id, calls in plan.calls.items():
-            failed = _store_batches(
-                calls, functools.partial(self.service.record_api_calls, tenant_id, trace_id))
-            for span, reason in failed:
-                result.rejected.append(f"span {span.span_id} (API call): {reason}")
         for trace_id, complete, span in plan.completions:
             try:
                 self.service.complete_trace(tenant_id, trace_id, complete)
             except TraceGraphError as exc:
                 result.rejected.append(f"span {span.span_id} (completion): {exc}")
-
-
-def _store_batches(batch: list[tuple[T, Span]], store: Callable[[list[T]], Any]
-                   ) -> list[tuple[Span, str]]:
-    """Store ``batch`` in chunks; a chunk that fails is retried item by item, so only the
-    items that fail alone are reported (with their reasons)."""
-    failed: list[tuple[Span, str]] = []
-    for i in range(0, len(batch), MAX_BATCH_STEPS):
-        chunk = batch[i:i + MAX_BATCH_STEPS]
-        try:
-            store([item for item, _ in chunk])
-        except TraceGraphError:
-            for item, span in chunk:
-                try:
-                    store([item])
-                except TraceGraphError as exc:
-                    failed.append((span, str(exc)))
-    return failed
 
 
 def _first_error(exc: ValidationError) -> str:

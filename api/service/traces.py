@@ -8,7 +8,7 @@ talks SQL, Cypher or DQL; the store never sees unvalidated input.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,6 @@ from tracegraph.schema.inputs import (
     StartTraceInput,
     StepInput,
 )
-from tracegraph.schema.limits import MAX_BATCH_STEPS
 from tracegraph.schema.policy import DEFAULT_POLICY, StoragePolicy
 from tracegraph.schema.records import Totals
 from tracegraph.schema.sampling import DEFAULT_SAMPLING, SamplingPolicy
@@ -45,6 +44,7 @@ from tracegraph.schema.views import (
     TraceView,
 )
 
+from .batch_checks import call_ids, check_batch_size, step_ids
 from .events import EntriesAppended, EventStream
 from .nesting import walk_nesting
 from .paging import TracePage, decode_cursor, encode_cursor, every_trace_row, store_filter
@@ -199,48 +199,19 @@ class TraceService:
     def record_steps(
         self, tenant_id: str, trace_id: str, steps: Sequence[StepInput]
     ) -> list[StepView]:
-        if not steps:
-            raise InvalidInput("steps: at least one step is required", field="steps")
-        if len(steps) > MAX_BATCH_STEPS:
-            raise LimitExceeded(f"steps: {len(steps)} steps exceed the limit of "
-                                f"{MAX_BATCH_STEPS} per call", field="steps")
-        ids = [s.step_id or new_id() for s in steps]
-        self._check_dependencies(tenant_id, steps, ids)
-        include = self._includes_reasoning(tenant_id, trace_id)
-        items = [
-            (EntryKind.STEP.value, records.step_record(s, step_id=i, include_reasoning=include,
-                                                       policy=self.policy))
-            for s, i in zip(steps, ids, strict=True)
-        ]
-        sealed = self._append_records(tenant_id, trace_id, items)
+        check_batch_size("steps", "step", len(steps))
+        sealed = self._append_records(tenant_id, trace_id,
+                                      self._step_items(tenant_id, trace_id, steps))
         return [StepView.from_entry(e) for e in sealed]
 
-    def _check_dependencies(
-        self, tenant_id: str, steps: Sequence[StepInput], ids: list[str]
-    ) -> None:
-        """Every dependsOn names an earlier step of this batch or a stored step of the tenant."""
-        for i, s in enumerate(steps):
-            if s.selected_alternative is not None and s.alternatives_considered and (
-                s.selected_alternative not in s.alternatives_considered
-            ):
-                raise InvalidInput(f"steps[{i}].selectedAlternative: must be one of "
-                                   "alternativesConsidered", field="selectedAlternative")
-        if len(set(ids)) != len(ids):
-            raise InvalidInput("steps: stepId values repeat within the batch", field="stepId")
-        wanted = {d for s in steps for d in s.depends_on} - set(ids)
-        known = self.store.resolve(tenant_id, sorted(wanted)) if wanted else {}
-        position = {step_id: i for i, step_id in enumerate(ids)}
-        for i, s in enumerate(steps):
-            for j, dep in enumerate(s.depends_on):
-                where = f"steps[{i}].dependsOn[{j}]"
-                if dep in position:
-                    if position[dep] >= i:
-                        raise InvalidInput(f"{where}: step {dep} is not earlier than this step; "
-                                           "the edge would create a cycle", field="dependsOn")
-                    continue
-                ref = known.get(dep)
-                if ref is None or ref.kind != "step":
-                    raise InvalidInput(f"{where}: step {dep} not found", field="dependsOn")
+    def _step_items(self, tenant_id: str, trace_id: str, steps: Sequence[StepInput]
+                    ) -> list[tuple[str, dict[str, Any]]]:
+        """The records of ``steps``, checked (:func:`.batch_checks.step_ids`)."""
+        ids = step_ids(self.store, tenant_id, steps)
+        include = self._includes_reasoning(tenant_id, trace_id)
+        return [(EntryKind.STEP.value, records.step_record(
+                    s, step_id=i, include_reasoning=include, policy=self.policy))
+                for s, i in zip(steps, ids, strict=True)]
 
     def record_api_call(self, tenant_id: str, trace_id: str, inp: ApiCallInput) -> ApiCallView:
         self._check_step_of_trace(tenant_id, trace_id, inp.step_id)
@@ -257,28 +228,39 @@ class TraceService:
 
         The same records and checks as :meth:`record_api_call` one by one, in one
         transaction (what an SDK flushing a buffer of calls wants)."""
-        if not calls:
-            raise InvalidInput("calls: at least one call is required", field="calls")
-        if len(calls) > MAX_BATCH_STEPS:
-            raise LimitExceeded(f"calls: {len(calls)} calls exceed the limit of "
-                                f"{MAX_BATCH_STEPS} per call", field="calls")
-        step_ids = sorted({c.step_id for c in calls if c.step_id is not None})
-        known = self.store.resolve(tenant_id, step_ids) if step_ids else {}
-        for i, c in enumerate(calls):
-            if c.step_id is None:
-                continue
-            ref = known.get(c.step_id)
-            if ref is None or ref.kind != "step" or ref.trace_id != trace_id:
-                raise InvalidInput(f"calls[{i}].stepId: step {c.step_id} not found in trace "
-                                   f"{trace_id}", field="stepId")
-        ids = [c.call_id or new_id() for c in calls]
-        if len(set(ids)) != len(ids):
-            raise InvalidInput("calls: callId values repeat within the batch", field="callId")
-        items = [(EntryKind.API_CALL.value,
-                  records.api_call_record(c, call_id=i, policy=self.policy))
-                 for c, i in zip(calls, ids, strict=True)]
-        return [ApiCallView.from_entry(e)
-                for e in self._append_records(tenant_id, trace_id, items)]
+        check_batch_size("calls", "call", len(calls))
+        return [ApiCallView.from_entry(e) for e in self._append_records(
+            tenant_id, trace_id, self._call_items(tenant_id, trace_id, calls))]
+
+    def _call_items(self, tenant_id: str, trace_id: str, calls: Sequence[ApiCallInput],
+                    batch_steps: Collection[str] = ()) -> list[tuple[str, dict[str, Any]]]:
+        """The records of ``calls``, checked (:func:`.batch_checks.call_ids`)."""
+        ids = call_ids(self.store, tenant_id, trace_id, calls, batch_steps)
+        return [(EntryKind.API_CALL.value,
+                 records.api_call_record(c, call_id=i, policy=self.policy))
+                for c, i in zip(calls, ids, strict=True)]
+
+    def record_steps_and_calls(
+        self, tenant_id: str, trace_id: str, steps: Sequence[StepInput],
+        calls: Sequence[ApiCallInput],
+    ) -> int:
+        """Steps, then API calls tied to them (or to stored steps of the trace), in one
+        append: all of them are stored or none, and a retry of the same batch is answered
+        by the stored entries. The checks and records of :meth:`record_steps` and
+        :meth:`record_api_calls`, one transaction instead of two and no read of the
+        batch's own steps; answers the number of entries instead of views (for adapters
+        that answer with counts: OTLP)."""
+        if not steps and not calls:
+            raise InvalidInput("steps: at least one step or call is required", field="steps")
+        if steps:
+            check_batch_size("steps", "step", len(steps))
+        if calls:
+            check_batch_size("calls", "call", len(calls))
+        items = self._step_items(tenant_id, trace_id, steps) if steps else []
+        batch_steps = {r["step_id"] for _, r in items}
+        if calls:
+            items += self._call_items(tenant_id, trace_id, calls, batch_steps)
+        return len(self._append_records(tenant_id, trace_id, items))
 
     def record_human_input(
         self, tenant_id: str, trace_id: str, inp: HumanInputInput
