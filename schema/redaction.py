@@ -38,7 +38,7 @@ from ahocorasick_rs import AhoCorasick, BytesAhoCorasick
 
 from .redaction_keys import KEY_ANCHORS, SECRET_KEYS, is_normal, is_secret_key, normalise
 from .redaction_patterns import CONTEXT_PATTERNS, ORGCONFIG_REFERENCE
-from .redaction_tokens import _ID_SHORTEST, _RUN, _RUN_BYTES, _RUN_MIN, REDACTED
+from .redaction_tokens import _ID_SHORTEST, _RUN, _RUN_BYTES, _RUN_MIN, REDACTED, SPLIT_REACH
 from .redaction_tokens import _TOKENS as _TOKENS  # (tests check the screen against each)
 from .redaction_tokens import any_token as _any_token
 from .redaction_tokens import mask_tokens as _mask_tokens
@@ -460,10 +460,15 @@ def _joins_a_run(encoded: bytes, runs: bytes) -> bool:
     for m in _JOINT_THEN_STRING.finditer(encoded.translate(_JOINT_VIEW)):
         i = m.start()
         a = runs.rfind(b"\x00", 0, i) + 1  # where the string before the joint starts
-        if a > 0 and encoded[a - 1:a] == b'"' and (i - a) + len(m[1]) >= 20:
-            pair: list[str | None] = [encoded[a:i].decode("ascii"),
-                                      encoded[m.start(1):m.end(1)].decode("ascii")]
-            if _split_secrets(pair):
+        if a > 0 and encoded[a - 1:a] == b'"' and (i - a) + len(m[1]) >= 20 and i > a:
+            first, second = encoded[a:i].decode("ascii"), encoded[m.start(1):m.end(1)].decode(
+                "ascii")
+            # The two strings are token characters, so the end of one and the start of the
+            # other that _split_secrets joins are one run, and it finds a cut token only in
+            # a run that holds a token: a run that holds none is passed without it.
+            if not _any_token(first[-SPLIT_REACH:] + second[:SPLIT_REACH]):
+                continue
+            if _split_secrets([first, second]):
                 return True
     return False
 

@@ -29,6 +29,8 @@ _RUN = re.compile(r"[A-Za-z0-9_\-+/=.:~]{20,}")
 _RUN_BYTES = bytes(1 if chr(i).isascii() and (chr(i).isalnum() or chr(i) in "_-+/=.:~") else 0
                    for i in range(256))
 _RUN_MIN = b"\x01" * 20
+#: How much of the end of one string and the start of the next :func:`split_secrets` joins.
+SPLIT_REACH = 120
 
 _TOKENS = tuple(re.compile(p) for _, p in TOKEN_PATTERNS) + tuple(detect_secrets_patterns())
 #: The token formats that can be recognised across two strings (a prefix says what it is).
@@ -93,7 +95,7 @@ def split_secrets(strings: list[str | None]) -> list[tuple[int, int]]:
         a, b = strings[i], strings[i + 1]
         if not a or not b:
             continue
-        head, tail = a[-120:], b[:120]
+        head, tail = a[-SPLIT_REACH:], b[:SPLIT_REACH]
         joined = head + tail
         if _RUN_MIN not in joined.encode("utf-8", "surrogatepass").translate(_RUN_BYTES):
             continue

@@ -173,3 +173,14 @@ def test_a_configured_literal_in_a_uuid_is_still_found() -> None:
     uuid = "0192f1a3-deadbeef-7c3d-8e4f-0a1b2c3d4e5f"
     assert Redactor(literals=["deadbeef"]).holds_secret(uuid)
     assert not Redactor().holds_secret(uuid)
+
+
+def test_a_token_cut_between_two_strings_is_never_vouched_for() -> None:
+    """The joint check passes a pair whose run holds no token without splitting it; a pair
+    whose run does (a GitHub token cut in two list items or object values) still fails."""
+    cut = ["ghp_1A2b3C4d5E6f7G8h9", "I0jK1l2M3n4O5p6Q7r8x"]
+    assert not REDACTOR.clean(orjson.dumps(cut))
+    assert not REDACTOR.clean(orjson.dumps({"a": cut[0], "b": cut[1]}))
+    assert REDACTOR.json(cut) == [REDACTED, REDACTED]
+    ids = {"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "051581bf3cb55c13"}
+    assert REDACTOR.clean(orjson.dumps(ids))
