@@ -16,7 +16,7 @@ check at ``/healthz``, the web UI at ``/`` (:mod:`tracegraph.api.web_ui`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -60,6 +60,9 @@ from .rest.routes import http_error, rest_routes
 from .service import GraphService, TraceService, backend_name
 from .service.audit import AuditService
 from .web_ui import graphiql_page, ui_routes
+
+if TYPE_CHECKING:
+    from .kafka.sink import KafkaSink
 
 GRAPHQL_PATH = "/graphql"
 #: The content type of each write path's body (anything else is 415, see :mod:`.browser_guard`).
@@ -162,7 +165,7 @@ def create_app(
     service: TraceService, *, debug: bool = False, auth: Authenticator | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, max_ingest_bytes: int = MAX_INGEST_BYTES,
     browser: BrowserPolicy | None = None, audit: AuditService | None = None,
-    otlp: OtlpIngestor | None = None,
+    otlp: OtlpIngestor | None = None, kafka: KafkaSink | None = None,
 ) -> Starlette:
     """The tracegraph web app over one service (and so one store).
 
@@ -182,7 +185,10 @@ def create_app(
                                allowed_origins=browser.allowed_origins, audit=audit)
 
     async def healthz(_request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "backend": backend_name(service)})
+        body: dict[str, object] = {"status": "ok", "backend": backend_name(service)}
+        if kafka is not None:
+            body["kafka"] = kafka.stats()  # the stream's counters (docs/kafka.md)
+        return JSONResponse(body)
 
     return Starlette(
         debug=debug,

@@ -35,6 +35,7 @@ from .cli_options import (
     store_options,
 )
 from .ingest_cli import ingest
+from .kafka.cli import kafka_options, start_kafka
 from .mcp.cli import mcp_command
 from .semantic_cli import enable_semantic, semantic_options
 from .transfer_cli import export_command, import_command
@@ -95,6 +96,7 @@ def main() -> None:
               envvar="TRACEGRAPH_OTLP_GRPC_PORT", help="Also take OTLP/gRPC trace exports on "
               "PORT (4317 by convention) [default: OTLP over HTTP only, at /v1/traces].")
 @semantic_options
+@kafka_options
 @errors_as_click
 def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: str | None,
           neo4j_user: str | None, neo4j_password: str | None, neo4j_database: str | None,
@@ -105,7 +107,7 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
           allowed_origins: tuple[str, ...], max_future_skew: int,
           max_past_skew: int | None, checkpoint_interval: int, key_dir: Path | None,
           checkpoint_dir: Path | None, log_name: str | None, otlp_grpc_port: int | None,
-          semantic: dict[str, Any]) -> None:
+          semantic: dict[str, Any], kafka: dict[str, Any]) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql) with uvicorn.
 
     With API keys (`tracegraph keys create`, kept in the data folder's control.sqlite3 for
@@ -143,14 +145,16 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
     audit = AuditService(service, signing.for_store(location) if signing else None)
     checkpointer = Checkpointer(audit, checkpoint_interval) if signing else None
     grpc_server = None
+    sink = None
     try:
         semantic_line = enable_semantic(service, semantic)
+        sink = start_kafka(service, kafka)
         otlp = OtlpIngestor(service)  # one, so HTTP and gRPC exports share held spans
         app = create_app(service, debug=debug, auth=auth, audit=audit,
                          max_body_bytes=max_body_bytes, max_ingest_bytes=max_ingest_bytes,
                          browser=BrowserPolicy.for_bind(host, allowed_hosts=allowed_hosts,
                                                         allowed_origins=allowed_origins),
-                         otlp=otlp)
+                         otlp=otlp, kafka=sink)
         shown = f"[{host}]" if ":" in host else host
         if otlp_grpc_port is not None:
             from .otlp.grpc import start_grpc_server
@@ -160,6 +164,10 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
         click.echo(f"tracegraph: {location}")
         if semantic_line:
             click.echo(f"tracegraph: {semantic_line}")
+        if sink is not None:
+            click.echo(f"tracegraph: Kafka stream to topic {sink.config.topic} at "
+                       f"{sink.config.bootstrap} (cursors kept "
+                       + ("in the store)" if sink.stream.durable else "in memory)"))
         click.echo(f"tracegraph: GraphiQL at http://{shown}:{port}{GRAPHQL_PATH}"
                    + ("  (debug: errors unmasked)" if debug else ""))
         click.echo("tracegraph: local mode: no API keys, loopback only" if auth.local_mode()
@@ -181,6 +189,8 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
             checkpointer.stop()
         if grpc_server is not None:
             grpc_server.stop(5).wait()
+        if sink is not None:
+            sink.stop()
         audit.close()
         service.close()
         key_store.close()
