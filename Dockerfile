@@ -1,4 +1,4 @@
-# tracegraph server image: installed at build time (with the Neo4j, Dgraph and MCP extras),
+# tracegraph server image: installed at build time (with the Neo4j, Dgraph, MCP and Kafka extras),
 # run as a non-root user, the embedded store and API keys in the /data volume.
 #
 #   docker build -t tracegraph .

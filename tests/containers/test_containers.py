@@ -78,7 +78,7 @@ def test_docker_compose_config_accepts_the_file() -> None:
     if command is None:
         assert os.environ.get("CI") != "true", "CI installs docker-compose (.ci/run)"
         pytest.skip("neither `docker compose` nor docker-compose is installed")
-    every = ["--profile", "neo4j", "--profile", "dgraph"]
+    every = ["--profile", "neo4j", "--profile", "dgraph", "--profile", "kafka"]
     done = subprocess.run([*command, "-f", str(ROOT / "docker-compose.yml"), *every,
                            "config", "--services"], capture_output=True, text=True,
                           check=False, timeout=120)
@@ -102,6 +102,25 @@ def test_a_server_on_each_backend() -> None:
     for s in servers.values():
         assert "tracegraph-data:/data" in s["volumes"]
         assert "entrypoint" not in s and "command" not in s  # the image's own, installed
+
+
+def test_a_kafka_broker_in_kraft_mode_and_the_servers_stream_to_it() -> None:
+    """Seed 002's stream: a KRaft broker (profile kafka) every server can be pointed at."""
+    services = _compose()["services"]
+    kafka = services["kafka"]
+    assert kafka["profiles"] == ["kafka"]
+    assert re.fullmatch(r"apache/kafka:4\.\d+\.\d+", kafka["image"])
+    env = kafka["environment"]
+    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
+    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka:9093"
+    assert "PLAINTEXT://kafka:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
+    assert "kafka-data:/var/lib/kafka/data" in kafka["volumes"]
+    assert "healthcheck" in kafka
+    servers = [s for s in services.values() if s.get("build") == "."]
+    for s in servers:  # off unless the operator sets it (an empty bootstrap: no stream)
+        assert s["environment"]["TRACEGRAPH_KAFKA_BOOTSTRAP"] == \
+            "${TRACEGRAPH_KAFKA_BOOTSTRAP:-}"
+        assert s["environment"]["TRACEGRAPH_KAFKA_TOPIC"].startswith("${TRACEGRAPH_KAFKA_TOPIC")
 
 
 def _dockerfile() -> DockerfileParser:
