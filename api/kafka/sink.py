@@ -33,8 +33,30 @@ from ..service.events import EntriesAppended
 from ..service.stream import EntryStream, StreamItem
 
 log = logging.getLogger("tracegraph.kafka")
-#: librdkafka's own log lines (a broker away is logged there at WARNING, once per retry)
+#: librdkafka's own log lines; a line that repeats (a broker away: one per reconnect) is
+#: let through once a minute
 client_log = logging.getLogger("tracegraph.kafka.client")
+REPEAT_SECONDS = 60.0
+
+
+class _Repeats(logging.Filter):
+    """Drops a log line that was let through less than ``REPEAT_SECONDS`` ago."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text, now = record.getMessage(), time.monotonic()
+        if now - self._last.get(text, -REPEAT_SECONDS) < REPEAT_SECONDS:
+            return False
+        if len(self._last) > 1000:
+            self._last.clear()
+        self._last[text] = now
+        return True
+
+
+client_log.addFilter(_Repeats())
 
 #: Leaves read from the store per round trip.
 READ_CHUNK = 500
@@ -112,6 +134,7 @@ class KafkaSink:
         self._counts = {"published": 0, "delivery_failures": 0, "rewinds": 0,
                         "buffer_full": 0, "store_errors": 0}
         self._last_error = ""
+        self._looked = False  # a look at every tenant's log finished since start
 
     # -- lifetime ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -161,6 +184,7 @@ class KafkaSink:
                     next_look = now + self.config.poll_interval
                 for tenant_id in sorted(todo):
                     self._fill(tenant_id, look)
+                self._looked = self._looked or look
             except Exception as exc:  # the store is away: try again at the next look
                 self._counts["store_errors"] += 1
                 self._last_error = f"store: {exc}"
@@ -260,10 +284,12 @@ class KafkaSink:
     # -- what /healthz shows ----------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         """Counters of this process's sink: ``lag`` is the leaves of the known tenants' logs
-        not acknowledged yet (as of the thread's last look), ``caught_up`` when none."""
+        not acknowledged yet (as of the thread's last look), ``caught_up`` when none and the
+        thread has looked at every tenant since it started."""
         tenants = list(self._tenants.values())
         lag = sum(max(t.size - t.acked, 0) for t in tenants)
         return {"topic": self.config.topic, "bootstrap": self.config.bootstrap,
                 "durable_cursors": self.stream.durable, "buffer": self.config.buffer,
-                "in_flight": self._in_flight, "lag": lag, "caught_up": lag == 0,
+                "in_flight": self._in_flight, "lag": lag,
+                "caught_up": self._looked and lag == 0,
                 **self._counts, "last_error": self._last_error}
