@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_TOPIC = "tracegraph.entries"
 KEYS = ("kafka_bootstrap", "kafka_topic", "kafka_buffer", "kafka_message_timeout",
-        "kafka_options")
+        "kafka_tenants", "kafka_options")
 
 
 def kafka_options(fn: F) -> F:
@@ -41,6 +41,10 @@ def kafka_options(fn: F) -> F:
                      show_default=True, metavar="SECONDS",
                      envvar="TRACEGRAPH_KAFKA_MESSAGE_TIMEOUT", help="How long the client "
                      "retries a message before the sink sends it again from the store."),
+        click.option("--kafka-tenant", "kafka_tenants", multiple=True, metavar="TENANT",
+                     envvar="TRACEGRAPH_KAFKA_TENANTS", help="Publish only this tenant's "
+                     "entries (repeat for more; the environment variable takes them "
+                     "space-separated) [default: every tenant's]."),
         click.option("--kafka-option", "kafka_options", multiple=True, metavar="NAME=VALUE",
                      envvar="TRACEGRAPH_KAFKA_OPTIONS", help="A librdkafka producer setting "
                      "(e.g. security.protocol=SSL; repeat for more; the environment variable "
@@ -81,6 +85,7 @@ def start_kafka(service: TraceService, kafka: dict[str, Any]) -> KafkaSink | Non
     config = KafkaSinkConfig(
         bootstrap=kafka["kafka_bootstrap"], topic=kafka["kafka_topic"],
         buffer=kafka["kafka_buffer"], message_timeout_ms=kafka["kafka_message_timeout"] * 1000,
+        tenants=frozenset(kafka["kafka_tenants"]),
         client=client_settings(kafka["kafka_options"]))
     from confluent_kafka import KafkaException
 

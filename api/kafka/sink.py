@@ -79,6 +79,8 @@ class KafkaSinkConfig:
     message_timeout_ms: int = 120_000
     #: seconds between saves of the acknowledged cursors
     save_interval: float = 0.5
+    #: only these tenants' entries (empty: every tenant's)
+    tenants: frozenset[str] = frozenset()
     #: more librdkafka settings (``name=value``), over the sink's own
     client: Mapping[str, str] = field(default_factory=dict)
 
@@ -163,6 +165,8 @@ class KafkaSink:
 
     # -- what an append does: wake the thread -----------------------------------------------
     def _on_append(self, event: EntriesAppended) -> None:
+        if self.config.tenants and event.tenant_id not in self.config.tenants:
+            return
         with self._lock:
             self._dirty.add(event.tenant_id)
         self._wake.set()
@@ -180,7 +184,7 @@ class KafkaSink:
             look = now >= next_look
             try:
                 if look:
-                    todo.update(self.stream.tenants())
+                    todo.update(self.config.tenants or self.stream.tenants())
                     next_look = now + self.config.poll_interval
                 for tenant_id in sorted(todo):
                     self._fill(tenant_id, look)
