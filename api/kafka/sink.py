@@ -122,8 +122,8 @@ class KafkaSink:
         self.config = config
         self.stream = EntryStream(service, config.topic)
         self._service = service
-        self._producer = Producer({**config.producer_settings(),
-                                   "error_cb": self._client_error, "logger": client_log})
+        self._fatal = False
+        self._producer = self._new_producer()
         self._tenants: dict[str, _Tenant] = {}
         self._dirty: set[str] = set()
         self._behind: set[str] = set()
@@ -134,9 +134,28 @@ class KafkaSink:
         self._unsubscribe = service.events.subscribe(self._on_append)
         self._in_flight = 0
         self._counts = {"published": 0, "delivery_failures": 0, "rewinds": 0,
-                        "buffer_full": 0, "store_errors": 0}
+                        "buffer_full": 0, "store_errors": 0, "producer_resets": 0}
         self._last_error = ""
         self._looked = False  # a look at every tenant's log finished since start
+
+    def _new_producer(self) -> Producer:
+        return Producer({**self.config.producer_settings(), "error_cb": self._client_error,
+                         "logger": client_log})
+
+    def _reset_producer(self) -> None:
+        """After a fatal client error (the idempotent producer cannot go on): a new client,
+        and every tenant sent again from its cursor."""
+        self._fatal = False
+        self._counts["producer_resets"] += 1
+        try:
+            self._producer.purge()
+            self._producer.poll(0)
+        except Exception:  # the old client is unusable anyway
+            log.debug("kafka sink: purging the failed client", exc_info=True)
+        for t in self._tenants.values():
+            t.in_flight, t.failed = 0, True
+        self._in_flight = 0
+        self._producer = self._new_producer()
 
     # -- lifetime ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -196,7 +215,13 @@ class KafkaSink:
                 with self._lock:
                     self._dirty |= todo
                 next_look = now + self.config.poll_interval
-            self._producer.poll(0.02 if self._in_flight else 0)
+            try:
+                if self._fatal:
+                    self._reset_producer()
+                self._producer.poll(0.02 if self._in_flight else 0)
+            except Exception as exc:
+                self._last_error = f"client: {exc}"
+                log.warning("kafka sink: the client failed: %s", exc)
             if now >= next_save:
                 self._save()
                 next_save = now + self.config.save_interval
@@ -244,19 +269,20 @@ class KafkaSink:
             self.config.topic, value=orjson.dumps(item.line), key=item.trace_id.encode(),
             headers=[(TENANT_HEADER, item.tenant_id.encode()),
                      (LEAF_HEADER, str(item.leaf_index).encode())],
-            on_delivery=functools.partial(self._delivered, t, item.leaf_index))
+            on_delivery=functools.partial(self._delivered, item.tenant_id, t, item.leaf_index))
         t.in_flight += 1
         self._in_flight += 1
 
-    def _delivered(self, t: _Tenant, leaf_index: int, err: KafkaError | None,
-                   _msg: Message) -> None:
+    def _delivered(self, tenant_id: str, t: _Tenant, leaf_index: int,
+                   err: KafkaError | None, _msg: Message) -> None:
         """The client's answer for one message (called on the sink's thread, in poll)."""
-        t.in_flight -= 1
-        self._in_flight -= 1
+        t.in_flight = max(t.in_flight - 1, 0)
+        self._in_flight = max(self._in_flight - 1, 0)
         if err is not None:
             self._counts["delivery_failures"] += 1
             self._last_error = f"delivery: {err.str()}"
             t.failed = True
+            self._behind.add(tenant_id)  # sent again from the cursor once none is in flight
             return
         if leaf_index < t.acked or leaf_index in t.done:
             return  # a message sent again after a rewind
@@ -283,7 +309,11 @@ class KafkaSink:
 
     def _client_error(self, err: KafkaError) -> None:
         self._last_error = f"client: {err.str()}"
-        log.debug("kafka client: %s", err.str())
+        if err.fatal():
+            self._fatal = True
+            log.warning("kafka sink: fatal client error, starting a new client: %s", err.str())
+        else:
+            log.debug("kafka client: %s", err.str())
 
     # -- what /healthz shows ----------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
