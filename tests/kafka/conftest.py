@@ -8,6 +8,7 @@ CI=true it fails them. Each test publishes to a fresh topic.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -23,6 +24,7 @@ from ..conformance.harness import unavailable
 
 pytest.importorskip("confluent_kafka")
 from confluent_kafka import Consumer, KafkaError
+from confluent_kafka.admin import AdminClient
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "kafka"
@@ -63,8 +65,15 @@ def broker() -> Iterator[Broker]:
 
 
 @pytest.fixture
-def topic() -> str:
-    return f"tg-test-{uuid.uuid4().hex[:12]}"
+def topic(broker: Broker) -> Iterator[str]:
+    """A fresh topic, deleted after the test (the broker's data is kept between runs)."""
+    name = f"tg-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+    for future in admin.delete_topics([name], operation_timeout=10).values():
+        # (never created when a test failed early; the broker may be away)
+        with contextlib.suppress(Exception):
+            future.result(timeout=15)
 
 
 @dataclass(frozen=True)
