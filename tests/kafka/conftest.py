@@ -88,10 +88,16 @@ class Received:
     line: dict[str, object] = field(hash=False)
 
     @property
-    def seq(self) -> int:
-        entry = self.line["entry"]
-        assert isinstance(entry, dict)
-        return int(entry["seq"])
+    def seq(self) -> int | None:
+        """The entry's seq (of an ``entry`` or ``removed_entry`` line; None for a tombstone)."""
+        body = self.line.get("entry", self.line.get("leaf"))
+        return int(body["seq"]) if isinstance(body, dict) else None
+
+    @property
+    def trace_id(self) -> str:
+        body = self.line.get("entry", self.line.get("leaf", self.line.get("tombstone")))
+        assert isinstance(body, dict)
+        return str(body["trace_id"])
 
 
 def consume(topic: str, until: Callable[[list[Received]], bool], *,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -63,10 +64,10 @@ def assert_chain_order(got: list[Received]) -> None:
     partition: dict[str, int] = {}
     seen: dict[tuple[str, str], set[int]] = {}
     for r in got:
-        entry = r.line["entry"]
-        assert isinstance(entry, dict)
-        assert r.key == entry["trace_id"] and r.tenant == entry["tenant_id"]
+        assert r.key == r.trace_id
         assert partition.setdefault(r.key, r.partition) == r.partition
+        if r.seq is None:  # a tombstone: after the trace's entries
+            continue
         done = seen.setdefault((r.tenant, r.key), set())
         assert r.seq == 0 or r.seq - 1 in done, f"{r.key} seq {r.seq} before {r.seq - 1}"
         done.add(r.seq)
@@ -173,3 +174,27 @@ def test_tracegraph_restarted_while_behind_catches_up(
     assert_chain_order(got)
     # the cursor was kept: what was acknowledged before the restart is not sent again
     assert sorted(r.leaf for r in got if r.leaf < 11) == list(range(11))
+
+
+def test_a_trace_removed_by_retention_is_published_as_its_log_records_and_tombstone(
+        broker: Broker, topic: str, service: TraceService) -> None:
+    old = service.start_trace(TENANT, StartTraceInput(
+        session_id="s0", agent_id="agent", goal="g", created_at=datetime(2020, 1, 1, tzinfo=UTC)))
+    for i in range(3):
+        step(service, old.trace_id, i)
+    service.complete_trace(TENANT, old.trace_id, CompleteTraceInput(outcome="success"))
+    kept = new_trace(service)
+    step(service, kept, 0)
+    report = service.apply_retention(TENANT, 30)  # before any sink read the old trace
+    assert [t.trace_id for t in report.removed] == [old.trace_id]
+    sink = start_sink(service, topic)
+    try:
+        wait_caught_up(sink)
+    finally:
+        sink.stop()
+    lines = [x for x in export_lines(service, TENANT) if "leaf_index" in x]
+    got = consume(topic, lambda g: len(g) >= len(lines))
+    assert sorted((r.line for r in got), key=lambda x: int(str(x["leaf_index"]))) == lines
+    removed = [r for r in got if r.key == old.trace_id]
+    assert [r.line["type"] for r in removed] == ["removed_entry"] * 5 + ["tombstone"]
+    assert_chain_order(got)
