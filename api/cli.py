@@ -189,8 +189,8 @@ def serve(host: str, port: int, backend: str, data_dir: Path | None, neo4j_uri: 
             checkpointer.stop()
         if grpc_server is not None:
             grpc_server.stop(5).wait()
-        if sink is not None:
-            sink.stop()
+        if sink is not None:  # what is not acknowledged by then goes after the next start
+            sink.stop(timeout=5.0)
         audit.close()
         service.close()
         key_store.close()
