@@ -137,6 +137,7 @@ class KafkaSink:
                         "buffer_full": 0, "store_errors": 0, "producer_resets": 0}
         self._last_error = ""
         self._looked = False  # a look at every tenant's log finished since start
+        self._settled = False  # the thread has read past every append it was told of
 
     def _new_producer(self) -> Producer:
         return Producer({**self.config.producer_settings(), "error_cb": self._client_error,
@@ -188,6 +189,7 @@ class KafkaSink:
             return
         with self._lock:
             self._dirty.add(event.tenant_id)
+            self._settled = False
         self._wake.set()
 
     # -- the thread -------------------------------------------------------------------------
@@ -222,6 +224,8 @@ class KafkaSink:
             except Exception as exc:
                 self._last_error = f"client: {exc}"
                 log.warning("kafka sink: the client failed: %s", exc)
+            with self._lock:
+                self._settled = not self._dirty and not self._behind
             if now >= next_save:
                 self._save()
                 next_save = now + self.config.save_interval
@@ -318,12 +322,13 @@ class KafkaSink:
     # -- what /healthz shows ----------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         """Counters of this process's sink: ``lag`` is the leaves of the known tenants' logs
-        not acknowledged yet (as of the thread's last look), ``caught_up`` when none and the
-        thread has looked at every tenant since it started."""
+        not acknowledged yet (as of the thread's last look), ``caught_up`` when none, the
+        thread has looked at every tenant since it started and has read past every append
+        it was told of."""
         tenants = list(self._tenants.values())
         lag = sum(max(t.size - t.acked, 0) for t in tenants)
         return {"topic": self.config.topic, "bootstrap": self.config.bootstrap,
                 "durable_cursors": self.stream.durable, "buffer": self.config.buffer,
                 "in_flight": self._in_flight, "lag": lag,
-                "caught_up": self._looked and lag == 0,
+                "caught_up": self._looked and self._settled and lag == 0,
                 **self._counts, "last_error": self._last_error}
