@@ -398,6 +398,10 @@ DELETE FROM edges WHERE rowid IN (
   ON e.tenant_id = n.tenant_id AND e.dst = n.node_id
   WHERE n.tenant_id = :tenant AND n.trace_id = :trace)
 """
+#: Which of the (tenant, trace) pairs of the JSON array ``?`` retention removed.
+SELECT_TOMBSTONED = """
+SELECT tenant_id, trace_id FROM tombstones
+WHERE (tenant_id, trace_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))"""
 DELETE_TRACE_NODES = "DELETE FROM nodes WHERE tenant_id = ? AND trace_id = ?"
 DELETE_TRACE_ENTRIES = "DELETE FROM entries WHERE tenant_id = ? AND trace_id = ?"
 DELETE_TRACE_MODELS = "DELETE FROM trace_models WHERE tenant_id = ? AND trace_id = ?"

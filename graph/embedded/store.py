@@ -421,6 +421,8 @@ class EmbeddedStore:
             for stmt in (sql.DELETE_TRACE_NODES, sql.DELETE_TRACE_ENTRIES,
                          sql.DELETE_TRACE_MODELS, sql.DELETE_TRACE):
                 db.execute(stmt, (tenant_id, trace_id))
+        if (self.data_dir / "vectors.sqlite3").exists():  # (its vectors: after the commit)
+            self._vector_file().remove_traces([(tenant_id, trace_id)])
 
     def restore_tombstone(self, tenant_id: str, removed: Sequence[EntryLeaf],
                           tombstone: Tombstone) -> bool:
@@ -467,7 +469,10 @@ class EmbeddedStore:
         with self._vectors_lock:
             if self._vectors is None:
                 with sqlite_errors(self.data_dir):
-                    self._vectors = EmbeddedVectors(self.data_dir)
+                    self._vectors = v = EmbeddedVectors(self.data_dir)
+                    # (vectors of traces removed while a crash kept them: see remove_trace)
+                    v.remove_traces([(str(a), str(b)) for a, b in self._conn().execute(
+                        sql.SELECT_TOMBSTONED, (orjson.dumps(v.traces_with_vectors()),))])
             return self._vectors
 
     def put_vectors(self, tenant_id: str, model: str, rows: Sequence[StepVector]) -> None:

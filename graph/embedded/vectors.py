@@ -1,11 +1,14 @@
-"""The embedded store's step vectors: float32 blobs in their own SQLite file, exact search.
+"""The embedded store's step vectors: float32 blobs in their own SQLite file, searched in memory.
 
 Vectors live in ``vectors.sqlite3`` beside the journal, so the embedding worker's writes
-never take the journal's write lock (ingest does not wait for them). Search is exact: each
-(tenant, model) keeps an in-memory float32 matrix with its filter columns, brought up to date
-from the rows added since it was last read (``rowid`` order: other processes' writes are seen
-too), and a query is one matrix-vector product and a partial sort. Measured against an HNSW
-index at the sizes of issue 19 in docs/semantic-search.md.
+never take the journal's write lock (ingest does not wait for them). The rows are the source
+of truth; each (tenant, model) read so far is held in memory (:mod:`.vector_state`): a
+float32 matrix with its filter columns and, from :data:`ANN_MIN` vectors on, an HNSW index
+(:mod:`.ann`, usearch) that answers unfiltered and broadly filtered searches; below that,
+and for selective filters, the search is exact. Before every search the state catches up
+with the rows added and removed since (by ``id``, and by the ``removed_vectors`` log, so
+other processes' writes are seen too). A trace removed by retention loses its vectors
+(:meth:`EmbeddedVectors.remove_traces`). Figures in docs/semantic-search.md.
 """
 
 from __future__ import annotations
@@ -13,23 +16,51 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import orjson
 from tracegraph.graph.vectors import StepVector, VectorFilter, VectorHit
 from tracegraph.schema.private_files import private_sqlite_file
 
+from . import ann
+from .vector_state import COLUMNS, VectorState
+
+#: Below this many vectors of a (tenant, model) the search is exact: measured faster there
+#: (docs/semantic-search.md); from it on, the HNSW index is built (in the background).
+ANN_MIN = 20_000
+
 SCHEMA = (
+    # (id AUTOINCREMENT: ids never come back after a delete, so "rows since id" is exact)
     """CREATE TABLE IF NOT EXISTS step_vectors (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         tenant_id TEXT NOT NULL, model TEXT NOT NULL, step_id TEXT NOT NULL,
         trace_id TEXT NOT NULL, session_id TEXT NOT NULL, agent_id TEXT,
         step_type TEXT NOT NULL, step_index INTEGER NOT NULL, created_at TEXT NOT NULL,
-        vector BLOB NOT NULL, PRIMARY KEY (tenant_id, model, step_id))""",
+        vector BLOB NOT NULL, UNIQUE (tenant_id, model, step_id))""",
     """CREATE INDEX IF NOT EXISTS step_vectors_trace
         ON step_vectors (tenant_id, model, trace_id, step_index)""",
+    """CREATE INDEX IF NOT EXISTS step_vectors_tenant_trace
+        ON step_vectors (tenant_id, trace_id)""",
+    # Ids of removed rows, in order, so every process's in-memory state drops them too.
+    """CREATE TABLE IF NOT EXISTS removed_vectors (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id TEXT NOT NULL, model TEXT NOT NULL,
+        vector_id INTEGER NOT NULL)""",
+    """CREATE INDEX IF NOT EXISTS removed_vectors_since
+        ON removed_vectors (tenant_id, model, seq)""",
+)
+#: A file of the first version (implicit rowid, no ``id``): its rows are copied in rowid order.
+HAS_ID = "SELECT 1 FROM pragma_table_info('step_vectors') WHERE name = 'id'"
+HAS_TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'step_vectors'"
+MIGRATE = (
+    "DROP INDEX IF EXISTS step_vectors_trace",
+    "ALTER TABLE step_vectors RENAME TO step_vectors_v1",
+    *SCHEMA,
+    """INSERT INTO step_vectors (tenant_id, model, step_id, trace_id, session_id, agent_id,
+        step_type, step_index, created_at, vector)
+        SELECT tenant_id, model, step_id, trace_id, session_id, agent_id, step_type,
+        step_index, created_at, vector FROM step_vectors_v1 ORDER BY rowid""",
+    "DROP TABLE step_vectors_v1",
 )
 INSERT = """INSERT OR IGNORE INTO step_vectors (tenant_id, model, step_id, trace_id, session_id,
     agent_id, step_type, step_index, created_at, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
@@ -38,40 +69,46 @@ SELECT_IDS = """SELECT step_id FROM step_vectors WHERE tenant_id = ? AND model =
 SELECT_TRACES = """SELECT trace_id, step_index, step_id, vector FROM step_vectors
     WHERE tenant_id = ? AND model = ? AND trace_id IN (SELECT value FROM json_each(?))
     ORDER BY trace_id, step_index"""
-# (NOT INDEXED: a rowid range, never a walk of the tenant's whole primary key index)
-SELECT_SINCE = """SELECT rowid, step_id, trace_id, session_id, agent_id, step_type,
+# (NOT INDEXED: an id range, never a walk of the tenant's whole key index)
+SELECT_SINCE = """SELECT id, step_id, trace_id, session_id, agent_id, step_type,
     created_at, vector FROM step_vectors NOT INDEXED WHERE tenant_id = ? AND model = ?
-    AND rowid > ? ORDER BY rowid"""
-
-F32 = npt.NDArray[np.float32]
-
-
-@dataclass
-class _Matrix:
-    """One (tenant, model)'s vectors in memory, rows in ``rowid`` order."""
-
-    last_rowid: int = 0
-    vectors: F32 = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
-    step_ids: list[str] = field(default_factory=list)
-    columns: dict[str, npt.NDArray[np.str_]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-_COLUMNS = ("trace_id", "session_id", "agent_id", "step_type", "created_at")
+    AND id > ? ORDER BY id"""
+SELECT_REMOVED_SINCE = """SELECT seq, vector_id FROM removed_vectors
+    WHERE tenant_id = ? AND model = ? AND seq > ? ORDER BY seq"""
+LOG_REMOVED = """INSERT INTO removed_vectors (tenant_id, model, vector_id)
+    SELECT tenant_id, model, id FROM step_vectors WHERE tenant_id = ? AND trace_id = ?"""
+DELETE_TRACE = "DELETE FROM step_vectors WHERE tenant_id = ? AND trace_id = ?"
+#: Every (tenant, trace) with vectors (the store checks them against its tombstones on open).
+SELECT_TRACES_WITH_VECTORS = "SELECT DISTINCT tenant_id, trace_id FROM step_vectors"
 
 
 class EmbeddedVectors:
-    """:class:`~tracegraph.graph.vectors.VectorStore` over ``data_dir/vectors.sqlite3``."""
+    """:class:`~tracegraph.graph.vectors.VectorStore` over ``data_dir/vectors.sqlite3``.
 
-    def __init__(self, data_dir: Path) -> None:
+    ``ann_min``: vectors of a (tenant, model) from which the HNSW index is used;
+    ``background``: build it on a thread (searches stay exact meanwhile) or in the search
+    that first needs it."""
+
+    def __init__(self, data_dir: Path, *, ann_min: int = ANN_MIN,
+                 background: bool = True) -> None:
         self.path = private_sqlite_file(data_dir / "vectors.sqlite3")
+        self.index_dir = data_dir / "vectors-ann"
+        self.ann_min = ann_min
+        self.background = background
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._matrices: dict[tuple[str, str], _Matrix] = {}
+        self._states: dict[tuple[str, str], VectorState] = {}
         db = self._conn()
-        for stmt in SCHEMA:
-            db.execute(stmt)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            old = db.execute(HAS_TABLE).fetchone() and not db.execute(HAS_ID).fetchone()
+            for stmt in MIGRATE if old else SCHEMA:
+                db.execute(stmt)
+            db.execute("COMMIT")
+        finally:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
 
     def _conn(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -86,21 +123,40 @@ class EmbeddedVectors:
         return db
 
     def close(self) -> None:
+        """Save the indexes changed since they were saved, close the connections."""
+        with self._lock:
+            states, self._states = dict(self._states), {}
+        for (tenant_id, model), state in states.items():
+            with state.lock:
+                if state.index is not None and state.index.dirty:
+                    state.index.save(ann.index_path(self.index_dir, tenant_id, model))
         with self._lock:
             for db in self._all:
                 db.close()
             self._all.clear()
-            self._matrices.clear()
         self._local = threading.local()
 
     def put_vectors(self, tenant_id: str, model: str, rows: Sequence[StepVector]) -> None:
+        self._write([(INSERT, [
+            (tenant_id, model, r.step_id, r.trace_id, r.session_id, r.agent_id,
+             r.step_type, r.step_index, r.created_at,
+             np.asarray(r.vector, dtype="<f4").tobytes()) for r in rows])])
+
+    def remove_traces(self, traces: Sequence[tuple[str, str]]) -> None:
+        """Remove the vectors of these (tenant, trace) pairs (retention removed them), and
+        log their ids for every process's in-memory state."""
+        if traces:
+            self._write([(LOG_REMOVED, list(traces)), (DELETE_TRACE, list(traces))])
+
+    def traces_with_vectors(self) -> list[tuple[str, str]]:
+        return [(str(a), str(b)) for a, b in self._conn().execute(SELECT_TRACES_WITH_VECTORS)]
+
+    def _write(self, work: Sequence[tuple[str, Sequence[tuple[object, ...]]]]) -> None:
         db = self._conn()
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.executemany(INSERT, [
-                (tenant_id, model, r.step_id, r.trace_id, r.session_id, r.agent_id,
-                 r.step_type, r.step_index, r.created_at,
-                 np.asarray(r.vector, dtype="<f4").tobytes()) for r in rows])
+            for stmt, params in work:
+                db.executemany(stmt, params)
             db.execute("COMMIT")
         finally:
             if db.in_transaction:
@@ -119,65 +175,65 @@ class EmbeddedVectors:
                 (index, step_id, np.frombuffer(blob, dtype="<f4").tolist()))
         return out
 
-    def _matrix(self, tenant_id: str, model: str) -> _Matrix:
-        """The (tenant, model) matrix with every row stored so far."""
+    def state(self, tenant_id: str, model: str) -> VectorState:
+        """The (tenant, model) state with every row stored and removed so far; its index
+        loaded, reconciled or started once it holds ``ann_min`` live vectors."""
         with self._lock:
-            m = self._matrices.setdefault((tenant_id, model), _Matrix())
-        with m.lock:
-            rows = self._conn().execute(SELECT_SINCE, (tenant_id, model, m.last_rowid)
-                                        ).fetchall()
+            first = (tenant_id, model) not in self._states
+            s = self._states.setdefault((tenant_id, model), VectorState())
+        db = self._conn()
+        with s.lock:
+            rows = db.execute(SELECT_SINCE, (tenant_id, model, s.last_id)).fetchall()
             if rows:
-                new = np.frombuffer(b"".join(r[7] for r in rows), dtype="<f4").reshape(
-                    len(rows), -1)
-                m.vectors = new.copy() if m.vectors.size == 0 else np.vstack([m.vectors, new])
-                m.step_ids.extend(r[1] for r in rows)
-                for i, name in enumerate(_COLUMNS, start=2):
-                    add = np.array([r[i] or "" for r in rows], dtype=np.str_)
-                    old = m.columns.get(name)
-                    m.columns[name] = add if old is None else np.concatenate([old, add])
-                m.last_rowid = int(rows[-1][0])
-        return m
+                s.add_rows(np.array([r[0] for r in rows], dtype=np.int64),
+                           np.frombuffer(b"".join(r[7] for r in rows), dtype="<f4").reshape(
+                               len(rows), -1),
+                           {c: [r[i] or "" for r in rows] for i, c in enumerate(COLUMNS, 1)})
+                s.last_id = int(rows[-1][0])
+            removed = db.execute(SELECT_REMOVED_SINCE,
+                                 (tenant_id, model, s.last_removal)).fetchall()
+            if removed:
+                s.remove_ids(np.array([r[1] for r in removed], dtype=np.int64))
+                s.last_removal = int(removed[-1][0])
+            if s.index is None and not s.building and ann.available() \
+                    and s.live >= self.ann_min:
+                self._start_index(tenant_id, model, s, first)
+        return s
+
+    def _start_index(self, tenant_id: str, model: str, s: VectorState, first: bool) -> None:
+        """(under ``s.lock``) The saved index when there is one, else a new one: built here
+        or on a thread."""
+        path = ann.index_path(self.index_dir, tenant_id, model)
+        dim = s.vectors.view().shape[1]
+        saved = ann.AnnIndex.load(path, dim) if first else None
+        if saved is not None:
+            s.reconcile(saved)
+            s.index = saved
+            return
+        s.building = True
+        ids, vectors = s.live_rows()
+        if not self.background:
+            self._build(s, path, ids, vectors)
+            return
+        threading.Thread(target=self._build, args=(s, path, ids, vectors),
+                         name="tracegraph-ann-build", daemon=True).start()
+
+    @staticmethod
+    def _build(s: VectorState, path: Path, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Build an index of ``ids`` outside the lock, then catch it up with the rows
+        changed meanwhile, make it the state's and save it."""
+        try:
+            index = ann.AnnIndex(vectors.shape[1])
+            index.add(ids, vectors, threads=0)
+            with s.lock:
+                s.reconcile(index)
+                s.index = index
+                index.save(path)
+        finally:
+            s.building = False
 
     def search_vectors(self, tenant_id: str, model: str, query: Sequence[float], k: int,
                        flt: VectorFilter) -> list[VectorHit]:
-        m = self._matrix(tenant_id, model)
-        with m.lock:
-            vectors, step_ids, cols = m.vectors, m.step_ids, dict(m.columns)
-        if k <= 0 or len(step_ids) == 0:
-            return []
-        keep = _mask(cols, flt, len(step_ids))
-        rows = np.arange(len(step_ids)) if keep is None else np.flatnonzero(keep)
-        if rows.size == 0:
-            return []
-        scores = vectors[rows] @ np.asarray(query, dtype=np.float32) if keep is not None \
-            else vectors @ np.asarray(query, dtype=np.float32)
-        top = min(k, rows.size)
-        best = np.argpartition(-scores, top - 1)[:top]
-        ranked = sorted(best.tolist(), key=lambda i: (-float(scores[i]), step_ids[rows[i]]))
-        trace_ids = cols["trace_id"]
-        return [VectorHit(step_ids[rows[i]], str(trace_ids[rows[i]]), float(scores[i]))
-                for i in ranked]
-
-
-def _mask(cols: Mapping[str, npt.NDArray[np.str_]], flt: VectorFilter,
-          n: int) -> npt.NDArray[np.bool_] | None:
-    """Rows ``flt`` keeps, or ``None`` when it keeps every row."""
-    keep: npt.NDArray[np.bool_] | None = None
-
-    def both(more: npt.NDArray[np.bool_]) -> None:
-        nonlocal keep
-        keep = more if keep is None else keep & more
-
-    if flt.step_types:
-        both(np.isin(cols["step_type"], list(flt.step_types)))
-    for name, value in (("agent_id", flt.agent_id), ("session_id", flt.session_id),
-                        ("trace_id", flt.trace_id)):
-        if value is not None:
-            both(cols[name] == value)
-    if flt.exclude_trace_id is not None:
-        both(cols["trace_id"] != flt.exclude_trace_id)
-    if flt.created_after is not None:
-        both(cols["created_at"] >= flt.created_after)
-    if flt.created_before is not None:
-        both(cols["created_at"] <= flt.created_before)
-    return keep
+        s = self.state(tenant_id, model)
+        with s.lock:
+            return s.search(np.asarray(query, dtype=np.float32), k, flt, self.ann_min)
