@@ -2,13 +2,18 @@
 embedded store at 10k and 100k embedded steps, ingest with embedding on vs off, recall@10.
 
 ``python -m tracegraph.bench.semantic [--sizes 10000 100000] [--runs 4] [--rounds 3]``;
-``--search-only --backend neo4j|dgraph --server URI|ADDR`` measures a server's search.
+``--search-only [--vectors random|real|both] [--base-cache F.npy]`` only the searches;
+``--backend neo4j|dgraph --server URI|ADDR`` measures a server's search.
 
 * embeddings/s: CPU seconds of :class:`MiniLMEmbedder` (BLAS on one thread) over the
   workload's step texts, batches of 32;
-* search: random unit vectors (384 wide) with the workload's filter fields written straight
-  through ``put_vectors``; p50/p95 of ``search_vectors`` for top 10, without and with a
-  step type filter, plus the query's own embedding time;
+* search: random unit vectors (384 wide), and realistic ones (mixes of the default model's
+  embeddings of the workload's texts, :func:`synthetic`: random 384-wide vectors have no
+  clusters, the case no ANN index handles well), with the workload's filter fields written
+  straight through ``put_vectors``; p50/p95 (wall) and CPU ms of ``search_vectors`` for top
+  10, without and with a step type filter, recall@10 against numpy's exact ranking; on the
+  embedded store also the HNSW index's build, reopen and rebuild times and the exact
+  search's figures on the same vectors; plus the query's own embedding time;
 * ingest: the workload's runs appended in-process (:mod:`.timed_ingest`), alternating
   rounds off/on, best round each: wall seconds and the ingest thread's CPU seconds (the
   hot path; the worker's embedding runs on its own thread), and how long the worker took
@@ -23,11 +28,13 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from tracegraph.api.embedding import MiniLMEmbedder
 from tracegraph.api.service import TraceService
 from tracegraph.graph.embedded import EmbeddedStore
+from tracegraph.graph.embedded.vectors import EmbeddedVectors
 from tracegraph.graph.protocol import GraphStore
 from tracegraph.graph.registry import open_store
 from tracegraph.graph.vectors import StepVector, VectorFilter, VectorStore
@@ -66,48 +73,103 @@ def _open(backend: str, folder: str, server: str | None) -> GraphStore:
     return open_store("neo4j", uri=server or "bolt://127.0.0.1:7687")
 
 
+def synthetic(base: np.ndarray, n: int, seed: int, noise: float = 0.35) -> np.ndarray:
+    """``n`` unit vectors like real embeddings: each a random mix of two of ``base`` (real
+    embeddings) plus Gaussian noise of ``noise`` relative size."""
+    rng = np.random.default_rng(seed)
+    a, b = base[rng.integers(0, len(base), n)], base[rng.integers(0, len(base), n)]
+    w = rng.uniform(0, 1, (n, 1)).astype(np.float32)
+    m = w * a + (1 - w) * b + noise * rng.standard_normal((n, base.shape[1])).astype(
+        np.float32) / np.sqrt(base.shape[1])
+    return np.asarray(m / np.linalg.norm(m, axis=1, keepdims=True), dtype=np.float32)
+
+
+def unit_random(n: int, seed: int) -> np.ndarray:
+    m = np.random.default_rng(seed).standard_normal((n, DIM)).astype(np.float32)
+    return np.asarray(m / np.linalg.norm(m, axis=1, keepdims=True), dtype=np.float32)
+
+
+def _rows(matrix: np.ndarray, kinds: list[str], start: int) -> list[StepVector]:
+    return [StepVector(
+        step_id=f"s{start + i}", trace_id=f"t{(start + i) // 50}",
+        session_id=f"sess{(start + i) // 500}", agent_id=f"a{(start + i) % 7}",
+        step_type=kinds[start + i], step_index=(start + i) % 50,
+        created_at=f"2026-01-01T00:00:00.{start + i:06d}Z", vector=v.tolist())
+        for i, v in enumerate(matrix[start:start + 2000])]
+
+
+def _timed(store: VectorStore, tenant: str, q: np.ndarray, matrix: np.ndarray,
+           keep: np.ndarray, flt: VectorFilter) -> tuple[float, float, float, float]:
+    """p50 and p95 wall ms, CPU ms per search, recall@10 against numpy's exact ranking."""
+    store.search_vectors(tenant, "m", q[0].tolist(), 10, flt)  # (warm)
+    times, found, cpu = [], 0, time.process_time()
+    for v in q:
+        t = time.perf_counter()
+        hits = store.search_vectors(tenant, "m", v.tolist(), 10, flt)
+        times.append((time.perf_counter() - t) * 1000)
+        scores = np.where(keep, matrix @ v, -np.inf)
+        exact = {f"s{i}" for i in np.argsort(-scores)[:10]}
+        found += len(exact & {h.step_id for h in hits})
+    cpu_ms = (time.process_time() - cpu) / len(q) * 1000
+    times.sort()
+    return (round(statistics.median(times), 2), round(times[int(len(times) * 0.95)], 2),
+            round(cpu_ms, 2), round(found / (10 * len(q)), 4))
+
+
 def search_latency(size: int, queries: int = 200, backend: str = "embedded",
-                   server: str | None = None) -> dict[str, float]:
-    """p50/p95 ms of top-10 searches over ``size`` random vectors in a fresh store (a new
-    tenant on a server), and recall@10 against the exact ranking (numpy)."""
-    rng = np.random.default_rng(size)
+                   server: str | None = None, base: np.ndarray | None = None
+                   ) -> dict[str, float]:
+    """p50/p95 ms of top-10 searches over ``size`` vectors (random unit vectors, or
+    :func:`synthetic` ones from ``base``) in a fresh store (a new tenant on a server), and
+    recall@10 against the exact ranking (numpy). On the embedded store also: the time to
+    build its HNSW index (the first search), to reopen with the saved index and to rebuild
+    it from the stored vectors, and the exact search's figures on the same vectors."""
     tenant = f"bench-{secrets.token_hex(4)}"
+    matrix = unit_random(size, size) if base is None else synthetic(base, size, size)
+    q = unit_random(queries, size + 1) if base is None else synthetic(base, queries, size + 1)
+    kinds = [STEP_TYPES[i % len(STEP_TYPES)] for i in range(size)]
+    decisions = np.array([k == "Decision" for k in kinds])
+    filters = (("all", VectorFilter(), np.ones(size, dtype=bool)),
+               ("decisions", VectorFilter(step_types=("Decision",)), decisions))
+    out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
-        store = _open(backend, folder, server)
-        assert isinstance(store, VectorStore)
-        kinds = [STEP_TYPES[i % len(STEP_TYPES)] for i in range(size)]
-        matrix = np.zeros((size, DIM), dtype=np.float32)
+        store: VectorStore
+        if backend == "embedded":
+            store = vectors = EmbeddedVectors(Path(folder), background=False)
+        else:
+            opened = _open(backend, folder, server)
+            assert isinstance(opened, VectorStore)
+            store = opened
         for start in range(0, size, 2000):
-            m = rng.standard_normal((min(2000, size - start), DIM)).astype(np.float32)
-            m /= np.linalg.norm(m, axis=1, keepdims=True)
-            matrix[start:start + len(m)] = m
-            store.put_vectors(tenant, "m", [StepVector(
-                step_id=f"s{start + i}", trace_id=f"t{(start + i) // 50}",
-                session_id=f"sess{(start + i) // 500}", agent_id=f"a{(start + i) % 7}",
-                step_type=kinds[start + i], step_index=(start + i) % 50,
-                created_at=f"2026-01-01T00:00:00.{start + i:06d}Z", vector=v.tolist())
-                for i, v in enumerate(m)])
-        q = rng.standard_normal((queries, DIM)).astype(np.float32)
-        q /= np.linalg.norm(q, axis=1, keepdims=True)
-        decisions = np.array([k == "Decision" for k in kinds])
-        out: dict[str, float] = {}
-        for name, flt, keep in (("all", VectorFilter(), np.ones(size, dtype=bool)),
-                                ("decisions", VectorFilter(step_types=("Decision",)),
-                                 decisions)):
-            store.search_vectors(tenant, "m", q[0].tolist(), 10, flt)  # (warm)
-            times, found = [], 0
-            for v in q:
-                t = time.perf_counter()
-                hits = store.search_vectors(tenant, "m", v.tolist(), 10, flt)
-                times.append((time.perf_counter() - t) * 1000)
-                scores = np.where(keep, matrix @ v, -np.inf)
-                exact = {f"s{i}" for i in np.argsort(-scores)[:10]}
-                found += len(exact & {h.step_id for h in hits})
-            times.sort()
-            out[f"{name}_p50_ms"] = round(statistics.median(times), 2)
-            out[f"{name}_p95_ms"] = round(times[int(len(times) * 0.95)], 2)
-            out[f"{name}_recall_at_10_vs_exact"] = round(found / (10 * queries), 4)
-        store.close()
+            store.put_vectors(tenant, "m", _rows(matrix, kinds, start))
+        if backend == "embedded":
+            wall, cpu = time.perf_counter(), time.process_time()
+            vectors.state(tenant, "m")  # (reads the rows, builds the index from ann_min on)
+            out["index_build_s"] = round(time.perf_counter() - wall, 2)
+            out["index_build_cpu_s"] = round(time.process_time() - cpu, 2)
+        for name, flt, keep in filters:
+            p50, p95, cpu_ms, recall = _timed(store, tenant, q, matrix, keep, flt)
+            out |= {f"{name}_p50_ms": p50, f"{name}_p95_ms": p95, f"{name}_cpu_ms": cpu_ms,
+                    f"{name}_recall_at_10_vs_exact": recall}
+        if backend != "embedded":
+            cast(GraphStore, store).close()
+            return out
+        vectors.close()
+        for label, drop in (("reopen_saved_index_s", False), ("reopen_rebuild_index_s", True)):
+            if drop:
+                for f in Path(folder, "vectors-ann").glob("*.usearch"):
+                    f.unlink()
+            again = EmbeddedVectors(Path(folder), background=False)
+            wall = time.perf_counter()
+            again.state(tenant, "m")
+            out[label] = round(time.perf_counter() - wall, 2)
+            again.close()
+        exact = EmbeddedVectors(Path(folder), ann_min=size + 1)
+        for name, flt, keep in filters[:1]:
+            p50, p95, cpu_ms, _ = _timed(exact, tenant, q, matrix, keep, flt)
+            out |= {f"exact_{name}_p50_ms": p50, f"exact_{name}_p95_ms": p95,
+                    f"exact_{name}_cpu_ms": cpu_ms}
+        exact.close()
     return out
 
 
@@ -148,6 +210,35 @@ def ingest(embedder: MiniLMEmbedder, runs: int, rounds: int) -> dict[str, float]
             "worker_drain_s_after_last_append": round(min(drain), 2)}
 
 
+def base_vectors(embedder: MiniLMEmbedder, n: int, cache: str | None) -> np.ndarray:
+    """Embeddings of ``n`` of the workload's step texts (read from / saved to ``cache``, an
+    .npy file, when given: embedding 2,000 texts takes about 2 CPU minutes here)."""
+    if cache and Path(cache).exists():
+        return np.asarray(np.load(cache), dtype=np.float32)
+    texts = workload_texts(n)
+    m = np.concatenate([embedder.embed(texts[i:i + 32]) for i in range(0, n, 32)])
+    if cache:
+        np.save(cache, m)
+    return m.astype(np.float32)
+
+
+def searches(args: argparse.Namespace, embedder: MiniLMEmbedder | None) -> None:
+    """Search figures at each size, for random and/or realistic vectors."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")  # (as the default embedder sets it)
+    kinds = ["random", "real"] if args.vectors == "both" else [args.vectors]
+    base = None
+    if "real" in kinds:
+        base = base_vectors(embedder or MiniLMEmbedder(), args.base_texts, args.base_cache)
+    for kind in kinds:
+        for size in args.sizes:
+            got = search_latency(size, args.queries, args.backend, args.server,
+                                 base if kind == "real" else None)
+            print(f"search at {size} embedded steps ({args.backend}, {kind} vectors):", got,
+                  flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
@@ -160,11 +251,15 @@ def main() -> None:
                         choices=["embedded", "neo4j", "dgraph"])
     parser.add_argument("--server", default=None,
                         help="Neo4j URI or Dgraph address [default: the default ports]")
+    parser.add_argument("--vectors", default="both", choices=["random", "real", "both"],
+                        help="random unit vectors, and/or mixes of real embeddings")
+    parser.add_argument("--base-texts", type=int, default=2000,
+                        help="workload texts embedded for the realistic vectors")
+    parser.add_argument("--base-cache", default=None, help=".npy file of those embeddings")
+    parser.add_argument("--queries", type=int, default=100)
     args = parser.parse_args()
     if args.search_only:
-        for size in args.sizes:
-            print(f"search at {size} embedded steps ({args.backend}):",
-                  search_latency(size, 100, args.backend, args.server), flush=True)
+        searches(args, None)
         return
     embedder = MiniLMEmbedder()
     if args.ingest_only:
@@ -176,8 +271,7 @@ def main() -> None:
     for _ in range(20):
         embedder.embed(["decisions about pricing for enterprise customers"])
     print("query embedding ms (CPU):", round((time.process_time() - t) / 20 * 1000, 2))
-    for size in args.sizes:
-        print(f"search at {size} embedded steps:", search_latency(size))
+    searches(args, embedder)
     if not args.skip_ingest:
         print("ingest, embedding off vs on:", ingest(embedder, args.runs, args.rounds))
     with tempfile.TemporaryDirectory() as folder:

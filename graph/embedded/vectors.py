@@ -28,7 +28,7 @@ from .vector_state import COLUMNS, VectorState
 
 #: Below this many vectors of a (tenant, model) the search is exact: measured faster there
 #: (docs/semantic-search.md); from it on, the HNSW index is built (in the background).
-ANN_MIN = 20_000
+ANN_MIN = 10_000
 
 SCHEMA = (
     # (id AUTOINCREMENT: ids never come back after a delete, so "rows since id" is exact)

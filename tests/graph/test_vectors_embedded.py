@@ -1,6 +1,6 @@
 """The embedded store's vector search with its HNSW index (graph/embedded/vectors.py, ann.py).
 
-The index is switched on from a low ``ann_min`` here (the store's default is 20,000) and
+The index is switched on from a low ``ann_min`` here (the store's default is 10,000) and
 built in the search that first needs it, so these sets exercise the ANN path: its answers
 agree with the exact ranking, removals (retention) never come back, a reopened store loads
 the saved index and answers the same, and a tenant sees only its own vectors.
