@@ -8,8 +8,8 @@ exactly in float32, so ranks and scores are exact among the candidates.
 The index is saved beside the database (``vectors-ann/<digest>.usearch``, 0600) after it is
 built and when the store closes, and restored on the next open. Whatever file is found is
 reconciled with the rows (keys not among the live rows removed, live rows missing added), so
-a stale, foreign or partly written file can cost time, never a wrong answer; a file that
-does not load is rebuilt.
+a stale file costs time, never a wrong answer; a file that does not load, or whose vectors
+differ from the rows under the same ids (a foreign or restored data directory), is rebuilt.
 """
 
 from __future__ import annotations
@@ -71,6 +71,11 @@ class AnnIndex:
 
     def keys(self) -> I64:
         return np.asarray(self._index.keys, dtype=np.int64)
+
+    def vectors_of(self, keys: I64) -> list[F32 | None]:
+        """The stored (float16, widened) vectors of ``keys``, ``None`` where a key is absent."""
+        got = self._index.get(keys.astype(np.uint64), dtype="f32")
+        return list(got) if isinstance(got, tuple) else [got]
 
     def search(self, query: F32, count: int) -> I64:
         """Keys of about the ``count`` nearest vectors (usearch searches at least ``count``

@@ -119,6 +119,19 @@ class VectorState:
         alive = self.alive.view()
         return self.ids.view()[alive].copy(), self.vectors.view()[alive]
 
+    def agrees(self, index: AnnIndex, sample: int = 64) -> bool:
+        """Whether ``index`` holds the rows' vectors under their ids (checked on up to
+        ``sample`` ids spread over the live rows it has; float16 tolerance)."""
+        ids, alive = self.ids.view(), self.alive.view()
+        common = np.intersect1d(ids[alive], index.keys(), assume_unique=True)
+        if len(common) == 0:
+            return len(index) == 0
+        keys = common[np.linspace(0, len(common) - 1, min(sample, len(common))).astype(int)]
+        mine = self.vectors.view()[np.searchsorted(ids, keys)]
+        theirs = index.vectors_of(keys)
+        return all(t is not None and float(np.max(np.abs(t - v))) < 1e-2
+                   for t, v in zip(theirs, mine, strict=True))
+
     def reconcile(self, index: AnnIndex) -> None:
         """Bring ``index`` to exactly the live rows: add those it lacks, remove the rest."""
         has = index.keys()

@@ -201,12 +201,12 @@ class EmbeddedVectors:
         return s
 
     def _start_index(self, tenant_id: str, model: str, s: VectorState, first: bool) -> None:
-        """(under ``s.lock``) The saved index when there is one, else a new one: built here
-        or on a thread."""
+        """(under ``s.lock``) The saved index when there is one that agrees with the rows,
+        else a new one: built here or on a thread."""
         path = ann.index_path(self.index_dir, tenant_id, model)
         dim = s.vectors.view().shape[1]
         saved = ann.AnnIndex.load(path, dim) if first else None
-        if saved is not None:
+        if saved is not None and s.agrees(saved):
             s.reconcile(saved)
             s.index = saved
             return
