@@ -102,15 +102,16 @@ def _timed(store: VectorStore, tenant: str, q: np.ndarray, matrix: np.ndarray,
            keep: np.ndarray, flt: VectorFilter) -> tuple[float, float, float, float]:
     """p50 and p95 wall ms, CPU ms per search, recall@10 against numpy's exact ranking."""
     store.search_vectors(tenant, "m", q[0].tolist(), 10, flt)  # (warm)
-    times, found, cpu = [], 0, time.process_time()
+    times, found, cpu = [], 0, 0.0
     for v in q:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         hits = store.search_vectors(tenant, "m", v.tolist(), 10, flt)
+        cpu += time.process_time() - c
         times.append((time.perf_counter() - t) * 1000)
         scores = np.where(keep, matrix @ v, -np.inf)
         exact = {f"s{i}" for i in np.argsort(-scores)[:10]}
         found += len(exact & {h.step_id for h in hits})
-    cpu_ms = (time.process_time() - cpu) / len(q) * 1000
+    cpu_ms = cpu / len(q) * 1000  # (the search alone, not the exact ranking it is checked by)
     times.sort()
     return (round(statistics.median(times), 2), round(times[int(len(times) * 0.95)], 2),
             round(cpu_ms, 2), round(found / (10 * len(q)), 4))
