@@ -3,7 +3,8 @@ embedded store at 10k and 100k embedded steps, ingest with embedding on vs off, 
 
 ``python -m tracegraph.bench.semantic [--sizes 10000 100000] [--runs 4] [--rounds 3]``;
 ``--search-only [--vectors random|real|both] [--base-cache F.npy]`` only the searches;
-``--backend neo4j|dgraph --server URI|ADDR`` measures a server's search.
+``--search-only --backend neo4j|dgraph --server URI|ADDR [--realistic]`` measures a
+server's search (:mod:`.semantic_servers`).
 
 * embeddings/s: CPU seconds of :class:`MiniLMEmbedder` (BLAS on one thread) over the
   workload's step texts, batches of 32;
@@ -41,6 +42,7 @@ from tracegraph.graph.vectors import StepVector, VectorFilter, VectorStore
 from tracegraph.schema.sampling import EmbeddingSampling, SamplingPolicy
 
 from . import semantic_eval
+from .semantic_servers import server_search
 from .timed_ingest import apply
 from .workload import STEP_TYPES, as_inputs, make_run
 
@@ -258,7 +260,15 @@ def main() -> None:
                         help="workload texts embedded for the realistic vectors")
     parser.add_argument("--base-cache", default=None, help=".npy file of those embeddings")
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--realistic", action="store_true",
+                        help="server search: vectors built from real embeddings "
+                             "(bench/vector_sets.py) instead of uniform random ones")
     args = parser.parse_args()
+    if args.search_only and args.backend != "embedded":
+        for size in args.sizes:
+            print(f"search at {size} embedded steps ({args.backend}):",
+                  server_search(size, args.backend, args.server, args.realistic), flush=True)
+        return
     if args.search_only:
         searches(args, None)
         return

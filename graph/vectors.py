@@ -11,6 +11,7 @@ is there already changes nothing. Which steps get one is the service's decision
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -73,3 +74,42 @@ class VectorStore(Protocol):
         """The ``k`` vectors most similar to ``query`` that ``flt`` keeps, best first (ties
         by step id)."""
         ...
+
+
+#: Filtered hits the top ``k`` is taken from, per wanted hit: an index's answer is trusted
+#: only when at least ``k * POOL`` of the neighbours it returned pass the tenant, model and
+#: filter (fewer: ask again wider, or search exactly).
+POOL = 10
+#: Margin on the expected number of passing neighbours (the tenant's share and the filter's
+#: selectivity are estimates).
+SLACK = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPlan:
+    """How a search over a shared index (every tenant's vectors in one HNSW graph, filtered
+    after the search) is run: ``candidates`` neighbours asked of the index, or, when
+    ``candidates`` is ``None``, an exact search over the tenant's vectors."""
+
+    candidates: int | None
+
+
+def plan_search(k: int, tenant_vectors: int, total_vectors: int, *, breadth: int,
+                most: int, exact_below: int, passing: float = 1.0) -> SearchPlan:
+    """The cheapest search that still finds a full pool of ``k * POOL`` hits.
+
+    A tenant holding ``share = tenant_vectors / total_vectors`` of a shared index gets about
+    ``share * passing`` of any neighbours the index returns (``passing``: the part of the
+    tenant's vectors the filter keeps, 1 without a filter, else measured on a previous try),
+    so the index is asked for ``k * POOL * SLACK / (share * passing)`` neighbours, and at least
+    ``breadth`` (the HNSW search's breadth that gives the wanted recall). A tenant of fewer
+    than ``exact_below`` vectors, or a search that would need more than ``most`` neighbours,
+    is answered exactly over the tenant's vectors instead (cheaper there than the index).
+    """
+    if tenant_vectors <= 0 or passing <= 0.0 or tenant_vectors < exact_below:
+        return SearchPlan(None)
+    share = min(1.0, tenant_vectors / max(total_vectors, 1)) * min(passing, 1.0)
+    want = max(breadth, math.ceil(k * POOL * SLACK / share))
+    if want > most and total_vectors > most:
+        return SearchPlan(None)
+    return SearchPlan(min(want, max(total_vectors, breadth)))

@@ -119,6 +119,7 @@ class Neo4jStore(vec.Neo4jVectors, pend.Neo4jPending):
     ) -> None:
         self.uri = uri
         self.database = database
+        self._vector_count_cache = {}
         auth = (user, password or "") if user is not None else None
         try:
             self._driver = GraphDatabase.driver(

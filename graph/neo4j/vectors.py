@@ -12,10 +12,11 @@ hits carry the cosine itself.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from tracegraph.graph.vectors import StepVector, VectorFilter, VectorHit
+from tracegraph.graph.vectors import POOL, StepVector, VectorFilter, VectorHit, plan_search
 from tracegraph.schema.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class _Host(Protocol):
     """What the mixin uses of the store it is part of (graph/neo4j/store.py)."""
 
     _vector_index: bool
+    _vector_count_cache: dict[tuple[str, str], tuple[int, float]]
     database: str | None
 
     @property
@@ -42,6 +44,8 @@ class _Host(Protocol):
 
     def _write(self, work: Callable[[ManagedTransaction], T]) -> T: ...
 
+    def _vector_counts(self, tenant_id: str, model: str) -> tuple[int, int]: ...
+
 INDEX = "step_vector_embedding"
 SCHEMA = (
     (  # (named apart from the chain's *_key constraints)
@@ -49,6 +53,8 @@ SCHEMA = (
         "FOR (v:StepVector) REQUIRE v.key IS UNIQUE"),
     ("CREATE INDEX tracegraph_step_vector_trace IF NOT EXISTS "
      "FOR (v:StepVector) ON (v.tenant_id, v.trace_id)"),
+    ("CREATE INDEX tracegraph_step_vector_tenant IF NOT EXISTS "
+     "FOR (v:StepVector) ON (v.tenant_id, v.model)"),
 )
 # (the vector index needs the vectors' size: made on the first write, IF NOT EXISTS)
 CREATE_INDEX = """CREATE VECTOR INDEX step_vector_embedding IF NOT EXISTS
@@ -74,30 +80,34 @@ _FILTER = """v.tenant_id = $tenant_id AND v.model = $model
   AND ($exclude_trace_id IS NULL OR v.trace_id <> $exclude_trace_id)
   AND ($created_after IS NULL OR v.created_at >= $created_after)
   AND ($created_before IS NULL OR v.created_at <= $created_before)"""
+# (the index's score is exact: the index is unquantized, so the stored vectors are not read)
 SEARCH_INDEX = """CALL db.index.vector.queryNodes('step_vector_embedding', $candidates, $vector)
-YIELD node AS v
+YIELD node AS v, score
 WHERE """ + _FILTER + """
-WITH v, vector.similarity.cosine(v.embedding, $vector) AS score
 RETURN v.step_id AS step_id, v.trace_id AS trace_id, score
 ORDER BY score DESC, step_id LIMIT $k"""
 SEARCH_EXACT = """MATCH (v:StepVector) WHERE """ + _FILTER + """
 WITH v, vector.similarity.cosine(v.embedding, $vector) AS score
 RETURN v.step_id AS step_id, v.trace_id AS trace_id, score
 ORDER BY score DESC, step_id LIMIT $k"""
+COUNT_TENANT = """MATCH (v:StepVector) WHERE v.tenant_id = $tenant_id AND v.model = $model
+RETURN count(v) AS n"""
 COUNT_ALL = "MATCH (v:StepVector) RETURN count(v) AS n"
 INDEX_EXISTS = "SHOW VECTOR INDEXES YIELD name WHERE name = 'step_vector_embedding' RETURN name"
 INDEX_DIMENSIONS = """SHOW VECTOR INDEXES YIELD name, options
 WHERE name = 'step_vector_embedding'
 RETURN options.indexConfig.`vector.dimensions` AS dimensions"""
 
-#: Neighbours asked of the index per wanted hit (other tenants' and filtered-out nodes),
-#: and at least this many: it is also the HNSW search's breadth. Recall@10 against exact
-#: at 100k random 384-wide vectors (the hard case: no clusters): 0.48 asking for 100,
-#: 0.71 for 400, 0.90 for 1,000 (docs/semantic-search.md).
-OVERSAMPLE = 10
-MIN_CANDIDATES = 1000
-#: Past this many neighbours asked of the index (x4 at each try), the search is exact.
+#: The index's breadth (neighbours asked at least): recall@10 against exact >= 0.95 at 100k
+#: vectors (docs/semantic-search.md). A search that would need more than MAX_CANDIDATES
+#: (a small share of the index, a selective filter) is exact over the tenant's vectors, and
+#: so is any search of a tenant with fewer than EXACT_BELOW vectors (faster there).
+BREADTH = 100
 MAX_CANDIDATES = 16000
+EXACT_BELOW = 2000
+#: Seconds a tenant's vector count is reused for planning (an estimate: answers stay exact
+#: to the pool rule whatever it is).
+COUNT_TTL = 30.0
 
 
 def key(tenant_id: str, model: str, step_id: str) -> str:
@@ -116,7 +126,7 @@ def put_params(tenant_id: str, model: str, rows: Sequence[StepVector]) -> list[d
 def search_params(tenant_id: str, model: str, query: Sequence[float], k: int,
                   flt: VectorFilter) -> dict[str, Any]:
     return {"tenant_id": tenant_id, "model": model, "vector": [float(x) for x in query],
-            "k": k, "candidates": max(MIN_CANDIDATES, k * OVERSAMPLE),
+            "k": k, "candidates": BREADTH,
             "step_types": list(flt.step_types), "agent_id": flt.agent_id,
             "session_id": flt.session_id, "trace_id": flt.trace_id,
             "exclude_trace_id": flt.exclude_trace_id, "created_after": flt.created_after,
@@ -134,6 +144,7 @@ class Neo4jVectors:
     runs this module's statements through the store's driver and transactions)."""
 
     _vector_index = False  # (seen to exist: made on a first write)
+    _vector_count_cache: dict[tuple[str, str], tuple[int, float]]  # (set by the store)
 
     def put_vectors(self: _Host, tenant_id: str, model: str,
                     rows: Sequence[StepVector]) -> None:
@@ -175,18 +186,31 @@ class Neo4jVectors:
             if not self._vector_index:
                 return []  # (nothing was ever embedded)
         params = search_params(tenant_id, model, query, k, flt)
-        pool = params["k"] = k * OVERSAMPLE  # (a wide enough pool: its top k is trusted)
-        total: int | None = None
-        while True:
+        mine, total = self._vector_counts(tenant_id, model)
+        pool = params["k"] = k * POOL  # (a wide enough pool: its top k is trusted)
+        plan = plan_search(k, mine, total, breadth=BREADTH, most=MAX_CANDIDATES,
+                           exact_below=EXACT_BELOW)
+        for _ in range(3):
+            if plan.candidates is None:
+                break
+            params["candidates"] = plan.candidates
             got = self._read(SEARCH_INDEX, **params)
-            if len(got) >= pool:
-                return hits(got[:k])
-            if total is None:
-                total = int(self._read(COUNT_ALL)[0]["n"])
-            if total <= params["candidates"]:
-                return hits(got[:k])  # (the index was read whole: that is all there is)
-            if params["candidates"] >= MAX_CANDIDATES:
-                # (a selective filter: exact over the tenant's vectors)
-                params["k"] = k
-                return hits(self._read(SEARCH_EXACT, **params))
-            params["candidates"] = min(params["candidates"] * 4, MAX_CANDIDATES)
+            if len(got) >= pool or plan.candidates >= total:
+                return hits(got[:k])  # (a full pool, or the index read whole)
+            # (the filter keeps fewer than planned: ask again as wide as it needs)
+            share = mine / max(total, 1)
+            passing = len(got) / (plan.candidates * share)
+            plan = plan_search(k, mine, total, breadth=plan.candidates * 2,
+                               most=MAX_CANDIDATES, exact_below=EXACT_BELOW, passing=passing)
+        params["k"] = k
+        return hits(self._read(SEARCH_EXACT, **params))
+
+    def _vector_counts(self: _Host, tenant_id: str, model: str) -> tuple[int, int]:
+        """(the tenant's vectors of ``model``, all vectors in the index), for planning; the
+        tenant's count is reused for :data:`COUNT_TTL` seconds."""
+        now = time.monotonic()
+        cached = self._vector_count_cache.get((tenant_id, model))
+        if cached is None or now - cached[1] > COUNT_TTL:
+            n = int(self._read(COUNT_TENANT, tenant_id=tenant_id, model=model)[0]["n"])
+            cached = self._vector_count_cache[(tenant_id, model)] = (n, now)
+        return cached[0], int(self._read(COUNT_ALL)[0]["n"])
