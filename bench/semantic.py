@@ -44,6 +44,7 @@ from tracegraph.schema.sampling import EmbeddingSampling, SamplingPolicy
 from . import semantic_eval
 from .semantic_servers import server_search
 from .timed_ingest import apply
+from .vector_sets import workload_texts
 from .workload import STEP_TYPES, as_inputs, make_run
 
 DIM = 384
@@ -54,17 +55,6 @@ def embeddings_per_second(embedder: MiniLMEmbedder, texts: list[str]) -> float:
     t = time.process_time()
     embedder.embed(texts)
     return len(texts) / (time.process_time() - t)
-
-
-def workload_texts(n: int) -> list[str]:
-    texts: list[str] = []
-    i = 0
-    while len(texts) < n:
-        for op in as_inputs(make_run(i)):
-            if op.kind == "record_steps":
-                texts.extend(s.content for s in op.payload if s.content)
-        i += 1
-    return texts[:n]
 
 
 def _open(backend: str, folder: str, server: str | None) -> GraphStore:

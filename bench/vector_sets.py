@@ -4,7 +4,7 @@ embeddings of the benchmark workload's step texts), cached on disk so reruns are
 Realistic set of ``size`` vectors, 384 wide, from the default embedder (all-MiniLM-L6-v2):
 
 1. *bases*: the embeddings of the first :data:`BASES` step texts of the benchmark workload
-   (:func:`~.semantic.workload_texts`) plus the 82 steps of the labelled evaluation set
+   (:func:`workload_texts`) plus the 82 steps of the labelled evaluation set
    (tests/data/semantic/eval_steps.tsv);
 2. vector ``i`` is ``unit(b[p] + w * b[q] + e)``: ``p`` and ``q`` two bases drawn
    uniformly, ``w`` uniform in [0, 0.5] (a step that mixes two others' topics) and ``e``
@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import semantic_eval
+from .workload import as_inputs, make_run
 
 F32 = npt.NDArray[np.float32]
 DIM = 384
@@ -63,7 +64,6 @@ def _embedded_texts() -> tuple[F32, F32]:
             return f["bases"], f["queries"]
     from tracegraph.api.embedding import MiniLMEmbedder
 
-    from .semantic import workload_texts
 
     data = semantic_eval.load()
     texts = workload_texts(BASES + QUERIES - len(data.queries))
@@ -109,3 +109,15 @@ def uniform(size: int, queries: int = QUERIES) -> tuple[F32, F32]:
 
 def vector_set(size: int, realistic_set: bool) -> tuple[F32, F32]:
     return realistic(size) if realistic_set else uniform(size)
+
+
+def workload_texts(n: int) -> list[str]:
+    """The first ``n`` step texts of the bench workload's runs."""
+    texts: list[str] = []
+    i = 0
+    while len(texts) < n:
+        for op in as_inputs(make_run(i)):
+            if op.kind == "record_steps":
+                texts.extend(s.content for s in op.payload if s.content)
+        i += 1
+    return texts[:n]
