@@ -38,9 +38,6 @@ def make_schema(db: sqlite3.Connection, begin: Begin, path: Path) -> None:
                 db.execute(stmt)
             if rebuild_entries:
                 db.execute(sql.MIGRATE_1_TO_2_ENTRIES_ASIDE)
-        if db.execute(sql.SELECT_HAS_TABLE, ("traces",)).fetchone() is not None and (
-                db.execute(sql.SELECT_HAS_OPEN_QUESTIONS).fetchone() is None):
-            add_open_questions(db)  # (before SCHEMA: version 3 files)
         for stmt in (*sql.SCHEMA, *log_sql.SCHEMA):
             db.execute(stmt)
         if old:
@@ -49,7 +46,7 @@ def make_schema(db: sqlite3.Connection, begin: Begin, path: Path) -> None:
             if rebuild_entries:
                 for stmt in sql.MIGRATE_1_TO_2_ENTRIES_COPY:
                     db.execute(stmt)
-            add_open_questions(db, column=False)
+        add_open_questions(db)  # (version 4; a new file has nothing paused to fill)
         if db.execute(log_sql.SELECT_ANY_LEAF).fetchone() is None:
             log.backfill(db)  # (a file made before the log, or a new one: no-op)
         db.execute(sql.SET_SCHEMA_VERSION, (str(sql.SCHEMA_VERSION),))
@@ -74,11 +71,11 @@ def json_list(ids: Sequence[str] | None) -> str | None:
     return orjson.dumps(list(ids)).decode() if ids else None
 
 
-def add_open_questions(db: sqlite3.Connection, *, column: bool = True) -> None:
-    """Version 4 on an older file: the ``open_questions`` column (unless ``column`` is
-    false: the table was made anew), filled for each paused trace from its human inputs by
-    the append plan's rule."""
-    if column:
+def add_open_questions(db: sqlite3.Connection) -> None:
+    """Version 4 on an older file: the ``open_questions`` column where the traces table
+    lacks it, filled for each paused trace from its human inputs by the append plan's
+    rule."""
+    if db.execute(sql.SELECT_HAS_OPEN_QUESTIONS).fetchone() is None:
         db.execute(sql.ADD_OPEN_QUESTIONS)
     for tenant_id, trace_id in db.execute(sql.SELECT_PAUSED).fetchall():
         asked = [orjson.loads(body)["record"] for (body,) in db.execute(
