@@ -1,13 +1,14 @@
 """The Neo4j store's step vectors: ``:StepVector`` nodes under Neo4j's native vector index.
 
 One node per (tenant, model, step), keyed by a unique ``key`` property, with the filter
-fields and the vector (``embedding``, a LIST<FLOAT>; the index unquantized). Search asks the
-HNSW vector index for more neighbours than wanted (the index spans every tenant and model,
-and Neo4j 5 filters only after it), keeps those of the tenant, model and filter and scores
-them exactly; when that leaves fewer than ``k`` it asks for 4 times more, and past
-:data:`MAX_CANDIDATES` the search is exact instead (``vector.similarity.cosine`` over the
-tenant's nodes), so an answer is never short. Neo4j scores cosine as ``(1 + cos) / 2``;
-hits carry the cosine itself.
+fields and the vector (``embedding``, a LIST<FLOAT>; the index unquantized). The index spans
+every tenant and model, and Neo4j 5 filters only after it, so search asks it for as many
+neighbours as :func:`~tracegraph.graph.vectors.plan_search` sizes from the tenant's share of
+the index (and, after a short try, the share the filter kept), keeps those of the tenant,
+model and filter with the index's own (exact, unquantized) score; a tenant under
+:data:`EXACT_BELOW` vectors, a plan past :data:`MAX_CANDIDATES`, or three short tries, is
+answered exactly instead (``vector.similarity.cosine`` over the tenant's nodes), so an answer
+is never short. Neo4j scores cosine as ``(1 + cos) / 2``; hits carry the cosine itself.
 """
 
 from __future__ import annotations
