@@ -422,7 +422,9 @@ class PendingStore(Protocol):
         in one transaction."""
         ...
 
-    def count_pending(self) -> int:
-        """How many items are held, over every tenant."""
+    def count_pending(self, skip_prefix: str = "") -> int:
+        """How many items are held, over every tenant, leaving out the groups whose name
+        starts with ``skip_prefix`` when one is given (rows kept there that are not waiting
+        for anything, such as a stream's cursors)."""
         ...
 

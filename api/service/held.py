@@ -16,6 +16,10 @@ from tracegraph.graph.protocol import PendingStore
 
 from .traces import TraceService
 
+#: Held-items group prefix of the stream sinks' cursors (:mod:`.stream`): rows kept with the
+#: held items but waiting for nothing, so not counted as held.
+CURSOR_GROUP = "stream-cursor:"
+
 
 class HeldItems:
     """The held items of one service's store (or of this process, when the store keeps
@@ -26,7 +30,8 @@ class HeldItems:
         self._store = store if isinstance(store, PendingStore) else None
         self._memory: dict[tuple[str, str], dict[str, bytes]] = {}
         self._lock = threading.Lock()
-        self._count = self._store.count_pending() if self._store is not None else 0
+        self._count = (self._store.count_pending(skip_prefix=CURSOR_GROUP)
+                       if self._store is not None else 0)
 
     @property
     def durable(self) -> bool:

@@ -27,11 +27,11 @@ from tracegraph.graph.protocol import PendingStore
 from tracegraph.schema import transfer
 from tracegraph.schema.merkle_leaf import EntryLeaf
 
+from .held import CURSOR_GROUP
 from .log_verify import log_store
 from .traces import TraceService
 
-#: Held-items group of a sink's cursors (one per topic) and the item id of the cursor.
-CURSOR_GROUP = "stream-cursor:"
+#: The item id of a sink's cursor, in its group (:data:`~.held.CURSOR_GROUP` + the topic).
 CURSOR_ID = "acknowledged"
 
 

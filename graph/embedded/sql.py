@@ -413,5 +413,6 @@ SELECT_PENDING = ("SELECT item_id, body FROM pending_items WHERE tenant_id = ? A
 PUT_PENDING = ("INSERT OR REPLACE INTO pending_items (tenant_id, grp, item_id, body) "
                "VALUES (?, ?, ?, ?)")
 DELETE_PENDING = "DELETE FROM pending_items WHERE tenant_id = ? AND grp = ? AND item_id = ?"
-COUNT_PENDING = "SELECT count(*) FROM pending_items"
+COUNT_PENDING = ("SELECT count(*) FROM pending_items "
+                 "WHERE ?1 = '' OR substr(grp, 1, length(?1)) != ?1")
 

@@ -247,8 +247,8 @@ class EmbeddedStore:
             db.executemany(sql.PUT_PENDING, [(tenant_id, group, i, b) for i, b in put])
             db.executemany(sql.DELETE_PENDING, [(tenant_id, group, i) for i in remove])
 
-    def count_pending(self) -> int:
-        return int(self._conn().execute(sql.COUNT_PENDING).fetchone()[0])
+    def count_pending(self, skip_prefix: str = "") -> int:
+        return int(self._conn().execute(sql.COUNT_PENDING, (skip_prefix,)).fetchone()[0])
 
     # -- reads ----------------------------------------------------------------------------------
     def _entry(self, tenant_id: str, trace_id: str, row: Row) -> ChainEntry:

@@ -42,7 +42,9 @@ SET p.body = r[1]"""
 REMOVE = """MATCH (p:PendingItem {tenant_id: $tenant, grp: $group})
 WHERE p.item_id IN $ids
 DELETE p"""
-COUNT = "MATCH (p:PendingItem) RETURN count(p) AS n"
+COUNT = """MATCH (p:PendingItem)
+WHERE $skip = '' OR NOT p.grp STARTS WITH $skip
+RETURN count(p) AS n"""
 
 
 class Neo4jPending:
@@ -68,6 +70,6 @@ class Neo4jPending:
 
         self._write(work)
 
-    def count_pending(self: _Host) -> int:
-        (rec,) = self._read(COUNT)
+    def count_pending(self: _Host, skip_prefix: str = "") -> int:
+        (rec,) = self._read(COUNT, skip=skip_prefix)
         return int(rec["n"])

@@ -82,6 +82,25 @@ def test_count_spans_every_tenant(store: GraphStore, harness: Harness) -> None:
     assert held.count_pending() == before
 
 
+def test_count_leaves_out_a_group_prefix(store: GraphStore, harness: Harness) -> None:
+    """Rows of groups under a skipped prefix (a stream's cursors) are not counted as held,
+    on any tenant; groups that merely contain the prefix later on still are."""
+    held = _pending(store)
+    a, b, skip = harness.new_tenant(), harness.new_tenant(), f"cursor-{uuid.uuid4().hex}:"
+    before_all, before = held.count_pending(), held.count_pending(skip_prefix=skip)
+    held.update_pending(a, skip + "topic", [("acknowledged", b"12")], [])
+    held.update_pending(b, skip + "other", [("acknowledged", b"3")], [])
+    held.update_pending(b, "x" + skip, [("1", b".")], [])
+    held.update_pending(a, "spans", [("1", b"."), ("2", b".")], [])
+    assert held.count_pending() == before_all + 5
+    assert held.count_pending(skip_prefix=skip) == before + 3
+    for tenant, group, item in ((a, skip + "topic", "acknowledged"),
+                                (b, skip + "other", "acknowledged"), (b, "x" + skip, "1"),
+                                (a, "spans", "1"), (a, "spans", "2")):
+        held.update_pending(tenant, group, [], [item])
+    assert held.count_pending(skip_prefix=skip) == before
+
+
 def test_racing_writers_hold_each_item_once(store: GraphStore, harness: Harness,
                                            tenant: str) -> None:
     """Servers holding (and then placing) the same spans at once: every id held once, and

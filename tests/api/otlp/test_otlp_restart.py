@@ -13,6 +13,7 @@ import httpx
 from tracegraph.api.otlp import OtlpIngestor
 from tracegraph.api.otlp.decode import Span
 from tracegraph.api.service import TraceService
+from tracegraph.api.service.stream import EntryStream
 from tracegraph.graph.embedded import EmbeddedStore
 
 from tests.helpers.processes import SCRIPT, free_port, wait_until_serving
@@ -90,6 +91,19 @@ def test_held_spans_are_rows_of_the_store_and_leave_it_when_placed(tmp_path: Pat
     (step,) = service.steps("t", [trace_id])[trace_id]
     assert step.metadata is not None and step.metadata["attributes"] == {
         "openinference.span.kind": "TOOL", "n": 1.5, "l": [1, "a"]}  # the span as it came
+    service.close()
+
+
+def test_stream_cursors_are_not_counted_as_held_spans(tmp_path: Path) -> None:
+    """A stream sink keeps its cursor with the held items; the held-spans count (healthz,
+    `tracegraph ingest`'s summary) leaves it out."""
+    service = TraceService(EmbeddedStore(tmp_path))
+    OtlpIngestor(service).ingest("t", [_span("ccc19b7ec3c1b102", "ccc19b7ec3c1b101", "TOOL")])
+    EntryStream(service, "topic").save_cursors([("t", 3), ("u", 1)])
+    service.close()
+    service = TraceService(EmbeddedStore(tmp_path))
+    assert OtlpIngestor(service).pending_count() == 1
+    assert service.store.count_pending() == 3  # type: ignore[attr-defined]
     service.close()
 
 
