@@ -290,7 +290,9 @@ class GraphStore(Protocol):
         ...
 
     def tenants(self) -> list[str]:
-        """Ids of the tenants that have at least one stored trace, sorted.
+        """Ids of the tenants that have at least one stored trace or tombstone (so a log),
+        sorted. A tenant whose traces retention removed stays: its log grew by their
+        tombstones and still wants checkpoints and streaming.
 
         The one read across tenants: for operators (``tracegraph retention apply
         --all-tenants``), never reachable from a tenant's request.

@@ -339,6 +339,7 @@ query edges_in($keys: [string]) {{
 TENANTS = """
 query tenants() {
   t(func: has(trace.tenant)) @groupby(trace.tenant) { count(uid) }
+  x(func: has(tomb.tenant)) @groupby(tomb.tenant) { count(uid) }
 }
 """
 

@@ -493,9 +493,11 @@ class DgraphStore(pend.DgraphPending):
             candidates = min(candidates * 4, vec.MAX_CANDIDATES)
 
     def tenants(self) -> list[str]:
-        groups = [g for block in self._read(dql.TENANTS, {}).get("t", [])
-                  for g in block.get("@groupby", [])]
-        return sorted(str(g["trace.tenant"]) for g in groups if g.get("trace.tenant"))
+        got = self._read(dql.TENANTS, {})
+        found = {str(g[pred]) for name, pred in (("t", "trace.tenant"), ("x", "tomb.tenant"))
+                 for block in got.get(name, []) for g in block.get("@groupby", [])
+                 if g.get(pred)}
+        return sorted(found)
 
     def tombstones(self, tenant_id: str, session_id: str) -> list[Tombstone]:
         got = self._read(dql.TOMBSTONES, {"tenant": tenant_id, "session": session_id})

@@ -371,7 +371,8 @@ SELECT_SESSION_HEADS = """
 SELECT trace_id, entry_count, head_hash FROM traces WHERE tenant_id = ? AND session_id = ?
 ORDER BY created_at, trace_id
 """
-SELECT_TENANTS = "SELECT DISTINCT tenant_id FROM traces ORDER BY tenant_id"
+SELECT_TENANTS = ("SELECT tenant_id FROM traces UNION SELECT tenant_id FROM tombstones "
+                  "ORDER BY tenant_id")
 SELECT_TOMBSTONES = """
 SELECT tenant_id, trace_id, session_id, entry_count, final_hash, removed_at, hash
 FROM tombstones WHERE tenant_id = ? AND session_id = ? ORDER BY removed_at, trace_id

@@ -350,7 +350,9 @@ ORDER BY src, type
 """
 #: Every tenant with a trace (operators' listing, e.g. retention over all tenants).
 TENANTS: Final = """
-MATCH (t:Trace) RETURN DISTINCT t.tenant_id AS tenant_id ORDER BY tenant_id
+MATCH (t:Trace) RETURN DISTINCT t.tenant_id AS tenant_id
+UNION
+MATCH (x:Tombstone) RETURN DISTINCT x.tenant_id AS tenant_id
 """
 TOMBSTONES: Final = """
 MATCH (x:Tombstone) WHERE x.tenant_id = $tenant AND x.session_id = $session

@@ -348,7 +348,7 @@ class Neo4jStore(vec.Neo4jVectors, pend.Neo4jPending):
         return out
 
     def tenants(self) -> list[str]:
-        return [str(r["tenant_id"]) for r in self._read(cypher.TENANTS)]
+        return sorted(str(r["tenant_id"]) for r in self._read(cypher.TENANTS))
 
     def tombstones(self, tenant_id: str, session_id: str) -> list[Tombstone]:
         records = self._read(cypher.TOMBSTONES, tenant=tenant_id, session=session_id)

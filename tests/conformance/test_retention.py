@@ -204,3 +204,26 @@ def test_other_tenants_are_untouched(store: GraphStore, service: TraceService, t
 def test_longer_policy_keeps_everything(store: GraphStore, tenant: str, world: World) -> None:
     assert apply_retention(store, tenant, 365, now=NOW).removed == []
     assert len(store.get_traces(tenant, [m.trace_id for m in world.removed])) == 4
+
+
+def test_a_tenant_whose_traces_are_all_removed_keeps_its_log_signed(
+        store: GraphStore, service: TraceService, harness: Harness,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Retention removing a tenant's last trace grows its log by a tombstone leaf: the
+    tenant stays listed (operators' --all-tenants work, the interval checkpointer, stream
+    sinks), so the checkpointer signs the log with the removal in it."""
+    from tracegraph.api.service.audit import AuditService
+    from tracegraph.api.service.signing import LogSigning
+
+    alone = harness.new_tenant()
+    _trace(service, alone, OLD)
+    keys = tmp_path_factory.mktemp("keys")
+    audit = AuditService(service, LogSigning.load(key_dir=keys, environ={}))
+    first = audit.create_checkpoint(alone).size
+    assert apply_retention(store, alone, 90, now=NOW).removed
+    assert store.list_traces(alone, TraceFilter(), 10) == []
+    assert alone in store.tenants()
+    audit.checkpoint_grown()
+    latest = audit.latest_checkpoint(alone)
+    assert latest is not None and latest.checkpoint.size == first + 1  # + the tombstone leaf
+    audit.close()
