@@ -249,6 +249,18 @@ class DgraphStore(pend.DgraphPending):
         (:func:`.writes.remove`), in one transaction."""
         self._transact(trace_id, lambda txn: writes.remove(
             txn, self.timeout, tenant_id, trace_id, tombstone))
+        if self.addr in _VECTOR_SCHEMA or self._has_vector_schema():
+            self._remove_vectors(tenant_id, trace_id)
+
+    def _remove_vectors(self, tenant_id: str, trace_id: str) -> None:
+        """Delete the removed trace's step vectors (after its removal committed, as the
+        embedded store does: a vector the embedding worker writes for it later is left out
+        of every answer by the service, which finds no step behind it)."""
+        got = self._read(vec.OF_TRACE, {"tenant": tenant_id, "trace": trace_id}).get("v", [])
+        if got:
+            self._retrying(lambda: self._client.txn().mutate(
+                del_obj=[{"uid": v["uid"]} for v in got], commit_now=True,
+                timeout=self.timeout))
 
     def restore_tombstone(self, tenant_id: str, removed: Sequence[EntryLeaf],
                           tombstone: Tombstone) -> bool:

@@ -56,6 +56,12 @@ query have($keys: [string]) {
   v(func: eq(vec.key, $keys)) { vec.step_id }
 }
 """
+#: The vector nodes of one trace (every model), which retention deletes with it.
+OF_TRACE = """
+query of_trace($tenant: string, $trace: string) {
+  v(func: eq(vec.trace_id, $trace)) @filter(eq(vec.tenant, $tenant)) { uid }
+}
+"""
 TRACE_VECTORS = """
 query traces($tenant: string, $model: string, $ids: [string]) {
   v(func: eq(vec.trace_id, $ids)) @filter(eq(vec.tenant, $tenant) AND eq(vec.model, $model)) {

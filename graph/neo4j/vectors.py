@@ -68,6 +68,10 @@ PUT = """UNWIND $rows AS r
 MERGE (v:StepVector {key: r.key})
 ON CREATE SET v += r.props, v.embedding = r.embedding"""
 HAVE = """MATCH (v:StepVector) WHERE v.key IN $keys RETURN v.step_id AS step_id"""
+#: The vectors of a trace retention removes (every model), in its removal transaction.
+DELETE_TRACE_VECTORS = """MATCH (v:StepVector)
+WHERE v.tenant_id = $tenant AND v.trace_id = $trace_id
+DELETE v"""
 TRACE_VECTORS = """MATCH (v:StepVector)
 WHERE v.tenant_id = $tenant_id AND v.trace_id IN $trace_ids AND v.model = $model
 RETURN v.trace_id AS trace_id, v.step_index AS step_index, v.step_id AS step_id,

@@ -227,3 +227,34 @@ def test_a_tenant_whose_traces_are_all_removed_keeps_its_log_signed(
     latest = audit.latest_checkpoint(alone)
     assert latest is not None and latest.checkpoint.size == first + 1  # + the tombstone leaf
     audit.close()
+
+
+def test_retention_removes_the_traces_step_vectors(store: GraphStore, service: TraceService,
+                                                   tenant: str) -> None:
+    """Embeddings are derived from a step's content: retention removes them with the trace
+    (every model), and leaves the vectors of kept traces."""
+    import numpy as np
+    from tracegraph.graph.vectors import StepVector, VectorFilter, VectorStore
+
+    if not isinstance(store, VectorStore):
+        pytest.skip(f"the {store.backend_name} backend keeps no vectors")
+    old, kept = _trace(service, tenant, OLD), _trace(service, tenant, RECENT)
+    rng = np.random.default_rng(11)
+    rows = []
+    for made in (old, kept):
+        for i, step_id in enumerate(made.step_ids):
+            v = rng.standard_normal(384).astype(np.float32)
+            rows.append(StepVector(step_id=step_id, trace_id=made.trace_id, session_id=SESSION,
+                                   agent_id=None, step_type="Decision", step_index=i,
+                                   created_at="2026-01-01T00:00:00.000000Z",
+                                   vector=(v / np.linalg.norm(v)).tolist()))
+    for model in ("m1", "m2"):
+        store.put_vectors(tenant, model, rows)
+    apply_retention(store, tenant, 90, now=NOW)
+    for model in ("m1", "m2"):
+        got = store.trace_vectors(tenant, model, [old.trace_id, kept.trace_id])
+        assert set(got) == {kept.trace_id}
+        assert store.vector_ids(tenant, model, old.step_ids + kept.step_ids) == set(
+            kept.step_ids)
+        hits = store.search_vectors(tenant, model, rows[0].vector, 10, VectorFilter())
+        assert {h.trace_id for h in hits} == {kept.trace_id}
