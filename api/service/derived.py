@@ -26,6 +26,8 @@ from .views import TraceQuery
 #: index the start record's fields and are not part of the flow view).
 RECORD_EDGE_TYPES = frozenset({"HAS_STEP", "NEXT", "DEPENDS_ON", "CHILD_OF", "SPAWNED",
                                "CALLED", "CONSIDERED", "ASKED"})
+#: Entries whose nodes' edges are read in one store call.
+EDGE_CHUNK = 20_000
 _ID_KEYS = {EntryKind.STEP.value: "step_id", EntryKind.API_CALL.value: "call_id",
             EntryKind.HUMAN_INPUT.value: "input_id"}
 
@@ -87,7 +89,9 @@ def check_derived(store: GraphStore, tenant_id: str, audits: Mapping[str, TraceA
         if parent is not None and not _listed_under(store, tenant_id, trace_id, str(parent)):
             found[trace_id].append(f"derived row disagrees: the store does not list the trace "
                                    f"under its parent {parent} (parent row changed)")
-        found[trace_id] += _edge_problems(store, tenant_id, trace_id, es)
+    for chunk in _chunks(pending, entries):
+        for trace_id, problems in _edge_problems(store, tenant_id, chunk, entries).items():
+            found[trace_id] += problems
     for session_id, trace_ids in sessions.items():
         listed = {r.trace_id for r in every_trace_row(store, tenant_id,
                                                       TraceQuery(session_id=session_id))}
@@ -128,25 +132,48 @@ def _listed_under(store: GraphStore, tenant_id: str, trace_id: str, parent: str)
     return any(r.trace_id == trace_id for r in listed)
 
 
-def _edge_problems(store: GraphStore, tenant_id: str, trace_id: str,
-                   es: Sequence[ChainEntry]) -> list[str]:
-    ids = record_node_ids(trace_id, es)
-    got: set[Edge] = set()
-    for edges in store.edges(tenant_id, ids, "out").values():
-        got.update(e for e in edges if e.type in RECORD_EDGE_TYPES and e.type != "SPAWNED")
-    got.update(e for e in store.edges(tenant_id, [trace_id], "in").get(trace_id, [])
-               if e.type == "SPAWNED")
-    own = set(ids)
-    want = {e for e in expected_edges(es) if e.type == "SPAWNED" or e.src in own}
-    out = []
-    extra = sorted(got - want)
-    missing = sorted(want - got)
-    if extra:
-        e = extra[0]
-        out.append(f"derived row disagrees: edge {e.src} -{e.type}-> {e.dst} is stored but "
-                   "no hashed record holds it")
-    if missing:
-        e = missing[0]
-        out.append(f"derived row disagrees: edge {e.src} -{e.type}-> {e.dst} of the hashed "
-                   "records is not stored")
+def _chunks(trace_ids: Sequence[str], entries: Mapping[str, list[ChainEntry]]
+            ) -> list[list[str]]:
+    """The traces in runs of about :data:`EDGE_CHUNK` entries (one trace alone when longer),
+    so one edge read never names an unbounded number of nodes."""
+    out: list[list[str]] = []
+    size = 0
+    for t in trace_ids:
+        if not out or (out[-1] and size + len(entries[t]) > EDGE_CHUNK):
+            out.append([])
+            size = 0
+        out[-1].append(t)
+        size += len(entries[t])
     return out
+
+
+def _edge_problems(store: GraphStore, tenant_id: str, trace_ids: Sequence[str],
+                   entries: Mapping[str, list[ChainEntry]]) -> dict[str, list[str]]:
+    """Each trace's stored edges against those its records imply: the edges leaving its
+    own nodes, and the SPAWNED edge reaching it. Two store reads for all the traces (the
+    round trips do not grow with the batch)."""
+    ids = {t: record_node_ids(t, entries[t]) for t in trace_ids}
+    out_edges = store.edges(tenant_id, [n for t in trace_ids for n in ids[t]], "out")
+    in_edges = store.edges(tenant_id, list(trace_ids), "in")
+    problems: dict[str, list[str]] = {}
+    for trace_id in trace_ids:
+        got: set[Edge] = set()
+        for node in ids[trace_id]:
+            got.update(e for e in out_edges.get(node, ())
+                       if e.type in RECORD_EDGE_TYPES and e.type != "SPAWNED")
+        got.update(e for e in in_edges.get(trace_id, []) if e.type == "SPAWNED")
+        own = set(ids[trace_id])
+        want = {e for e in expected_edges(entries[trace_id])
+                if e.type == "SPAWNED" or e.src in own}
+        out = problems[trace_id] = []
+        extra = sorted(got - want)
+        missing = sorted(want - got)
+        if extra:
+            e = extra[0]
+            out.append(f"derived row disagrees: edge {e.src} -{e.type}-> {e.dst} is stored "
+                       "but no hashed record holds it")
+        if missing:
+            e = missing[0]
+            out.append(f"derived row disagrees: edge {e.src} -{e.type}-> {e.dst} of the "
+                       "hashed records is not stored")
+    return problems
