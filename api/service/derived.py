@@ -80,15 +80,18 @@ def check_derived(store: GraphStore, tenant_id: str, audits: Mapping[str, TraceA
                if not a.removed and not a.problems and entries.get(t)]
     found: dict[str, list[str]] = {t: [] for t in pending}
     sessions: dict[str, list[str]] = {}
+    parents: dict[str, list[str]] = {}
     for trace_id in pending:
         es = entries[trace_id]
         started = es[0].record if es[0].kind == EntryKind.TRACE_STARTED else {}
         if "session_id" in started:
             sessions.setdefault(str(started["session_id"]), []).append(trace_id)
-        parent = started.get("parent_trace_id")
-        if parent is not None and not _listed_under(store, tenant_id, trace_id, str(parent)):
-            found[trace_id].append(f"derived row disagrees: the store does not list the trace "
-                                   f"under its parent {parent} (parent row changed)")
+        if "parent_trace_id" in started:
+            parents.setdefault(str(started["parent_trace_id"]), []).append(trace_id)
+    for trace_id in _not_listed_under(store, tenant_id, parents):
+        parent = entries[trace_id][0].record["parent_trace_id"]
+        found[trace_id].append(f"derived row disagrees: the store does not list the trace "
+                               f"under its parent {parent} (parent row changed)")
     for chunk in _chunks(pending, entries):
         for trace_id, problems in _edge_problems(store, tenant_id, chunk, entries).items():
             found[trace_id] += problems
@@ -123,13 +126,21 @@ def check_derived(store: GraphStore, tenant_id: str, audits: Mapping[str, TraceA
             audit.add(DERIVED_ROW, message)
 
 
-def _listed_under(store: GraphStore, tenant_id: str, trace_id: str, parent: str) -> bool:
-    """Whether both of the store's answers name ``parent``'s child ``trace_id``: its
-    children and its listing filtered by parent."""
-    if trace_id not in store.children(tenant_id, [parent]).get(parent, []):
-        return False
-    listed = every_trace_row(store, tenant_id, TraceQuery(parent_trace_id=parent))
-    return any(r.trace_id == trace_id for r in listed)
+def _not_listed_under(store: GraphStore, tenant_id: str, parents: Mapping[str, list[str]]
+                      ) -> list[str]:
+    """The traces (of ``parents``: parent id -> the traces whose start record names it) that
+    one of the store's answers does not name as that parent's child: its children (one read
+    for every parent) and its listing filtered by parent (one per parent)."""
+    if not parents:
+        return []
+    children = store.children(tenant_id, list(parents))
+    out = []
+    for parent, trace_ids in parents.items():
+        listed = {r.trace_id for r in every_trace_row(store, tenant_id,
+                                                      TraceQuery(parent_trace_id=parent))}
+        kids = set(children.get(parent, []))
+        out += [t for t in trace_ids if t not in kids or t not in listed]
+    return out
 
 
 def _chunks(trace_ids: Sequence[str], entries: Mapping[str, list[ChainEntry]]
