@@ -207,8 +207,7 @@ class OtlpIngestor:
                 complete = mapping.complete_input(span)
             else:
                 assert parent is not None
-                step = mapping.step_input(span, depends_on=parent.step_id)
-                call = mapping.call_input(span)
+                step, call = mapping.step_and_call(span, depends_on=parent.step_id)
         except ValidationError as exc:
             result.rejected.append(f"span {span.span_id}: {_first_error(exc)}")
             return None

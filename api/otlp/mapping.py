@@ -165,48 +165,59 @@ def complete_input(span: Span) -> CompleteTraceInput:
     return CompleteTraceInput(outcome=Outcome.SUCCESS, final_answer=_text(out))
 
 
-def step_input(span: Span, *, depends_on: str | None) -> StepInput:
-    """The step a non-agent span becomes (an ``Error`` step when its status is ERROR)."""
+def step_and_call(span: Span, *, depends_on: str | None
+                  ) -> tuple[StepInput, ApiCallInput | None]:
+    """The step a non-agent span becomes (an ``Error`` step when its status is ERROR) and,
+    for an LLM or tool span, its API call (tied to the step), else ``None``.
+
+    One pass over the span for both: the kind, timing and token usage read once."""
     a = span.attributes
+    get = a.get
     kind = span_kind(span)
     inp, out = _io(span)
-    step_type = "Error" if span.error else STEP_TYPE_OF_KIND.get(kind, "Action")
+    error = span.error
+    step_type = "Error" if error else STEP_TYPE_OF_KIND.get(kind, "Action")
     kept = {k: v for k, v in a.items() if not k.startswith(_CONTENT_PREFIXES)}
-    meta: dict[str, Any] = {"otel": _otel_meta(span)}
+    otel: dict[str, Any] = {"traceId": span.trace_id, "spanId": span.span_id,
+                            "name": span.name}
+    if span.parent_id:
+        otel["parentSpanId"] = span.parent_id
+    if kind:
+        otel["kind"] = kind
+    if span.service_name:
+        otel["service"] = span.service_name
+    meta: dict[str, Any] = {"otel": otel}
     if kept:
         meta["attributes"] = kept
-    content = span.status_message if span.error and span.status_message else span.name
+    content = span.status_message if error and span.status_message else span.name
     model = _first(a, "gen_ai.response.model", "gen_ai.request.model", "llm.model_name")
-    return StepInput(
-        step_id=step_id_of(span), step_type=step_type, content=content,
-        input_data=inp, output_data=out, duration_ms=_duration_ms(span),
+    tokens_in = _int(_first(a, "gen_ai.usage.input_tokens", "llm.token_count.prompt"))
+    tokens_out = _int(_first(a, "gen_ai.usage.output_tokens", "llm.token_count.completion"))
+    duration = _duration_ms(span)
+    created = _time(span.start_ns)
+    step_id = f"otel-{span.trace_id}-{span.span_id}.step"
+    step = StepInput(
+        step_id=step_id, step_type=step_type, content=content,
+        input_data=inp, output_data=out, duration_ms=duration,
         model_id=str(model)[:256] if model is not None else None,
-        input_tokens=_int(_first(a, "gen_ai.usage.input_tokens", "llm.token_count.prompt")),
-        output_tokens=_int(_first(a, "gen_ai.usage.output_tokens",
-                                  "llm.token_count.completion")),
+        input_tokens=tokens_in, output_tokens=tokens_out,
         depends_on=[depends_on] if depends_on else [], metadata=meta,
-        created_at=_time(span.start_ns))
-
-
-def call_input(span: Span) -> ApiCallInput | None:
-    """The API call of an LLM or tool span (tied to its step), else ``None``."""
-    kind = span_kind(span)
-    if kind not in ("LLM", "TOOL"):
-        return None
-    a = span.attributes
+        created_at=created)
     if kind == "TOOL":
         endpoint = _first(a, "gen_ai.tool.name", "tool.name") or span.name
+    elif kind == "LLM":
+        endpoint = model or span.name
     else:
-        endpoint = _first(a, "gen_ai.response.model", "gen_ai.request.model",
-                          "llm.model_name") or span.name
-    cost = _first(a, "gen_ai.usage.cost", "llm.cost.total")
-    return ApiCallInput(
-        step_id=step_id_of(span), call_id=call_id_of(span),
+        return step, None
+    cost = get("gen_ai.usage.cost")
+    if cost is None or cost == "":
+        cost = get("llm.cost.total")
+    call = ApiCallInput(
+        step_id=step_id, call_id=f"otel-{span.trace_id}-{span.span_id}.call",
         api_type="tool" if kind == "TOOL" else "llm",
-        endpoint=str(endpoint)[:512], latency_ms=_duration_ms(span),
-        request_tokens=_int(_first(a, "gen_ai.usage.input_tokens", "llm.token_count.prompt")),
-        response_tokens=_int(_first(a, "gen_ai.usage.output_tokens",
-                                    "llm.token_count.completion")),
+        endpoint=str(endpoint)[:512], latency_ms=duration,
+        request_tokens=tokens_in, response_tokens=tokens_out,
         cost_usd=float(cost) if isinstance(cost, int | float) else None,
-        error=(span.status_message or "span status ERROR") if span.error else None,
-        created_at=_time(span.start_ns))
+        error=(span.status_message or "span status ERROR") if error else None,
+        created_at=created)
+    return step, call
