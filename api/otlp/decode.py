@@ -25,9 +25,12 @@ _ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id"
                       "parent_span_id"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Span:
-    """One finished OTLP span, ids as lowercase hex, attributes as plain Python values."""
+    """One finished OTLP span, ids as lowercase hex, attributes as plain Python values.
+
+    Nothing changes a span once decoded; the class is not ``frozen`` only because a frozen
+    dataclass's ``__init__`` (one ``object.__setattr__`` per field) was a sixth of decoding."""
 
     trace_id: str
     span_id: str
@@ -66,31 +69,41 @@ def any_value(v: AnyValue) -> Any:
 
 
 def attributes(kvs: Any) -> dict[str, Any]:
+    """OTLP ``KeyValue`` pairs as a dict (a later repeated key wins)."""
     out: dict[str, Any] = {}
     kv: KeyValue
     for kv in kvs:
-        out[kv.key] = any_value(kv.value)
+        v = kv.value
+        which = v.WhichOneof("value")
+        # (the common kinds inline: this runs for every attribute of every span)
+        if which == "string_value":
+            out[kv.key] = v.string_value
+        elif which == "int_value":
+            out[kv.key] = v.int_value
+        else:
+            out[kv.key] = any_value(v)
     return out
 
 
 def spans_of(request: ExportTraceServiceRequest) -> list[Span]:
     """Every span of a decoded request; spans without a valid trace or span id are refused."""
     out: list[Span] = []
+    error_code = Status.STATUS_CODE_ERROR
     for rs in request.resource_spans:
         service = attributes(rs.resource.attributes).get("service.name")
+        service_name = service if isinstance(service, str) else None
         for ss in rs.scope_spans:
             for s in ss.spans:
-                if len(s.trace_id) != 16 or len(s.span_id) != 8:
+                trace_id, span_id, parent = s.trace_id, s.span_id, s.parent_span_id
+                if len(trace_id) != 16 or len(span_id) != 8:
                     raise InvalidInput(f"span {s.name[:64]!r}: traceId must be 16 bytes and "
                                        "spanId 8 bytes", field="spanId")
+                status = s.status
                 out.append(Span(
-                    trace_id=s.trace_id.hex(), span_id=s.span_id.hex(),
-                    parent_id=s.parent_span_id.hex() if s.parent_span_id else None,
-                    name=s.name, attributes=attributes(s.attributes),
-                    start_ns=s.start_time_unix_nano, end_ns=s.end_time_unix_nano,
-                    error=s.status.code == Status.STATUS_CODE_ERROR,
-                    status_message=s.status.message,
-                    service_name=service if isinstance(service, str) else None))
+                    trace_id.hex(), span_id.hex(), parent.hex() if parent else None,
+                    s.name, attributes(s.attributes), s.start_time_unix_nano,
+                    s.end_time_unix_nano, status.code == error_code, status.message,
+                    service_name))
     return out
 
 
