@@ -273,7 +273,16 @@ class OtlpIngestor:
                 result.rejected.append(f"span {span.span_id} (completion): {exc}")
 
 
+#: Field name of each camelCase alias: :func:`.mapping.step_and_call` validates by alias
+#: (pydantic looks an alias up first), errors name the field as the other inputs do.
+_FIELD_OF_ALIAS = {f.alias: name for model in (StepInput, ApiCallInput)
+                   for name, f in model.model_fields.items() if f.alias}
+
+
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"])
+    loc = list(err["loc"])
+    if loc and isinstance(loc[0], str):
+        loc[0] = _FIELD_OF_ALIAS.get(loc[0], loc[0])
+    where = ".".join(str(p) for p in loc)
     return f"{where}: {err['msg']}" if where else str(err["msg"])

@@ -170,7 +170,9 @@ def step_and_call(span: Span, *, depends_on: str | None
     """The step a non-agent span becomes (an ``Error`` step when its status is ERROR) and,
     for an LLM or tool span, its API call (tied to the step), else ``None``.
 
-    One pass over the span for both: the kind, timing and token usage read once."""
+    One pass over the span for both: the kind, timing and token usage read once. Both are
+    validated from camelCase keys, which pydantic looks up first (errors are named by field
+    again in :func:`.ingest._first_error`)."""
     a = span.attributes
     get = a.get
     kind = span_kind(span)
@@ -196,13 +198,13 @@ def step_and_call(span: Span, *, depends_on: str | None
     duration = _duration_ms(span)
     created = _time(span.start_ns)
     step_id = f"otel-{span.trace_id}-{span.span_id}.step"
-    step = StepInput(
-        step_id=step_id, step_type=step_type, content=content,
-        input_data=inp, output_data=out, duration_ms=duration,
-        model_id=str(model)[:256] if model is not None else None,
-        input_tokens=tokens_in, output_tokens=tokens_out,
-        depends_on=[depends_on] if depends_on else [], metadata=meta,
-        created_at=created)
+    step = StepInput.model_validate({
+        "stepId": step_id, "stepType": step_type, "content": content,
+        "inputData": inp, "outputData": out, "durationMs": duration,
+        "modelId": str(model)[:256] if model is not None else None,
+        "inputTokens": tokens_in, "outputTokens": tokens_out,
+        "dependsOn": [depends_on] if depends_on else [], "metadata": meta,
+        "createdAt": created})
     if kind == "TOOL":
         endpoint = _first(a, "gen_ai.tool.name", "tool.name") or span.name
     elif kind == "LLM":
@@ -212,12 +214,12 @@ def step_and_call(span: Span, *, depends_on: str | None
     cost = get("gen_ai.usage.cost")
     if cost is None or cost == "":
         cost = get("llm.cost.total")
-    call = ApiCallInput(
-        step_id=step_id, call_id=f"otel-{span.trace_id}-{span.span_id}.call",
-        api_type="tool" if kind == "TOOL" else "llm",
-        endpoint=str(endpoint)[:512], latency_ms=duration,
-        request_tokens=tokens_in, response_tokens=tokens_out,
-        cost_usd=float(cost) if isinstance(cost, int | float) else None,
-        error=(span.status_message or "span status ERROR") if error else None,
-        created_at=created)
+    call = ApiCallInput.model_validate({
+        "stepId": step_id, "callId": f"otel-{span.trace_id}-{span.span_id}.call",
+        "apiType": "tool" if kind == "TOOL" else "llm",
+        "endpoint": str(endpoint)[:512], "latencyMs": duration,
+        "requestTokens": tokens_in, "responseTokens": tokens_out,
+        "costUsd": float(cost) if isinstance(cost, int | float) else None,
+        "error": (span.status_message or "span status ERROR") if error else None,
+        "createdAt": created})
     return step, call
