@@ -176,6 +176,7 @@ class OtlpIngestor:
             else:
                 todo.append(s)
         todo.sort(key=lambda s: s.start_ns)
+        mapping.vouch_span_ids(todo)
         plan = _Plan()
         progress = True
         while todo and progress:

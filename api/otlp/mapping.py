@@ -9,6 +9,7 @@ where both name a value, GenAI wins.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from tracegraph.schema.inputs import (
     CompleteTraceInput,
     StartTraceInput,
     StepInput,
+    vouch_ids,
 )
 
 from .decode import Span
@@ -68,6 +70,21 @@ def step_id_of(span: Span) -> str:
 
 def call_id_of(span: Span) -> str:
     return f"otel-{span.trace_id}-{span.span_id}.call"
+
+
+def vouch_span_ids(spans: Iterable[Span]) -> None:
+    """Look for secrets in the ids ``spans`` become (trace ids of agent spans, step and
+    call ids of the others) in one scan before they are mapped (:func:`~tracegraph.schema.
+    inputs.vouch_ids`): the same answers as the check of each id alone, for less."""
+    ids: list[str] = []
+    for s in spans:
+        base = f"otel-{s.trace_id}-{s.span_id}"
+        if is_agent(s):
+            ids.append(base)
+        else:
+            ids += (base + ".step", base + ".call")
+    if ids:
+        vouch_ids(ids)
 
 
 def _as_id(value: Any) -> str | None:
