@@ -229,7 +229,8 @@ def utc_iso(dt: datetime | None = None) -> str:
         return datetime.now(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    dt = dt.astimezone(UTC)
+    elif dt.tzinfo is not UTC:  # (already UTC, the usual case: nothing to convert)
+        dt = dt.astimezone(UTC)
     if dt.year >= 1000:  # (isoformat pads years to 4 digits, strftime's %Y does not)
         return dt.isoformat(timespec="microseconds")[:-6] + "Z"
     return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

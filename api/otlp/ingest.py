@@ -199,8 +199,9 @@ class OtlpIngestor:
 
     def _place(self, tenant_id: str, span: Span, parent: Placement | None, plan: _Plan,
                result: IngestResult) -> Placement | None:
+        agent = mapping.is_agent(span)
         try:
-            if mapping.is_agent(span):
+            if agent:
                 inp = mapping.start_input(
                     span, parent_trace_id=parent.trace_id if parent else None,
                     spawned_by_step_id=parent.step_id if parent else None)
@@ -212,7 +213,7 @@ class OtlpIngestor:
         except ValidationError as exc:
             result.rejected.append(f"span {span.span_id}: {_first_error(exc)}")
             return None
-        if mapping.is_agent(span):
+        if agent:
             if parent is not None and parent.step_id is not None:
                 self._flush_steps(tenant_id, parent.trace_id, plan, result)
             if parent is not None and parent.trace_id in plan.failed_traces:
