@@ -24,6 +24,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pydantic import ValidationError
 from tracegraph.schema.errors import TraceGraphError
@@ -37,9 +38,10 @@ from .decode import Span, span_bytes, span_of_bytes
 #: Most spans held waiting for their parents, over all tenants.
 MAX_PENDING = 100_000
 
-@dataclass(frozen=True, slots=True)
-class Placement:
-    """Where a placed span lives: its trace, and its step (``None`` for an agent span)."""
+
+class Placement(NamedTuple):
+    """Where a placed span lives: its trace, and its step (``None`` for an agent span).
+    (A named tuple: one is made per span, for less than a frozen dataclass.)"""
 
     trace_id: str
     step_id: str | None
@@ -157,7 +159,8 @@ class OtlpIngestor:
                     ) -> dict[str, Span]:
         """Place what can be placed of one OTLP trace's spans; returns those still waiting.
         The agent spans' completions are added to ``completions``, for the caller."""
-        ids = {s.span_id: (mapping.trace_id_of(s), mapping.step_id_of(s)) for s in pool.values()}
+        ids = {s.span_id: (base, base + ".step") for s in pool.values()
+               for base in (mapping.trace_id_of(s),)}
         parents = {s.parent_id for s in pool.values() if s.parent_id and s.parent_id not in pool}
         any_span = next(iter(pool.values()))
         for p in parents:
