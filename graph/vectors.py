@@ -12,7 +12,7 @@ is there already changes nothing. Which steps get one is the service's decision
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -113,3 +113,35 @@ def plan_search(k: int, tenant_vectors: int, total_vectors: int, *, breadth: int
     if want > most and total_vectors > most:
         return SearchPlan(None)
     return SearchPlan(min(want, max(total_vectors, breadth)))
+
+
+#: Index searches a planned search tries (each wider) before it searches exactly.
+TRIES = 3
+
+
+def planned_search(k: int, tenant_vectors: int, total_vectors: int, *, breadth: int, most: int,
+                   exact_below: int, index: Callable[[int, int], Sequence[VectorHit]],
+                   exact: Callable[[int], Sequence[VectorHit]]) -> list[VectorHit]:
+    """The top ``k`` of a search over a shared index, run as :func:`plan_search` plans it.
+
+    ``index(candidates, pool)`` asks the index for ``candidates`` neighbours and returns the
+    best ``pool`` (``k * POOL``) of those the tenant, model and filter keep, best first;
+    ``exact(k)`` ranks the tenant's vectors exactly. An index answer is trusted when it
+    holds a full pool, or when the whole index was asked; a short one measures the filter's
+    pass rate and asks again as wide as that needs (at most :data:`TRIES` times), and what is
+    still short, or planned past ``most``, is answered exactly: an answer is never short.
+    """
+    pool = k * POOL
+    plan = plan_search(k, tenant_vectors, total_vectors, breadth=breadth, most=most,
+                       exact_below=exact_below)
+    for _ in range(TRIES):
+        if plan.candidates is None:
+            break
+        got = index(plan.candidates, pool)
+        if len(got) >= pool or plan.candidates >= total_vectors:
+            return list(got[:k])  # (a full pool, or the index read whole)
+        share = tenant_vectors / max(total_vectors, 1)
+        passing = len(got) / (plan.candidates * share)
+        plan = plan_search(k, tenant_vectors, total_vectors, breadth=plan.candidates * 2,
+                           most=most, exact_below=exact_below, passing=passing)
+    return list(exact(k))

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from tracegraph.graph.vectors import POOL, StepVector, VectorFilter, VectorHit, plan_search
+from tracegraph.graph.vectors import StepVector, VectorFilter, VectorHit, planned_search
 from tracegraph.schema.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -192,23 +192,15 @@ class Neo4jVectors:
                 return []  # (nothing was ever embedded)
         params = search_params(tenant_id, model, query, k, flt)
         mine, total = self._vector_counts(tenant_id, model)
-        pool = params["k"] = k * POOL  # (a wide enough pool: its top k is trusted)
-        plan = plan_search(k, mine, total, breadth=BREADTH, most=MAX_CANDIDATES,
-                           exact_below=EXACT_BELOW)
-        for _ in range(3):
-            if plan.candidates is None:
-                break
-            params["candidates"] = plan.candidates
-            got = self._read(SEARCH_INDEX, **params)
-            if len(got) >= pool or plan.candidates >= total:
-                return hits(got[:k])  # (a full pool, or the index read whole)
-            # (the filter keeps fewer than planned: ask again as wide as it needs)
-            share = mine / max(total, 1)
-            passing = len(got) / (plan.candidates * share)
-            plan = plan_search(k, mine, total, breadth=plan.candidates * 2,
-                               most=MAX_CANDIDATES, exact_below=EXACT_BELOW, passing=passing)
-        params["k"] = k
-        return hits(self._read(SEARCH_EXACT, **params))
+
+        def index(candidates: int, pool: int) -> list[VectorHit]:
+            return hits(self._read(SEARCH_INDEX, **(params | {"candidates": candidates,
+                                                              "k": pool})))
+
+        return planned_search(k, mine, total, breadth=BREADTH, most=MAX_CANDIDATES,
+                              exact_below=EXACT_BELOW, index=index,
+                              exact=lambda n: hits(self._read(SEARCH_EXACT,
+                                                              **(params | {"k": n}))))
 
     def _vector_counts(self: _Host, tenant_id: str, model: str) -> tuple[int, int]:
         """(the tenant's vectors of ``model``, all vectors in the index), for planning; the
