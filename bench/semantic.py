@@ -250,6 +250,9 @@ def main() -> None:
                         help="workload texts embedded for the realistic vectors")
     parser.add_argument("--base-cache", default=None, help=".npy file of those embeddings")
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--server-pid", type=int, default=None,
+                        help="server search: the server's process id, to report its CPU "
+                             "time per search (Linux /proc)")
     parser.add_argument("--realistic", action="store_true",
                         help="server search: vectors built from real embeddings "
                              "(bench/vector_sets.py) instead of uniform random ones")
@@ -257,7 +260,8 @@ def main() -> None:
     if args.search_only and args.backend != "embedded":
         for size in args.sizes:
             print(f"search at {size} embedded steps ({args.backend}):",
-                  server_search(size, args.backend, args.server, args.realistic), flush=True)
+                  server_search(size, args.backend, args.server, args.realistic,
+                                args.queries, args.server_pid), flush=True)
         return
     if args.search_only:
         searches(args, None)

@@ -52,7 +52,6 @@ from tracegraph.graph.protocol import (
     TraceFilter,
     TraceRow,
 )
-from tracegraph.graph.vectors import StepVector, VectorFilter, VectorHit
 from tracegraph.schema.chain import ChainEntry
 from tracegraph.schema.errors import BackendUnavailable, ChainConflict
 from tracegraph.schema.merkle_leaf import EntryLeaf
@@ -95,11 +94,9 @@ def _unreachable(exc: Exception) -> bool:
 #: found"), so a process that opens many stores (a server's workers, a test session) alters
 #: once per alpha; the schema lives in the cluster and survives restarts.
 _SCHEMA_APPLIED: set[str] = set()
-#: Alphas that have the vector schema (graph/dgraph/vectors.py), applied on a first write.
-_VECTOR_SCHEMA: set[str] = set()
 
 
-class DgraphStore(pend.DgraphPending):
+class DgraphStore(pend.DgraphPending, vec.DgraphVectors):
     """GraphStore on a Dgraph cluster reached over gRPC at ``addr`` (an alpha)."""
 
     backend_name = "dgraph"
@@ -125,6 +122,7 @@ class DgraphStore(pend.DgraphPending):
         self.max_attempts = max_attempts
         self.retry_deadline = retry_deadline
         self.reconnect_timeout = reconnect_timeout
+        self._vector_count_cache: dict[tuple[str, str], tuple[int, int, float]] = {}
         self._stub = pydgraph.DgraphClientStub(addr, options=_GRPC_OPTIONS)
         self._client = pydgraph.DgraphClient(self._stub)
         if addr in _SCHEMA_APPLIED:
@@ -249,18 +247,7 @@ class DgraphStore(pend.DgraphPending):
         (:func:`.writes.remove`), in one transaction."""
         self._transact(trace_id, lambda txn: writes.remove(
             txn, self.timeout, tenant_id, trace_id, tombstone))
-        if self.addr in _VECTOR_SCHEMA or self._has_vector_schema():
-            self._remove_vectors(tenant_id, trace_id)
-
-    def _remove_vectors(self, tenant_id: str, trace_id: str) -> None:
-        """Delete the removed trace's step vectors (after its removal committed, as the
-        embedded store does: a vector the embedding worker writes for it later is left out
-        of every answer by the service, which finds no step behind it)."""
-        got = self._read(vec.OF_TRACE, {"tenant": tenant_id, "trace": trace_id}).get("v", [])
-        if got:
-            self._retrying(lambda: self._client.txn().mutate(
-                del_obj=[{"uid": v["uid"]} for v in got], commit_now=True,
-                timeout=self.timeout))
+        self._remove_vectors(tenant_id, trace_id)
 
     def restore_tombstone(self, tenant_id: str, removed: Sequence[EntryLeaf],
                           tombstone: Tombstone) -> bool:
@@ -425,84 +412,6 @@ class DgraphStore(pend.DgraphPending):
         for n in ids:
             out[n] = [e for _, e in sorted(found.get(n, []), key=lambda x: x[0])]
         return out
-
-    # -- vectors (VectorStore: graph/dgraph/vectors.py) -------------------------------------
-    def put_vectors(self, tenant_id: str, model: str, rows: Sequence[StepVector]) -> None:
-        if not rows:
-            return
-        if self.addr not in _VECTOR_SCHEMA:
-            self._retrying(lambda: self._client.alter(pydgraph.Operation(schema=vec.SCHEMA),
-                                                      timeout=self.timeout))
-            _VECTOR_SCHEMA.add(self.addr)
-        for start in range(0, len(rows), vec.WRITE_BATCH):
-            self._put_batch(tenant_id, model, rows[start:start + vec.WRITE_BATCH])
-
-    def _put_batch(self, tenant_id: str, model: str, rows: Sequence[StepVector]) -> None:
-        """Write the vectors of ``rows`` not stored yet, in one transaction (retried when a
-        concurrent writer of the same steps conflicts: it then finds them written)."""
-        for attempt in range(self.max_attempts):
-            have = self.vector_ids(tenant_id, model, [r.step_id for r in rows])
-            new = [vec.node(tenant_id, model, r) for r in rows if r.step_id not in have]
-            if not new:
-                return
-            try:
-                self._retrying(lambda new=new: self._client.txn().mutate(  # type: ignore[misc]
-                    set_obj=new, commit_now=True, timeout=self.timeout))
-                return
-            except pydgraph.errors.AbortedError:
-                if attempt == self.max_attempts - 1:
-                    raise ChainConflict("step vectors: concurrent writes kept conflicting; "
-                                        "retry") from None
-                time.sleep(random.uniform(0.005, 0.05))
-
-    def vector_ids(self, tenant_id: str, model: str, step_ids: Sequence[str]) -> set[str]:
-        if self.addr not in _VECTOR_SCHEMA and not self._has_vector_schema():
-            return set()
-        keys = [vec.key(tenant_id, model, s) for s in step_ids]
-        return {str(r["vec.step_id"]) for r in self._read(vec.HAVE, {"keys": keys}).get("v", [])}
-
-    def _has_vector_schema(self) -> bool:
-        got = self._read(vec.HAS_SCHEMA, {}).get("schema", [])
-        if got:
-            _VECTOR_SCHEMA.add(self.addr)
-        return bool(got)
-
-    def trace_vectors(self, tenant_id: str, model: str, trace_ids: Sequence[str]
-                      ) -> Mapping[str, list[tuple[int, str, list[float]]]]:
-        if self.addr not in _VECTOR_SCHEMA and not self._has_vector_schema():
-            return {}
-        out: dict[str, list[tuple[int, str, list[float]]]] = {}
-        got = self._read(vec.TRACE_VECTORS, {"tenant": tenant_id, "model": model,
-                                             "ids": list(trace_ids)}).get("v", [])
-        for r in sorted(got, key=lambda r: (r["vec.trace_id"], r["vec.step_index"])):
-            out.setdefault(r["vec.trace_id"], []).append(
-                (int(r["vec.step_index"]), str(r["vec.step_id"]),
-                 [float(x) for x in r["vec.embedding"]]))
-        return out
-
-    def search_vectors(self, tenant_id: str, model: str, query: Sequence[float], k: int,
-                       flt: VectorFilter) -> list[VectorHit]:
-        if k <= 0 or (self.addr not in _VECTOR_SCHEMA and not self._has_vector_schema()):
-            return []
-        candidates = max(vec.MIN_CANDIDATES, k * vec.OVERSAMPLE)
-        total: int | None = None
-        while True:
-            rows = self._read(vec.SEARCH_INDEX, {
-                "vector": vec.vector_text(query), "candidates": str(candidates),
-                "tenant": tenant_id, "model": model}).get("v", [])
-            hits = vec.ranked(rows, query, k * vec.OVERSAMPLE, flt)
-            if len(hits) >= k * vec.OVERSAMPLE:  # (a wide enough pool: its top k is trusted)
-                return hits[:k]
-            if total is None:
-                total = int(self._read(vec.COUNT_ALL, {}).get("n", [{}])[0].get("count", 0))
-            if total <= candidates:
-                return hits[:k]  # (the index was read whole: that is all there is)
-            if candidates >= vec.MAX_CANDIDATES:
-                # (a selective filter: exact over the tenant's vectors)
-                rows = self._read(vec.SEARCH_ALL, {"tenant": tenant_id, "model": model}
-                                  ).get("v", [])
-                return vec.ranked(rows, query, k, flt)
-            candidates = min(candidates * 4, vec.MAX_CANDIDATES)
 
     def tenants(self) -> list[str]:
         got = self._read(dql.TENANTS, {})
