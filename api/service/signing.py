@@ -29,6 +29,7 @@ from tracegraph.schema.checkpoint import (
 )
 from tracegraph.schema.checkpoint_keys import KeyConfigError, KeyManager, default_key_dir
 from tracegraph.schema.errors import TraceGraphError
+from tracegraph.schema.ids import is_valid_id
 
 LOG_NAME_ENV = "TRACEGRAPH_LOG_NAME"
 CHECKPOINT_DIR_ENV = "TRACEGRAPH_CHECKPOINT_DIR"
@@ -133,7 +134,12 @@ class LogSigning:
         return log_origin(self.log_name, tenant_id)
 
     def journal_path(self, tenant_id: str) -> Path:
-        return self.store_dir / f"{tenant_id}{JOURNAL_SUFFIX}"
+        """The tenant's journal file: named by the tenant id, or by ``~`` and its UTF-8 hex
+        when it is not a valid id (ids the API accepts are plain file names; a store used
+        directly may hold others, such as ``a/0``, which must stay one file name and never
+        reach outside the journal folder; ``~`` is in no valid id)."""
+        name = tenant_id if is_valid_id(tenant_id) else "~" + tenant_id.encode().hex()
+        return self.store_dir / f"{name}{JOURNAL_SUFFIX}"
 
     def append_journal(self, tenant_id: str, record: JournalRecord) -> None:
         """Append a signed note to the tenant's journal (one JSON line, synced to disk)."""

@@ -238,3 +238,30 @@ def test_badges_are_kept_beside_the_journal_for_the_whole_deployment(
     finally:
         audit.close()
         service.close()
+
+
+def test_journals_of_tenant_ids_that_are_no_file_name_stay_in_the_journal_folder(
+        tmp_path: Path) -> None:
+    """The API accepts only plain ids as tenants, but a store used directly may hold others
+    (``a/0``, ``../x``): each gets one journal file inside the folder, apart from the rest."""
+    from tracegraph.api.service.audit import AuditService
+    from tracegraph.api.service.signing import LogSigning
+    from tracegraph.api.service.traces import TraceService
+    from tracegraph.graph.embedded import EmbeddedStore
+
+    service = TraceService(EmbeddedStore(tmp_path / "data"))
+    signing = LogSigning.load(key_dir=tmp_path / "keys", environ={})
+    audit = AuditService(service, signing)
+    tenants = ["a", "a/0", "../x", "a.b"]
+    for t in tenants:
+        small_trace(service, t)
+    audit.checkpoint_grown()
+    paths = {t: signing.journal_path(t) for t in tenants}
+    assert len(set(paths.values())) == len(tenants)
+    for t, path in paths.items():
+        assert path.parent == signing.store_dir and path.exists(), t
+        latest = audit.latest_checkpoint(t)
+        assert latest is not None and latest.checkpoint.size > 0
+    assert paths["a.b"].name == "a.b.checkpoints.jsonl"  # (valid ids keep their names)
+    audit.close()
+    service.close()
