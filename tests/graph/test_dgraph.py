@@ -35,7 +35,6 @@ from tracegraph.schema.errors import (
 from tracegraph.schema.records import reasoning_hash
 
 from ..conformance.backends.dgraph import ADDR, _script
-from ..conformance.harness import unavailable
 
 
 # -- no server needed --------------------------------------------------------------------------
@@ -91,15 +90,6 @@ def test_bind_expands_lists_into_variables_only() -> None:
 
 
 # -- on a real Dgraph --------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def dgraph() -> Iterator[DgraphStore]:
-    started = _script("start")
-    if started.returncode != 0:
-        unavailable(f"scripts/dgraph start failed: {started.stderr.strip()[-500:]}")
-    store = DgraphStore(ADDR)
-    yield store
-    store.close()
-
 
 class Workload:
     """A deterministic nested multi-agent workload, appended item by item to both stores."""

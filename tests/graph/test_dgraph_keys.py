@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -20,8 +19,7 @@ from tracegraph.graph.protocol import Tombstone
 from tracegraph.schema.chain import tombstone_hash, verify_entries
 from tracegraph.schema.errors import AlreadyExists
 
-from ..conformance.backends.dgraph import ADDR, _script
-from ..conformance.harness import unavailable
+from ..conformance.backends.dgraph import ADDR
 
 
 def test_only_tenant_scoped_keys_are_upserted() -> None:
@@ -29,15 +27,6 @@ def test_only_tenant_scoped_keys_are_upserted() -> None:
     assert {"trace.key", "node.key", "tomb.key", "entry.key"} <= upserted
     assert not upserted & {"trace.id", "node.id", "tomb.trace_id"}
 
-
-@pytest.fixture(scope="module")
-def dgraph() -> Iterator[DgraphStore]:
-    started = _script("start")
-    if started.returncode != 0:
-        unavailable(f"scripts/dgraph start failed: {started.stderr.strip()[-500:]}")
-    s = DgraphStore(ADDR)
-    yield s
-    s.close()
 
 
 def _start(created_at: str = "2026-01-01T00:00:00Z") -> dict[str, Any]:

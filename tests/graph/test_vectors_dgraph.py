@@ -6,7 +6,6 @@ exact path; filter values stay DQL variables; the planning counts follow writes 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -14,21 +13,9 @@ from tracegraph.graph.dgraph import DgraphStore
 from tracegraph.graph.dgraph import vectors as vec
 from tracegraph.graph.vectors import StepVector, VectorFilter
 
-from ..conformance.backends.dgraph import ADDR, _script
-from ..conformance.harness import unavailable
-
 MODEL = "test-dgraph-model"
 DIM = 384
 
-
-@pytest.fixture(scope="module")
-def dgraph() -> Iterator[DgraphStore]:
-    started = _script("start")
-    if started.returncode != 0:
-        unavailable(f"scripts/dgraph start failed: {started.stderr.strip()[-500:]}")
-    store = DgraphStore(ADDR)
-    yield store
-    store.close()
 
 
 ANY_VECTOR = "{ v(func: has(vec.embedding), first: 1) { vec.embedding } }"
