@@ -74,13 +74,6 @@ query have($keys: [string]) {
 }
 """
 #: The vector nodes of one trace (every model), which retention deletes with it.
-#: The vector nodes of one trace (every model), which retention deletes with it.
-OF_TRACE = """
-query of_trace($tenant: string, $trace: string) {
-  v(func: eq(vec.trace_id, $trace)) @filter(eq(vec.tenant, $tenant)) { uid }
-}
-"""
-#: The vector nodes of one trace (every model), which retention deletes with it.
 OF_TRACE = """
 query of_trace($tenant: string, $trace: string) {
   v(func: eq(vec.trace_id, $trace)) @filter(eq(vec.tenant, $tenant)) { uid }
