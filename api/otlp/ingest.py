@@ -150,8 +150,9 @@ class OtlpIngestor:
                              waiting: dict[str, Span]) -> bool:
         """Whether a parent of the spans just held (one not waiting itself) is stored now."""
         parents = {s.parent_id for s in fresh if s.parent_id and s.parent_id not in waiting}
-        ids = [i for p in parents for i in (f"otel-{otel_trace}-{p}",
-                                           f"otel-{otel_trace}-{p}.step")]
+        ids = [i for p in parents
+               for base in (mapping.trace_id_for(otel_trace, p),)
+               for i in (base, base + mapping.STEP_SUFFIX)]
         return bool(ids) and bool(self.service.locate(tenant_id, ids))
 
     def _place_pool(self, tenant_id: str, pool: dict[str, Span], result: IngestResult,
@@ -159,12 +160,13 @@ class OtlpIngestor:
                     ) -> dict[str, Span]:
         """Place what can be placed of one OTLP trace's spans; returns those still waiting.
         The agent spans' completions are added to ``completions``, for the caller."""
-        ids = {s.span_id: (base, base + ".step") for s in pool.values()
+        ids = {s.span_id: (base, base + mapping.STEP_SUFFIX) for s in pool.values()
                for base in (mapping.trace_id_of(s),)}
         parents = {s.parent_id for s in pool.values() if s.parent_id and s.parent_id not in pool}
         any_span = next(iter(pool.values()))
         for p in parents:
-            ids[p] = (f"otel-{any_span.trace_id}-{p}", f"otel-{any_span.trace_id}-{p}.step")
+            base = mapping.trace_id_for(any_span.trace_id, p)
+            ids[p] = (base, base + mapping.STEP_SUFFIX)
         stored = self.service.locate(tenant_id, [i for pair in ids.values() for i in pair])
         placed: dict[str, Placement] = {}
         for span_id, (tid, sid) in ids.items():

@@ -59,17 +59,26 @@ def is_agent(span: Span) -> bool:
     return span.parent_id is None or span_kind(span) == "AGENT"
 
 
+#: What a span's trace id gets after it as the id of its step, and of its API call.
+STEP_SUFFIX, CALL_SUFFIX = ".step", ".call"
+
+
+def trace_id_for(otel_trace: str, span_id: str) -> str:
+    """The tracegraph trace id of span ``span_id`` of an OTLP trace, when it is an agent or
+    root span (deterministic: re-sends match); its step's id adds :data:`STEP_SUFFIX`."""
+    return f"otel-{otel_trace}-{span_id}"
+
+
 def trace_id_of(span: Span) -> str:
-    """The tracegraph trace id of an agent or root span (deterministic: re-sends match)."""
-    return f"otel-{span.trace_id}-{span.span_id}"
+    return trace_id_for(span.trace_id, span.span_id)
 
 
 def step_id_of(span: Span) -> str:
-    return f"otel-{span.trace_id}-{span.span_id}.step"
+    return trace_id_for(span.trace_id, span.span_id) + STEP_SUFFIX
 
 
 def call_id_of(span: Span) -> str:
-    return f"otel-{span.trace_id}-{span.span_id}.call"
+    return trace_id_for(span.trace_id, span.span_id) + CALL_SUFFIX
 
 
 def vouch_span_ids(spans: Iterable[Span]) -> None:
@@ -78,11 +87,11 @@ def vouch_span_ids(spans: Iterable[Span]) -> None:
     inputs.vouch_ids`): the same answers as the check of each id alone, for less."""
     ids: list[str] = []
     for s in spans:
-        base = f"otel-{s.trace_id}-{s.span_id}"
+        base = trace_id_of(s)
         if is_agent(s):
             ids.append(base)
         else:
-            ids += (base + ".step", base + ".call")
+            ids += (base + STEP_SUFFIX, base + CALL_SUFFIX)
     if ids:
         vouch_ids(ids)
 
@@ -139,12 +148,12 @@ def _io(span: Span) -> tuple[Any, Any]:
     return inp, out
 
 
-def _otel_meta(span: Span) -> dict[str, Any]:
+def _otel_meta(span: Span, kind: str | None) -> dict[str, Any]:
+    """The span as metadata keeps it (``kind``: :func:`span_kind` of it)."""
     meta: dict[str, Any] = {"traceId": span.trace_id, "spanId": span.span_id,
                             "name": span.name}
     if span.parent_id:
         meta["parentSpanId"] = span.parent_id
-    kind = span_kind(span)
     if kind:
         meta["kind"] = kind
     if span.service_name:
@@ -162,7 +171,7 @@ def start_input(span: Span, *, parent_trace_id: str | None,
     session = _as_id(_first(a, "session.id", "gen_ai.conversation.id"))
     if session is None and parent_trace_id is None:
         session = f"otel-{span.trace_id}"
-    metadata = {"otel": _otel_meta(span)}
+    metadata = {"otel": _otel_meta(span, span_kind(span))}
     agent_id = _first(a, "gen_ai.agent.id")
     if agent_id is not None:
         metadata["otel"]["agentId"] = agent_id
@@ -197,15 +206,7 @@ def step_and_call(span: Span, *, depends_on: str | None
     error = span.error
     step_type = "Error" if error else STEP_TYPE_OF_KIND.get(kind, "Action")
     kept = {k: v for k, v in a.items() if not k.startswith(_CONTENT_PREFIXES)}
-    otel: dict[str, Any] = {"traceId": span.trace_id, "spanId": span.span_id,
-                            "name": span.name}
-    if span.parent_id:
-        otel["parentSpanId"] = span.parent_id
-    if kind:
-        otel["kind"] = kind
-    if span.service_name:
-        otel["service"] = span.service_name
-    meta: dict[str, Any] = {"otel": otel}
+    meta: dict[str, Any] = {"otel": _otel_meta(span, kind)}
     if kept:
         meta["attributes"] = kept
     content = span.status_message if error and span.status_message else span.name
@@ -214,7 +215,7 @@ def step_and_call(span: Span, *, depends_on: str | None
     tokens_out = _int(_first(a, "gen_ai.usage.output_tokens", "llm.token_count.completion"))
     duration = _duration_ms(span)
     created = _time(span.start_ns)
-    step_id = f"otel-{span.trace_id}-{span.span_id}.step"
+    step_id = step_id_of(span)
     step = StepInput.model_validate({
         "stepId": step_id, "stepType": step_type, "content": content,
         "inputData": inp, "outputData": out, "durationMs": duration,
@@ -232,7 +233,7 @@ def step_and_call(span: Span, *, depends_on: str | None
     if cost is None or cost == "":
         cost = get("llm.cost.total")
     call = ApiCallInput.model_validate({
-        "stepId": step_id, "callId": f"otel-{span.trace_id}-{span.span_id}.call",
+        "stepId": step_id, "callId": call_id_of(span),
         "apiType": "tool" if kind == "TOOL" else "llm",
         "endpoint": str(endpoint)[:512], "latencyMs": duration,
         "requestTokens": tokens_in, "responseTokens": tokens_out,
