@@ -17,7 +17,7 @@ from collections import Counter
 from ahocorasick_rs import AhoCorasick
 
 from .redaction_patterns import AWS_SECRET_MIN_ENTROPY, TOKEN_PATTERNS, detect_secrets_patterns
-from .regex_bounds import shortest_match
+from .regex_bounds import required_literals, shortest_match
 
 REDACTED = "[REDACTED]"
 
@@ -29,6 +29,8 @@ _RUN = re.compile(r"[A-Za-z0-9_\-+/=.:~]{20,}")
 _RUN_BYTES = bytes(1 if chr(i).isascii() and (chr(i).isalnum() or chr(i) in "_-+/=.:~") else 0
                    for i in range(256))
 _RUN_MIN = b"\x01" * 20
+#: The characters of a token run (:data:`_RUN`).
+_TOKEN_CHARS = frozenset(chr(i) for i in range(128) if _RUN_BYTES[i])
 #: How much of the end of one string and the start of the next :func:`split_secrets` joins.
 SPLIT_REACH = 120
 
@@ -61,6 +63,22 @@ _PREFIXED, _AZURE_AD = (next(i for i, (n, _) in enumerate(TOKEN_PATTERNS) if n =
 _GUARDED = frozenset({_AWS_SECRET, _PREFIXED, _AZURE_AD})
 #: Matches a token run when one of the other :data:`_TOKENS` does (one search, not many).
 _ANY_TOKEN = re.compile("|".join(_scoped(p) for i, p in enumerate(_TOKENS) if i not in _GUARDED))
+#: The unguarded :data:`_TOKENS` each behind a necessary condition of its own, instead of
+#: the one alternation (which tries every format at every position of a run: most of the
+#: screen's cost on the short runs of ordinary payloads): a format is searched only when
+#: the run's lower case holds one of its :func:`~.regex_bounds.required_literals`, found
+#: for all of them in one Aho-Corasick pass, and the run is as long as its
+#: :func:`~.regex_bounds.shortest_match`. Formats without such literals are searched always.
+_GATED = {i: required_literals(rx) for i, rx in enumerate(_TOKENS) if i not in _GUARDED}
+_GATE_WORDS = sorted({w for words in _GATED.values() if words for w in words})
+_GATE_SCAN = AhoCorasick(_GATE_WORDS)
+#: For each of :data:`_GATE_WORDS`: the formats it gates (as (shortest match, index)).
+_GATE_TOKENS = tuple(tuple(sorted((shortest_match(_TOKENS[i], _TOKEN_CHARS), i)
+                                  for i, words in _GATED.items() if words and w in words))
+                     for w in _GATE_WORDS)
+#: Formats searched in every run (no required literal known), as (shortest match, index).
+_UNGATED = tuple(sorted((shortest_match(_TOKENS[i], _TOKEN_CHARS), i)
+                        for i, words in _GATED.items() if not words))
 
 
 #: The characters of hex ids (lower case), UUIDs and ids derived from them such as
@@ -80,11 +98,33 @@ def any_token(run: str) -> bool:
         return len(run) >= _ID_SHORTEST and any(
             len(run) >= n and (i != _PREFIXED or _TOKEN_PREFIXES.find_matches_as_indexes(run))
             and _TOKENS[i].search(run) is not None for n, i in ID_TOKENS)
-    return (_ANY_TOKEN.search(run) is not None
+    return (_screened_token(run)
             or (len(run) >= 40 and _TOKENS[_AWS_SECRET].search(run) is not None)
             or ("Q~" in run and _TOKENS[_AZURE_AD].search(run) is not None)
             or (bool(_TOKEN_PREFIXES.find_matches_as_indexes(run))
                 and _TOKENS[_PREFIXED].search(run) is not None))
+
+
+def _screened_token(run: str) -> bool:
+    """``_ANY_TOKEN.search(run) is not None``, searching only the formats whose
+    necessary conditions hold (:data:`_GATED`)."""
+    if not run.isascii() or not _TOKEN_CHARS.issuperset(run):
+        return _ANY_TOKEN.search(run) is not None  # (the gates assume a run's characters)
+    n = len(run)
+    for shortest, i in _UNGATED:
+        if n >= shortest and _TOKENS[i].search(run) is not None:
+            return True
+    hits = _GATE_SCAN.find_matches_as_indexes(run.lower(), overlapping=True)
+    if not hits:
+        return False
+    tried: set[int] = set()
+    for word, _, _ in hits:
+        for shortest, i in _GATE_TOKENS[word]:
+            if n >= shortest and i not in tried:
+                tried.add(i)
+                if _TOKENS[i].search(run) is not None:
+                    return True
+    return False
 
 
 def split_secrets(strings: list[str | None]) -> list[tuple[int, int]]:

@@ -105,3 +105,67 @@ def _literal(code: int, alphabet: frozenset[str], icase: bool, *, over: bool) ->
 
 def _variants(c: str, icase: bool) -> tuple[str, ...]:
     return (c, c.lower(), c.upper()) if icase else (c,)
+
+
+def required_literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Lower-case ASCII strings one of which is in the lower case of every text (ASCII)
+    in which ``pattern`` finds a match; ``None`` when no such set is known.
+
+    A search of ASCII text can skip ``pattern`` when the text's ``str.lower()`` holds none
+    of them. Only what a match surely spells is taken: consecutive literal characters, the
+    union over every branch of an alternation, and what a group or a repetition of at least
+    one spells, and what a lookahead or lookbehind reads (it reads the searched text too);
+anything else (a class, a negative lookaround, an optional part) spells nothing sure.
+
+    >>> sorted(required_literals(re.compile(r"(?:ghp|gho)_[A-Za-z0-9]{36}")))
+    ['gho_', 'ghp_']
+    >>> required_literals(re.compile(r"[a-z]{20}")) is None
+    True
+    """
+    return _required(_parser.parse(pattern.pattern, pattern.flags))
+
+
+def _required(items: Any) -> frozenset[str] | None:
+    """:func:`required_literals` of a parsed sequence: its most selective sure set."""
+    options: list[frozenset[str]] = []
+    run = ""
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL" and chr(av).isascii():
+            run += chr(av).lower()
+            continue
+        if run and name == "BRANCH":  # ('AKIA|ASIA' parses as 'A' then 'KIA|SIA')
+            options.append(frozenset(run + _leading(b) for b in av[1]))
+        if run:
+            options.append(frozenset({run}))
+            run = ""
+        found: frozenset[str] | None = None
+        if name == "BRANCH":
+            each = [_required(b) for b in av[1]]
+            if all(e is not None for e in each):
+                found = frozenset().union(*(e for e in each if e is not None))
+        elif name == "SUBPATTERN":
+            found = _required(av[3])
+        elif name == "ATOMIC_GROUP":
+            found = _required(av)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
+            found = _required(av[2])
+        elif name == "ASSERT":  # a lookaround reads the searched text too
+            found = _required(av[1])
+        if found:
+            options.append(found)
+    if run:
+        options.append(frozenset({run}))
+    if not options:
+        return None
+    return max(options, key=lambda o: (min(len(s) for s in o), -len(o)))
+
+
+def _leading(items: Any) -> str:
+    """The literal characters a parsed sequence starts with (lower case)."""
+    lead = ""
+    for op, av in items:
+        if str(op) != "LITERAL" or not chr(av).isascii():
+            break
+        lead += chr(av).lower()
+    return lead

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tracegraph.schema import records
 from tracegraph.schema import redaction as r
+from tracegraph.schema import redaction_tokens as rt
 from tracegraph.schema.inputs import StepInput
 from tracegraph.schema.policy import StoragePolicy
 from tracegraph.schema.redaction import REDACTED, SECRET_KEYS, Redactor
@@ -144,6 +145,17 @@ def test_combined_token_screen_agrees_with_each_pattern(run: str) -> None:
                 min_size=1, max_size=14).map("".join))
 def test_id_runs_screen_agrees_with_each_pattern(run: str) -> None:
     assert r._any_token(run) == any(rx.search(run) for rx in r._TOKENS)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.sampled_from([*"abkqzAKQZ0123456789_-./:=+~", *rt._GATE_WORDS,
+                                 *(w.upper() for w in rt._GATE_WORDS),
+                                 *(s for s, _ in CORPUS if " " not in s and "\n" not in s)]),
+                min_size=1, max_size=16).map("".join))
+def test_gated_token_screen_agrees_with_the_alternation(run: str) -> None:
+    """Each format searched only behind its required literals and length finds what the
+    one alternation of them finds."""
+    assert rt._screened_token(run) == (rt._ANY_TOKEN.search(run) is not None)
 
 
 def test_a_hex_run_long_enough_is_still_searched() -> None:

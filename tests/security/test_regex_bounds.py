@@ -8,7 +8,9 @@ import re
 
 import pytest
 from tracegraph.schema import redaction_tokens as rt
-from tracegraph.schema.regex_bounds import shortest_match
+from tracegraph.schema.regex_bounds import required_literals, shortest_match
+
+from .secret_corpus import CORPUS
 
 HEX = frozenset("0123456789abcdef")
 
@@ -50,3 +52,31 @@ def test_no_match_is_shorter_than_the_bound(index: int) -> None:
 def test_the_alphabet_must_be_ascii() -> None:
     with pytest.raises(ValueError, match="ASCII"):
         shortest_match(re.compile("a"), frozenset("é"))
+
+
+@pytest.mark.parametrize(("pattern", "flags", "expected"), [
+    (r"eyJ[A-Za-z0-9]{5,}\.x", 0, {"eyj"}), (r"(?:AKIA|ASIA)[A-Z0-9]{16}", 0, {"akia", "asia"}),
+    (r"(?<=AccountKey=)[a-z]{40}", 0, {"accountkey="}), (r"(?:ab)+c", 0, {"ab"}),
+    (r"[a-z]{20}", 0, None), (r"(?:ab)?c?", 0, None), (r"ab|[0-9]", 0, None),
+    (r"(?<!xyz)[a-z]+", 0, None), (r"(?i:SK)_live", 0, {"_live"}),
+    (r"\u212a123", re.IGNORECASE, {"123"}),  # (a non-ASCII letter may match an ASCII one)
+])
+def test_known_required_literals(pattern: str, flags: int, expected: set[str] | None) -> None:
+    assert required_literals(re.compile(pattern, flags)) == expected
+
+
+@pytest.mark.parametrize("index", range(len(rt._TOKENS)))
+def test_every_match_holds_a_required_literal(index: int) -> None:
+    """Random token-character text seeded with each pattern's literals and the corpus's
+    tokens: every match found holds one of the pattern's required literals (lower case)."""
+    rx = rt._TOKENS[index]
+    words = required_literals(rx)
+    if words is None:
+        return
+    rng = random.Random(index)
+    pieces = [*"aAbBkKqQzZ09_-./:=+~", *words, *(w.upper() for w in words),
+              *(s for s, _ in CORPUS if " " not in s)]
+    for _ in range(400):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        if rx.search(text):
+            assert any(w in text.lower() for w in words), (rx.pattern, text)
