@@ -140,6 +140,43 @@ def seal_many(
     return [e for e, _ in seal_encoded(tenant_id, trace_id, next_seq, prev_hash, items)]
 
 
+#: SHA-256 after the entry domain byte, copied for each entry.
+_ENTRY_HASHER = hashlib.sha256(ENTRY_DOMAIN)
+_MAX_SAFE_INT = 2**53 - 1
+
+
+def _hashed_tail(tenant_id: str, trace_id: str) -> bytes | None:
+    """The canonical JSON of a hashed object from ``"tenant_id"`` to its end (the same for
+    every entry of a batch); None when a field is not a string orjson encodes."""
+    if type(tenant_id) is not str or type(trace_id) is not str:
+        return None
+    try:
+        return (b',"tenant_id":' + orjson.dumps(tenant_id) + b',"trace_id":'
+                + orjson.dumps(trace_id) + b',"version":' + str(FORMAT_VERSION).encode() + b"}")
+    except orjson.JSONEncodeError:
+        return None
+
+
+def _spliced(tail: bytes, kind: str, prev_hash: str, record: dict[str, Any],
+             seq: int) -> bytes | None:
+    """The canonical JSON of a hashed object, from its fields' own canonical forms.
+
+    RFC 8785 writes an object as its members in key order, each value as it is written
+    alone; the hashed object's keys are fixed ASCII strings, so its bytes are those pieces
+    around :func:`canonical_json` of the record, with the ``tenant_id`` ... end ``tail`` of
+    :func:`_hashed_tail`. None (then the whole object is encoded) for a field of another
+    type, a seq outside the I-JSON range or anything that does not encode."""
+    if type(kind) is not str or type(prev_hash) is not str or type(seq) is not int or not (
+            -_MAX_SAFE_INT <= seq <= _MAX_SAFE_INT):
+        return None
+    try:
+        return b"".join((b'{"kind":', orjson.dumps(kind), b',"prev_hash":',
+                         orjson.dumps(prev_hash), b',"record":', canonical_json(record),
+                         b',"seq":', str(seq).encode(), tail))
+    except Exception:  # (the whole object's encoding then raises what is wrong, if anything)
+        return None
+
+
 def seal_encoded(
     tenant_id: str,
     trace_id: str,
@@ -152,19 +189,24 @@ def seal_encoded(
     A store that keeps those bytes can check them with :func:`stored_bytes_intact`.
     """
     sealed: list[tuple[ChainEntry, bytes]] = []
-    sha256 = hashlib.sha256
+    tail = _hashed_tail(tenant_id, trace_id)
+    domain = _ENTRY_HASHER.copy
     for offset, (kind, record) in enumerate(items):
         seq = next_seq + offset
-        data = canonical_json({
-            "version": FORMAT_VERSION,
-            "tenant_id": tenant_id,
-            "trace_id": trace_id,
-            "seq": seq,
-            "prev_hash": prev_hash,
-            "kind": kind,
-            "record": record,
-        })
-        digest = sha256(ENTRY_DOMAIN + data).hexdigest()
+        data = _spliced(tail, kind, prev_hash, record, seq) if tail is not None else None
+        if data is None:
+            data = canonical_json({
+                "version": FORMAT_VERSION,
+                "tenant_id": tenant_id,
+                "trace_id": trace_id,
+                "seq": seq,
+                "prev_hash": prev_hash,
+                "kind": kind,
+                "record": record,
+            })
+        hasher = domain()
+        hasher.update(data)
+        digest = hasher.hexdigest()
         sealed.append((ChainEntry(tenant_id, trace_id, seq, prev_hash, kind, record, digest),
                        data))
         prev_hash = digest

@@ -8,6 +8,7 @@ whenever ``_fast_domain`` admits a value, plain ``orjson`` with sorted keys does
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import struct
 from typing import Any
@@ -18,7 +19,7 @@ import rfc8785
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tracegraph.schema.canonical import _fast_domain, canonical_json, json_number, optimistic_json
-from tracegraph.schema.chain import GENESIS_PREV_HASH, hash_matches, seal
+from tracegraph.schema.chain import GENESIS_PREV_HASH, hash_matches, seal, seal_encoded
 
 # -- known answers (RFC 8785, section 3.2.2 / 3.2.3 and Appendix B) ---------------------------
 
@@ -233,3 +234,29 @@ def test_sealed_entries_verify_whatever_their_content(record: dict[str, Any]) ->
 
 def _fields(entry: Any) -> dict[str, Any]:
     return {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry) if f.init}
+
+
+@settings(max_examples=1000, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(json_values, strings, strings, strings, strings,
+       st.integers(0, 3) | st.integers(2**53 - 3, 2**53 + 3))
+@example({"a": 1.0}, "t", "tr", "step", GENESIS_PREV_HASH, 2**53)
+@example({"\U0001f600": 1, "\uff01": 0.5}, "\U0001f600", "é", "k\"\\", "", 7)
+def test_sealed_bytes_are_the_reference_of_the_hashed_object(
+        record: Any, tenant: str, trace: str, kind: str, prev: str, seq: int) -> None:
+    """seal_encoded writes the hashed object from its fields' own canonical forms: the same
+    bytes as the reference encoding of the whole object, for every chain, in every entry."""
+    items = [(kind, record), ("api_call", {"n": 1})]
+    obj = {"version": 1, "tenant_id": tenant, "trace_id": trace, "seq": seq,
+           "prev_hash": prev, "kind": kind, "record": record}
+    reference = _reference(obj)
+    if reference is None or seq + 1 > 2**53 - 1:
+        with pytest.raises(rfc8785.CanonicalizationError):
+            seal_encoded(tenant, trace, seq, prev, items)
+        return
+    (first, body), (second, body2) = seal_encoded(tenant, trace, seq, prev, items)
+    assert body == reference
+    assert first.hash == hashlib.sha256(b"\x00" + reference).hexdigest()
+    assert body2 == rfc8785.dumps({**obj, "seq": seq + 1, "prev_hash": first.hash,
+                                   "kind": "api_call", "record": {"n": 1}})
+    assert hash_matches(first) and hash_matches(second)
