@@ -63,13 +63,14 @@ _PREFIXED, _AZURE_AD = (next(i for i, (n, _) in enumerate(TOKEN_PATTERNS) if n =
 _GUARDED = frozenset({_AWS_SECRET, _PREFIXED, _AZURE_AD})
 #: Matches a token run when one of the other :data:`_TOKENS` does (one search, not many).
 _ANY_TOKEN = re.compile("|".join(_scoped(p) for i, p in enumerate(_TOKENS) if i not in _GUARDED))
-#: The unguarded :data:`_TOKENS` each behind a necessary condition of its own, instead of
-#: the one alternation (which tries every format at every position of a run: most of the
-#: screen's cost on the short runs of ordinary payloads): a format is searched only when
-#: the run's lower case holds one of its :func:`~.regex_bounds.required_literals`, found
-#: for all of them in one Aho-Corasick pass, and the run is as long as its
-#: :func:`~.regex_bounds.shortest_match`. Formats without such literals are searched always.
-_GATED = {i: required_literals(rx) for i, rx in enumerate(_TOKENS) if i not in _GUARDED}
+#: Every one of :data:`_TOKENS` behind necessary conditions of its own, for runs of token
+#: characters (instead of the alternation above, which tries every format at every position
+#: of a run: most of the screen's cost on the short runs of ordinary payloads, and of the
+#: guards' scans): a format is searched only when the run's lower case holds one of its
+#: :func:`~.regex_bounds.required_literals`, found for all of them in one Aho-Corasick pass,
+#: and the run is as long as its :func:`~.regex_bounds.shortest_match`. A format without
+#: such literals (the AWS secret's) is searched in every run that long.
+_GATED = {i: required_literals(rx) for i, rx in enumerate(_TOKENS)}
 _GATE_WORDS = sorted({w for words in _GATED.values() if words for w in words})
 _GATE_SCAN = AhoCorasick(_GATE_WORDS)
 #: For each of :data:`_GATE_WORDS`: the formats it gates (as (shortest match, index)).
@@ -98,7 +99,9 @@ def any_token(run: str) -> bool:
         return len(run) >= _ID_SHORTEST and any(
             len(run) >= n and (i != _PREFIXED or _TOKEN_PREFIXES.find_matches_as_indexes(run))
             and _TOKENS[i].search(run) is not None for n, i in ID_TOKENS)
-    return (_screened_token(run)
+    if run.isascii() and _TOKEN_CHARS.issuperset(run):
+        return _screened_token(run)
+    return (_ANY_TOKEN.search(run) is not None
             or (len(run) >= 40 and _TOKENS[_AWS_SECRET].search(run) is not None)
             or ("Q~" in run and _TOKENS[_AZURE_AD].search(run) is not None)
             or (bool(_TOKEN_PREFIXES.find_matches_as_indexes(run))
@@ -106,10 +109,8 @@ def any_token(run: str) -> bool:
 
 
 def _screened_token(run: str) -> bool:
-    """``_ANY_TOKEN.search(run) is not None``, searching only the formats whose
-    necessary conditions hold (:data:`_GATED`)."""
-    if not run.isascii() or not _TOKEN_CHARS.issuperset(run):
-        return _ANY_TOKEN.search(run) is not None  # (the gates assume a run's characters)
+    """``any(rx.search(run) for rx in _TOKENS)`` for a run of token characters (ASCII),
+    searching only the formats whose necessary conditions hold (:data:`_GATED`)."""
     n = len(run)
     for shortest, i in _UNGATED:
         if n >= shortest and _TOKENS[i].search(run) is not None:

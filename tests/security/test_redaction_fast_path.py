@@ -152,10 +152,11 @@ def test_id_runs_screen_agrees_with_each_pattern(run: str) -> None:
                                  *(w.upper() for w in rt._GATE_WORDS),
                                  *(s for s, _ in CORPUS if " " not in s and "\n" not in s)]),
                 min_size=1, max_size=16).map("".join))
-def test_gated_token_screen_agrees_with_the_alternation(run: str) -> None:
+def test_gated_token_screen_agrees_with_each_pattern(run: str) -> None:
     """Each format searched only behind its required literals and length finds what the
-    one alternation of them finds."""
-    assert rt._screened_token(run) == (rt._ANY_TOKEN.search(run) is not None)
+    formats find in a run of token characters."""
+    run = "".join(c for c in run if c in rt._TOKEN_CHARS)
+    assert rt._screened_token(run) == any(rx.search(run) for rx in rt._TOKENS)
 
 
 def test_a_hex_run_long_enough_is_still_searched() -> None:
@@ -196,3 +197,10 @@ def test_a_token_cut_between_two_strings_is_never_vouched_for() -> None:
     assert REDACTOR.json(cut) == [REDACTED, REDACTED]
     ids = {"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "051581bf3cb55c13"}
     assert REDACTOR.clean(orjson.dumps(ids))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([b"\x00", b"\x01", b"\x01" * 19, b"\x01" * 20, b"\x00" * 3]),
+                max_size=12).map(b"".join))
+def test_long_runs_are_the_regex_spans(runs: bytes) -> None:
+    assert list(r._long_runs(runs)) == [m.span() for m in r._LONG_RUN.finditer(runs)]
