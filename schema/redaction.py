@@ -26,6 +26,7 @@ text both keep their value (the later one suffixed ``#2``, ``#3``...). A cheap p
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -38,11 +39,23 @@ from ahocorasick_rs import AhoCorasick, BytesAhoCorasick
 
 from .redaction_keys import KEY_ANCHORS, SECRET_KEYS, is_normal, is_secret_key, normalise
 from .redaction_patterns import CONTEXT_PATTERNS, ORGCONFIG_REFERENCE
-from .redaction_tokens import _ID_SHORTEST, _RUN, _RUN_BYTES, _RUN_MIN, REDACTED, SPLIT_REACH
+from .redaction_tokens import (
+    _AWS_SECRET,
+    _ID_RUN,
+    _ID_SHORTEST,
+    _RUN,
+    _RUN_BYTES,
+    _RUN_MIN,
+    ID_CHARS,
+    ID_TOKENS,
+    REDACTED,
+    SPLIT_REACH,
+)
 from .redaction_tokens import _TOKENS as _TOKENS  # (tests check the screen against each)
 from .redaction_tokens import any_token as _any_token
 from .redaction_tokens import mask_tokens as _mask_tokens
 from .redaction_tokens import split_secrets as _split_secrets
+from .regex_bounds import shortest_match
 
 __all__ = ["REDACTED", "SECRET_KEYS", "Redactor", "is_secret_key"]
 
@@ -184,6 +197,17 @@ _HEX = frozenset("0123456789abcdef")
 if any(set(a) <= _HEX | {"-"} and "--" not in a for a in _ALL_ANCHOR_LIST) or any(
         set(k) <= _HEX for k in KEY_ANCHORS):  # pragma: no cover - the anchors are words
     _HEX_ID = re.compile(r"(?!)")  # (an anchor made of hex: never take the shortcut)
+#: True when text made only of :data:`~.redaction_tokens.ID_CHARS` (``otel-<traceId>-
+#: <spanId>.step``, UUIDs, hex ids) can hold no secret but a token: no context pattern, name
+#: assignment or comparison can match in it (:func:`~.regex_bounds.shortest_match`), it is
+#: normal, and it is one run of token characters, which :meth:`Redactor.text` changes
+#: exactly when :func:`~.redaction_tokens.any_token` finds a token in it (the only formats
+#: such text can spell are replaced whole). Then :meth:`Redactor.holds_secret` of such an
+#: id, without configured literals, is :func:`_any_token` of it.
+_ID_TEXT_KEPT = ({chr(i) for i in range(128) if _RUN_BYTES[i]} >= ID_CHARS
+                 and all(shortest_match(rx, ID_CHARS) == math.inf
+                         for rx in (*(c[1] for c in _CONTEXT), _ASSIGNMENT, _COMPARED))
+                 and all(i != _AWS_SECRET for _, i in ID_TOKENS))
 #: A run of 20 or more in ``encoded.translate(_RUN_BYTES)`` (what :func:`_long_runs` finds).
 _LONG_RUN = re.compile(rb"\x01{20,}")
 _JOINABLE_KEY = re.compile(r"[A-Za-z0-9_\-]{1,40}")
@@ -277,6 +301,9 @@ class Redactor:
         """True when :meth:`text` would change ``s`` (a secret in an id, say)."""
         if not self._literals and len(s) < _ID_SHORTEST and _HEX_ID.fullmatch(s):
             return False  # a UUID, a hex id: see _HEX_ID
+        if _ID_TEXT_KEPT and not self._literals and type(self) is Redactor and _ID_RUN.fullmatch(
+                s):
+            return _any_token(s)  # an id of ID_CHARS: see _ID_TEXT_KEPT
         try:
             if self.clean(orjson.dumps(s)):
                 return False

@@ -204,3 +204,15 @@ def test_a_token_cut_between_two_strings_is_never_vouched_for() -> None:
                 max_size=12).map(b"".join))
 def test_long_runs_are_the_regex_spans(runs: bytes) -> None:
     assert list(r._long_runs(runs)) == [m.span() for m in r._LONG_RUN.finditer(runs)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([*"0123456789abcdef-.lopst", "4b1d", "dapi", "pat", "sat.",
+                                 "pass", "otel-", "pul-", "0123456789abcdef" * 2]),
+                min_size=1, max_size=20).map("".join))
+def test_id_shortcut_agrees_with_text(s: str) -> None:
+    assert r._ID_TEXT_KEPT
+    redactor = Redactor()
+    assert redactor.holds_secret(s) == (redactor.text(s) != s)
+    token = "4b1d" + "0123456789abcdef" * 2 + "012345"
+    assert redactor.holds_secret(f"otel-{token}.step")
