@@ -13,6 +13,7 @@ match every letter, and any construct it does not know counts as matching nothin
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import re
@@ -30,9 +31,11 @@ _CATEGORIES: dict[str, Callable[[str], bool]] = {
 }
 
 
+@functools.cache
 def shortest_match(pattern: re.Pattern[str], alphabet: frozenset[str]) -> float:
     """A lower bound on the length of a match of ``pattern`` in text of ``alphabet`` only
-    (``math.inf``: there is none). ``alphabet`` must be ASCII."""
+    (``math.inf``: there is none). ``alphabet`` must be ASCII. Remembered: the redaction
+    modules ask for the same pattern and alphabet many times while they import."""
     if not all(c.isascii() for c in alphabet):
         raise ValueError("alphabet: ASCII characters only")
     tree = _parser.parse(pattern.pattern, pattern.flags)
@@ -83,7 +86,8 @@ def _chars(op: str, av: Any, alphabet: frozenset[str], icase: bool) -> set[str]:
             hit |= _literal(sub, alphabet, icase, over=not negate)
         elif name == "RANGE":
             low, high = sub
-            hit |= {c for c in alphabet if any(low <= ord(v) <= high for v in _variants(c, icase))}
+            hit |= {c for c in alphabet if low <= ord(c) <= high or (icase and (
+                low <= ord(c.lower()) <= high or low <= ord(c.upper()) <= high))}
             if icase and high >= 0x80 and not negate:
                 hit |= {c for c in alphabet if c.isalpha()}  # (Kelvin sign, long s...)
         elif name == "CATEGORY" and str(sub) in _CATEGORIES:
