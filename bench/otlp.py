@@ -18,6 +18,8 @@ import os
 import random
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import click
@@ -92,6 +94,19 @@ def requests_of(spans: list[Span], batch: int) -> list[bytes]:
     return out
 
 
+def _send(url: str, bodies: list[bytes]) -> int:
+    """Post ``bodies`` in order on one connection; the spans the server rejected."""
+    rejected = 0
+    with httpx.Client(base_url=url, timeout=600) as client:
+        for body in bodies:
+            r = client.post("/v1/traces", content=body, headers={
+                "Content-Type": "application/x-protobuf", "X-Org-Id": "bench"})
+            r.raise_for_status()
+            rejected += ExportTraceServiceResponse.FromString(
+                r.content).partial_success.rejected_spans
+    return rejected
+
+
 def queryable(client: httpx.Client, tenant: str, traces: int, steps: int) -> bool:
     seen_traces = seen_steps = 0
     after = None
@@ -115,11 +130,21 @@ def queryable(client: httpx.Client, tenant: str, traces: int, steps: int) -> boo
 @click.option("--batch", type=click.IntRange(1), default=512, show_default=True,
               help="Spans per export request (the SDK's default batch size).")
 @click.option("--seed", type=int, default=1, show_default=True)
-def main(runs: int, agents: int, spans_per_agent: int, batch: int, seed: int) -> None:
+@click.option("--senders", type=click.IntRange(1), default=1, show_default=True,
+              help="Exporters sending at once, each the runs of its own agents (one: every "
+                   "run's spans in one stream of requests, in order).")
+def main(runs: int, agents: int, spans_per_agent: int, batch: int, seed: int,
+         senders: int) -> None:
     rng = random.Random(seed)
-    spans = [s for r in range(runs)
-             for s in run_spans(rng, agents, spans_per_agent, 1_700_000_000 * 10**9 + r)]
-    bodies = requests_of(spans, batch)
+    per_run = [run_spans(rng, agents, spans_per_agent, 1_700_000_000 * 10**9 + r)
+               for r in range(runs)]
+    spans = [s for run in per_run for s in run]
+    if senders == 1:
+        streams = [requests_of(spans, batch)]
+    else:  # sender i exports runs i, i + senders, ... (an agent process's own exporter)
+        streams = [requests_of([s for run in per_run[i::senders] for s in run], batch)
+                   for i in range(senders)]
+    bodies = [b for stream in streams for b in stream]
     traces, steps = runs * agents, runs * agents * spans_per_agent
     with tempfile.TemporaryDirectory() as data:
         server = Server("embedded", {"data_dir": Path(data)})
@@ -127,13 +152,8 @@ def main(runs: int, agents: int, spans_per_agent: int, batch: int, seed: int) ->
             with httpx.Client(base_url=server.url, timeout=600) as client:
                 cpu0 = cpu_seconds(server.pid)
                 t0 = time.perf_counter()
-                rejected = 0
-                for body in bodies:
-                    r = client.post("/v1/traces", content=body, headers={
-                        "Content-Type": "application/x-protobuf", "X-Org-Id": "bench"})
-                    r.raise_for_status()
-                    rejected += ExportTraceServiceResponse.FromString(
-                        r.content).partial_success.rejected_spans
+                with ThreadPoolExecutor(len(streams)) as pool:
+                    rejected = sum(pool.map(partial(_send, server.url), streams))
                 sent = time.perf_counter() - t0
                 cpu_sent = cpu_seconds(server.pid) - cpu0
                 ok = queryable(client, "bench", traces, steps)
@@ -143,7 +163,7 @@ def main(runs: int, agents: int, spans_per_agent: int, batch: int, seed: int) ->
     load = os.getloadavg()
     click.echo(f"OTLP ingest: {len(spans)} spans ({runs} runs x {agents} nested agents x "
                f"{spans_per_agent} spans + agent spans) in {len(bodies)} requests of "
-               f"<= {batch}")
+               f"<= {batch} from {senders} sender{'s' if senders > 1 else ''}")
     click.echo(f"  sent in {sent:.2f} s, queryable after {total:.2f} s "
                f"(all {traces} traces completed, {steps} steps: {ok}; rejected {rejected})")
     click.echo(f"  {len(spans) / total:,.0f} spans/s until queryable "
