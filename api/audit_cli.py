@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -104,9 +105,18 @@ tenant_option = click.option("--tenant", default="default", show_default=True,
 @with_audit()
 def checkpoint_command(audit: AuditService, tenant: str, all_tenants: bool) -> None:
     """Sign a checkpoint of a tenant's Merkle log now; prints it as JSON (the signed note is
-    in `note`). It must extend the last signed checkpoint, else nothing is signed."""
-    made = audit.checkpoint_grown() if all_tenants else [audit.create_checkpoint(tenant)]
-    echo_json([c.model_dump() for c in made] if all_tenants else made[0].model_dump())
+    in `note`). It must extend the last signed checkpoint, else nothing is signed. With
+    --all-tenants, the tenants that could not be signed are named on standard error, with
+    why, and the exit status is 1 (the others are signed)."""
+    if not all_tenants:
+        echo_json(audit.create_checkpoint(tenant).model_dump())
+        return
+    round_ = audit.checkpoint_grown()
+    echo_json([c.model_dump() for c in round_.made])
+    for tenant_id, reason in round_.failed.items():
+        click.echo(f"no checkpoint for tenant {tenant_id!r}: {reason}", err=True)
+    if round_.failed:
+        sys.exit(1)
 
 
 @click.group("checkpoints")

@@ -33,15 +33,18 @@ class Checkpointer:
 
     def tick(self) -> int:
         """One round: sign what grew; returns how many checkpoints were signed. An error
-        is logged, never raised (the next round tries again)."""
+        is logged, never raised (the next round tries again); so is each tenant the round
+        could not sign (a log that no longer extends its checkpoint says it was changed)."""
         try:
-            made = self.audit.checkpoint_grown()
+            round_ = self.audit.checkpoint_grown()
         except Exception:
             log.exception("checkpoint round failed")
             return 0
-        for cp in made:
+        for cp in round_.made:
             log.info("checkpoint %s size %d root %s", cp.origin, cp.size, cp.root_hash)
-        return len(made)
+        for tenant_id, reason in round_.failed.items():
+            log.error("no checkpoint for tenant %r: %s", tenant_id, reason)
+        return len(round_.made)
 
     def stop(self) -> None:
         self._stop.set()

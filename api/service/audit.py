@@ -9,6 +9,8 @@ docs/hash-chain.md and docs/audit-bundle.md describe what it proves.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from tracegraph.graph.protocol import LogStore, StoredCheckpoint
 from tracegraph.schema.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
 from tracegraph.schema.errors import InvalidInput, NotFound, TraceGraphError, TraceNotFound
@@ -42,6 +44,15 @@ class LogInconsistent(TraceGraphError):
 
     code = "LOG_INCONSISTENT"
     http_status = 409
+
+
+@dataclass
+class CheckpointRound:
+    """What one :meth:`AuditService.checkpoint_grown` round did: the checkpoints it signed,
+    and the tenants it could not sign (tenant id -> reason)."""
+
+    made: list[CheckpointView] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 class AuditService:
@@ -107,18 +118,24 @@ class AuditService:
                                   f"signed checkpoint ({prev.size} leaves): {exc}; run "
                                   "tracegraph verify --tenant-wide") from None
 
-    def checkpoint_grown(self) -> list[CheckpointView]:
+    def checkpoint_grown(self) -> CheckpointRound:
         """Sign a checkpoint for every tenant whose log grew since its last trusted one
-        (the interval checkpointer); a tenant whose log is inconsistent is skipped."""
-        out = []
+        (the interval checkpointer, ``checkpoint --all-tenants``).
+
+        A tenant that cannot be signed (its log no longer extends its last checkpoint, an
+        id that makes no log origin, a journal that cannot be written) is reported in
+        :attr:`CheckpointRound.failed` with the reason, and the round goes on with the
+        others. Without a signing key nothing can be signed: that raises."""
+        self._signing()
+        out = CheckpointRound()
         for tenant_id in self.service.tenants():
-            latest = self.latest_checkpoint(tenant_id)
-            size = self.log.log_head(tenant_id).size
-            if size and (latest is None or size > latest.checkpoint.size):
-                try:
-                    out.append(self.create_checkpoint(tenant_id))
-                except LogInconsistent:
-                    continue
+            try:
+                latest = self.latest_checkpoint(tenant_id)
+                size = self.log.log_head(tenant_id).size
+                if size and (latest is None or size > latest.checkpoint.size):
+                    out.made.append(self.create_checkpoint(tenant_id))
+            except (TraceGraphError, OSError, ValueError) as exc:
+                out.failed[tenant_id] = str(exc) or type(exc).__name__
         return out
 
     def checkpoints(self, tenant_id: str) -> list[CheckpointView]:

@@ -36,6 +36,9 @@ CHECKPOINT_DIR_ENV = "TRACEGRAPH_CHECKPOINT_DIR"
 DEFAULT_LOG_NAME = "tracegraph"
 LOG_NAME_FILE = "log-name"
 JOURNAL_SUFFIX = ".checkpoints.jsonl"
+#: The longest ``~<hex>`` journal name (with :data:`JOURNAL_SUFFIX`, within the 255 bytes
+#: of a file name on common file systems).
+_HEX_NAME_MAX = 200
 
 
 class SigningError(TraceGraphError):
@@ -137,8 +140,14 @@ class LogSigning:
         """The tenant's journal file: named by the tenant id, or by ``~`` and its UTF-8 hex
         when it is not a valid id (ids the API accepts are plain file names; a store used
         directly may hold others, such as ``a/0``, which must stay one file name and never
-        reach outside the journal folder; ``~`` is in no valid id)."""
-        name = tenant_id if is_valid_id(tenant_id) else "~" + tenant_id.encode().hex()
+        reach outside the journal folder; ``~`` is in no valid id). A hex name longer than
+        :data:`_HEX_NAME_MAX` is ``~~`` and the id's SHA-256 (hex) instead."""
+        if is_valid_id(tenant_id):
+            name = tenant_id
+        else:  # (a hex name past a file name's 255 bytes: ``~~`` and its SHA-256 instead)
+            name = "~" + tenant_id.encode().hex()
+            if len(name) > _HEX_NAME_MAX:
+                name = "~~" + hashlib.sha256(tenant_id.encode()).hexdigest()
         return self.store_dir / f"{name}{JOURNAL_SUFFIX}"
 
     def append_journal(self, tenant_id: str, record: JournalRecord) -> None:

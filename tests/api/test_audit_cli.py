@@ -265,3 +265,78 @@ def test_journals_of_tenant_ids_that_are_no_file_name_stay_in_the_journal_folder
     assert paths["a.b"].name == "a.b.checkpoints.jsonl"  # (valid ids keep their names)
     audit.close()
     service.close()
+
+
+def test_one_tenant_that_cannot_be_signed_leaves_the_others_signed(tmp_path: Path) -> None:
+    """A round of the interval checkpointer (and ``checkpoint --all-tenants``) signs every
+    tenant it can: a tenant whose log was rewritten, or whose id makes no log origin (a
+    space) or no journal file name of its own (too long), is reported with its reason, and
+    the tenants after it are signed all the same."""
+    from tracegraph.api.service.audit import AuditService
+    from tracegraph.api.service.signing import LogSigning
+    from tracegraph.api.service.traces import TraceService
+    from tracegraph.graph.embedded import EmbeddedStore
+
+    service = TraceService(EmbeddedStore(tmp_path / "data"))
+    signing = LogSigning.load(key_dir=tmp_path / "keys", environ={})
+    audit = AuditService(service, signing)
+    good = ["a", "m", "z"]
+    bad = {"a b": "origin", "/" * 200: "long"}
+    for t in [*good, *bad]:
+        small_trace(service, t)
+    first = audit.checkpoint_grown()
+    assert sorted(c.origin.split("/", 1)[1] for c in first.made) == sorted(
+        [*good, "/" * 200])  # (a long id is signed too: its journal has a name)
+    assert set(first.failed) == {"a b"} and "log origin" in first.failed["a b"]
+    for t in good:
+        small_trace(service, t)
+    # the log of "m" rewritten behind the service's back: it no longer extends its checkpoint
+    db = sqlite3.connect(tmp_path / "data" / "tracegraph.sqlite3", isolation_level=None)
+    db.execute("DROP TRIGGER log_runs_no_update")
+    db.execute("UPDATE log_runs SET hashes = zeroblob(length(hashes)) WHERE tenant_id = 'm'")
+    db.execute("UPDATE log_heads SET edge = zeroblob(length(edge)) WHERE tenant_id = 'm'")
+    db.close()
+    second = audit.checkpoint_grown()
+    assert sorted(c.origin.split("/", 1)[1] for c in second.made) == ["a", "z"]
+    assert set(second.failed) == {"a b", "m"}
+    assert "does not extend its last signed checkpoint" in second.failed["m"]
+    audit.close()
+    service.close()
+
+
+def test_checkpoint_all_tenants_names_a_tenant_it_cannot_sign_and_exits_1(
+        tmp_path: Path) -> None:
+    """``checkpoint --all-tenants`` prints what it signed and names on standard error the
+    tenant it could not sign (an id that makes no log origin), with exit status 1."""
+    from tracegraph.api.service.traces import TraceService
+    from tracegraph.graph.embedded import EmbeddedStore
+
+    service = TraceService(EmbeddedStore(tmp_path / "data"))
+    for t in ("ok", "a b"):
+        small_trace(service, t)
+    service.close()
+    res = CliRunner().invoke(main, ["checkpoint", "--all-tenants", "--data-dir",
+                                    str(tmp_path / "data"), "--key-dir", str(tmp_path / "keys")])
+    assert res.exit_code == 1, res.output
+    assert [c["origin"] for c in json.loads(res.stdout)] == ["tracegraph/ok"]
+    assert "no checkpoint for tenant 'a b': log origin" in res.stderr
+
+
+def test_the_interval_checkpointer_logs_each_tenant_it_cannot_sign(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from tracegraph.api.checkpointer import Checkpointer
+    from tracegraph.api.service.audit import AuditService
+    from tracegraph.api.service.signing import LogSigning
+    from tracegraph.api.service.traces import TraceService
+    from tracegraph.graph.embedded import EmbeddedStore
+
+    service = TraceService(EmbeddedStore(tmp_path / "data"))
+    audit = AuditService(service, LogSigning.load(key_dir=tmp_path / "keys", environ={}))
+    for t in ("a b", "ok"):
+        small_trace(service, t)
+    with caplog.at_level("INFO", logger="tracegraph.checkpointer"):
+        assert Checkpointer(audit, 0).tick() == 1
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and errors[0].startswith("no checkpoint for tenant 'a b': log origin")
+    audit.close()
+    service.close()
