@@ -14,7 +14,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /build
-COPY pyproject.toml README.md schema.graphql ./
+COPY pyproject.toml setup.py README.md schema.graphql ./
+COPY build_backend ./build_backend
 COPY api ./api
 COPY graph ./graph
 COPY schema ./schema
