@@ -54,6 +54,7 @@ from .redaction_tokens import (
 from .redaction_tokens import _TOKENS as _TOKENS  # (tests check the screen against each)
 from .redaction_tokens import any_token as _any_token
 from .redaction_tokens import mask_tokens as _mask_tokens
+from .redaction_tokens import may_split as _may_split
 from .redaction_tokens import split_secrets as _split_secrets
 from .regex_bounds import shortest_match
 
@@ -410,15 +411,17 @@ class Redactor:
         verified: set[tuple[int, int]] = set()
         anchors = _ANCHOR_BYTES_SCAN.find_matches_as_indexes(lower, overlapping=True)
         deleted = lower.translate(None, b"-_. ")
-        if (anchors or _SECRET_KEY.find_matches_as_indexes(deleted)) and not self._strings_pass(
-                encoded, lower, deleted, anchors, verified):
+        names = _SECRET_KEY.find_matches_as_indexes(deleted, overlapping=True)
+        if (anchors or names) and not self._strings_pass(encoded, lower, names, anchors,
+                                                         verified):
             return False
         runs = encoded.translate(_RUN_BYTES)
         if _RUN_MIN in runs and not _runs_pass(encoded, runs, verified):
             return False
         return not (b'","' in encoded and _joins_a_run(encoded, runs))
 
-    def _strings_pass(self, encoded: bytes, lower: bytes, deleted: bytes,
+    def _strings_pass(self, encoded: bytes, lower: bytes,
+                      deleted_names: list[tuple[int, int, int]],
                       anchors: list[tuple[int, int, int]], verified: set[tuple[int, int]]
                       ) -> bool:
         """The second look of :meth:`clean` when an anchor or a secret-like name shows:
@@ -426,13 +429,14 @@ class Redactor:
         no secret-like name), and added to ``verified`` as its (opening, closing) quotes.
 
         Only for text without a backslash, where every ``"`` delimits a string (so an odd
-        number of them before a position means it is inside one). A name is found in
-        ``deleted`` (separators deleted); each hit there must be the image of a hit in
-        ``lower`` (as many, counted overlapping), whose position says its string."""
+        number of them before a position means it is inside one). A name is found in the
+        buffer with separators deleted (``deleted_names``, counted overlapping); each hit
+        there must be the image of a hit in ``lower`` (as many), whose position says its
+        string."""
         if b"\\" in encoded:
             return False
         names = _SECRET_KEY.find_matches_as_indexes(lower, overlapping=True)
-        if len(names) != len(_SECRET_KEY.find_matches_as_indexes(deleted, overlapping=True)):
+        if len(names) != len(deleted_names):
             return False  # a name cut by separators (to-ken): no position to look at
         for _, start, end in (*anchors, *names):
             at = start + 1 if encoded[start] == 0x22 else start  # ('"pin"': inside)
@@ -495,19 +499,23 @@ def _joins_a_run(encoded: bytes, runs: bytes) -> bool:
     :func:`_split_secrets` finds a token cut between them. ``runs`` is ``encoded`` through
     ``_RUN_BYTES``. (Every pair :meth:`Redactor.json` joins shows here: two whole strings,
     the second's key at most 40 characters.)"""
+    pairs: list[tuple[int, int, int, int]] = []  # (first string, second string) spans
     for m in _JOINT_THEN_STRING.finditer(encoded.translate(_JOINT_VIEW)):
         i = m.start()
         a = runs.rfind(b"\x00", 0, i) + 1  # where the string before the joint starts
         if a > 0 and encoded[a - 1:a] == b'"' and (i - a) + len(m[1]) >= 20 and i > a:
-            first, second = encoded[a:i].decode("ascii"), encoded[m.start(1):m.end(1)].decode(
-                "ascii")
-            # The two strings are token characters, so the end of one and the start of the
-            # other that _split_secrets joins are one run, and it finds a cut token only in
-            # a run that holds a token: a run that holds none is passed without it.
-            if not _any_token(first[-SPLIT_REACH:] + second[:SPLIT_REACH]):
-                continue
-            if _split_secrets([first, second]):
-                return True
+            pairs.append((a, i, m.start(1), m.end(1)))
+    if not pairs or not _may_split([encoded[max(a, i - SPLIT_REACH):i] + encoded[
+            s:min(e, s + SPLIT_REACH)] for a, i, s, e in pairs]):
+        return False  # (no joined end and start holds a gate word of a format: one scan)
+    for a, i, s, e in pairs:
+        first, second = encoded[a:i].decode("ascii"), encoded[s:e].decode("ascii")
+        # The two strings are token characters, so the end of one and the start of the
+        # other that _split_secrets joins are one run, and it finds a cut token only in
+        # a run that holds a token: a run that holds none is passed without it.
+        if _any_token(first[-SPLIT_REACH:] + second[:SPLIT_REACH]) and _split_secrets(
+                [first, second]):
+            return True
     return False
 
 

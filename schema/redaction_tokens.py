@@ -14,7 +14,7 @@ import math
 import re
 from collections import Counter
 
-from ahocorasick_rs import AhoCorasick
+from ahocorasick_rs import AhoCorasick, BytesAhoCorasick
 
 from .redaction_patterns import AWS_SECRET_MIN_ENTROPY, TOKEN_PATTERNS, detect_secrets_patterns
 from .regex_bounds import required_literals, shortest_match
@@ -126,6 +126,24 @@ def _screened_token(run: str) -> bool:
                 if _TOKENS[i].search(run) is not None:
                     return True
     return False
+
+
+#: The gate words of the formats :func:`split_secrets` looks for (all but the AWS secret's):
+#: a run that holds a cut token holds one of them in its lower case (:data:`_GATED`).
+_SPLIT_GATE_WORDS = sorted({w for i, words in _GATED.items() if i != _AWS_SECRET
+                            for w in words or ()})
+_SPLIT_GATED = not any(i != _AWS_SECRET for _, i in _UNGATED) and all(
+    w and "\0" not in w and w.isascii() for w in _SPLIT_GATE_WORDS)
+_SPLIT_GATE = BytesAhoCorasick([w.encode() for w in _SPLIT_GATE_WORDS])
+
+
+def may_split(joined: list[bytes]) -> bool:
+    """False only when none of the ASCII strings ``joined`` (the end of one string and the
+    start of the next, as :func:`split_secrets` joins them) can hold a token cut between
+    its two parts: none holds a gate word of the formats it looks for. One scan of all of
+    them, NUL-separated (no gate word holds a NUL)."""
+    return not _SPLIT_GATED or bool(_SPLIT_GATE.find_matches_as_indexes(
+        b"\0".join(joined).lower()))
 
 
 def split_secrets(strings: list[str | None]) -> list[tuple[int, int]]:
