@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,11 @@ from .truncation import truncate_json, truncate_text
 
 DEFAULT_MAX_TEXT_BYTES = 64 * 1024
 DEFAULT_MAX_JSON_BYTES = 256 * 1024
+
+
+#: :func:`utc_iso` of a given time, remembered: a span's step and API call, a trace's
+#: records, share their times (equal aware datetimes are one instant: one UTC text).
+_utc_iso = functools.lru_cache(maxsize=1024, typed=True)(utc_iso)
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ class StoragePolicy:
         window; the server's time when none is given."""
         if value is None:
             return utc_iso()
-        return utc_iso(self.clock.check(value, field=field))
+        return _utc_iso(self.clock.check(value, field=field))
 
     def text(self, s: str | None) -> str | None:
         if s is None:

@@ -233,6 +233,10 @@ def _normal_key(key: str) -> str:
     return normal_key(key)
 
 
+#: How long a text :meth:`Redactor.text` remembers may be.
+_KEPT_TEXT = 64
+
+
 @dataclass
 class Redactor:
     """Replaces secrets in text and JSON with :data:`REDACTED`.
@@ -251,6 +255,10 @@ class Redactor:
     _escaped_literals: tuple[bytes, ...] | None = field(init=False, default=())
     #: Object keys as stored (keys repeat from value to value; bounded, see :meth:`_key`).
     _keys: dict[str, str] = field(init=False, default_factory=dict, repr=False)
+    #: Short texts as :meth:`text` stores them (labels such as an API type, a model id or
+    #: a tool name come back in every record; bounded like :attr:`_keys`).
+    _texts: dict[str, str] = field(init=False, default_factory=dict, repr=False,
+                                   compare=False)
     #: Strings (as JSON text) that :meth:`clean` looked at closely: whether they pass.
     _vouched: dict[bytes, bool] = field(init=False, default_factory=dict, repr=False,
                                        compare=False)
@@ -273,6 +281,17 @@ class Redactor:
         letters) is searched in its normal form too; when that finds a secret, the normal
         form with the secret replaced is what is returned.
         """
+        if len(s) > _KEPT_TEXT:
+            return self._normal_text(s)
+        stored = self._texts.get(s)
+        if stored is None:
+            if len(self._texts) >= 4096:
+                self._texts.clear()
+            stored = self._texts[s] = self._normal_text(s)
+        return stored
+
+    def _normal_text(self, s: str) -> str:
+        """:meth:`text`, not remembered."""
         if not is_normal(s):
             n = normalise(s)
             redacted = self._text(n)

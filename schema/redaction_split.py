@@ -50,21 +50,30 @@ def across(texts: list[str | None], given: list[str | None] | None = None
     (the fields as sent, same places) when there, since redacting one half on its own
     hides the cut but leaves the other half."""
     look = texts if given is None else given
-    if sum(map(len, filter(None, look))) < 20:
+    sizes = sorted(map(len, filter(None, look)))
+    if len(sizes) < 2 or sizes[-1] + sizes[-2] < 20:
         return texts  # (no two fields are long enough to hold a token together)
-    ends = [(i, e) for i, t in enumerate(look) if t and (e := _end_run(t))]
-    if not ends:
-        return texts
-    starts = [(j, b) for j, t in enumerate(look) if t and (b := _start_run(t))]
-    if not starts or max(len(e) for _, e in ends) + max(len(b) for _, b in starts) < 20:
+    ends: list[tuple[int, str, int]] = []  # (field, text, length of the run it ends with)
+    starts: list[tuple[int, str, int]] = []  # (field, text, length of the run it starts with)
+    longest_end = longest_start = 0
+    for i, t in enumerate(look):
+        if t:
+            n = len(t)
+            if e := min(n - len(t.rstrip(_RUN_CHARS)), _SPLIT_REACH):
+                ends.append((i, t, e))
+                longest_end = max(longest_end, e)
+            if b := min(n - len(t.lstrip(_RUN_CHARS)), _SPLIT_REACH):
+                starts.append((i, t, b))
+                longest_start = max(longest_start, b)
+    if longest_end + longest_start < 20:
         return texts  # (no two runs are long enough to hold a token together)
     cut_end: set[int] = set()
     cut_start: set[int] = set()
-    for i, end in ends:
-        for j, start in starts:
-            if j == i or len(end) + len(start) < 20:
+    for i, t, e in ends:
+        for j, u, b in starts:
+            if j == i or e + b < 20:
                 continue
-            if _cut_token(end, start):
+            if _cut_token(t[-e:], u[:b]):
                 cut_end.add(i)
                 cut_start.add(j)
     if not cut_end:

@@ -127,3 +127,23 @@ def test_ids_joined_in_a_payload_are_still_vouched_for() -> None:
     cut = {"a": GITHUB[:21], "b": GITHUB[21:]}
     assert not Redactor().clean(orjson.dumps(cut))
     assert Redactor().json(cut) == {"a": REDACTED, "b": REDACTED}
+
+
+@settings(max_examples=300, deadline=None)
+@given(piece)
+def test_remembered_short_texts_are_what_the_search_gives(s: str) -> None:
+    redactor = Redactor(literals=["llmgpt-4o"])
+    for text in (s, GITHUB[:20] + s, f"key={s}xyzw", "llm" + "gpt-4o" + s):
+        first, again = redactor.text(text), redactor.text(text)
+        assert first == again == redactor._normal_text(text)
+
+
+def test_remembered_times_are_one_instant_each() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    policy = StoragePolicy()
+    at = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    plus_one = at.astimezone(timezone(timedelta(hours=1)))
+    assert policy.time(at) == policy.time(plus_one) == "2026-01-02T03:04:05.000006Z"
+    assert policy.time(at.replace(tzinfo=None)) == "2026-01-02T03:04:05.000006Z"
+    assert policy.time(at + timedelta(microseconds=1)) == "2026-01-02T03:04:05.000007Z"
