@@ -35,6 +35,19 @@ def _fast_domain(value: Any) -> bool:
     while stack:
         v = pop()
         t = type(v)
+        if t is dict:
+            for k, item in v.items():
+                if type(k) is not str or (not k.isascii() and max(k) >= _BMP_END):
+                    return False
+                t = type(item)  # (strings and integers, most members, checked here)
+                if t is str or item is None or t is bool:
+                    continue
+                if t is int:
+                    if -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
+                        continue
+                    return False
+                push(item)
+            continue
         if t is str or v is None or t is bool:
             continue
         if t is int:
@@ -46,12 +59,6 @@ def _fast_domain(value: Any) -> bool:
             if 1e-5 <= a < 1e15 and not v.is_integer():
                 continue
             return False
-        if t is dict:
-            for k, item in v.items():
-                if type(k) is not str or (not k.isascii() and max(k) >= _BMP_END):
-                    return False
-                push(item)
-            continue
         if t is list or t is tuple:
             for item in v:
                 push(item)

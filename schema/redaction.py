@@ -484,12 +484,16 @@ def _runs_pass(encoded: bytes, runs: bytes, verified: set[tuple[int, int]]) -> b
     escaped, so never next to a run's end; outside strings only ``:`` lies between quotes),
     so searching it alone is what :meth:`Redactor.text` does; any other run must lie in a
     string of ``verified``."""
-    for start, end in _long_runs(runs):
-        if verified and any(o < start and end <= c for o, c in verified):
-            continue
-        if encoded[start - 1:start] != b'"' or encoded[end:end + 1] != b'"' or _run_holds_token(
-                encoded[start:end]):
+    start = runs.find(_RUN_MIN)  # (the spans of _long_runs, inline)
+    while start >= 0:
+        end = runs.find(b"\x00", start)
+        if end < 0:
+            end = len(runs)
+        if not (verified and any(o < start and end <= c for o, c in verified)) and (
+                encoded[start - 1:start] != b'"' or encoded[end:end + 1] != b'"'
+                or _run_holds_token(encoded[start:end])):
             return False
+        start = runs.find(_RUN_MIN, end)
     return True
 
 
