@@ -147,3 +147,26 @@ def test_remembered_times_are_one_instant_each() -> None:
     assert policy.time(at) == policy.time(plus_one) == "2026-01-02T03:04:05.000006Z"
     assert policy.time(at.replace(tzinfo=None)) == "2026-01-02T03:04:05.000006Z"
     assert policy.time(at + timedelta(microseconds=1)) == "2026-01-02T03:04:05.000007Z"
+
+
+ID_PIECES = ["0123456789abcdef", "5b8efff798038103d269b633813fc60c", "-", ".", "otel-", ".step",
+             ".call", "4b1d", "pat", "sat.", "a3-", "dp.pt.", "dt0c01.", ".acc", "pul-", "d"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(ID_PIECES), min_size=1, max_size=12).map("".join),
+       st.lists(st.sampled_from(ID_PIECES), min_size=1, max_size=12).map("".join))
+def test_may_split_of_ids_passes_every_pair_that_holds_a_cut_token(first: str,
+                                                                   second: str) -> None:
+    joined = (first[-rt.SPLIT_REACH:] + second[:rt.SPLIT_REACH]).encode()
+    if rt.split_secrets([first, second]) or rt.any_token(joined.decode()):
+        assert rt.may_split([b"otel-5b8e.step", joined])
+
+
+def test_a_token_cut_between_two_ids_is_still_found() -> None:
+    token = "4b1d" + "0123456789abcdef" * 2 + "012345"
+    assert rt.any_token(token)
+    ids = [f"otel-{token[:20]}", f"{token[20:]}.step"]
+    assert rt.may_split([(ids[0] + ids[1]).encode()])
+    assert r._joins_a_run(orjson.dumps(ids), orjson.dumps(ids).translate(rt._RUN_BYTES)) == bool(
+        rt.split_secrets(ids))
