@@ -61,6 +61,13 @@ def _fast_domain(value: Any) -> bool:
             return False
         if t is list or t is tuple:
             for item in v:
+                t = type(item)
+                if t is str or item is None or t is bool:
+                    continue
+                if t is int:
+                    if -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
+                        continue
+                    return False
                 push(item)
             continue
         return False
