@@ -490,8 +490,8 @@ def _runs_pass(encoded: bytes, runs: bytes, verified: set[tuple[int, int]]) -> b
         if end < 0:
             end = len(runs)
         if not (verified and any(o < start and end <= c for o, c in verified)) and (
-                encoded[start - 1:start] != b'"' or encoded[end:end + 1] != b'"'
-                or _run_holds_token(encoded[start:end])):
+                start == 0 or encoded[start - 1] != 0x22 or end == len(encoded)
+                or encoded[end] != 0x22 or _run_holds_token(encoded[start:end])):
             return False
         start = runs.find(_RUN_MIN, end)
     return True
