@@ -218,8 +218,9 @@ def test_id_shortcut_agrees_with_text(s: str) -> None:
     assert redactor.holds_secret(f"otel-{token}.step")
 
 
-@pytest.mark.parametrize("encoded", [b"12345678901234567890123", b'"abcdefghijklmnopqrstuvwxyz"',
-                                     b"[12345678901234567890123]", b'{"a":12345678901234567890123}'])
+@pytest.mark.parametrize("encoded", [
+    b"12345678901234567890123", b'"abcdefghijklmnopqrstuvwxyz"', b"[12345678901234567890123]",
+    b'{"a":12345678901234567890123}'])
 def test_clean_of_a_token_run_at_either_end_of_the_text(encoded: bytes) -> None:
     """A run of 20 or more token characters at the very start or end of the scanned text
     (a top-level long number): vouched for as the exact path decides, without an error
