@@ -36,41 +36,34 @@ def _fast_domain(value: Any) -> bool:
         v = pop()
         t = type(v)
         if t is dict:
-            for k, item in v.items():
+            for k in v:
                 if type(k) is not str or (not k.isascii() and max(k) >= _BMP_END):
                     return False
-                t = type(item)  # (strings and integers, most members, checked here)
-                if t is str or item is None or t is bool:
-                    continue
-                if t is int:
-                    if -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
-                        continue
-                    return False
-                push(item)
+            items = v.values()
+        elif t is list or t is tuple:
+            items = v
+        elif t is str or v is None or t is bool:
             continue
-        if t is str or v is None or t is bool:
-            continue
-        if t is int:
+        elif t is int:
             if -_MAX_SAFE_INT <= v <= _MAX_SAFE_INT:
                 continue
             return False
-        if t is float:
+        elif t is float:
             a = abs(v)
             if 1e-5 <= a < 1e15 and not v.is_integer():
                 continue
             return False
-        if t is list or t is tuple:
-            for item in v:
-                t = type(item)
-                if t is str or item is None or t is bool:
+        else:
+            return False
+        for item in items:  # (strings and integers, most members, checked here)
+            t = type(item)
+            if t is str or item is None or t is bool:
+                continue
+            if t is int:
+                if -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
                     continue
-                if t is int:
-                    if -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
-                        continue
-                    return False
-                push(item)
-            continue
-        return False
+                return False
+            push(item)
     return True
 
 
