@@ -1,4 +1,6 @@
 # tracegraph server image: installed at build time (with the Neo4j, Dgraph, MCP and Kafka extras),
+# the ingest path compiled with mypyc (TRACEGRAPH_COMPILE=1: pyproject's
+# [tool.tracegraph.compile], setup.py; the C compiler is removed again in the same layer),
 # run as a non-root user, the embedded store and API keys in the /data volume.
 #
 #   docker build -t tracegraph .
@@ -21,8 +23,11 @@ COPY graph ./graph
 COPY schema ./schema
 COPY bench ./bench
 COPY sdk ./sdk
-RUN pip install --root-user-action=ignore '.[all,mcp]' \
-    && rm -rf /build
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && TRACEGRAPH_COMPILE=1 pip install --root-user-action=ignore '.[all,mcp]' \
+    && apt-get purge -y --auto-remove gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/* /build
 
 RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home tracegraph \
     && mkdir -p /data \

@@ -137,6 +137,7 @@ def test_dockerfile_installs_at_build_time_not_at_start() -> None:
     structure = _dockerfile().structure
     runs = " ".join(i["value"] for i in structure if i["instruction"] == "RUN")
     assert re.search(r"pip install .*\.\[all,mcp\]", runs)
+    assert re.search(r"TRACEGRAPH_COMPILE=1 pip install", runs)  # the compiled build
     for i in structure:
         if i["instruction"] in {"CMD", "ENTRYPOINT"}:
             assert "pip" not in i["value"], i
@@ -165,6 +166,8 @@ def test_dockerfile_copies_what_the_package_needs() -> None:
     for folder in project["package-dir"].values():
         assert re.search(rf"\b{folder}\b", copied), folder
     assert "pyproject.toml" in copied and "README.md" in copied
+    for build_file in ("setup.py", "build_backend"):  # TRACEGRAPH_COMPILE's build
+        assert build_file in copied, build_file
 
 
 def test_every_package_folder_is_installed() -> None:
