@@ -209,7 +209,8 @@ _ID_TEXT_KEPT = ({chr(i) for i in range(128) if _RUN_BYTES[i]} >= ID_CHARS
                  and all(shortest_match(rx, ID_CHARS) == math.inf
                          for rx in (*(c[1] for c in _CONTEXT), _ASSIGNMENT, _COMPARED))
                  and all(i != _AWS_SECRET for _, i in ID_TOKENS))
-#: A run of 20 or more in ``encoded.translate(_RUN_BYTES)`` (what :func:`_long_runs` finds).
+#: A run of 20 or more in ``encoded.translate(_RUN_BYTES)`` (:func:`_long_runs` finds the
+#: same spans; tests check them against this).
 _LONG_RUN = re.compile(rb"\x01{20,}")
 _JOINABLE_KEY = re.compile(r"[A-Za-z0-9_\-]{1,40}")
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-+/=.:~]+")
@@ -484,16 +485,11 @@ def _runs_pass(encoded: bytes, runs: bytes, verified: set[tuple[int, int]]) -> b
     escaped, so never next to a run's end; outside strings only ``:`` lies between quotes),
     so searching it alone is what :meth:`Redactor.text` does; any other run must lie in a
     string of ``verified``."""
-    start = runs.find(_RUN_MIN)  # (the spans of _long_runs, inline)
-    while start >= 0:
-        end = runs.find(b"\x00", start)
-        if end < 0:
-            end = len(runs)
+    for start, end in _long_runs(runs):
         if not (verified and any(o < start and end <= c for o, c in verified)) and (
                 start == 0 or encoded[start - 1] != 0x22 or end == len(encoded)
                 or encoded[end] != 0x22 or _run_holds_token(encoded[start:end])):
             return False
-        start = runs.find(_RUN_MIN, end)
     return True
 
 
