@@ -16,15 +16,16 @@ from pathlib import Path
 from setuptools import setup
 
 HERE = Path(__file__).parent
-#: The source folders, as the package names they install under (pyproject's package-dir).
-FOLDERS = ("graph", "schema", "api", "bench", "sdk")
+with (HERE / "pyproject.toml").open("rb") as _f:
+    _TOOL = tomllib.load(_f)["tool"]
+#: The source folders (pyproject's package-dir: graph/ installs as tracegraph.graph...).
+FOLDERS = sorted(set(_TOOL["setuptools"]["package-dir"].values()))
 
 
 def compiled_modules() -> list[str]:
     """Paths (in the folder layout) of the modules to compile: pyproject.toml's
     ``[tool.tracegraph.compile] modules``."""
-    with (HERE / "pyproject.toml").open("rb") as f:
-        return list(tomllib.load(f)["tool"]["tracegraph"]["compile"]["modules"])
+    return list(_TOOL["tracegraph"]["compile"]["modules"])
 
 
 def clear_stale_builds() -> None:
