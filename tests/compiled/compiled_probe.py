@@ -5,6 +5,7 @@ compiled. Both runs must print the same digests."""
 from __future__ import annotations
 
 import hashlib
+import importlib
 import random
 import sys
 import tempfile
@@ -38,8 +39,7 @@ def digest(value: object) -> str:
 def main() -> None:
     modules = sys.argv[1:]
     print("compiled", sorted(m for m in modules
-                             if (sys.modules.get(m) or __import__(m, fromlist=["_"])).__file__
-                             .endswith(".so")))
+                             if str(importlib.import_module(m).__file__).endswith(".so")))
     spans = [s for r in range(2) for s in run_spans(random.Random(r), 3, 30, 10**18 + r)]
     bodies = requests_of(spans, 64)
     decoded = [s for b in bodies for s in decode_protobuf(b)]
