@@ -75,6 +75,13 @@ class VectorStore(Protocol):
         by step id)."""
         ...
 
+    def remove_trace_vectors(self, tenant_id: str, trace_ids: Sequence[str]) -> None:
+        """Remove every model's vectors of these traces. ``remove_trace`` removes a trace's
+        vectors itself, after (or also after) its removal commits; the embedding worker calls
+        this for the traces it finds removed once it has written their vectors, so a vector
+        written while its trace was being removed does not stay behind."""
+        ...
+
 
 #: Filtered hits the top ``k`` is taken from, per wanted hit: an index's answer is trusted
 #: only when at least ``k * POOL`` of the neighbours it returned pass the tenant, model and

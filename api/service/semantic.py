@@ -172,13 +172,16 @@ class SemanticIndex:
         """Embed and store ``entries`` (steps the policy embeds) of one tenant."""
         if not entries:
             return
-        traces = self.service.store.get_traces(tenant_id, sorted({e.trace_id for e in entries}))
+        store = self.service.store
+        traces = store.get_traces(tenant_id, sorted({e.trace_id for e in entries}))
+        entries = [e for e in entries if e.trace_id in traces]  # (others removed meanwhile)
+        if not entries:
+            return
         texts = [embedding_text(e.record) or "" for e in entries]
         vectors = self.embedder.embed(texts)
         rows = []
         for e, v in zip(entries, vectors, strict=True):
-            row = traces.get(e.trace_id)
-            started = row.started if row is not None else {}
+            started = traces[e.trace_id].started
             rows.append(StepVector(
                 step_id=str(e.record["step_id"]), trace_id=e.trace_id,
                 session_id=str(started.get("session_id", "")), agent_id=started.get("agent_id"),
@@ -186,6 +189,12 @@ class SemanticIndex:
                 step_index=int(e.record.get("step_index", e.seq)),
                 created_at=str(e.record.get("created_at", "")), vector=v.tolist()))
         self.vectors.put_vectors(tenant_id, self.model, rows)
+        # A trace removed since it was read above: its removal may have deleted its vectors
+        # before these were written. Read after the write, a removal committed before is
+        # seen here, and one committed after deletes these itself (``remove_trace``).
+        gone = set(traces) - set(store.get_traces(tenant_id, list(traces)))
+        if gone:
+            self.vectors.remove_trace_vectors(tenant_id, sorted(gone))
 
     def catch_up(self) -> int:
         """Embed every stored step that the policy embeds and that has no vector yet (after

@@ -222,6 +222,8 @@ class _Host(Protocol):
 
     def vector_ids(self, tenant_id: str, model: str, step_ids: Sequence[str]) -> set[str]: ...
 
+    def _remove_vectors(self, tenant_id: str, trace_id: str) -> None: ...
+
 
 class DgraphVectors:
     """:class:`~tracegraph.graph.vectors.VectorStore` of :class:`DgraphStore` (a mixin: it
@@ -304,10 +306,14 @@ class DgraphVectors:
         return hits(self._read(search_query(used, candidates is None), {**values, **asked}
                                ).get("v", []))
 
+    def remove_trace_vectors(self: _Host, tenant_id: str, trace_ids: Sequence[str]) -> None:
+        for trace_id in trace_ids:
+            self._remove_vectors(tenant_id, trace_id)
+
     def _remove_vectors(self: _Host, tenant_id: str, trace_id: str) -> None:
         """Delete a removed trace's step vectors (after its removal committed, as the
-        embedded store does: a vector the embedding worker writes for it later is left out
-        of every answer by the service, which finds no step behind it)."""
+        embedded store does: a vector the embedding worker writes for it later is removed
+        by the worker, :meth:`remove_trace_vectors`)."""
         if self.addr not in _VECTOR_SCHEMA and not self._has_vector_schema():
             return
         got = self._read(OF_TRACE, {"tenant": tenant_id, "trace": trace_id}).get("v", [])

@@ -479,6 +479,10 @@ class EmbeddedStore:
         with sqlite_errors(self.data_dir):
             self._vector_file().put_vectors(tenant_id, model, rows)
 
+    def remove_trace_vectors(self, tenant_id: str, trace_ids: Sequence[str]) -> None:
+        with sqlite_errors(self.data_dir):
+            self._vector_file().remove_trace_vectors(tenant_id, trace_ids)
+
     def vector_ids(self, tenant_id: str, model: str, step_ids: Sequence[str]) -> set[str]:
         return self._vector_file().vector_ids(tenant_id, model, step_ids)
 

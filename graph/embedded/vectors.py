@@ -148,6 +148,9 @@ class EmbeddedVectors:
         if traces:
             self._write([(LOG_REMOVED, list(traces)), (DELETE_TRACE, list(traces))])
 
+    def remove_trace_vectors(self, tenant_id: str, trace_ids: Sequence[str]) -> None:
+        self.remove_traces([(tenant_id, t) for t in trace_ids])
+
     def traces_with_vectors(self) -> list[tuple[str, str]]:
         return [(str(a), str(b)) for a, b in self._conn().execute(SELECT_TRACES_WITH_VECTORS)]
 

@@ -208,6 +208,10 @@ class Neo4jStore(vec.Neo4jVectors, pend.Neo4jPending):
                 tx.run(statement, trace_id=trace_id, tenant=tenant_id).consume()
 
         self._write(work)
+        # and again once the removal is seen: a vector the embedding worker committed after
+        # the delete above ran, but checked its trace before the removal committed, is
+        # gone too (the worker removes those it finds removed: SemanticIndex._embed)
+        self.remove_trace_vectors(tenant_id, [trace_id])
 
     def restore_tombstone(self, tenant_id: str, removed: Sequence[EntryLeaf],
                           tombstone: Tombstone) -> bool:

@@ -72,6 +72,10 @@ HAVE = """MATCH (v:StepVector) WHERE v.key IN $keys RETURN v.step_id AS step_id"
 DELETE_TRACE_VECTORS = """MATCH (v:StepVector)
 WHERE v.tenant_id = $tenant AND v.trace_id = $trace_id
 DELETE v"""
+#: The vectors of traces removed (every model), after their removal committed.
+DELETE_TRACES_VECTORS = """MATCH (v:StepVector)
+WHERE v.tenant_id = $tenant AND v.trace_id IN $trace_ids
+DELETE v"""
 TRACE_VECTORS = """MATCH (v:StepVector)
 WHERE v.tenant_id = $tenant_id AND v.trace_id IN $trace_ids AND v.model = $model
 RETURN v.trace_id AS trace_id, v.step_index AS step_index, v.step_id AS step_id,
@@ -167,6 +171,11 @@ class Neo4jVectors:
                                "(one vector size per database)", field="embedder")
         self._write(lambda tx: tx.run(PUT, rows=put_params(tenant_id, model, rows)
                                       ).consume())
+
+    def remove_trace_vectors(self: _Host, tenant_id: str, trace_ids: Sequence[str]) -> None:
+        if trace_ids:
+            self._write(lambda tx: tx.run(DELETE_TRACES_VECTORS, tenant=tenant_id,
+                                          trace_ids=list(trace_ids)).consume())
 
     def vector_ids(self: _Host, tenant_id: str, model: str,
                    step_ids: Sequence[str]) -> set[str]:

@@ -9,10 +9,14 @@ other tenants are untouched.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
+from tracegraph.api.embedding.protocol import Vectors, unit_rows
 from tracegraph.api.service import TraceService
 from tracegraph.api.service.retention import apply_retention
 from tracegraph.graph.protocol import GraphStore, TraceFilter
@@ -233,7 +237,6 @@ def test_retention_removes_the_traces_step_vectors(store: GraphStore, service: T
                                                    tenant: str) -> None:
     """Embeddings are derived from a step's content: retention removes them with the trace
     (every model), and leaves the vectors of kept traces."""
-    import numpy as np
     from tracegraph.graph.vectors import StepVector, VectorFilter, VectorStore
 
     if not isinstance(store, VectorStore):
@@ -258,3 +261,56 @@ def test_retention_removes_the_traces_step_vectors(store: GraphStore, service: T
             kept.step_ids)
         hits = store.search_vectors(tenant, model, rows[0].vector, 10, VectorFilter())
         assert {h.trace_id for h in hits} == {kept.trace_id}
+
+
+class _RemovingEmbedder:
+    """An embedder during whose first call retention removes the trace being embedded (as
+    retention on another server would): the worker read the trace before, and writes its
+    vectors after, the removal."""
+
+    name = "race-test"
+    dimensions = 384
+
+    def __init__(self, remove: Callable[[], object]) -> None:
+        self.remove = remove
+        self.calls = 0
+        self.recorded = threading.Event()  # (the trace is whole: retention may remove it)
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        self.calls += 1
+        if self.calls == 1:
+            assert self.recorded.wait(60)
+            self.remove()
+        rng = np.random.default_rng(len(texts))
+        return unit_rows(rng.standard_normal((len(texts), self.dimensions)))
+
+
+def test_vectors_written_while_retention_removes_the_trace_are_removed(
+        store: GraphStore, tenant: str) -> None:
+    """The embedding worker embeds a step of a trace that retention removes before the
+    vectors are written: they are removed too (not merely left out of answers), and the
+    steps of a trace recorded after are embedded as before."""
+    from tracegraph.graph.vectors import VectorFilter, VectorStore
+    from tracegraph.schema.sampling import EmbeddingSampling, SamplingPolicy
+
+    if not isinstance(store, VectorStore):
+        pytest.skip(f"the {store.backend_name} backend keeps no vectors")
+    svc = TraceService(store, sampling=SamplingPolicy(default=EmbeddingSampling(rate=1.0)))
+    embedder = _RemovingEmbedder(lambda: apply_retention(store, tenant, 90, now=NOW))
+    semantic = svc.enable_semantic(embedder, catch_up=False)
+    try:
+        old = _trace(svc, tenant, OLD)
+        embedder.recorded.set()
+        assert semantic.drain(60)
+        assert embedder.calls >= 1 and not store.get_traces(tenant, [old.trace_id])
+        recent = _trace(svc, tenant, RECENT)
+        assert semantic.drain(60)
+    finally:
+        semantic.close()
+    model = embedder.name
+    assert store.vector_ids(tenant, model, old.step_ids) == set()
+    assert store.trace_vectors(tenant, model, [old.trace_id]) == {}
+    assert store.vector_ids(tenant, model, recent.step_ids) == set(recent.step_ids)
+    query = unit_rows(np.ones((1, embedder.dimensions)))[0].tolist()
+    hits = store.search_vectors(tenant, model, query, 10, VectorFilter())
+    assert {h.trace_id for h in hits} == {recent.trace_id}

@@ -225,3 +225,42 @@ def test_every_statement_is_a_parameterized_constant() -> None:
         assert "{rel_type}" not in statement and "%s" not in statement, statement
         if "WHERE" in statement or "UNWIND" in statement:
             assert "$" in statement, statement  # values come in as parameters
+
+
+def test_a_vector_written_while_the_removal_commits_is_removed_after(
+        store: Neo4jStore, tenant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The removal transaction deletes the trace's vectors and commits later; meanwhile the
+    embedding worker writes a vector of it and, reading before that commit, still sees the
+    trace (so it removes nothing). ``remove_trace`` deletes the trace's vectors once more
+    after its commit, so that vector goes too."""
+    import numpy as np
+    from tracegraph.api.service.retention import tombstone_for
+    from tracegraph.graph.vectors import StepVector
+
+    svc = TraceService(store)
+    t = svc.start_trace(tenant, StartTraceInput(session_id="s-race"))
+    (step,) = svc.record_steps(tenant, t.trace_id, [StepInput(step_type="Reasoning",
+                                                              content="weigh")])
+    v = np.ones(384, dtype=np.float32) / np.sqrt(384)
+    row = StepVector(step_id=step.step_id, trace_id=t.trace_id, session_id="s-race",
+                     agent_id=None, step_type="Reasoning", step_index=0,
+                     created_at="2026-01-01T00:00:00.000000Z", vector=v.tolist())
+    seen: list[bool] = []
+    original = store._write
+
+    def removal_then_worker(work: Any) -> Any:
+        def inside(tx: Any) -> Any:
+            out = work(tx)
+            if not seen:  # (the removal: its deletes ran, its commit has not)
+                monkeypatch.setattr(store, "_write", original)
+                store.put_vectors(tenant, "m-race", [row])
+                seen.append(bool(store.get_traces(tenant, [t.trace_id])))
+            return out
+        return original(inside)
+
+    monkeypatch.setattr(store, "_write", removal_then_worker)
+    (trace_row,) = store.get_traces(tenant, [t.trace_id]).values()
+    store.remove_trace(tenant, t.trace_id, tombstone_for(trace_row,
+                                                         "2026-12-01T00:00:00.000000Z"))
+    assert seen == [True]  # the worker saw the trace: it would not have removed the vector
+    assert store.vector_ids(tenant, "m-race", [step.step_id]) == set()
