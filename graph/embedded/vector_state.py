@@ -87,6 +87,15 @@ class VectorState:
     def live(self) -> int:
         return self.ids.n - self.dead
 
+    def clear(self) -> None:
+        """Drop every row and the index: the rows are read again from the first (the
+        removals this state missed are no longer logged)."""
+        self.last_id = self.last_removal = 0
+        self.ids, self.vectors, self.alive = Grow(np.int64), Grow(np.float32), Grow(np.bool_)
+        self.columns = {c: Grow(np.str_) for c in COLUMNS}
+        self.dead = 0
+        self.index = None
+
     def add_rows(self, ids: I64, vectors: F32, columns: Mapping[str, Sequence[str]]) -> None:
         """Append rows read from the database (ids above every id held)."""
         self.ids.extend(ids)

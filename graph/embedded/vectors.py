@@ -29,6 +29,11 @@ from .vector_state import COLUMNS, VectorState
 #: Below this many vectors of a (tenant, model) the search is exact: measured faster there
 #: (docs/semantic-search.md); from it on, the HNSW index is built (in the background).
 ANN_MIN = 10_000
+#: Rows of the removal log kept (over every tenant and model, about 50 bytes each): a
+#: removal prunes the older ones once :data:`PRUNE_EVERY` more have come. A process's
+#: in-memory state that last caught up before the rows pruned reloads its rows.
+KEEP_REMOVALS = 100_000
+PRUNE_EVERY = 10_000
 
 SCHEMA = (
     # (id AUTOINCREMENT: ids never come back after a delete, so "rows since id" is exact)
@@ -48,6 +53,9 @@ SCHEMA = (
         vector_id INTEGER NOT NULL)""",
     """CREATE INDEX IF NOT EXISTS removed_vectors_since
         ON removed_vectors (tenant_id, model, seq)""",
+    # How far the removal log was pruned (one row): the seq of the last row deleted.
+    """CREATE TABLE IF NOT EXISTS removed_vectors_pruned (
+        one INTEGER PRIMARY KEY CHECK (one = 1), through INTEGER NOT NULL)""",
 )
 #: A file of the first version (implicit rowid, no ``id``): its rows are copied in rowid order.
 HAS_ID = "SELECT 1 FROM pragma_table_info('step_vectors') WHERE name = 'id'"
@@ -78,6 +86,12 @@ SELECT_REMOVED_SINCE = """SELECT seq, vector_id FROM removed_vectors
 LOG_REMOVED = """INSERT INTO removed_vectors (tenant_id, model, vector_id)
     SELECT tenant_id, model, id FROM step_vectors WHERE tenant_id = ? AND trace_id = ?"""
 DELETE_TRACE = "DELETE FROM step_vectors WHERE tenant_id = ? AND trace_id = ?"
+#: The newest removal's seq (0: none yet) and how far the log was pruned (0: never).
+LAST_REMOVAL = "SELECT seq FROM sqlite_sequence WHERE name = 'removed_vectors'"
+PRUNED_THROUGH = "SELECT through FROM removed_vectors_pruned WHERE one = 1"
+PRUNE = "DELETE FROM removed_vectors WHERE seq <= ?"
+SET_PRUNED = """INSERT INTO removed_vectors_pruned (one, through) VALUES (1, ?)
+    ON CONFLICT (one) DO UPDATE SET through = max(through, excluded.through)"""
 #: Every (tenant, trace) with vectors (the store checks them against its tombstones on open).
 SELECT_TRACES_WITH_VECTORS = "SELECT DISTINCT tenant_id, trace_id FROM step_vectors"
 
@@ -146,7 +160,8 @@ class EmbeddedVectors:
         """Remove the vectors of these (tenant, trace) pairs (retention removed them), and
         log their ids for every process's in-memory state."""
         if traces:
-            self._write([(LOG_REMOVED, list(traces)), (DELETE_TRACE, list(traces))])
+            self._write([(LOG_REMOVED, list(traces)), (DELETE_TRACE, list(traces))],
+                        prune=True)
 
     def remove_trace_vectors(self, tenant_id: str, trace_ids: Sequence[str]) -> None:
         self.remove_traces([(tenant_id, t) for t in trace_ids])
@@ -154,12 +169,18 @@ class EmbeddedVectors:
     def traces_with_vectors(self) -> list[tuple[str, str]]:
         return [(str(a), str(b)) for a, b in self._conn().execute(SELECT_TRACES_WITH_VECTORS)]
 
-    def _write(self, work: Sequence[tuple[str, Sequence[tuple[object, ...]]]]) -> None:
+    def _write(self, work: Sequence[tuple[str, Sequence[tuple[object, ...]]]], *,
+               prune: bool = False) -> None:
         db = self._conn()
         db.execute("BEGIN IMMEDIATE")
         try:
             for stmt, params in work:
                 db.executemany(stmt, params)
+            if prune:
+                last, through = _removal_marks(db)
+                if last - through >= KEEP_REMOVALS + PRUNE_EVERY:
+                    db.execute(PRUNE, (last - KEEP_REMOVALS,))
+                    db.execute(SET_PRUNED, (last - KEEP_REMOVALS,))
             db.execute("COMMIT")
         finally:
             if db.in_transaction:
@@ -186,18 +207,31 @@ class EmbeddedVectors:
             s = self._states.setdefault((tenant_id, model), VectorState())
         db = self._conn()
         with s.lock:
-            rows = db.execute(SELECT_SINCE, (tenant_id, model, s.last_id)).fetchall()
-            if rows:
-                s.add_rows(np.array([r[0] for r in rows], dtype=np.int64),
-                           np.frombuffer(b"".join(r[7] for r in rows), dtype="<f4").reshape(
-                               len(rows), -1),
-                           {c: [r[i] or "" for r in rows] for i, c in enumerate(COLUMNS, 1)})
-                s.last_id = int(rows[-1][0])
-            removed = db.execute(SELECT_REMOVED_SINCE,
-                                 (tenant_id, model, s.last_removal)).fetchall()
-            if removed:
-                s.remove_ids(np.array([r[1] for r in removed], dtype=np.int64))
-                s.last_removal = int(removed[-1][0])
+            db.execute("BEGIN")  # (one snapshot: the rows, the removals and the log's marks)
+            try:
+                last, through = _removal_marks(db)
+                if s.last_id and through > s.last_removal:
+                    s.clear()  # (removals it has not seen were pruned from the log: reload)
+                    first = True
+                fresh = not s.last_id  # (holds no row: no removal can concern it)
+                rows = db.execute(SELECT_SINCE, (tenant_id, model, s.last_id)).fetchall()
+                if rows:
+                    s.add_rows(np.array([r[0] for r in rows], dtype=np.int64),
+                               np.frombuffer(b"".join(r[7] for r in rows), dtype="<f4"
+                                             ).reshape(len(rows), -1),
+                               {c: [r[i] or "" for r in rows]
+                                for i, c in enumerate(COLUMNS, 1)})
+                    s.last_id = int(rows[-1][0])
+                if not fresh:
+                    removed = db.execute(SELECT_REMOVED_SINCE,
+                                         (tenant_id, model, s.last_removal)).fetchall()
+                    if removed:
+                        s.remove_ids(np.array([r[1] for r in removed], dtype=np.int64))
+                # (every removal up to the newest is seen: this pair's applied, the rest
+                # are other pairs')
+                s.last_removal = max(s.last_removal, last)
+            finally:
+                db.execute("COMMIT")
             if s.index is None and not s.building and ann.available() \
                     and s.live >= self.ann_min:
                 self._start_index(tenant_id, model, s, first)
@@ -240,3 +274,10 @@ class EmbeddedVectors:
         s = self.state(tenant_id, model)
         with s.lock:
             return s.search(np.asarray(query, dtype=np.float32), k, flt, self.ann_min)
+
+
+def _removal_marks(db: sqlite3.Connection) -> tuple[int, int]:
+    """(the newest removal log row's seq, the seq the log was pruned through); 0 for none."""
+    last = db.execute(LAST_REMOVAL).fetchone()
+    through = db.execute(PRUNED_THROUGH).fetchone()
+    return int(last[0]) if last else 0, int(through[0]) if through else 0

@@ -239,3 +239,42 @@ def test_a_first_version_file_is_migrated_in_order(tmp_path: Path) -> None:
     assert vectors.state("t1", "m").ids.view().tolist() == [1, 2, 3]
     assert vectors.trace_vectors("t1", "m", ["tr"])["tr"][0][1] == "z2"
     vectors.close()
+
+
+def test_the_removal_log_is_pruned_and_a_state_behind_it_reloads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Removals log the ids they delete for other processes' in-memory states; the log keeps
+    its newest ``KEEP_REMOVALS`` rows. A state that last caught up before the rows pruned
+    reads its rows again (and answers no removed vector); a new state reads no log row."""
+    from tracegraph.graph.embedded import vectors as vectors_module
+
+    monkeypatch.setattr(vectors_module, "KEEP_REMOVALS", 40)
+    monkeypatch.setattr(vectors_module, "PRUNE_EVERY", 20)
+    m = clustered(3000, seed=7)
+    writer = EmbeddedVectors(tmp_path, ann_min=1000, background=False)
+    writer.put_vectors("t1", "m", rows_of(m))
+    behind = EmbeddedVectors(tmp_path, ann_min=1000, background=False)  # (another process)
+    assert len(behind.search_vectors("t1", "m", m[0].tolist(), 10, VectorFilter())) == 10
+    kept = EmbeddedVectors(tmp_path, ann_min=1000, background=False)  # (keeps up)
+    kept_rows = kept.state("t1", "m").ids
+    for t in range(10):  # 20 vectors a trace: 200 log rows
+        writer.remove_traces([("t1", f"t{t}")])
+        kept.search_vectors("t1", "m", m[0].tolist(), 1, VectorFilter())
+    db = writer._conn()
+    assert db.execute("SELECT count(*), min(seq) FROM removed_vectors").fetchone() == (40, 161)
+    assert db.execute("SELECT through FROM removed_vectors_pruned").fetchone() == (160,)
+    assert kept.state("t1", "m").ids is kept_rows  # (it kept up: never reloaded)
+    gone = {f"t{t}" for t in range(10)}
+    for store in (behind, kept):
+        hits = store.search_vectors("t1", "m", m[0].tolist(), 100, VectorFilter())
+        assert len(hits) == 100 and not {h.trace_id for h in hits} & gone
+        state = store.state("t1", "m")
+        assert state.live == 2800 and state.index is not None and len(state.index) == 2800
+    statements: list[str] = []
+    fresh = EmbeddedVectors(tmp_path, ann_min=1000, background=False)
+    fresh._conn().set_trace_callback(statements.append)
+    hits = fresh.search_vectors("t1", "m", m[0].tolist(), 100, VectorFilter())
+    assert len(hits) == 100 and not {h.trace_id for h in hits} & gone
+    assert statements and not [s for s in statements if "vector_id FROM removed_vectors" in s]
+    for v in (writer, behind, kept, fresh):
+        v.close()
