@@ -86,9 +86,10 @@ def across(texts: list[str | None], given: list[str | None] | None = None
         last = len(t) - len(_end_run(t)) if i in cut_end else len(t)
         if first >= last:
             out[i] = REDACTED
-        else:
-            out[i] = ((REDACTED if i in cut_start else "") + t[first:last]
-                      + (REDACTED if i in cut_end else ""))
+        elif first or last < len(t):  # (a marker where a run goes: none where the field's
+            # own redaction already took the half, e.g. a whole token ending it)
+            out[i] = ((REDACTED if first else "") + t[first:last]
+                      + (REDACTED if last < len(t) else ""))
     return out
 
 

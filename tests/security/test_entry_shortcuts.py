@@ -46,8 +46,11 @@ def _across_without_shortcut(texts: list[str | None]) -> list[str | None]:
             continue
         first = len(rs._start_run(t)) if head else 0
         last = len(t) - len(rs._end_run(t)) if tail else len(t)
-        out[i] = REDACTED if first >= last else (
-            (REDACTED if head else "") + t[first:last] + (REDACTED if tail else ""))
+        if first >= last:
+            out[i] = REDACTED
+        elif first or last < len(t):
+            out[i] = (REDACTED if first else "") + t[first:last] + (REDACTED if last < len(t)
+                                                                      else "")
     return out
 
 
@@ -170,3 +173,15 @@ def test_a_token_cut_between_two_ids_is_still_found() -> None:
     assert rt.may_split([(ids[0] + ids[1]).encode()])
     assert r._joins_a_run(orjson.dumps(ids), orjson.dumps(ids).translate(rt._RUN_BYTES)) == bool(
         rt.split_secrets(ids))
+
+
+def test_a_field_whose_own_redaction_took_the_half_gets_no_second_marker() -> None:
+    """A whole token ending one field, a word starting another: the word is taken as the
+    token's possible other half (the pattern runs on), while the token's own field keeps
+    the one marker its own redaction left, not two."""
+    key = "sk-abcdefghijklmnopqrstuvwxyz123456"
+    step = records.step_record(StepInput(step_type="ToolCall", content="search",
+                                         input_data=f"api_key={key}"), step_id="s")
+    assert step["input_data"] == f"api_key={REDACTED}"
+    assert step["content"] == REDACTED
+    assert key not in orjson.dumps(step).decode()
