@@ -41,7 +41,7 @@ The rules, in the order they are checked (each error with the message the backen
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -328,6 +328,32 @@ def _sealed(tenant_id: str, trace_id: str, items: Items, head: StoredHead) -> Se
         start=start, completion=completion, status=status, open_questions=waiting,
         models=list(models),
     )
+
+
+def stored_ids(entries: Iterable[ChainEntry]) -> tuple[list[str], list[str]]:
+    """The ids of the graph nodes (steps, API calls, human inputs and their alternatives)
+    and of the models that appending ``entries`` stored beside them, derived as
+    :func:`plan_append` derives them: what a store removing the trace deletes by key.
+
+    >>> from tracegraph.schema.chain import seal
+    >>> e = seal("t", "tr", 1, "0" * 64, "step", {"step_id": "s1", "model_id": "m",
+    ...                                           "alternatives_considered": ["a", "b"]})
+    >>> stored_ids([e])
+    (['s1', 's1#alt0', 's1#alt1'], ['m'])
+    """
+    nodes: list[str] = []
+    models: dict[str, None] = {}
+    for e in entries:
+        key = RECORD_ID_FIELD.get(e.kind)
+        r = e.record
+        if key is None or key not in r:
+            continue
+        nodes.append(r[key])
+        if e.kind == _STEP:
+            if "model_id" in r:
+                models[r["model_id"]] = None
+            nodes.extend(edge.dst for edge in edges_for(e, None) if edge.type == "CONSIDERED")
+    return nodes, list(models)
 
 
 def _refuse_repeated_id(items: Items) -> None:

@@ -385,7 +385,28 @@ INSERT INTO tombstones (trace_id, tenant_id, session_id, entry_count, final_hash
 """
 #: Every edge touching the trace or one of its nodes: each part seeks an edge index by the
 #: tenant and an end (``CROSS JOIN``: the trace's nodes first, then their edges).
-DELETE_TRACE_EDGES = """
+#: The edges from or to any of the ids of the JSON array ``:ids`` (a removed trace and its
+#: nodes: :func:`~tracegraph.graph.append_plan.stored_ids`), by the two edge indexes.
+DELETE_EDGES_OF = """
+DELETE FROM edges WHERE rowid IN (
+  SELECT rowid FROM edges WHERE tenant_id = :tenant AND src IN (SELECT value FROM json_each(:ids))
+  UNION ALL
+  SELECT rowid FROM edges WHERE tenant_id = :tenant AND dst IN (SELECT value FROM json_each(:ids)))
+"""
+#: Which of the (tenant, trace) pairs of the JSON array ``?`` retention removed.
+SELECT_TOMBSTONED = """
+SELECT tenant_id, trace_id FROM tombstones
+WHERE (tenant_id, trace_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))"""
+#: A removed trace's nodes and model rows, by their keys (no index leads with the trace:
+#: deleting by trace walked every row of the tenant).
+DELETE_NODES_IN = """DELETE FROM nodes WHERE tenant_id = ?1 AND trace_id = ?2
+  AND node_id IN (SELECT value FROM json_each(?3))"""
+DELETE_TRACE_ENTRIES = "DELETE FROM entries WHERE tenant_id = ? AND trace_id = ?"
+DELETE_MODELS_IN = """DELETE FROM trace_models WHERE tenant_id = ?1 AND trace_id = ?2
+  AND model_id IN (SELECT value FROM json_each(?3))"""
+#: The same found by walking every node and model row of the tenant: for a trace an entry
+#: of which no longer reads as one (altered behind the store's back).
+DELETE_TRACE_EDGES_WALK = """
 DELETE FROM edges WHERE rowid IN (
   SELECT rowid FROM edges WHERE tenant_id = :tenant AND src = :trace
   UNION ALL
@@ -399,13 +420,8 @@ DELETE FROM edges WHERE rowid IN (
   ON e.tenant_id = n.tenant_id AND e.dst = n.node_id
   WHERE n.tenant_id = :tenant AND n.trace_id = :trace)
 """
-#: Which of the (tenant, trace) pairs of the JSON array ``?`` retention removed.
-SELECT_TOMBSTONED = """
-SELECT tenant_id, trace_id FROM tombstones
-WHERE (tenant_id, trace_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))"""
-DELETE_TRACE_NODES = "DELETE FROM nodes WHERE tenant_id = ? AND trace_id = ?"
-DELETE_TRACE_ENTRIES = "DELETE FROM entries WHERE tenant_id = ? AND trace_id = ?"
-DELETE_TRACE_MODELS = "DELETE FROM trace_models WHERE tenant_id = ? AND trace_id = ?"
+DELETE_TRACE_NODES_WALK = "DELETE FROM nodes WHERE tenant_id = ? AND trace_id = ?"
+DELETE_TRACE_MODELS_WALK = "DELETE FROM trace_models WHERE tenant_id = ? AND trace_id = ?"
 DELETE_TRACE = "DELETE FROM traces WHERE tenant_id = ? AND trace_id = ?"
 
 #: Held items (:class:`~tracegraph.graph.protocol.PendingStore`).

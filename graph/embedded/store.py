@@ -29,6 +29,7 @@ from tracegraph.graph.append_plan import (
     StoredId,
     batch_ids,
     plan_append,
+    stored_ids,
 )
 from tracegraph.graph.log_plan import LogHead
 from tracegraph.graph.protocol import (
@@ -87,6 +88,24 @@ def _entry(tenant_id: str, trace_id: str, row: tuple[Any, ...]) -> ChainEntry:
     if kind != entry.kind and hash_matches(entry):
         entry = dataclasses.replace(entry, kind=kind)
     return entry
+
+
+def _delete_derived_rows(db: sqlite3.Connection, tenant_id: str, trace_id: str) -> None:
+    """Delete a removed trace's nodes, model rows and the edges from or to it and its nodes,
+    by the keys its entries derive (:func:`stored_ids`); by walking the tenant's rows when
+    an entry does not read as one."""
+    try:
+        nodes, models = stored_ids(_entry(tenant_id, trace_id, r) for r in
+                                   db.execute(sql.SELECT_ENTRIES, (tenant_id, trace_id)))
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        db.execute(sql.DELETE_TRACE_EDGES_WALK, {"tenant": tenant_id, "trace": trace_id})
+        for stmt in (sql.DELETE_TRACE_NODES_WALK, sql.DELETE_TRACE_MODELS_WALK):
+            db.execute(stmt, (tenant_id, trace_id))
+        return
+    db.execute(sql.DELETE_EDGES_OF, {"tenant": tenant_id,
+                                     "ids": orjson.dumps([trace_id, *nodes])})
+    db.execute(sql.DELETE_NODES_IN, (tenant_id, trace_id, orjson.dumps(nodes)))
+    db.execute(sql.DELETE_MODELS_IN, (tenant_id, trace_id, orjson.dumps(models)))
 
 
 def _trace_row(row: tuple[Any, ...]) -> TraceRow:
@@ -417,9 +436,8 @@ class EmbeddedStore:
             db.execute(sql.INSERT_TOMBSTONE, (t.trace_id, t.tenant_id, t.session_id,
                                               t.entry_count, t.final_hash, t.removed_at, t.hash))
             log.append_tombstone(db, t)
-            db.execute(sql.DELETE_TRACE_EDGES, {"tenant": tenant_id, "trace": trace_id})
-            for stmt in (sql.DELETE_TRACE_NODES, sql.DELETE_TRACE_ENTRIES,
-                         sql.DELETE_TRACE_MODELS, sql.DELETE_TRACE):
+            _delete_derived_rows(db, tenant_id, trace_id)
+            for stmt in (sql.DELETE_TRACE_ENTRIES, sql.DELETE_TRACE):
                 db.execute(stmt, (tenant_id, trace_id))
         if (self.data_dir / "vectors.sqlite3").exists():  # (its vectors: after the commit)
             self._vector_file().remove_traces([(tenant_id, trace_id)])

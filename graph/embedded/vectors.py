@@ -83,8 +83,11 @@ SELECT_SINCE = """SELECT id, step_id, trace_id, session_id, agent_id, step_type,
     AND id > ? ORDER BY id"""
 SELECT_REMOVED_SINCE = """SELECT seq, vector_id FROM removed_vectors
     WHERE tenant_id = ? AND model = ? AND seq > ? ORDER BY seq"""
+# (INDEXED BY: without it SQLite picks step_vectors_trace, covering but keyed by model
+# before trace, and walks every vector of the tenant for each trace removed)
 LOG_REMOVED = """INSERT INTO removed_vectors (tenant_id, model, vector_id)
-    SELECT tenant_id, model, id FROM step_vectors WHERE tenant_id = ? AND trace_id = ?"""
+    SELECT tenant_id, model, id FROM step_vectors INDEXED BY step_vectors_tenant_trace
+    WHERE tenant_id = ? AND trace_id = ?"""
 DELETE_TRACE = "DELETE FROM step_vectors WHERE tenant_id = ? AND trace_id = ?"
 #: The newest removal's seq (0: none yet) and how far the log was pruned (0: never).
 LAST_REMOVAL = "SELECT seq FROM sqlite_sequence WHERE name = 'removed_vectors'"
