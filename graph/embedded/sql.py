@@ -126,9 +126,11 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS traces_by_session ON traces (tenant_id, session_id, created_at)",
     "CREATE INDEX IF NOT EXISTS traces_by_parent "
     "ON traces (tenant_id, parent_trace_id, created_at)",
-    # (traces_by_agent, on (tenant_id, agent_id, created_at), is gone: the listing's agent
-    # filter is switched by a NULL parameter, so no statement could use it.)
+    # (the listings led by an agent or a status: LISTINGS below. An older traces_by_agent on
+    # the same columns went unused while the agent filter had only its NULL switch.)
     "DROP INDEX IF EXISTS traces_by_agent",
+    "CREATE INDEX IF NOT EXISTS traces_by_agent_time ON traces (tenant_id, agent_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS traces_by_status ON traces (tenant_id, status, created_at)",
     """CREATE TABLE IF NOT EXISTS trace_models (
   tenant_id TEXT NOT NULL,
   model_id TEXT NOT NULL,
@@ -339,11 +341,22 @@ LIST_TRACES = _LIST_TRACES.format(cmp="<", order="DESC")
 #: Oldest first (backward paging): both ascending; the cursor is an upper bound.
 LIST_TRACES_ASC = _LIST_TRACES.format(cmp=">", order="ASC")
 
-# The same listings inside one session: without the NULL switch on the session filter the
-# planner uses traces_by_session (a session's traces, not a scan of all the tenant's).
-_IN_SESSION = ("(:session IS NULL OR t.session_id = :session)", "t.session_id = :session")
-LIST_TRACES_IN_SESSION = LIST_TRACES.replace(*_IN_SESSION)
-LIST_TRACES_ASC_IN_SESSION = LIST_TRACES_ASC.replace(*_IN_SESSION)
+# The same listings led by one filter: without the NULL switch on it the planner seeks its
+# index (a session's, a parent's, an agent's or a status's traces in time order) instead of
+# walking all the tenant's traces and testing each. The store picks the first filter set.
+_LED_BY = {
+    "session": ("(:session IS NULL OR t.session_id = :session)", "t.session_id = :session"),
+    "parent": ("(:parent IS NULL OR t.parent_trace_id = :parent)",
+               "t.parent_trace_id = :parent"),
+    "agent": ("(:agent IS NULL OR t.agent_id = :agent)", "t.agent_id = :agent"),
+    "status": ("(:status IS NULL OR t.status = :status)", "t.status = :status"),
+}
+#: (leading filter or None, ascending) -> the listing statement
+LISTINGS: dict[tuple[str | None, bool], str] = {
+    (None, False): LIST_TRACES, (None, True): LIST_TRACES_ASC,
+    **{(lead, asc): (LIST_TRACES_ASC if asc else LIST_TRACES).replace(*switch)
+       for lead, switch in _LED_BY.items() for asc in (False, True)},
+}
 
 SELECT_ENTRIES = """
 SELECT seq, kind, hash, body FROM entries WHERE tenant_id = ? AND trace_id = ? ORDER BY seq

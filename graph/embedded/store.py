@@ -299,11 +299,10 @@ class EmbeddedStore:
             "cur_time": after.created_at if after else None,
             "cur_id": after.trace_id if after else None, "limit": limit,
         }
-        if flt.session_id is None:
-            query = sql.LIST_TRACES_ASC if ascending else sql.LIST_TRACES
-        else:  # (the session's index instead of a scan of the tenant's traces)
-            query = sql.LIST_TRACES_ASC_IN_SESSION if ascending else sql.LIST_TRACES_IN_SESSION
-        return [_trace_row(r) for r in self._conn().execute(query, params)]
+        lead = next((k for k in ("session", "parent", "agent", "status")
+                     if params[k] is not None), None)  # (its index, not a walk of the tenant)
+        return [_trace_row(r) for r in self._conn().execute(sql.LISTINGS[lead, ascending],
+                                                            params)]
 
     def entries(
         self, tenant_id: str, trace_ids: Sequence[str], kinds: frozenset[str] | None = None

@@ -243,8 +243,9 @@ MATCH (t:Trace {tenant_id: $tenant, trace_id: id})
 """ + _TRACE_ROW
 #: One statement for every filter: a null parameter switches its filter off (as in the
 #: embedded store's LIST_TRACES), one per direction and per index it starts from (START):
-#: the session's traces, a parent's children, or the tenant's by time (a null-switched
-#: filter cannot pick an index by itself, and a scan of every trace would not scale).
+#: the session's traces, a parent's children, an agent's traces, or the tenant's by time
+#: (a null-switched filter cannot pick an index by itself, and a scan of every trace would
+#: not scale).
 _LIST_TRACES = """
 START
   AND ($session IS NULL OR t.session_id = $session)
@@ -266,16 +267,19 @@ _BY_TENANT = """MATCH (t:Trace) USING INDEX t:Trace(tenant_id, created_at)
 WHERE t.tenant_id = $tenant AND t.created_at IS NOT NULL"""
 _BY_SESSION = """MATCH (t:Trace) WHERE t.tenant_id = $tenant AND t.session_id = $session"""
 _BY_PARENT = """MATCH (t:Trace) WHERE t.tenant_id = $tenant AND t.parent_trace_id = $parent"""
+_BY_AGENT = """MATCH (t:Trace) WHERE t.tenant_id = $tenant AND t.agent_id = $agent"""
 _DESC = _LIST_TRACES.replace("CMP", "<").replace("ORDER_", "DESC")
 _ASC = _LIST_TRACES.replace("CMP", ">").replace("ORDER_", "ASC")
 #: Newest first, then trace id descending; the cursor is a lower bound.
 LIST_TRACES: Final = _DESC.replace("START", _BY_TENANT)
 LIST_SESSION_TRACES: Final = _DESC.replace("START", _BY_SESSION)
 LIST_CHILD_TRACES: Final = _DESC.replace("START", _BY_PARENT)
+LIST_AGENT_TRACES: Final = _DESC.replace("START", _BY_AGENT)
 #: Oldest first, then trace id ascending (backward paging); the cursor is an upper bound.
 LIST_TRACES_ASC: Final = _ASC.replace("START", _BY_TENANT)
 LIST_SESSION_TRACES_ASC: Final = _ASC.replace("START", _BY_SESSION)
 LIST_CHILD_TRACES_ASC: Final = _ASC.replace("START", _BY_PARENT)
+LIST_AGENT_TRACES_ASC: Final = _ASC.replace("START", _BY_AGENT)
 #: Entries of each trace in stored seq order (``$kinds`` null: every kind), one row per
 #: trace (a Bolt record per entry costs several times more). ``seq IS NOT NULL`` lets the
 #: planner seek the ``(tenant_id, trace_id, seq)`` constraint's index by its prefix.

@@ -275,6 +275,8 @@ class Neo4jStore(vec.Neo4jVectors, pend.Neo4jPending):
             query = cypher.LIST_SESSION_TRACES_ASC if ascending else cypher.LIST_SESSION_TRACES
         elif flt.parent_trace_id is not None:
             query = cypher.LIST_CHILD_TRACES_ASC if ascending else cypher.LIST_CHILD_TRACES
+        elif flt.agent_id is not None:
+            query = cypher.LIST_AGENT_TRACES_ASC if ascending else cypher.LIST_AGENT_TRACES
         else:
             query = cypher.LIST_TRACES_ASC if ascending else cypher.LIST_TRACES
         records = self._read(

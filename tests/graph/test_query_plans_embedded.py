@@ -117,3 +117,52 @@ def test_removing_a_trace_seeks_its_rows(db: sqlite3.Connection, statement: str,
     assert tables, steps
     for s in tables:
         assert s.startswith("SEARCH") and not s.endswith("(tenant_id=?)"), steps
+
+
+_LISTING_PARAMS = {"tenant": "t", "session": None, "agent": None, "status": None,
+                   "outcome": None, "parent": None, "roots": 0, "after": None,
+                   "before": None, "model": None, "cur_time": None, "cur_id": None,
+                   "limit": 20}
+_LISTING_INDEX = {None: "traces_by_time (tenant_id=?)",
+                  "session": "traces_by_session (tenant_id=? AND session_id=?)",
+                  "parent": "traces_by_parent (tenant_id=? AND parent_trace_id=?)",
+                  "agent": "traces_by_agent_time (tenant_id=? AND agent_id=?)",
+                  "status": "traces_by_status (tenant_id=? AND status=?)"}
+
+
+@pytest.mark.parametrize(("lead", "ascending"), list(sql.LISTINGS))
+def test_a_listing_seeks_the_index_of_its_leading_filter_in_time_order(
+        db: sqlite3.Connection, lead: str | None, ascending: bool) -> None:
+    """A listing by agent or status seeks that filter's index, in time order (no sort):
+    before, it walked the tenant's traces by time testing each, 49 ms for the first page
+    of a status 10 of 50,000 traces have (0.1 ms now)."""
+    params = {**_LISTING_PARAMS, **({lead: "x"} if lead else {})}
+    steps = [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql.LISTINGS[lead, ascending],
+                                      params)]
+    assert f"SEARCH t USING INDEX {_LISTING_INDEX[lead]}" in steps, steps
+    assert not [s for s in steps if s.startswith(("SCAN t", "USE TEMP B-TREE"))], steps
+
+
+def test_the_store_leads_a_listing_by_the_first_filter_set(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracegraph.graph.protocol import TraceFilter
+
+    chosen: list[tuple[str | None, bool]] = []
+
+    class Recording(dict[tuple[str | None, bool], str]):
+        def __getitem__(self, key: tuple[str | None, bool]) -> str:
+            chosen.append(key)
+            return super().__getitem__(key)
+
+    monkeypatch.setattr(sql, "LISTINGS", Recording(sql.LISTINGS))
+    store = EmbeddedStore(tmp_path)
+    for flt, lead in ((TraceFilter(roots_only=True), None),
+                      (TraceFilter(agent_id="a", status="active"), "agent"),
+                      (TraceFilter(status="active", model_id="m"), "status"),
+                      (TraceFilter(parent_trace_id="p", agent_id="a"), "parent"),
+                      (TraceFilter(session_id="s", parent_trace_id="p"), "session")):
+        for ascending in (False, True):
+            chosen.clear()
+            assert store.list_traces("t", flt, 5, ascending=ascending) == []
+            assert chosen == [(lead, ascending)]
+    store.close()
