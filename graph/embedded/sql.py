@@ -179,6 +179,10 @@ SCHEMA: tuple[str, ...] = (
   hash TEXT NOT NULL,
   PRIMARY KEY (tenant_id, trace_id)
 ) WITHOUT ROWID""",
+    # (a session's tombstones, read by every verification of it, without walking the
+    # tenant's: retention leaves one per removed trace)
+    "CREATE INDEX IF NOT EXISTS tombstones_by_session "
+    "ON tombstones (tenant_id, session_id, removed_at)",
     """CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
 BEGIN
   SELECT RAISE(ABORT, 'tracegraph: chain entries are append-only (UPDATE refused)');

@@ -27,6 +27,7 @@ CASES: list[tuple[str, Any, str]] = [
     (sql.SELECT_ENTRY, ("t", "x", 1), "tenant_id=? AND trace_id=? AND seq=?"),
     (sql.SELECT_EDGES_OUT, ("t", "x"), "tenant_id=? AND src=?"),
     (sql.SELECT_EDGES_IN, ("t", "x"), "tenant_id=? AND dst=?"),
+    (sql.SELECT_TOMBSTONES, ("t", "s"), "tenant_id=? AND session_id=?"),
     (walks.FLOW_SUCCESSORS, {"tenant": "t", "frontier": "[]"}, "tenant_id=? AND "),
     (walks.FLOW_PREDECESSORS, {"tenant": "t", "frontier": "[]"}, "tenant_id=? AND "),
     (walks.EDGES_FROM, {"tenant": "t", "ids": "[]"}, "tenant_id=? AND src=?"),
