@@ -301,8 +301,8 @@ class EmbeddedStore:
         }
         lead = next((k for k in ("session", "parent", "agent", "status")
                      if params[k] is not None), None)  # (its index, not a walk of the tenant)
-        return [_trace_row(r) for r in self._conn().execute(sql.LISTINGS[lead, ascending],
-                                                            params)]
+        query = sql.LISTINGS[lead, ascending, after is not None]
+        return [_trace_row(r) for r in self._conn().execute(query, params)]
 
     def entries(
         self, tenant_id: str, trace_ids: Sequence[str], kinds: frozenset[str] | None = None

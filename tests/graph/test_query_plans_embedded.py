@@ -131,27 +131,33 @@ _LISTING_INDEX = {None: "traces_by_time (tenant_id=?)",
                   "status": "traces_by_status (tenant_id=? AND status=?)"}
 
 
-@pytest.mark.parametrize(("lead", "ascending"), list(sql.LISTINGS))
+@pytest.mark.parametrize(("lead", "ascending", "cursor"), list(sql.LISTINGS))
 def test_a_listing_seeks_the_index_of_its_leading_filter_in_time_order(
-        db: sqlite3.Connection, lead: str | None, ascending: bool) -> None:
+        db: sqlite3.Connection, lead: str | None, ascending: bool, cursor: bool) -> None:
     """A listing by agent or status seeks that filter's index, in time order (no sort):
     before, it walked the tenant's traces by time testing each, 49 ms for the first page
-    of a status 10 of 50,000 traces have (0.1 ms now)."""
-    params = {**_LISTING_PARAMS, **({lead: "x"} if lead else {})}
-    steps = [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql.LISTINGS[lead, ascending],
-                                      params)]
-    assert f"SEARCH t USING INDEX {_LISTING_INDEX[lead]}" in steps, steps
+    of a status 10 of 50,000 traces have (0.1 ms now). A page after a cursor starts at
+    the cursor: (created_at, trace_id) is a range of the same index."""
+    params = {**_LISTING_PARAMS, **({lead: "x"} if lead else {}),
+              **({"cur_time": "2026", "cur_id": "x"} if cursor else {})}
+    steps = [r[3] for r in db.execute(
+        "EXPLAIN QUERY PLAN " + sql.LISTINGS[lead, ascending, cursor], params)]
+    index = _LISTING_INDEX[lead]
+    if cursor:
+        index = index[:-1] + (" AND (created_at,trace_id)<(?,?))" if not ascending
+                              else " AND (created_at,trace_id)>(?,?))")
+    assert f"SEARCH t USING INDEX {index}" in steps, steps
     assert not [s for s in steps if s.startswith(("SCAN t", "USE TEMP B-TREE"))], steps
 
 
 def test_the_store_leads_a_listing_by_the_first_filter_set(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tracegraph.graph.protocol import TraceFilter
+    from tracegraph.graph.protocol import TraceCursor, TraceFilter
 
-    chosen: list[tuple[str | None, bool]] = []
+    chosen: list[tuple[str | None, bool, bool]] = []
 
-    class Recording(dict[tuple[str | None, bool], str]):
-        def __getitem__(self, key: tuple[str | None, bool]) -> str:
+    class Recording(dict[tuple[str | None, bool, bool], str]):
+        def __getitem__(self, key: tuple[str | None, bool, bool]) -> str:
             chosen.append(key)
             return super().__getitem__(key)
 
@@ -163,9 +169,10 @@ def test_the_store_leads_a_listing_by_the_first_filter_set(
                       (TraceFilter(parent_trace_id="p", agent_id="a"), "parent"),
                       (TraceFilter(session_id="s", parent_trace_id="p"), "session")):
         for ascending in (False, True):
-            chosen.clear()
-            assert store.list_traces("t", flt, 5, ascending=ascending) == []
-            assert chosen == [(lead, ascending)]
+            for cursor in (None, TraceCursor("2026-01-01T00:00:00.000000Z", "x")):
+                chosen.clear()
+                assert store.list_traces("t", flt, 5, cursor, ascending=ascending) == []
+                assert chosen == [(lead, ascending, cursor is not None)]
     store.close()
 
 
