@@ -259,12 +259,20 @@ START
   AND ($model IS NULL OR EXISTS { (t)-[:USED_MODEL]->(m:Model {model_id: $model}) })
   AND ($cur_time IS NULL OR t.created_at CMP $cur_time
        OR (t.created_at = $cur_time AND t.trace_id CMP $cur_id))
-WITH t ORDER BY t.created_at ORDER_, t.trace_id ORDER_ LIMIT $limit
+WITH t ORDER BY t.tenant_id ORDER_, t.created_at ORDER_, t.trace_id ORDER_ LIMIT $limit
 """ + _TRACE_ROW + """
 ORDER BY t.created_at ORDER_, t.trace_id ORDER_
 """
+# (The tenant comes first in the ORDER BY although it is one value here: so ordered, the
+# planner reads the (tenant_id, created_at) index in order and stops after a page, where
+# ordered by time alone it read every trace of the tenant and sorted them, 37 ms a page at
+# 20,000 traces. After a cursor, the seek starts at the cursor's time.)
 _BY_TENANT = """MATCH (t:Trace) USING INDEX t:Trace(tenant_id, created_at)
 WHERE t.tenant_id = $tenant AND t.created_at IS NOT NULL"""
+_BY_TENANT_BEFORE = """MATCH (t:Trace) USING INDEX t:Trace(tenant_id, created_at)
+WHERE t.tenant_id = $tenant AND t.created_at <= $cur_time"""
+_BY_TENANT_SINCE = """MATCH (t:Trace) USING INDEX t:Trace(tenant_id, created_at)
+WHERE t.tenant_id = $tenant AND t.created_at >= $cur_time"""
 _BY_SESSION = """MATCH (t:Trace) WHERE t.tenant_id = $tenant AND t.session_id = $session"""
 _BY_PARENT = """MATCH (t:Trace) WHERE t.tenant_id = $tenant AND t.parent_trace_id = $parent"""
 _BY_AGENT = """MATCH (t:Trace) WHERE t.tenant_id = $tenant AND t.agent_id = $agent"""
@@ -272,11 +280,13 @@ _DESC = _LIST_TRACES.replace("CMP", "<").replace("ORDER_", "DESC")
 _ASC = _LIST_TRACES.replace("CMP", ">").replace("ORDER_", "ASC")
 #: Newest first, then trace id descending; the cursor is a lower bound.
 LIST_TRACES: Final = _DESC.replace("START", _BY_TENANT)
+LIST_TRACES_AFTER: Final = _DESC.replace("START", _BY_TENANT_BEFORE)
 LIST_SESSION_TRACES: Final = _DESC.replace("START", _BY_SESSION)
 LIST_CHILD_TRACES: Final = _DESC.replace("START", _BY_PARENT)
 LIST_AGENT_TRACES: Final = _DESC.replace("START", _BY_AGENT)
 #: Oldest first, then trace id ascending (backward paging); the cursor is an upper bound.
 LIST_TRACES_ASC: Final = _ASC.replace("START", _BY_TENANT)
+LIST_TRACES_ASC_AFTER: Final = _ASC.replace("START", _BY_TENANT_SINCE)
 LIST_SESSION_TRACES_ASC: Final = _ASC.replace("START", _BY_SESSION)
 LIST_CHILD_TRACES_ASC: Final = _ASC.replace("START", _BY_PARENT)
 LIST_AGENT_TRACES_ASC: Final = _ASC.replace("START", _BY_AGENT)

@@ -277,6 +277,8 @@ class Neo4jStore(vec.Neo4jVectors, pend.Neo4jPending):
             query = cypher.LIST_CHILD_TRACES_ASC if ascending else cypher.LIST_CHILD_TRACES
         elif flt.agent_id is not None:
             query = cypher.LIST_AGENT_TRACES_ASC if ascending else cypher.LIST_AGENT_TRACES
+        elif after is not None:  # (the seek starts at the cursor)
+            query = cypher.LIST_TRACES_ASC_AFTER if ascending else cypher.LIST_TRACES_AFTER
         else:
             query = cypher.LIST_TRACES_ASC if ascending else cypher.LIST_TRACES
         records = self._read(
