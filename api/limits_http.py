@@ -44,13 +44,15 @@ def describe_bytes(n: int) -> str:
 
 
 def error_response(path: str, status: int, code: str, message: str,
-                   headers: Mapping[str, str] | None = None) -> Response:
-    """A JSON error answered by the HTTP layer itself, shaped like the route's own errors."""
+                   headers: Mapping[str, str] | None = None,
+                   extra: Mapping[str, object] | None = None) -> Response:
+    """A JSON error answered by the HTTP layer itself, shaped like the route's own errors
+    (``extra``: more members of the error, e.g. the ``limit`` a 413 passed)."""
     if path == GRAPHQL_PATH:
         body: dict[str, object] = {"errors": [{"message": message,
-                                               "extensions": {"code": code}}]}
+                                               "extensions": {"code": code, **(extra or {})}}]}
     else:
-        body = {"error": {"code": code, "message": message}}
+        body = {"error": {"code": code, "message": message, **(extra or {})}}
     return Response(orjson.dumps(body), status_code=status, media_type="application/json",
                     headers=dict(headers or {}))
 
@@ -107,7 +109,7 @@ class BodyLimitMiddleware:
         return error_response(
             path, 413, "PAYLOAD_TOO_LARGE",
             f"request body: {size} exceeds the server's limit of {describe_bytes(limit)}; "
-            "send less per request (server option --max-body-bytes)")
+            "send less per request (server option --max-body-bytes)", extra={"limit": limit})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

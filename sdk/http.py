@@ -99,11 +99,13 @@ class HttpTransport:
             raise Unavailable(f"{type(exc).__name__}: {exc}", stored=offset) from exc
         if r.status_code == 200:
             return
+        error, stored = _error_body(r)
         if r.status_code == 413 and count > 1:  # the server takes less: send smaller requests
-            self.max_request_bytes = max(1, len(body) // 2)
+            limit = error.get("limit")  # (the server's own, when its answer names it)
+            self.max_request_bytes = (limit if isinstance(limit, int) and 0 < limit < len(body)
+                                      else max(1, len(body) // 2))
             raise Unavailable(f"413: {len(body)} bytes is too large for this server",
                               stored=offset)
-        error, stored = _error_body(r)
         code = str(error.get("code", f"HTTP_{r.status_code}"))
         message = str(error.get("message", r.text[:200]))
         if r.status_code in RETRY_STATUSES or code in TRANSIENT_CODES:

@@ -84,6 +84,7 @@ def test_declared_body_over_the_limit_is_413(server: LiveServer, trace_id: str) 
     assert r.status_code == 413
     (err,) = r.json()["errors"]
     assert err["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert err["extensions"]["limit"] == LIMIT
     assert f"limit of {LIMIT} bytes (64 KiB)" in err["message"]
     assert "--max-body-bytes" in err["message"]
     assert _entries(server, trace_id) == 1
@@ -119,6 +120,7 @@ def test_bulk_ingest_has_its_own_limit(server: LiveServer) -> None:
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
     assert f"limit of {INGEST_LIMIT} bytes (256 KiB)" in r.json()["error"]["message"]
+    assert r.json()["error"]["limit"] == INGEST_LIMIT  # (the SDK sends less from then on)
 
 
 # -- malformed JSON bodies ----------------------------------------------------------------------
