@@ -363,11 +363,26 @@ _LED_BY = {
 }
 _UNLED = {(False, False): LIST_TRACES, (True, False): LIST_TRACES_ASC,
           (False, True): LIST_TRACES_AFTER, (True, True): LIST_TRACES_ASC_AFTER}
+# Led by a model: its traces from trace_models (primary key), sorted; for a model few traces
+# have (the store counts first, up to MODEL_LED_MAX), where a walk by time would read most
+# of the tenant's traces to find a page.
+_MODEL_EXISTS = """(:model IS NULL OR EXISTS (SELECT 1 FROM trace_models m
+       WHERE m.tenant_id = t.tenant_id AND m.model_id = :model AND m.trace_id = t.trace_id))"""
+_MODEL_FROM = ("FROM traces t\nWHERE t.tenant_id = :tenant",
+               "FROM trace_models m CROSS JOIN traces t\n"
+               "  ON t.tenant_id = m.tenant_id AND t.trace_id = m.trace_id\n"
+               "WHERE m.tenant_id = :tenant AND m.model_id = :model AND t.tenant_id = :tenant")
+MODEL_LED_MAX = 500
+#: How many traces of the tenant used the model, counted up to the given bound.
+COUNT_MODEL_TRACES = """SELECT count(*) FROM (SELECT 1 FROM trace_models
+    WHERE tenant_id = ? AND model_id = ? LIMIT ?)"""
 #: (leading filter or None, ascending, after a cursor) -> the listing statement
 LISTINGS: dict[tuple[str | None, bool, bool], str] = {
     **{(None, asc, cur): q for (asc, cur), q in _UNLED.items()},
     **{(lead, asc, cur): q.replace(*switch)
        for lead, switch in _LED_BY.items() for (asc, cur), q in _UNLED.items()},
+    **{("model", asc, cur): q.replace(*_MODEL_FROM).replace(_MODEL_EXISTS, "1")
+       for (asc, cur), q in _UNLED.items()},
 }
 
 SELECT_ENTRIES = """

@@ -299,10 +299,15 @@ class EmbeddedStore:
             "cur_time": after.created_at if after else None,
             "cur_id": after.trace_id if after else None, "limit": limit,
         }
+        db = self._conn()
         lead = next((k for k in ("session", "parent", "agent", "status")
                      if params[k] is not None), None)  # (its index, not a walk of the tenant)
+        if lead is None and flt.model_id is not None and db.execute(
+                sql.COUNT_MODEL_TRACES, (tenant_id, flt.model_id, sql.MODEL_LED_MAX + 1)
+                ).fetchone()[0] <= sql.MODEL_LED_MAX:
+            lead = "model"
         query = sql.LISTINGS[lead, ascending, after is not None]
-        return [_trace_row(r) for r in self._conn().execute(query, params)]
+        return [_trace_row(r) for r in db.execute(query, params)]
 
     def entries(
         self, tenant_id: str, trace_ids: Sequence[str], kinds: frozenset[str] | None = None

@@ -131,7 +131,8 @@ _LISTING_INDEX = {None: "traces_by_time (tenant_id=?)",
                   "status": "traces_by_status (tenant_id=? AND status=?)"}
 
 
-@pytest.mark.parametrize(("lead", "ascending", "cursor"), list(sql.LISTINGS))
+@pytest.mark.parametrize(("lead", "ascending", "cursor"),
+                         [k for k in sql.LISTINGS if k[0] != "model"])
 def test_a_listing_seeks_the_index_of_its_leading_filter_in_time_order(
         db: sqlite3.Connection, lead: str | None, ascending: bool, cursor: bool) -> None:
     """A listing by agent or status seeks that filter's index, in time order (no sort):
@@ -194,4 +195,48 @@ def test_tenants_lists_each_tenant_of_traces_and_tombstones_once(tmp_path: Path)
     db.execute("INSERT INTO tombstones (trace_id, tenant_id, session_id, entry_count,"
                " final_hash, removed_at, hash) VALUES ('1', 'd', 's', 0, 'h', 'x', 'h')")
     assert store.tenants() == ["a", "b", "c", "d"]
+    store.close()
+
+
+@pytest.mark.parametrize("cursor", [False, True])
+def test_a_listing_led_by_a_model_reads_that_models_traces(db: sqlite3.Connection,
+                                                           cursor: bool) -> None:
+    """A model few traces have leads from its trace_models rows (a walk by time read most
+    of the tenant: 80 ms for the first page of a model 10 of 50,000 traces have, 0.1 ms)."""
+    params = {**_LISTING_PARAMS, "model": "m",
+              **({"cur_time": "2026", "cur_id": "x"} if cursor else {})}
+    steps = [r[3] for r in db.execute(
+        "EXPLAIN QUERY PLAN " + sql.LISTINGS["model", False, cursor], params)]
+    assert steps[:2] == ["SEARCH m USING PRIMARY KEY (tenant_id=? AND model_id=?)",
+                         "SEARCH t USING PRIMARY KEY (tenant_id=? AND trace_id=?)"], steps
+
+
+def test_a_model_many_traces_have_is_listed_by_time(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracegraph.api.service import TraceService
+    from tracegraph.graph.protocol import TraceFilter
+    from tracegraph.schema.inputs import StartTraceInput, StepInput
+
+    store = EmbeddedStore(tmp_path)
+    svc = TraceService(store)
+    made = []
+    for i in range(3):
+        t = svc.start_trace("a", StartTraceInput(session_id="s"))
+        svc.record_steps("a", t.trace_id, [StepInput(step_type="Reasoning", content="x",
+                                                     model_id="m" if i < 2 else "n")])
+        made.append(t.trace_id)
+    chosen: list[tuple[str | None, bool, bool]] = []
+    listings = dict(sql.LISTINGS)
+
+    class Recording(dict[tuple[str | None, bool, bool], str]):
+        def __getitem__(self, key: tuple[str | None, bool, bool]) -> str:
+            chosen.append(key)
+            return listings[key]
+
+    monkeypatch.setattr(sql, "LISTINGS", Recording())
+    monkeypatch.setattr(sql, "MODEL_LED_MAX", 1)
+    for model, lead, ids in (("m", None, made[1::-1]), ("n", "model", made[2:])):
+        chosen.clear()
+        rows = store.list_traces("a", TraceFilter(model_id=model), 5)
+        assert [r.trace_id for r in rows] == ids and chosen == [(lead, False, False)]
     store.close()
