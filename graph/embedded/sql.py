@@ -435,8 +435,6 @@ INSERT_TOMBSTONE = """
 INSERT INTO tombstones (trace_id, tenant_id, session_id, entry_count, final_hash, removed_at,
   hash) VALUES (?, ?, ?, ?, ?, ?, ?)
 """
-#: Every edge touching the trace or one of its nodes: each part seeks an edge index by the
-#: tenant and an end (``CROSS JOIN``: the trace's nodes first, then their edges).
 #: The edges from or to any of the ids of the JSON array ``:ids`` (a removed trace and its
 #: nodes: :func:`~tracegraph.graph.append_plan.stored_ids`), by the two edge indexes.
 DELETE_EDGES_OF = """
@@ -457,7 +455,9 @@ DELETE_TRACE_ENTRIES = "DELETE FROM entries WHERE tenant_id = ? AND trace_id = ?
 DELETE_MODELS_IN = """DELETE FROM trace_models WHERE tenant_id = ?1 AND trace_id = ?2
   AND model_id IN (SELECT value FROM json_each(?3))"""
 #: The same found by walking every node and model row of the tenant: for a trace an entry
-#: of which no longer reads as one (altered behind the store's back).
+#: of which no longer reads as one (altered behind the store's back). The edges: every edge
+#: touching the trace or one of its nodes, each part seeking an edge index by the tenant
+#: and an end (``CROSS JOIN``: the trace's nodes first, then their edges).
 DELETE_TRACE_EDGES_WALK = """
 DELETE FROM edges WHERE rowid IN (
   SELECT rowid FROM edges WHERE tenant_id = :tenant AND src = :trace
