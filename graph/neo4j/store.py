@@ -204,8 +204,9 @@ class Neo4jStore(vec.Neo4jVectors, pend.Neo4jPending):
                    final_hash=t.final_hash, removed_at=t.removed_at, hash=t.hash).consume()
             log.append_tombstone(tx, t)
             for statement in (cypher.DELETE_TRACE_ALTERNATIVES, cypher.DELETE_TRACE_ENTRIES,
-                              cypher.DELETE_TRACE, vec.DELETE_TRACE_VECTORS):
+                              cypher.DELETE_TRACE):
                 tx.run(statement, trace_id=trace_id, tenant=tenant_id).consume()
+            tx.run(vec.DELETE_TRACES_VECTORS, trace_ids=[trace_id], tenant=tenant_id).consume()
 
         self._write(work)
         # and again once the removal is seen: a vector the embedding worker committed after

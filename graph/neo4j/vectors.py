@@ -68,11 +68,8 @@ PUT = """UNWIND $rows AS r
 MERGE (v:StepVector {key: r.key})
 ON CREATE SET v += r.props, v.embedding = r.embedding"""
 HAVE = """MATCH (v:StepVector) WHERE v.key IN $keys RETURN v.step_id AS step_id"""
-#: The vectors of a trace retention removes (every model), in its removal transaction.
-DELETE_TRACE_VECTORS = """MATCH (v:StepVector)
-WHERE v.tenant_id = $tenant AND v.trace_id = $trace_id
-DELETE v"""
-#: The vectors of traces removed (every model), after their removal committed.
+#: The vectors of traces retention removes (every model): in the removal transaction, and
+#: again after it committed.
 DELETE_TRACES_VECTORS = """MATCH (v:StepVector)
 WHERE v.tenant_id = $tenant AND v.trace_id IN $trace_ids
 DELETE v"""
