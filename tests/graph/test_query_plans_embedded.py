@@ -151,18 +151,27 @@ def test_a_listing_seeks_the_index_of_its_leading_filter_in_time_order(
     assert not [s for s in steps if s.startswith(("SCAN t", "USE TEMP B-TREE"))], steps
 
 
-def test_the_store_leads_a_listing_by_the_first_filter_set(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tracegraph.graph.protocol import TraceCursor, TraceFilter
+ListingKey = tuple[str | None, bool, bool]
 
-    chosen: list[tuple[str | None, bool, bool]] = []
 
-    class Recording(dict[tuple[str | None, bool, bool], str]):
-        def __getitem__(self, key: tuple[str | None, bool, bool]) -> str:
-            chosen.append(key)
+@pytest.fixture
+def chosen(monkeypatch: pytest.MonkeyPatch) -> list[ListingKey]:
+    """The keys of ``sql.LISTINGS`` the store looks up, in order."""
+    seen: list[ListingKey] = []
+
+    class Recording(dict[ListingKey, str]):
+        def __getitem__(self, key: ListingKey) -> str:
+            seen.append(key)
             return super().__getitem__(key)
 
     monkeypatch.setattr(sql, "LISTINGS", Recording(sql.LISTINGS))
+    return seen
+
+
+def test_the_store_leads_a_listing_by_the_first_filter_set(
+        tmp_path: Path, chosen: list[ListingKey]) -> None:
+    from tracegraph.graph.protocol import TraceCursor, TraceFilter
+
     store = EmbeddedStore(tmp_path)
     for flt, lead in ((TraceFilter(roots_only=True), None),
                       (TraceFilter(agent_id="a", status="active"), "agent"),
@@ -211,8 +220,8 @@ def test_a_listing_led_by_a_model_reads_that_models_traces(db: sqlite3.Connectio
                          "SEARCH t USING PRIMARY KEY (tenant_id=? AND trace_id=?)"], steps
 
 
-def test_a_model_many_traces_have_is_listed_by_time(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_model_many_traces_have_is_listed_by_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chosen: list[ListingKey]) -> None:
     from tracegraph.api.service import TraceService
     from tracegraph.graph.protocol import TraceFilter
     from tracegraph.schema.inputs import StartTraceInput, StepInput
@@ -225,15 +234,6 @@ def test_a_model_many_traces_have_is_listed_by_time(tmp_path: Path,
         svc.record_steps("a", t.trace_id, [StepInput(step_type="Reasoning", content="x",
                                                      model_id="m" if i < 2 else "n")])
         made.append(t.trace_id)
-    chosen: list[tuple[str | None, bool, bool]] = []
-    listings = dict(sql.LISTINGS)
-
-    class Recording(dict[tuple[str | None, bool, bool], str]):
-        def __getitem__(self, key: tuple[str | None, bool, bool]) -> str:
-            chosen.append(key)
-            return listings[key]
-
-    monkeypatch.setattr(sql, "LISTINGS", Recording())
     monkeypatch.setattr(sql, "MODEL_LED_MAX", 1)
     for model, lead, ids in (("m", None, made[1::-1]), ("n", "model", made[2:])):
         chosen.clear()
